@@ -1,0 +1,222 @@
+// lxc-tools containers through the lxc-* programs (execFile with argument arrays, never a shell).
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { run, ExecError } from '../exec';
+import {
+  Backend,
+  BackendError,
+  BackendEvent,
+  ConnectionConfig,
+  Definition,
+  Guest,
+  GuestState,
+  Verb,
+} from '../model';
+
+/** lxc-info's State word → the guest model's state. */
+export function mapLxcState(s: string): GuestState {
+  switch (s.trim().toUpperCase()) {
+    case 'RUNNING':
+    case 'THAWED':
+      return 'running';
+    case 'FROZEN':
+    case 'FREEZING':
+      return 'paused';
+    case 'STOPPED':
+      return 'stopped';
+    case 'STARTING':
+      return 'starting';
+    case 'STOPPING':
+    case 'ABORTING':
+      return 'stopping';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Parses `lxc-info -H` output ("Key: value" lines) into a map (first value of each key wins). */
+export function parseLxcInfo(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const k = line.slice(0, i).trim();
+    if (!m.has(k)) m.set(k, line.slice(i + 1).trim());
+  }
+  return m;
+}
+
+/** Parses an LXC config (key = value lines, # comments) into ordered entries. */
+export function parseLxcConfig(text: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf('=');
+    if (i <= 0) continue;
+    out.push([line.slice(0, i).trim(), line.slice(i + 1).trim()]);
+  }
+  return out;
+}
+
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?$/i;
+export function parseSize(v: string): number | undefined {
+  const m = SIZE_RE.exec(v.trim());
+  if (!m) return undefined;
+  const mult = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 }[m[2].toUpperCase() as '' | 'K' | 'M' | 'G' | 'T'];
+  return Math.round(parseFloat(m[1]) * mult);
+}
+
+/** "0-3,6" → 5 */
+export function countCpus(list: string): number | undefined {
+  let n = 0;
+  for (const part of list.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const [a, b] = part.split('-').map((x) => parseInt(x, 10));
+    if (Number.isNaN(a)) return undefined;
+    n += b === undefined ? 1 : Math.max(0, b - a + 1);
+  }
+  return n || undefined;
+}
+
+/** vCPU and memory limits that an LXC config sets (cgroup v1 or v2 keys), if any. */
+export function limitsFromConfig(entries: Array<[string, string]>): { vcpus?: number; memoryBytes?: number } {
+  let vcpus: number | undefined;
+  let memoryBytes: number | undefined;
+  for (const [k, v] of entries) {
+    if (k === 'lxc.cgroup.cpuset.cpus' || k === 'lxc.cgroup2.cpuset.cpus') vcpus = countCpus(v);
+    if (k === 'lxc.cgroup.memory.limit_in_bytes' || k === 'lxc.cgroup2.memory.max') memoryBytes = parseSize(v);
+  }
+  return { vcpus, memoryBytes };
+}
+
+export class LxcBackend implements Backend {
+  private lxcPath: string | undefined;
+
+  constructor(readonly config: ConnectionConfig) {
+    this.lxcPath = config.lxcPath;
+  }
+
+  private pathArgs(): string[] {
+    return this.lxcPath ? ['-P', this.lxcPath] : [];
+  }
+
+  private async lxc(tool: string, args: string[], timeoutMs = 30_000): Promise<string> {
+    try {
+      return (await run(tool, args, { timeoutMs })).stdout;
+    } catch (e) {
+      if (e instanceof ExecError && e.notFound) {
+        throw new BackendError(`${tool} was not found`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
+      }
+      throw new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? e.exitCode ?? undefined : undefined);
+    }
+  }
+
+  async connect(): Promise<void> {
+    if (!this.lxcPath) this.lxcPath = (await this.lxc('lxc-config', ['lxc.lxcpath'])).trim() || '/var/lib/lxc';
+    try {
+      await fs.access(this.lxcPath);
+    } catch {
+      throw new BackendError(`LXC path ${this.lxcPath} does not exist`, 'ENOENT', 'Create a container with lxc-create, or set lxcPath in virtscope.connections');
+    }
+  }
+
+  async close(): Promise<void> {}
+
+  subscribe(_listener: (ev: BackendEvent) => void): boolean {
+    return false; // lxc-tools has no event stream: the connection polls while the view is visible
+  }
+
+  /** Container names: directories under lxcpath with a config file (what lxc-ls does). */
+  private async names(): Promise<string[]> {
+    const dir = this.lxcPath!;
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    const names: string[] = [];
+    await Promise.all(
+      entries
+        .filter((e) => e.isDirectory())
+        .map(async (e) => {
+          try {
+            await fs.access(path.join(dir, e.name, 'config'));
+            names.push(e.name);
+          } catch {
+            /* not a container */
+          }
+        }),
+    );
+    return names.sort();
+  }
+
+  async list(): Promise<Guest[]> {
+    const names = await this.names();
+    const guests = await Promise.all(names.map((n) => this.get(n)));
+    return guests.filter((g): g is Guest => g !== undefined);
+  }
+
+  async get(name: string): Promise<Guest | undefined> {
+    let info: Map<string, string>;
+    try {
+      info = parseLxcInfo(await this.lxc('lxc-info', ['-n', name, ...this.pathArgs(), '-H']));
+    } catch (e) {
+      if (e instanceof BackendError && /doesn't exist|does not exist/i.test(e.message)) return undefined;
+      throw e;
+    }
+    let limits: { vcpus?: number; memoryBytes?: number } = {};
+    try {
+      limits = limitsFromConfig(parseLxcConfig(await fs.readFile(this.configPath(name), 'utf8')));
+    } catch {
+      /* unreadable config: no limits shown */
+    }
+    const raw = info.get('State') ?? 'UNKNOWN';
+    const pid = parseInt(info.get('PID') ?? '', 10);
+    return {
+      id: name,
+      name,
+      kind: 'lxc',
+      state: mapLxcState(raw),
+      rawState: raw,
+      vcpus: limits.vcpus,
+      memoryBytes: limits.memoryBytes,
+      runtimeId: Number.isNaN(pid) ? undefined : pid,
+      persistent: true,
+    };
+  }
+
+  private configPath(name: string): string {
+    return path.join(this.lxcPath!, name, 'config');
+  }
+
+  async perform(name: string, verb: Verb): Promise<void> {
+    const n = ['-n', name, ...this.pathArgs()];
+    switch (verb) {
+      case 'start':
+        await this.lxc('lxc-start', n);
+        return;
+      case 'shutdown':
+        await this.lxc('lxc-stop', [...n, '-t', '30'], 60_000);
+        return;
+      case 'reboot':
+        await this.lxc('lxc-stop', [...n, '-r', '-t', '30'], 60_000);
+        return;
+      case 'suspend':
+        await this.lxc('lxc-freeze', n);
+        return;
+      case 'resume':
+        await this.lxc('lxc-unfreeze', n);
+        return;
+      case 'forceOff':
+        await this.lxc('lxc-stop', [...n, '-k']);
+        return;
+      case 'delete':
+        await this.lxc('lxc-destroy', n, 120_000);
+        return;
+    }
+  }
+
+  async definition(name: string): Promise<Definition> {
+    try {
+      return { language: 'lxc-config', text: await fs.readFile(this.configPath(name), 'utf8') };
+    } catch (e) {
+      throw new BackendError(`Cannot read the config of container "${name}": ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,205 @@
+// Lifecycle verbs and the other tree/palette commands. Every command takes a tree node, or asks
+// with a quick pick when run from the command palette.
+import * as vscode from 'vscode';
+import { createBackend } from '../core/backends';
+import { Connection } from '../core/connection';
+import { ConnectionConfig, deleteWarning, Guest, KIND_LABEL, Verb, verbLabel, verbsFor, describeGuest } from '../core/model';
+import { ConnectionNode, GuestNode, GuestTreeProvider, MessageNode } from '../views/guestTree';
+import { Connections } from './connections';
+import { definitionUri, DefinitionProvider } from './definitions';
+
+export const VERB_COMMANDS: Record<Verb, string> = {
+  start: 'virtscope.start',
+  shutdown: 'virtscope.shutdown',
+  reboot: 'virtscope.reboot',
+  suspend: 'virtscope.suspend',
+  resume: 'virtscope.resume',
+  forceOff: 'virtscope.forceOff',
+  delete: 'virtscope.delete',
+};
+
+interface Ctx {
+  connections: Connections;
+  tree: GuestTreeProvider;
+  view: vscode.TreeView<unknown>;
+  log: vscode.LogOutputChannel;
+  definitions: DefinitionProvider;
+}
+
+async function pickGuest(ctx: Ctx, title: string, filter: (g: Guest) => boolean): Promise<GuestNode | undefined> {
+  const nodes = ctx.tree.allGuestNodes().filter((n) => n.guest && filter(n.guest));
+  if (!nodes.length) {
+    void vscode.window.showInformationMessage(`${title}: no guest is in a state that allows it.`);
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: `${KIND_LABEL[n.guest!.kind]} on ${n.conn.label}`, node: n })),
+    { title, placeHolder: 'Pick a guest', matchOnDescription: true, matchOnDetail: true },
+  );
+  return pick?.node;
+}
+
+async function confirm(verb: Verb, g: Guest): Promise<boolean> {
+  if (verb === 'delete') {
+    const ok = await vscode.window.showWarningMessage(`Delete "${g.name}"?`, { modal: true, detail: deleteWarning(g) }, 'Delete');
+    return ok === 'Delete';
+  }
+  if (verb === 'forceOff') {
+    const ok = await vscode.window.showWarningMessage(
+      `Force off "${g.name}"?`,
+      { modal: true, detail: 'This is like pulling the power cord: processes get no chance to shut down, and unsaved data inside the guest is lost.' },
+      'Force Off',
+    );
+    return ok === 'Force Off';
+  }
+  return true;
+}
+
+async function runVerb(ctx: Ctx, verb: Verb, node?: GuestNode): Promise<void> {
+  const label = verbLabel(verb, node?.guest?.kind ?? 'qemu');
+  node ??= await pickGuest(ctx, `virtscope: ${label}`, (g) => verbsFor(g).includes(verb));
+  if (!node) return;
+  const g = node.guest;
+  if (!g) {
+    void vscode.window.showErrorMessage(`The guest is gone from ${node.conn.label}; the tree is refreshed.`);
+    void node.conn.refresh();
+    return;
+  }
+  const vl = verbLabel(verb, g.kind);
+  if (!verbsFor(g).includes(verb)) {
+    void vscode.window.showWarningMessage(`${vl} does not apply to "${g.name}" while it is ${g.state}.`);
+    return;
+  }
+  if (!(await confirm(verb, g))) return;
+  const conn = node.conn;
+  try {
+    await vscode.window.withProgress(
+      { location: { viewId: 'virtscope.guests' }, title: `${vl} ${g.name}` },
+      () => conn.perform(g.id, verb),
+    );
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    ctx.log.error(`${vl} ${g.name} on ${conn.label} failed: ${msg}`);
+    void vscode.window.showErrorMessage(`${vl} "${g.name}" failed: ${msg}`);
+  }
+}
+
+async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
+  node ??= await pickGuest(ctx, 'virtscope: Inspect', () => true);
+  const g = node?.guest;
+  if (!node || !g) return;
+  try {
+    const def = await node.conn.requireBackend().definition(g.id);
+    const uri = definitionUri(node.conn.config.id, g.name, g.id, def.language);
+    ctx.definitions.refresh(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    const lang = def.language === 'lxc-config' ? 'properties' : def.language;
+    const shown = doc.languageId === lang ? doc : await vscode.languages.setTextDocumentLanguage(doc, lang).then(undefined, () => doc);
+    await vscode.window.showTextDocument(shown, { preview: true });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Inspect "${g.name}" failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+async function refresh(ctx: Ctx, node?: ConnectionNode | GuestNode): Promise<void> {
+  const conns: readonly Connection[] = node ? [node.kind === 'connection' ? node.conn : node.conn] : ctx.connections.all;
+  await Promise.all(conns.map((c) => c.refresh()));
+}
+
+async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Promise<void> {
+  const conn = node?.kind === 'message' ? node.parent.conn : node?.conn;
+  if (!conn) return;
+  const s = conn.status;
+  if (s.state !== 'unreachable') return void conn.refresh();
+  const pick = await vscode.window.showErrorMessage(
+    `${conn.label} is unreachable: ${s.message}`,
+    { modal: false, detail: s.hint },
+    'Retry',
+    'Edit Connections',
+    'Show Log',
+  );
+  if (pick === 'Retry') await conn.refresh();
+  if (pick === 'Edit Connections') await vscode.commands.executeCommand('workbench.action.openSettings', 'virtscope.connections');
+  if (pick === 'Show Log') ctx.log.show();
+}
+
+async function addConnection(ctx: Ctx): Promise<void> {
+  const type = await vscode.window.showQuickPick(
+    [
+      { label: 'libvirt', description: 'qemu:///system, lxc:///system, test+unix:///default, …', value: 'libvirt' as const },
+      { label: 'LXC (lxc-tools)', description: 'containers under an lxcpath', value: 'lxc' as const },
+      { label: 'Docker / Podman', description: 'a Docker-compatible API socket', value: 'docker' as const },
+    ],
+    { title: 'Add connection: kind' },
+  );
+  if (!type) return;
+  const existing = Connections.configured();
+  let cfg: ConnectionConfig | undefined;
+  if (type.value === 'libvirt') {
+    const uri = await vscode.window.showInputBox({
+      title: 'Add connection: libvirt URI',
+      value: 'qemu:///system',
+      validateInput: (v) => (/^[a-z0-9]+(\+unix)?:\/\/[^\s]*$/i.test(v.trim()) ? undefined : 'A libvirt URI such as qemu:///system (local unix socket transports only)'),
+    });
+    if (!uri) return;
+    cfg = { id: uri.trim(), label: uri.trim(), type: 'libvirt', uri: uri.trim() };
+  } else if (type.value === 'lxc') {
+    const p = await vscode.window.showInputBox({ title: 'Add connection: lxcpath (empty for the default)', value: '' });
+    if (p === undefined) return;
+    cfg = { id: `lxc:${p.trim() || 'default'}`, label: `LXC ${p.trim() || '(default lxcpath)'}`, type: 'lxc', lxcPath: p.trim() || undefined };
+  } else {
+    const p = await vscode.window.showInputBox({ title: 'Add connection: API socket path', value: '/run/podman/podman.sock' });
+    if (!p) return;
+    cfg = { id: `docker:${p.trim()}`, label: `Containers (${p.trim()})`, type: 'docker', socketPath: p.trim() };
+  }
+  if (existing.some((c) => c.id === cfg!.id)) {
+    void vscode.window.showWarningMessage(`A connection "${cfg.id}" exists already.`);
+    return;
+  }
+  // Try it first, so a typo is reported now rather than as an unreachable node.
+  const probe = createBackend(cfg);
+  try {
+    await probe.connect();
+  } catch (e) {
+    const go = await vscode.window.showWarningMessage(
+      `${cfg.id} does not answer: ${e instanceof Error ? e.message : String(e)}`,
+      { modal: true },
+      'Add Anyway',
+    );
+    if (go !== 'Add Anyway') return;
+  } finally {
+    await probe.close().catch(() => {});
+  }
+  await ctx.connections.save([...existing, cfg]);
+}
+
+async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise<void> {
+  const existing = Connections.configured();
+  let id = node?.conn.config.id;
+  if (!id) {
+    const pick = await vscode.window.showQuickPick(existing.map((c) => ({ label: c.label ?? c.id, description: c.uri ?? c.socketPath ?? c.type, id: c.id })), {
+      title: 'Remove connection',
+    });
+    id = pick?.id;
+  }
+  if (!id) return;
+  const ok = await vscode.window.showWarningMessage(`Remove the connection "${id}" from virtscope?`, { modal: true, detail: 'Only the entry in virtscope.connections is removed; nothing on the host changes.' }, 'Remove');
+  if (ok !== 'Remove') return;
+  await ctx.connections.save(existing.filter((c) => c.id !== id));
+}
+
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  const d: vscode.Disposable[] = [];
+  for (const [verb, id] of Object.entries(VERB_COMMANDS) as Array<[Verb, string]>) {
+    d.push(vscode.commands.registerCommand(id, (node?: GuestNode) => runVerb(ctx, verb, node?.kind === 'guest' ? node : undefined)));
+  }
+  d.push(
+    vscode.commands.registerCommand('virtscope.inspect', (node?: GuestNode) => inspect(ctx, node?.kind === 'guest' ? node : undefined)),
+    vscode.commands.registerCommand('virtscope.refresh', (node?: ConnectionNode | GuestNode) => refresh(ctx, node)),
+    vscode.commands.registerCommand('virtscope.connection.help', (node?: ConnectionNode | MessageNode) => connectionHelp(ctx, node)),
+    vscode.commands.registerCommand('virtscope.connection.add', () => addConnection(ctx)),
+    vscode.commands.registerCommand('virtscope.connection.remove', (node?: ConnectionNode) => removeConnection(ctx, node?.kind === 'connection' ? node : undefined)),
+    vscode.commands.registerCommand('virtscope.showLog', () => ctx.log.show()),
+  );
+  return d;
+}
