@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Everything virtscope's tests need, then every test: unit (plain Node), integration (real libvirtd,
+# QEMU guest, libvirt-LXC, lxc-tools, Podman — the lab), end to end (real VS Code in headless
+# Chromium). Installs what it needs on a fresh Debian machine. Ends with "N passed, N failed".
+#   VIRTSCOPE_KEEP_LAB=1   leave the lab up afterwards (faster re-runs)
+#   VIRTSCOPE_STAGES="unit integration e2e"   run only some stages
+set -uo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+STAGES=${VIRTSCOPE_STAGES:-"unit integration e2e"}
+OUT=$(mktemp -d /tmp/virtscope-test-XXXXXX)
+NETNS=virtscope-lab
+passed=0; failed=0; broken=()
+t0=$(date +%s)
+say() { echo "== [test $(( $(date +%s) - t0 ))s] $*"; }
+
+need_root() { [ "$(id -u)" = 0 ] || { echo "The tests start libvirtd, LXC and Podman: run them as root." >&2; exit 2; }; }
+has_stage() { case " $STAGES " in *" $1 "*) return 0;; esac; return 1; }
+
+# node --test writes TAP to a file too; its "# pass N" / "# fail N" lines are added up here.
+count_tap() {
+  local f=$1 p fl
+  p=$(awk '/^# pass /{print $3}' "$f" | tail -1); fl=$(awk '/^# fail /{print $3}' "$f" | tail -1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${fl:-0}))
+}
+node_stage() { # name, netns|-, files...
+  local name=$1 ns=$2; shift 2
+  local tap=$OUT/$name.tap pre=()
+  [ "$ns" = netns ] && pre=(nsenter "--net=/run/netns/$NETNS")
+  say "$name tests"
+  "${pre[@]}" node --import tsx --test --test-concurrency=1 --test-timeout=300000 \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="$tap" "$@"
+  local rc=$?
+  count_tap "$tap"
+  [ $rc -eq 0 ] || broken+=("$name")
+}
+
+need_root
+say "installing (Debian packages, npm, the lab's guest image, a real VS Code)"
+bash scripts/lab.sh deps || { echo "lab deps failed" >&2; exit 1; }
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund || { echo "npm ci failed" >&2; exit 1; }
+fi
+if has_stage e2e; then bash scripts/install-e2e.sh || { echo "installing the e2e VS Code failed" >&2; exit 1; }; fi
+
+say "typecheck"
+if ! npx tsc -p . --noEmit; then broken+=(typecheck); failed=$((failed + 1)); else passed=$((passed + 1)); fi
+
+if has_stage unit; then node_stage unit - test/unit/*.test.ts; fi
+
+if has_stage integration || has_stage e2e; then
+  say "lab up"
+  if ! bash scripts/lab.sh up; then
+    echo "The lab did not come up: integration and e2e tests cannot run." >&2
+    broken+=(lab); failed=$((failed + 1))
+  else
+    [ "${VIRTSCOPE_KEEP_LAB:-0}" = 1 ] || trap 'say "lab down"; bash "$ROOT/scripts/lab.sh" down' EXIT
+    if has_stage integration; then node_stage integration netns test/integration/*.test.ts; fi
+    if has_stage e2e; then
+      say "e2e tests (real VS Code in headless Chromium)"
+      nsenter "--net=/run/netns/$NETNS" bash test/e2e/run.sh 2>&1 | tee "$OUT/e2e.log"
+      rc=${PIPESTATUS[0]}
+      while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$OUT/e2e.log")
+      [ "$rc" -eq 0 ] || broken+=(e2e)
+    fi
+  fi
+fi
+
+say "done in $(( $(date +%s) - t0 ))s; logs in $OUT"
+[ ${#broken[@]} -eq 0 ] || echo "stages that failed: ${broken[*]}"
+echo "${passed} passed, ${failed} failed"
+[ ${#broken[@]} -eq 0 ] && [ "$failed" -eq 0 ]
