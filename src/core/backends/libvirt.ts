@@ -1,0 +1,484 @@
+// LibvirtBackend: the Backend for libvirt connections (qemu, libvirt-lxc, test), speaking
+// libvirt's RPC protocol directly (no native addon, no virsh).
+
+import type { Duplex } from 'node:stream';
+import {
+  Backend,
+  BackendError,
+  BackendEvent,
+  ConnectionConfig,
+  Definition,
+  Guest,
+  GuestKind,
+  GuestState,
+  Verb,
+} from '../model';
+import { LibvirtClient, LibvirtClientOptions, LibvirtError } from '../libvirt/client';
+import * as P from '../libvirt/protocol';
+import { connectUnix, daemonStartHint, LibvirtEndpoint, resolveLibvirtUri } from '../libvirt/transport';
+
+const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
+
+/** libvirt state + reason → the shared guest model's state, plus virsh's word for it. */
+export function mapDomainState(state: number, reason = 0): { state: GuestState; rawState: string } {
+  const rawState = P.DOMAIN_STATE_NAMES[state] ?? `state ${state}`;
+  switch (state) {
+    case S.RUNNING:
+    case S.BLOCKED:
+      return { state: 'running', rawState };
+    case S.PAUSED:
+      if (reason === PR.STARTING_UP) return { state: 'starting', rawState };
+      if (reason === PR.SHUTTING_DOWN) return { state: 'stopping', rawState };
+      if (reason === PR.CRASHED) return { state: 'crashed', rawState };
+      return { state: 'paused', rawState };
+    case S.SHUTDOWN:
+      return { state: 'stopping', rawState };
+    case S.SHUTOFF:
+      return { state: reason === SR.CRASHED ? 'crashed' : 'stopped', rawState };
+    case S.CRASHED:
+      return { state: 'crashed', rawState };
+    case S.PMSUSPENDED:
+      return { state: 'pmsuspended', rawState };
+    default:
+      return { state: 'unknown', rawState };
+  }
+}
+
+/** Guest kind for a libvirt URI's driver. */
+export function kindForUri(uri: string): GuestKind {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(uri.trim())?.[1] ?? '';
+  return scheme.split('+')[0].toLowerCase() === 'lxc' ? 'libvirt-lxc' : 'qemu';
+}
+
+/** Stats of one domain: bulk-stats field names, whether they came in bulk or per domain. */
+export interface DomainStats {
+  readonly uuid: string;
+  readonly name: string;
+  /** libvirt domain id, -1 when inactive. */
+  readonly id: number;
+  readonly params: P.TypedParams;
+  readonly source: 'bulk' | 'per-domain';
+}
+
+export interface StatsOptions {
+  /** P.DomainStatsType bits; default state | cpu-total | balloon | vcpu | interface | block. */
+  stats?: number;
+  /** P.GetAllDomainStatsFlags bits; default 0 (every domain). */
+  flags?: number;
+}
+
+export interface LibvirtBackendOptions extends LibvirtClientOptions {
+  connectTimeoutMs?: number;
+  /** How to open the byte stream (default: the unix socket). SSH can plug in here later. */
+  openStream?: (endpoint: LibvirtEndpoint) => Promise<Duplex>;
+  /** Concurrent per-domain calls in fallbacks. */
+  concurrency?: number;
+}
+
+const LIST_STATS = P.DomainStatsType.STATE | P.DomainStatsType.VCPU | P.DomainStatsType.BALLOON;
+const DEFAULT_STATS =
+  LIST_STATS | P.DomainStatsType.CPU_TOTAL | P.DomainStatsType.INTERFACE | P.DomainStatsType.BLOCK;
+const DELETE_FLAGS =
+  P.UndefineFlags.MANAGED_SAVE | P.UndefineFlags.SNAPSHOTS_METADATA | P.UndefineFlags.NVRAM | P.UndefineFlags.CHECKPOINTS_METADATA;
+/** Tried in order when a driver rejects undefine flags it does not know. */
+const DELETE_FLAG_FALLBACKS = [
+  DELETE_FLAGS,
+  P.UndefineFlags.MANAGED_SAVE | P.UndefineFlags.SNAPSHOTS_METADATA | P.UndefineFlags.NVRAM,
+  P.UndefineFlags.MANAGED_SAVE | P.UndefineFlags.SNAPSHOTS_METADATA,
+  0,
+];
+
+function isUnsupported(e: unknown): boolean {
+  return e instanceof LibvirtError && (e.code === P.ErrorCode.NO_SUPPORT || e.code === P.ErrorCode.OPERATION_UNSUPPORTED);
+}
+
+function isRejectedFlags(e: unknown): boolean {
+  return (
+    e instanceof LibvirtError &&
+    (e.code === P.ErrorCode.INVALID_ARG || e.code === P.ErrorCode.ARGUMENT_UNSUPPORTED || e.code === P.ErrorCode.NO_SUPPORT) &&
+    /flag/i.test(e.message)
+  );
+}
+
+/** Run `fn` over `items` with at most `limit` in flight; results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+interface CachedInfo {
+  readonly state: number | undefined;
+  readonly id: number;
+  readonly info: P.DomainInfo;
+}
+
+function num(v: P.TypedParamValue | undefined): number | undefined {
+  return typeof v === 'number' ? v : undefined;
+}
+
+export class LibvirtBackend implements Backend {
+  readonly kind: GuestKind;
+  private clientValue: LibvirtClient | undefined;
+  private connecting: Promise<LibvirtClient> | undefined;
+  private readonly listeners = new Set<(ev: BackendEvent) => void>();
+  private closedByUser = false;
+  /** Undefined until the first bulk-stats call tells whether the driver has it. */
+  private bulkStats: boolean | undefined;
+  /** Undefine flags the driver accepted last time. */
+  private deleteFlagsIndex = 0;
+  private eventCallbackId: number | undefined;
+  /** getInfo results for domains whose bulk stats carry no sizes; see list(). */
+  private infoCache = new Map<string, CachedInfo>();
+  /** Why event registration failed, if it did (events then never arrive: poll). */
+  eventsError: Error | undefined;
+
+  constructor(
+    readonly config: ConnectionConfig,
+    private readonly options: LibvirtBackendOptions = {},
+  ) {
+    if (!config.uri) throw new BackendError(`libvirt connection "${config.id}" has no URI`, 'EINVAL', 'Set a URI such as qemu:///system.');
+    this.kind = kindForUri(config.uri);
+  }
+
+  /** The RPC client (connected), for callers that need procedures beyond the Backend API. */
+  async client(): Promise<LibvirtClient> {
+    if (this.clientValue && !this.clientValue.closed) return this.clientValue;
+    if (!this.connecting) {
+      this.connecting = this.open().finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  /** Whether the last list()/stats() could use bulk stats (undefined before the first). */
+  get hasBulkStats(): boolean | undefined {
+    return this.bulkStats;
+  }
+
+  private async open(): Promise<LibvirtClient> {
+    const endpoint = resolveLibvirtUri(this.config.uri!, { socketPath: this.config.socketPath });
+    const stream = this.options.openStream
+      ? await this.options.openStream(endpoint)
+      : await connectUnix(endpoint.socketPath, { timeoutMs: this.options.connectTimeoutMs, hint: daemonStartHint(endpoint) });
+    const client = new LibvirtClient(stream, this.options);
+    try {
+      await client.authenticate();
+      await client.connectOpen(endpoint.name, 0);
+    } catch (e) {
+      client.destroy();
+      if (e instanceof LibvirtError) {
+        throw new LibvirtError(e.remote, `The daemon at ${endpoint.socketPath} could not open ${endpoint.name}. ${daemonStartHint(endpoint)}`);
+      }
+      throw e;
+    }
+    this.closedByUser = false;
+    this.clientValue = client;
+    this.eventCallbackId = undefined;
+    client.on('lifecycle', (m) => this.onLifecycle(m));
+    client.on('close', (error) => {
+      if (this.clientValue === client) this.clientValue = undefined;
+      if (this.closedByUser) return;
+      const err = error ?? new BackendError(`libvirt connection to ${this.config.uri} closed`, 'ECLOSED');
+      for (const l of this.listeners) l({ type: 'disconnected', error: err });
+    });
+    if (this.listeners.size) await this.registerEvents(client);
+    return client;
+  }
+
+  async connect(): Promise<void> {
+    await this.client();
+  }
+
+  async close(): Promise<void> {
+    this.closedByUser = true;
+    const c = this.clientValue;
+    this.clientValue = undefined;
+    if (!c) return;
+    if (this.eventCallbackId !== undefined) {
+      await c.domainEventCallbackDeregisterAny(this.eventCallbackId).catch(() => undefined);
+      this.eventCallbackId = undefined;
+    }
+    await c.connectClose();
+  }
+
+  // ---- inventory --------------------------------------------------------------------
+
+  private toGuest(dom: P.RemoteDomain, persistent: boolean | undefined, s: { state: number; reason: number }, extra: Partial<Guest>): Guest {
+    const mapped = mapDomainState(s.state, s.reason);
+    return {
+      id: P.uuidToString(dom.uuid),
+      name: dom.name,
+      kind: this.kind,
+      state: mapped.state,
+      rawState: mapped.rawState,
+      runtimeId: dom.id > 0 ? dom.id : undefined,
+      persistent,
+      ...extra,
+    };
+  }
+
+  private guestFromInfo(dom: P.RemoteDomain, persistent: boolean | undefined, info: P.DomainInfo, reason: number): Guest {
+    return this.toGuest(dom, persistent, { state: info.state, reason }, {
+      vcpus: info.nrVirtCpu || undefined,
+      memoryBytes: info.memory ? info.memory * 1024 : undefined,
+      maxMemoryBytes: info.maxMem ? info.maxMem * 1024 : undefined,
+    });
+  }
+
+  private guestFromStats(dom: P.RemoteDomain, persistent: boolean | undefined, p: P.TypedParams): Guest {
+    const cur = num(p['balloon.current']);
+    const max = num(p['balloon.maximum']);
+    return this.toGuest(dom, persistent, { state: num(p['state.state']) ?? S.NOSTATE, reason: num(p['state.reason']) ?? 0 }, {
+      vcpus: num(p['vcpu.current']),
+      memoryBytes: cur !== undefined ? cur * 1024 : undefined,
+      maxMemoryBytes: max !== undefined ? max * 1024 : undefined,
+    });
+  }
+
+  /** One domain from per-domain calls (info + state reason). */
+  private async guestPerDomain(c: LibvirtClient, dom: P.RemoteDomain, persistent: boolean | undefined): Promise<Guest | undefined> {
+    try {
+      const [info, st, pers] = await Promise.all([
+        c.domainGetInfo(dom),
+        c.domainGetState(dom),
+        persistent === undefined ? c.domainIsPersistent(dom) : Promise.resolve(persistent),
+      ]);
+      return this.guestFromInfo(dom, pers, info, st.reason);
+    } catch (e) {
+      if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN) return undefined; // vanished meanwhile
+      throw e;
+    }
+  }
+
+  /**
+   * Bulk stats for every domain, or undefined when the driver has none (VIR_ERR_NO_SUPPORT,
+   * remembered so it is asked only once per backend).
+   */
+  private async bulk(c: LibvirtClient, stats: number, flags: number): Promise<P.DomainStatsRecord[] | undefined> {
+    if (this.bulkStats === false) return undefined;
+    try {
+      const records = await c.connectGetAllDomainStats([], stats, flags);
+      this.bulkStats = true;
+      return records;
+    } catch (e) {
+      if (!isUnsupported(e)) throw e;
+      this.bulkStats = false;
+      return undefined;
+    }
+  }
+
+  async list(): Promise<Guest[]> {
+    const c = await this.client();
+    // Persistence comes from two filtered lists; all three calls are in flight at once.
+    const [persistent, transient, records] = await Promise.all([
+      c.listAllDomains(P.ListAllDomainsFlags.PERSISTENT),
+      c.listAllDomains(P.ListAllDomainsFlags.TRANSIENT),
+      this.bulk(c, LIST_STATS, 0),
+    ]);
+    const all: { dom: P.RemoteDomain; persistent: boolean }[] = [
+      ...persistent.map((dom) => ({ dom, persistent: true })),
+      ...transient.map((dom) => ({ dom, persistent: false })),
+    ];
+    const byUuid = new Map<string, P.TypedParams>();
+    for (const r of records ?? []) byUuid.set(r.dom.uuid.toString('hex'), r.params);
+
+    const cache = new Map<string, CachedInfo>();
+    const guests: (Guest | undefined)[] = await mapLimit(all, this.options.concurrency ?? 32, async ({ dom, persistent: pers }) => {
+      const key = dom.uuid.toString('hex');
+      const params = byUuid.get(key);
+      if (!params || params['state.state'] === undefined) {
+        return this.guestPerDomain(c, dom, pers); // no bulk stats (lxc), or defined after the stats call
+      }
+      if (params['vcpu.current'] !== undefined || params['balloon.current'] !== undefined) return this.guestFromStats(dom, pers, params);
+      // Bulk stats with state only (the test driver): size from getInfo, kept while state and id stay.
+      const state = num(params['state.state']);
+      let cached = this.infoCache.get(key);
+      if (!cached || cached.state !== state || cached.id !== dom.id) {
+        try {
+          cached = { state, id: dom.id, info: await c.domainGetInfo(dom) };
+        } catch (e) {
+          if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN) return undefined;
+          throw e;
+        }
+      }
+      cache.set(key, cached);
+      return this.guestFromInfo(dom, pers, { ...cached.info, state: state ?? cached.info.state }, num(params['state.reason']) ?? 0);
+    });
+    this.infoCache = cache;
+    return guests.filter((g): g is Guest => g !== undefined).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Guest ids are UUIDs; a name is accepted too. */
+  private lookup(c: LibvirtClient, guestId: string): Promise<P.RemoteDomain> {
+    return UUID_RE.test(guestId) ? c.domainLookupByUUID(guestId) : c.domainLookupByName(guestId);
+  }
+
+  async get(guestId: string): Promise<Guest | undefined> {
+    const c = await this.client();
+    let dom: P.RemoteDomain;
+    try {
+      dom = await this.lookup(c, guestId);
+    } catch (e) {
+      if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN) return undefined;
+      throw e;
+    }
+    return this.guestPerDomain(c, dom, undefined);
+  }
+
+  async perform(guestId: string, verb: Verb): Promise<void> {
+    const c = await this.client();
+    const dom = await this.lookup(c, guestId);
+    this.infoCache.delete(dom.uuid.toString('hex'));
+    switch (verb) {
+      case 'start':
+        return c.domainCreate(dom);
+      case 'shutdown':
+        return c.domainShutdown(dom);
+      case 'reboot':
+        return c.domainReboot(dom, 0);
+      case 'suspend':
+        return c.domainSuspend(dom);
+      case 'resume': {
+        const st = await c.domainGetState(dom);
+        return st.state === S.PMSUSPENDED ? c.domainPMWakeup(dom, 0) : c.domainResume(dom);
+      }
+      case 'forceOff':
+        return c.domainDestroy(dom);
+      case 'delete':
+        return this.undefine(c, dom);
+      default:
+        throw new BackendError(`unknown verb ${String(verb)}`, 'EINVAL');
+    }
+  }
+
+  /** Undefine with managed save, snapshot/checkpoint metadata and NVRAM; fewer flags where the driver refuses some. */
+  private async undefine(c: LibvirtClient, dom: P.RemoteDomain): Promise<void> {
+    for (let i = this.deleteFlagsIndex; i < DELETE_FLAG_FALLBACKS.length; i++) {
+      try {
+        await c.domainUndefineFlags(dom, DELETE_FLAG_FALLBACKS[i]);
+        this.deleteFlagsIndex = i;
+        return;
+      } catch (e) {
+        if (isUnsupported(e) && DELETE_FLAG_FALLBACKS[i] === 0) return c.domainUndefine(dom); // very old driver: no UNDEFINE_FLAGS
+        if (!isRejectedFlags(e) || i === DELETE_FLAG_FALLBACKS.length - 1) throw e;
+      }
+    }
+  }
+
+  async definition(guestId: string): Promise<Definition> {
+    const c = await this.client();
+    const dom = await this.lookup(c, guestId);
+    return { language: 'xml', text: await c.domainGetXMLDesc(dom, 0) };
+  }
+
+  /** Define (or redefine) a persistent domain from XML; returns its UUID. */
+  async defineXML(xml: string, flags = 0): Promise<string> {
+    const c = await this.client();
+    const dom = await c.domainDefineXMLFlags(xml, flags);
+    return P.uuidToString(dom.uuid);
+  }
+
+  // ---- stats ------------------------------------------------------------------------
+
+  /**
+   * Stats of every domain in bulk-stats naming (state.*, cpu.time, balloon.*, vcpu.*, net.*,
+   * block.*). Drivers without bulk stats (libvirt-LXC) get the same fields from per-domain
+   * calls: info, state, and memory stats of active domains.
+   */
+  async stats(options: StatsOptions = {}): Promise<DomainStats[]> {
+    const c = await this.client();
+    const stats = options.stats ?? DEFAULT_STATS;
+    const records = await this.bulk(c, stats, options.flags ?? 0);
+    if (records) {
+      return records.map((r) => ({ uuid: P.uuidToString(r.dom.uuid), name: r.dom.name, id: r.dom.id, params: r.params, source: 'bulk' }));
+    }
+    const doms = await c.listAllDomains(options.flags ?? 0);
+    const out = await mapLimit(doms, this.options.concurrency ?? 32, (dom) => this.statsPerDomain(c, dom, stats));
+    return out.filter((s): s is DomainStats => s !== undefined);
+  }
+
+  private async statsPerDomain(c: LibvirtClient, dom: P.RemoteDomain, stats: number): Promise<DomainStats | undefined> {
+    const params: P.TypedParams = {};
+    try {
+      const [info, st] = await Promise.all([c.domainGetInfo(dom), c.domainGetState(dom)]);
+      if (stats & P.DomainStatsType.STATE) {
+        params['state.state'] = st.state;
+        params['state.reason'] = st.reason;
+      }
+      if (stats & P.DomainStatsType.CPU_TOTAL) params['cpu.time'] = info.cpuTime;
+      if (stats & P.DomainStatsType.VCPU) params['vcpu.current'] = info.nrVirtCpu;
+      if (stats & P.DomainStatsType.BALLOON) {
+        params['balloon.current'] = info.memory;
+        params['balloon.maximum'] = info.maxMem;
+        if (dom.id > 0) {
+          const mem = await c.domainMemoryStats(dom).catch((e) => {
+            if (isUnsupported(e)) return [];
+            throw e;
+          });
+          for (const m of mem) {
+            const name = P.MEMORY_STAT_NAMES[m.tag];
+            if (name) params[`balloon.${name}`] = m.val;
+          }
+        }
+      }
+    } catch (e) {
+      if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN) return undefined;
+      throw e;
+    }
+    return { uuid: P.uuidToString(dom.uuid), name: dom.name, id: dom.id, params, source: 'per-domain' };
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  subscribe(listener: (ev: BackendEvent) => void): boolean {
+    const first = this.listeners.size === 0;
+    this.listeners.add(listener);
+    if (first && this.clientValue && !this.clientValue.closed) {
+      void this.registerEvents(this.clientValue);
+    }
+    return true;
+  }
+
+  unsubscribe(listener: (ev: BackendEvent) => void): void {
+    this.listeners.delete(listener);
+    const c = this.clientValue;
+    if (this.listeners.size === 0 && c && this.eventCallbackId !== undefined) {
+      const id = this.eventCallbackId;
+      this.eventCallbackId = undefined;
+      void c.domainEventCallbackDeregisterAny(id).catch(() => undefined);
+    }
+  }
+
+  private async registerEvents(c: LibvirtClient): Promise<void> {
+    if (this.eventCallbackId !== undefined) return;
+    try {
+      this.eventCallbackId = await c.domainEventCallbackRegisterAny(P.DomainEventId.LIFECYCLE, null);
+      this.eventsError = undefined;
+    } catch (e) {
+      this.eventsError = e as Error;
+    }
+  }
+
+  private onLifecycle(m: P.LifecycleEventMsg): void {
+    if (m.callbackID !== this.eventCallbackId) return;
+    this.infoCache.delete(m.dom.uuid.toString('hex'));
+    const ev: BackendEvent = {
+      type: 'changed',
+      guestId: P.uuidToString(m.dom.uuid),
+      name: m.dom.name,
+      reason: P.describeLifecycleEvent(m.event, m.detail),
+    };
+    for (const l of this.listeners) l(ev);
+  }
+}

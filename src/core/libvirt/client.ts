@@ -1,0 +1,583 @@
+// LibvirtClient: libvirt's RPC protocol over any Duplex stream (unix socket today, an SSH
+// channel later). Framing, call/reply matching, keepalive, auth, and typed procedures.
+//
+// Failure model: anything that makes the byte stream untrustworthy (bad length, bad
+// header, unknown serial, a reply that does not decode) closes the connection with one
+// clear error; every pending call rejects with it and 'close' is emitted with it. A call
+// on a closed client rejects at once; every call has a timeout.
+
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import { BackendError } from '../model';
+import { XdrError, XdrReader, XdrWriter } from './xdr';
+import * as P from './protocol';
+
+const { Proc, MessageType, MessageStatus } = P;
+
+/** An error reported by libvirt itself: code, domain and message as the daemon sent them. */
+export class LibvirtError extends BackendError {
+  /** virErrorNumber, e.g. 42 = VIR_ERR_NO_DOMAIN. */
+  declare readonly code: number;
+  /** virErrorDomain (which part of libvirt raised it). */
+  readonly domain: number;
+  readonly level: number;
+  readonly remote: P.RemoteError;
+
+  constructor(err: P.RemoteError, hint?: string) {
+    super(err.message ?? `libvirt error ${err.code}`, err.code, hint);
+    this.name = 'LibvirtError';
+    this.domain = err.domain;
+    this.level = err.level;
+    this.remote = err;
+  }
+}
+
+/** The connection broke or the daemon sent something we cannot trust. */
+export class LibvirtConnectionError extends BackendError {
+  constructor(message: string, code: string, hint?: string) {
+    super(message, code, hint);
+    this.name = 'LibvirtConnectionError';
+  }
+}
+
+export interface LibvirtClientOptions {
+  /** Default timeout of every call, ms (0 = none). Default 60 s. */
+  callTimeoutMs?: number;
+  /** Send a keepalive PING after this much silence, ms (0 = no keepalive). Default 5000. */
+  keepaliveIntervalMs?: number;
+  /** Declare the daemon dead after this many unanswered PINGs. Default 5. */
+  keepaliveCount?: number;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+}
+
+interface Pending {
+  readonly prog: number;
+  readonly proc: number;
+  readonly decode: (r: XdrReader) => unknown;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+export interface LibvirtClientEvents {
+  close: [error: Error | undefined];
+  lifecycle: [msg: P.LifecycleEventMsg];
+  /** Any other async message (program, procedure, body reader). */
+  message: [header: P.MessageHeader, body: XdrReader];
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+/** Largest value the length word may carry: the message maximum plus the word itself. */
+export const MAX_PACKET_LENGTH = P.VIR_NET_MESSAGE_MAX + P.VIR_NET_MESSAGE_LEN_MAX;
+export const MIN_PACKET_LENGTH = P.VIR_NET_MESSAGE_LEN_MAX + P.VIR_NET_MESSAGE_HEADER_MAX;
+/** Timed-out serials whose late replies are dropped quietly (bounded). */
+const EXPIRED_SERIALS_MAX = 1024;
+
+export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
+  private serial = 0;
+  private readonly pending = new Map<number, Pending>();
+  private readonly expired = new Set<number>();
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  /** Body length of the packet being assembled, or -1 while waiting for a length word. */
+  private expected = -1;
+  private closedWith: { error: Error | undefined } | undefined;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private lastReceived = Date.now();
+  private unansweredPings = 0;
+  private readonly callTimeoutMs: number;
+  private readonly keepaliveIntervalMs: number;
+  private readonly keepaliveCount: number;
+
+  constructor(
+    private readonly stream: Duplex,
+    options: LibvirtClientOptions = {},
+  ) {
+    super();
+    this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
+    this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? 5000;
+    this.keepaliveCount = options.keepaliveCount ?? 5;
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('end', () => this.onEnd());
+    stream.on('close', () => this.onEnd());
+    stream.on('error', (err) =>
+      this.fail(new LibvirtConnectionError(`libvirt connection error: ${err.message}`, (err as NodeJS.ErrnoException).code ?? 'EIO')),
+    );
+    if (this.keepaliveIntervalMs > 0) {
+      this.keepaliveTimer = setInterval(() => this.keepaliveTick(), this.keepaliveIntervalMs);
+      this.keepaliveTimer.unref();
+    }
+  }
+
+  get closed(): boolean {
+    return this.closedWith !== undefined;
+  }
+
+  /** Number of calls awaiting a reply. */
+  get pendingCalls(): number {
+    return this.pending.size;
+  }
+
+  // ---- framing ----------------------------------------------------------------------
+
+  private take(n: number): Buffer {
+    const first = this.chunks[0];
+    let out: Buffer;
+    if (first.length >= n) {
+      out = first.subarray(0, n);
+      if (first.length === n) this.chunks.shift();
+      else this.chunks[0] = first.subarray(n);
+    } else {
+      out = Buffer.allocUnsafe(n);
+      let filled = 0;
+      while (filled < n) {
+        const c = this.chunks[0];
+        const k = Math.min(c.length, n - filled);
+        c.copy(out, filled, 0, k);
+        filled += k;
+        if (k === c.length) this.chunks.shift();
+        else this.chunks[0] = c.subarray(k);
+      }
+    }
+    this.buffered -= n;
+    return out;
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastReceived = Date.now();
+    this.unansweredPings = 0;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    while (!this.closed) {
+      if (this.expected < 0) {
+        if (this.buffered < 4) return;
+        const len = this.take(4).readUInt32BE(0);
+        if (len < MIN_PACKET_LENGTH) {
+          return this.protocolError(`packet length ${len} is smaller than the ${MIN_PACKET_LENGTH}-byte minimum (length word + header)`);
+        }
+        if (len > MAX_PACKET_LENGTH) {
+          return this.protocolError(`packet length ${len} exceeds the protocol maximum of ${MAX_PACKET_LENGTH} bytes (VIR_NET_MESSAGE_MAX + length word)`);
+        }
+        this.expected = len - 4;
+      }
+      if (this.buffered < this.expected) return;
+      const packet = this.take(this.expected);
+      this.expected = -1;
+      this.onPacket(packet);
+    }
+  }
+
+  private onEnd(): void {
+    if (this.closed) return;
+    if (this.expected >= 0 || this.buffered > 0) {
+      const want = this.expected >= 0 ? this.expected + 4 : 4;
+      const got = this.expected >= 0 ? this.buffered + 4 : this.buffered;
+      this.fail(
+        new LibvirtConnectionError(`libvirt connection closed in the middle of a packet (received ${got} of ${want} bytes)`, 'EPROTO'),
+      );
+    } else {
+      this.fail(new LibvirtConnectionError('libvirt connection closed by the daemon', 'ECONNRESET'));
+    }
+  }
+
+  private protocolError(detail: string): void {
+    this.fail(new LibvirtConnectionError(`libvirt protocol error: ${detail}; connection closed`, 'EPROTO'));
+  }
+
+  private onPacket(packet: Buffer): void {
+    const r = new XdrReader(packet);
+    const h = P.decodeHeader(r); // the packet has at least header bytes: checked by the length
+    if (h.prog !== P.REMOTE_PROGRAM && h.prog !== P.QEMU_PROGRAM && h.prog !== P.KEEPALIVE_PROGRAM && h.prog !== P.LXC_PROGRAM) {
+      return this.protocolError(`unknown program 0x${h.prog.toString(16)} in packet header (serial ${h.serial}, proc ${h.proc})`);
+    }
+    if (h.vers !== 1) return this.protocolError(`unsupported version ${h.vers} for ${P.procName(h.prog, h.proc)}`);
+
+    if (h.type === MessageType.MESSAGE) return this.onMessage(h, r);
+    if (h.type !== MessageType.REPLY) {
+      return this.protocolError(`unexpected message type ${h.type} for ${P.procName(h.prog, h.proc)} (serial ${h.serial})`);
+    }
+    const call = this.pending.get(h.serial);
+    if (!call) {
+      if (this.expired.delete(h.serial)) return; // late reply to a call that timed out
+      return this.protocolError(`reply for unknown serial ${h.serial} (${P.procName(h.prog, h.proc)})`);
+    }
+    if (call.prog !== h.prog || call.proc !== h.proc) {
+      return this.protocolError(
+        `reply for serial ${h.serial} is ${P.procName(h.prog, h.proc)} but the call was ${P.procName(call.prog, call.proc)}`,
+      );
+    }
+    this.pending.delete(h.serial);
+    if (call.timer) clearTimeout(call.timer);
+
+    const name = P.procName(h.prog, h.proc);
+    if (h.status === MessageStatus.OK) {
+      let value: unknown;
+      try {
+        value = call.decode(r);
+      } catch (e) {
+        const err = this.malformed(`reply to ${name} (serial ${h.serial})`, e);
+        call.reject(err);
+        return this.fail(err);
+      }
+      call.resolve(value);
+    } else if (h.status === MessageStatus.ERROR) {
+      let remote: P.RemoteError;
+      try {
+        remote = P.decodeRemoteError(r);
+      } catch (e) {
+        const err = this.malformed(`error reply to ${name} (serial ${h.serial})`, e);
+        call.reject(err);
+        return this.fail(err);
+      }
+      call.reject(new LibvirtError(remote));
+    } else {
+      const err = new LibvirtConnectionError(`libvirt protocol error: unexpected status ${h.status} in reply to ${name}; connection closed`, 'EPROTO');
+      call.reject(err);
+      this.fail(err);
+    }
+  }
+
+  private malformed(what: string, e: unknown): Error {
+    const detail = e instanceof XdrError ? e.message : String(e);
+    return new LibvirtConnectionError(`libvirt protocol error: malformed ${what}: ${detail}; connection closed`, 'EPROTO');
+  }
+
+  private onMessage(h: P.MessageHeader, r: XdrReader): void {
+    if (h.prog === P.KEEPALIVE_PROGRAM) {
+      if (h.proc === P.KeepaliveProc.PING) this.send(P.KEEPALIVE_PROGRAM, P.KEEPALIVE_PROTOCOL_VERSION, P.KeepaliveProc.PONG, MessageType.MESSAGE, 0, EMPTY);
+      return; // PONG: any traffic already reset the counter
+    }
+    if (h.prog === P.REMOTE_PROGRAM && h.proc === Proc.DOMAIN_EVENT_CALLBACK_LIFECYCLE) {
+      let msg: P.LifecycleEventMsg;
+      try {
+        msg = P.decodeLifecycleEventMsg(r);
+      } catch (e) {
+        return this.fail(this.malformed('lifecycle event message', e));
+      }
+      this.emit('lifecycle', msg);
+      return;
+    }
+    this.emit('message', h, r);
+  }
+
+  // ---- keepalive --------------------------------------------------------------------
+
+  private keepaliveTick(): void {
+    if (this.closed) return;
+    if (Date.now() - this.lastReceived < this.keepaliveIntervalMs) return;
+    if (this.unansweredPings >= this.keepaliveCount) {
+      const secs = Math.round((Date.now() - this.lastReceived) / 1000);
+      this.fail(
+        new LibvirtConnectionError(
+          `libvirt daemon did not answer ${this.unansweredPings} keepalive pings (silent for ${secs} s); connection closed`,
+          'ETIMEDOUT',
+        ),
+      );
+      return;
+    }
+    this.unansweredPings++;
+    this.send(P.KEEPALIVE_PROGRAM, P.KEEPALIVE_PROTOCOL_VERSION, P.KeepaliveProc.PING, MessageType.MESSAGE, 0, EMPTY);
+  }
+
+  // ---- calls ------------------------------------------------------------------------
+
+  private send(prog: number, vers: number, proc: number, type: number, serial: number, body: Buffer): void {
+    const w = new XdrWriter(4 + P.VIR_NET_MESSAGE_HEADER_MAX + body.length);
+    w.uint(0);
+    P.encodeHeader(w, { prog, vers, proc, type, serial, status: MessageStatus.OK });
+    const packet = Buffer.concat([w.finish(), body]);
+    packet.writeUInt32BE(packet.length, 0);
+    this.stream.write(packet);
+  }
+
+  /** Low-level call: `encode` writes the args, `decode` reads the reply inside the receive path. */
+  callProgram<T>(
+    prog: number,
+    vers: number,
+    proc: number,
+    encode: ((w: XdrWriter) => void) | undefined,
+    decode: (r: XdrReader) => T,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const name = P.procName(prog, proc);
+    if (this.closedWith) {
+      const cause = this.closedWith.error;
+      return Promise.reject(
+        new LibvirtConnectionError(`cannot call ${name}: the libvirt connection is closed${cause ? ` (${cause.message})` : ''}`, 'ECLOSED'),
+      );
+    }
+    let body: Buffer = EMPTY;
+    if (encode) {
+      const w = new XdrWriter();
+      try {
+        encode(w);
+      } catch (e) {
+        return Promise.reject(new BackendError(`cannot encode arguments of ${name}: ${(e as Error).message}`, 'EINVAL'));
+      }
+      body = w.finish();
+    }
+    if (body.length + P.VIR_NET_MESSAGE_HEADER_MAX > P.VIR_NET_MESSAGE_MAX) {
+      return Promise.reject(
+        new BackendError(`arguments of ${name} are ${body.length} bytes, more than libvirt's message maximum ${P.VIR_NET_MESSAGE_MAX}`, 'E2BIG'),
+      );
+    }
+    this.serial = (this.serial + 1) >>> 0;
+    const serial = this.serial;
+    return new Promise<T>((resolve, reject) => {
+      const call: Pending = { prog, proc, decode, resolve: resolve as (v: unknown) => void, reject };
+      const timeoutMs = options.timeoutMs ?? this.callTimeoutMs;
+      if (timeoutMs > 0) {
+        call.timer = setTimeout(() => {
+          if (this.pending.get(serial) !== call) return;
+          this.pending.delete(serial);
+          this.expired.add(serial);
+          if (this.expired.size > EXPIRED_SERIALS_MAX) this.expired.delete(this.expired.values().next().value as number);
+          reject(new LibvirtConnectionError(`libvirt call ${name} timed out after ${timeoutMs} ms`, 'ETIMEDOUT'));
+        }, timeoutMs);
+      }
+      this.pending.set(serial, call);
+      this.send(prog, vers, proc, MessageType.CALL, serial, body);
+    });
+  }
+
+  /** A call in the remote program. */
+  call<T>(proc: number, encode: ((w: XdrWriter) => void) | undefined, decode: (r: XdrReader) => T, options?: CallOptions): Promise<T> {
+    return this.callProgram(P.REMOTE_PROGRAM, P.REMOTE_PROTOCOL_VERSION, proc, encode, decode, options);
+  }
+
+  /** Close the connection now: pending calls reject with `error` (or a "closed" error). */
+  destroy(error?: Error): void {
+    this.fail(error, true);
+  }
+
+  private fail(error: Error | undefined, byUs = false): void {
+    if (this.closedWith) return;
+    this.closedWith = { error };
+    if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
+    const pendingError =
+      error ?? new LibvirtConnectionError(byUs ? 'libvirt connection closed by the client' : 'libvirt connection closed', 'ECLOSED');
+    for (const [, call] of this.pending) {
+      if (call.timer) clearTimeout(call.timer);
+      call.reject(pendingError);
+    }
+    this.pending.clear();
+    this.chunks = [];
+    this.buffered = 0;
+    this.stream.destroy();
+    this.emit('close', error);
+  }
+
+  // ---- auth and connection ----------------------------------------------------------
+
+  authList(): Promise<number[]> {
+    return this.call(Proc.AUTH_LIST, undefined, P.decodeAuthList);
+  }
+
+  authPolkit(): Promise<boolean> {
+    return this.call(Proc.AUTH_POLKIT, undefined, (r) => r.int('polkit complete') !== 0);
+  }
+
+  /**
+   * Authenticate as libvirt's client does over a unix socket: none, or polkit (the daemon
+   * checks our uid via SO_PEERCRED). SASL is refused with a clear error.
+   */
+  async authenticate(): Promise<number> {
+    const types = await this.authList();
+    if (types.length === 0 || types.includes(P.AuthType.NONE)) return P.AuthType.NONE;
+    if (types.includes(P.AuthType.POLKIT)) {
+      await this.authPolkit();
+      return P.AuthType.POLKIT;
+    }
+    const names = types.map((t) => (t === P.AuthType.SASL ? 'sasl' : `type ${t}`)).join(', ');
+    throw new BackendError(
+      `the libvirt daemon requires ${names} authentication, which virtscope does not support`,
+      'EAUTH',
+      'Connect through the local unix socket with auth_unix_rw = "none" or "polkit" in libvirtd.conf (the default for root).',
+    );
+  }
+
+  connectOpen(name: string | null, flags = 0): Promise<void> {
+    return this.call(Proc.CONNECT_OPEN, (w) => w.optional(name, (x, v) => x.string(v, P.REMOTE_STRING_MAX)).uint(flags), () => undefined);
+  }
+
+  /** CONNECT_CLOSE, then close the stream. Never throws. */
+  async connectClose(options: CallOptions = { timeoutMs: 5000 }): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.call(Proc.CONNECT_CLOSE, undefined, () => undefined, options);
+    } catch {
+      // closing anyway
+    }
+    this.destroy();
+  }
+
+  getHostname(): Promise<string> {
+    return this.call(Proc.CONNECT_GET_HOSTNAME, undefined, (r) => r.string(P.REMOTE_STRING_MAX, 'hostname'));
+  }
+
+  getUri(): Promise<string> {
+    return this.call(Proc.CONNECT_GET_URI, undefined, (r) => r.string(P.REMOTE_STRING_MAX, 'uri'));
+  }
+
+  /** Hypervisor version, major * 1e6 + minor * 1e3 + micro. */
+  getVersion(): Promise<number> {
+    return this.call(Proc.CONNECT_GET_VERSION, undefined, (r) => r.uhyperNumber('hv_ver'));
+  }
+
+  /** libvirt (daemon library) version, major * 1e6 + minor * 1e3 + micro. */
+  getLibVersion(): Promise<number> {
+    return this.call(Proc.CONNECT_GET_LIB_VERSION, undefined, (r) => r.uhyperNumber('lib_ver'));
+  }
+
+  // ---- domains ----------------------------------------------------------------------
+
+  listAllDomains(flags = 0): Promise<P.RemoteDomain[]> {
+    return this.call(Proc.CONNECT_LIST_ALL_DOMAINS, (w) => w.int(1).uint(flags), P.decodeListAllDomains);
+  }
+
+  domainLookupByName(name: string): Promise<P.RemoteDomain> {
+    return this.call(Proc.DOMAIN_LOOKUP_BY_NAME, (w) => w.string(name, P.REMOTE_STRING_MAX), P.decodeDomain);
+  }
+
+  /** `uuid` as 16 bytes or the usual 36-character text. */
+  domainLookupByUUID(uuid: Uint8Array | string): Promise<P.RemoteDomain> {
+    const raw = typeof uuid === 'string' ? P.uuidFromString(uuid) : uuid;
+    return this.call(Proc.DOMAIN_LOOKUP_BY_UUID, (w) => w.fixedOpaque(raw, P.VIR_UUID_BUFLEN), P.decodeDomain);
+  }
+
+  domainGetInfo(dom: P.RemoteDomain): Promise<P.DomainInfo> {
+    return this.call(Proc.DOMAIN_GET_INFO, (w) => P.encodeDomain(w, dom), P.decodeDomainInfo);
+  }
+
+  domainGetState(dom: P.RemoteDomain, flags = 0): Promise<{ state: number; reason: number }> {
+    return this.call(
+      Proc.DOMAIN_GET_STATE,
+      (w) => (P.encodeDomain(w, dom), w.uint(flags)),
+      (r) => ({ state: r.int('state'), reason: r.int('reason') }),
+    );
+  }
+
+  domainIsPersistent(dom: P.RemoteDomain): Promise<boolean> {
+    return this.call(Proc.DOMAIN_IS_PERSISTENT, (w) => P.encodeDomain(w, dom), (r) => r.int('persistent') === 1);
+  }
+
+  domainIsActive(dom: P.RemoteDomain): Promise<boolean> {
+    return this.call(Proc.DOMAIN_IS_ACTIVE, (w) => P.encodeDomain(w, dom), (r) => r.int('active') === 1);
+  }
+
+  domainGetXMLDesc(dom: P.RemoteDomain, flags = 0): Promise<string> {
+    return this.call(Proc.DOMAIN_GET_XML_DESC, (w) => (P.encodeDomain(w, dom), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'xml'));
+  }
+
+  domainDefineXMLFlags(xml: string, flags = 0): Promise<P.RemoteDomain> {
+    return this.call(Proc.DOMAIN_DEFINE_XML_FLAGS, (w) => w.string(xml, P.REMOTE_STRING_MAX).uint(flags), P.decodeDomain);
+  }
+
+  private domainVoid(proc: number, dom: P.RemoteDomain, flags?: number, options?: CallOptions): Promise<void> {
+    return this.call(
+      proc,
+      (w) => {
+        P.encodeDomain(w, dom);
+        if (flags !== undefined) w.uint(flags);
+      },
+      () => undefined,
+      options,
+    );
+  }
+
+  domainCreate(dom: P.RemoteDomain, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_CREATE, dom, undefined, options);
+  }
+
+  domainShutdown(dom: P.RemoteDomain, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_SHUTDOWN, dom, undefined, options);
+  }
+
+  domainReboot(dom: P.RemoteDomain, flags = 0, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_REBOOT, dom, flags, options);
+  }
+
+  domainDestroy(dom: P.RemoteDomain, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_DESTROY, dom, undefined, options);
+  }
+
+  domainSuspend(dom: P.RemoteDomain, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_SUSPEND, dom, undefined, options);
+  }
+
+  domainResume(dom: P.RemoteDomain, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_RESUME, dom, undefined, options);
+  }
+
+  domainPMWakeup(dom: P.RemoteDomain, flags = 0, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_PM_WAKEUP, dom, flags, options);
+  }
+
+  domainUndefine(dom: P.RemoteDomain, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_UNDEFINE, dom, undefined, options);
+  }
+
+  domainUndefineFlags(dom: P.RemoteDomain, flags: number, options?: CallOptions): Promise<void> {
+    return this.domainVoid(Proc.DOMAIN_UNDEFINE_FLAGS, dom, flags, options);
+  }
+
+  // ---- statistics -------------------------------------------------------------------
+
+  /** Bulk stats: `doms` empty = every domain (filtered by `flags`). */
+  connectGetAllDomainStats(doms: readonly P.RemoteDomain[], stats: number, flags = 0, options?: CallOptions): Promise<P.DomainStatsRecord[]> {
+    return this.call(
+      Proc.CONNECT_GET_ALL_DOMAIN_STATS,
+      (w) => w.array(doms, (x, d) => P.encodeDomain(x, d), P.REMOTE_DOMAIN_LIST_MAX).uint(stats).uint(flags >>> 0),
+      P.decodeAllDomainStats,
+      options,
+    );
+  }
+
+  domainMemoryStats(dom: P.RemoteDomain, maxStats = P.VIR_DOMAIN_MEMORY_STAT_NR, flags = 0): Promise<P.MemoryStat[]> {
+    return this.call(Proc.DOMAIN_MEMORY_STATS, (w) => (P.encodeDomain(w, dom), w.uint(maxStats).uint(flags)), P.decodeMemoryStats);
+  }
+
+  domainBlockStats(dom: P.RemoteDomain, path: string): Promise<P.BlockStats> {
+    return this.call(Proc.DOMAIN_BLOCK_STATS, (w) => (P.encodeDomain(w, dom), w.string(path, P.REMOTE_STRING_MAX)), P.decodeBlockStats);
+  }
+
+  domainInterfaceStats(dom: P.RemoteDomain, device: string): Promise<P.InterfaceStats> {
+    return this.call(Proc.DOMAIN_INTERFACE_STATS, (w) => (P.encodeDomain(w, dom), w.string(device, P.REMOTE_STRING_MAX)), P.decodeInterfaceStats);
+  }
+
+  // ---- events -----------------------------------------------------------------------
+
+  /** Register for `eventID` on one domain or (dom = null) all; events arrive as 'lifecycle'/'message'. */
+  domainEventCallbackRegisterAny(eventID: number, dom: P.RemoteDomain | null = null): Promise<number> {
+    return this.call(
+      Proc.CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY,
+      (w) => w.int(eventID).optional(dom, (x, d) => P.encodeDomain(x, d)),
+      (r) => r.int('callbackID'),
+    );
+  }
+
+  domainEventCallbackDeregisterAny(callbackID: number): Promise<void> {
+    return this.call(Proc.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, (w) => w.int(callbackID), () => undefined);
+  }
+
+  // ---- qemu program -----------------------------------------------------------------
+
+  /**
+   * qemu-guest-agent command (JSON text in, JSON text out). `agentTimeoutSec` is libvirt's
+   * own wait: -2 block, -1 default, 0 no wait, >0 seconds.
+   */
+  domainAgentCommand(dom: P.RemoteDomain, command: string, agentTimeoutSec = -1, flags = 0, options?: CallOptions): Promise<string | null> {
+    return this.callProgram(
+      P.QEMU_PROGRAM,
+      P.QEMU_PROTOCOL_VERSION,
+      P.QemuProc.DOMAIN_AGENT_COMMAND,
+      (w) => (P.encodeDomain(w, dom), w.string(command, P.REMOTE_STRING_MAX).int(agentTimeoutSec).uint(flags)),
+      (r) => r.optional((x) => x.string(P.REMOTE_STRING_MAX, 'agent result'), 'agent result'),
+      options,
+    );
+  }
+}

@@ -1,0 +1,636 @@
+// libvirt RPC protocol: program/procedure numbers, constants and the wire structures
+// virtscope uses. Numbers and layouts follow libvirt's src/rpc/virnetprotocol.x,
+// src/rpc/virkeepaliveprotocol.x, src/remote/remote_protocol.x and qemu_protocol.x,
+// plus the public enums of libvirt-domain.h / virterror.h they refer to.
+
+import { XdrReader, XdrWriter, XdrError } from './xdr';
+
+// ---- virnetprotocol.x ---------------------------------------------------------------
+
+/** Initial message buffer size; larger messages grow up to VIR_NET_MESSAGE_MAX. */
+export const VIR_NET_MESSAGE_INITIAL = 65536;
+/** Maximum total serialised message (header + payload), not counting the length word. */
+export const VIR_NET_MESSAGE_MAX = 16777216;
+export const VIR_NET_MESSAGE_HEADER_MAX = 24;
+export const VIR_NET_MESSAGE_PAYLOAD_MAX = 16777192;
+/** Size of the length word that precedes every message; it counts itself. */
+export const VIR_NET_MESSAGE_LEN_MAX = 4;
+export const VIR_NET_MESSAGE_STRING_MAX = 4194304;
+
+export const MessageType = {
+  CALL: 0,
+  REPLY: 1,
+  MESSAGE: 2,
+  STREAM: 3,
+  CALL_WITH_FDS: 4,
+  REPLY_WITH_FDS: 5,
+} as const;
+
+export const MessageStatus = {
+  OK: 0,
+  ERROR: 1,
+  CONTINUE: 2,
+} as const;
+
+export interface MessageHeader {
+  prog: number;
+  vers: number;
+  proc: number;
+  type: number;
+  serial: number;
+  status: number;
+}
+
+export function encodeHeader(w: XdrWriter, h: MessageHeader): void {
+  w.uint(h.prog).uint(h.vers).int(h.proc).int(h.type).uint(h.serial).int(h.status);
+}
+
+export function decodeHeader(r: XdrReader): MessageHeader {
+  return {
+    prog: r.uint('header prog'),
+    vers: r.uint('header vers'),
+    proc: r.int('header proc'),
+    type: r.int('header type'),
+    serial: r.uint('header serial'),
+    status: r.int('header status'),
+  };
+}
+
+// ---- programs -----------------------------------------------------------------------
+
+export const REMOTE_PROGRAM = 0x20008086;
+export const REMOTE_PROTOCOL_VERSION = 1;
+export const QEMU_PROGRAM = 0x20008087;
+export const QEMU_PROTOCOL_VERSION = 1;
+export const LXC_PROGRAM = 0x00068000;
+export const LXC_PROTOCOL_VERSION = 1;
+export const KEEPALIVE_PROGRAM = 0x6b656570;
+export const KEEPALIVE_PROTOCOL_VERSION = 1;
+
+export const KeepaliveProc = { PING: 1, PONG: 2 } as const;
+
+export const QemuProc = {
+  DOMAIN_MONITOR_COMMAND: 1,
+  DOMAIN_ATTACH: 2,
+  DOMAIN_AGENT_COMMAND: 3,
+} as const;
+
+/** remote_procedure: the subset virtscope calls or receives. */
+export const Proc = {
+  CONNECT_OPEN: 1,
+  CONNECT_CLOSE: 2,
+  CONNECT_GET_TYPE: 3,
+  CONNECT_GET_VERSION: 4,
+  DOMAIN_CREATE: 9,
+  DOMAIN_DEFINE_XML: 11,
+  DOMAIN_DESTROY: 12,
+  DOMAIN_GET_XML_DESC: 14,
+  DOMAIN_GET_INFO: 16,
+  DOMAIN_LOOKUP_BY_NAME: 23,
+  DOMAIN_LOOKUP_BY_UUID: 24,
+  DOMAIN_REBOOT: 27,
+  DOMAIN_RESUME: 28,
+  DOMAIN_SHUTDOWN: 33,
+  DOMAIN_SUSPEND: 34,
+  DOMAIN_UNDEFINE: 35,
+  CONNECT_GET_HOSTNAME: 59,
+  CONNECT_SUPPORTS_FEATURE: 60,
+  DOMAIN_BLOCK_STATS: 64,
+  DOMAIN_INTERFACE_STATS: 65,
+  AUTH_LIST: 66,
+  AUTH_SASL_INIT: 67,
+  AUTH_POLKIT: 70,
+  DOMAIN_EVENT_LIFECYCLE: 107,
+  CONNECT_GET_URI: 110,
+  DOMAIN_IS_ACTIVE: 150,
+  DOMAIN_IS_PERSISTENT: 151,
+  CONNECT_GET_LIB_VERSION: 157,
+  DOMAIN_MEMORY_STATS: 159,
+  DOMAIN_GET_STATE: 212,
+  DOMAIN_UNDEFINE_FLAGS: 231,
+  DOMAIN_PM_WAKEUP: 267,
+  CONNECT_LIST_ALL_DOMAINS: 273,
+  CONNECT_DOMAIN_EVENT_CALLBACK_REGISTER_ANY: 316,
+  CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY: 317,
+  DOMAIN_EVENT_CALLBACK_LIFECYCLE: 318,
+  DOMAIN_EVENT_CALLBACK_REBOOT: 319,
+  CONNECT_GET_ALL_DOMAIN_STATS: 344,
+  DOMAIN_DEFINE_XML_FLAGS: 350,
+  CONNECT_EVENT_CONNECTION_CLOSED: 362,
+} as const;
+
+const PROC_NAMES = new Map<number, string>(Object.entries(Proc).map(([k, v]) => [v, k]));
+const QEMU_PROC_NAMES = new Map<number, string>(Object.entries(QemuProc).map(([k, v]) => [v, k]));
+
+/** "CONNECT_LIST_ALL_DOMAINS (273)" for error messages. */
+export function procName(prog: number, proc: number): string {
+  if (prog === REMOTE_PROGRAM) return `${PROC_NAMES.get(proc) ?? 'remote proc'} (${proc})`;
+  if (prog === QEMU_PROGRAM) return `QEMU_${QEMU_PROC_NAMES.get(proc) ?? 'PROC'} (${proc})`;
+  if (prog === KEEPALIVE_PROGRAM) return proc === KeepaliveProc.PING ? 'KEEPALIVE_PING' : proc === KeepaliveProc.PONG ? 'KEEPALIVE_PONG' : `keepalive proc ${proc}`;
+  return `program 0x${prog.toString(16)} proc ${proc}`;
+}
+
+// ---- limits from remote_protocol.x --------------------------------------------------
+
+export const REMOTE_STRING_MAX = 4194304;
+export const REMOTE_DOMAIN_LIST_MAX = 16384;
+export const REMOTE_AUTH_TYPE_LIST_MAX = 20;
+export const REMOTE_DOMAIN_MEMORY_STATS_MAX = 1024;
+export const REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX = 4096;
+export const VIR_UUID_BUFLEN = 16;
+
+// ---- enums --------------------------------------------------------------------------
+
+export const AuthType = { NONE: 0, SASL: 1, POLKIT: 2 } as const;
+
+/** virDomainState */
+export const DomainState = {
+  NOSTATE: 0,
+  RUNNING: 1,
+  BLOCKED: 2,
+  PAUSED: 3,
+  SHUTDOWN: 4,
+  SHUTOFF: 5,
+  CRASHED: 6,
+  PMSUSPENDED: 7,
+} as const;
+
+/** The words virsh prints for each virDomainState. */
+export const DOMAIN_STATE_NAMES = ['no state', 'running', 'idle', 'paused', 'in shutdown', 'shut off', 'crashed', 'pmsuspended'];
+
+export const DomainPausedReason = {
+  UNKNOWN: 0,
+  USER: 1,
+  MIGRATION: 2,
+  SAVE: 3,
+  DUMP: 4,
+  IOERROR: 5,
+  WATCHDOG: 6,
+  FROM_SNAPSHOT: 7,
+  SHUTTING_DOWN: 8,
+  SNAPSHOT: 9,
+  CRASHED: 10,
+  STARTING_UP: 11,
+  POSTCOPY: 12,
+  POSTCOPY_FAILED: 13,
+  API_ERROR: 14,
+} as const;
+
+export const DomainShutoffReason = {
+  UNKNOWN: 0,
+  SHUTDOWN: 1,
+  DESTROYED: 2,
+  CRASHED: 3,
+  MIGRATED: 4,
+  SAVED: 5,
+  FAILED: 6,
+  FROM_SNAPSHOT: 7,
+  DAEMON: 8,
+} as const;
+
+/** virDomainEventID */
+export const DomainEventId = {
+  LIFECYCLE: 0,
+  REBOOT: 1,
+  RTC_CHANGE: 2,
+  WATCHDOG: 3,
+  IO_ERROR: 4,
+  GRAPHICS: 5,
+  IO_ERROR_REASON: 6,
+  CONTROL_ERROR: 7,
+  BLOCK_JOB: 8,
+  DISK_CHANGE: 9,
+  TRAY_CHANGE: 10,
+  PMWAKEUP: 11,
+  PMSUSPEND: 12,
+  BALLOON_CHANGE: 13,
+  PMSUSPEND_DISK: 14,
+  DEVICE_REMOVED: 15,
+  BLOCK_JOB_2: 16,
+  TUNABLE: 17,
+  AGENT_LIFECYCLE: 18,
+  DEVICE_ADDED: 19,
+} as const;
+
+/** virDomainEventType (lifecycle) */
+export const LifecycleEvent = {
+  DEFINED: 0,
+  UNDEFINED: 1,
+  STARTED: 2,
+  SUSPENDED: 3,
+  RESUMED: 4,
+  STOPPED: 5,
+  SHUTDOWN: 6,
+  PMSUSPENDED: 7,
+  CRASHED: 8,
+} as const;
+
+export const LIFECYCLE_EVENT_NAMES = ['defined', 'undefined', 'started', 'suspended', 'resumed', 'stopped', 'shutdown', 'pmsuspended', 'crashed'];
+
+/** virTypedParameterType */
+export const TypedParamType = {
+  INT: 1,
+  UINT: 2,
+  LLONG: 3,
+  ULLONG: 4,
+  DOUBLE: 5,
+  BOOLEAN: 6,
+  STRING: 7,
+} as const;
+
+/** virDomainStatsTypes */
+export const DomainStatsType = {
+  STATE: 1 << 0,
+  CPU_TOTAL: 1 << 1,
+  BALLOON: 1 << 2,
+  VCPU: 1 << 3,
+  INTERFACE: 1 << 4,
+  BLOCK: 1 << 5,
+  PERF: 1 << 6,
+  IOTHREAD: 1 << 7,
+  MEMORY: 1 << 8,
+  DIRTYRATE: 1 << 9,
+  VM: 1 << 10,
+} as const;
+
+/** virConnectGetAllDomainStatsFlags */
+export const GetAllDomainStatsFlags = {
+  ACTIVE: 1 << 0,
+  INACTIVE: 1 << 1,
+  PERSISTENT: 1 << 2,
+  TRANSIENT: 1 << 3,
+  RUNNING: 1 << 4,
+  PAUSED: 1 << 5,
+  SHUTOFF: 1 << 6,
+  OTHER: 1 << 7,
+  NOWAIT: 1 << 29,
+  BACKING: 1 << 30,
+  // 1 << 31 does not fit a JS int32 bit operation; keep it unsigned.
+  ENFORCE_STATS: 0x80000000,
+} as const;
+
+/** virConnectListAllDomainsFlags */
+export const ListAllDomainsFlags = {
+  ACTIVE: 1 << 0,
+  INACTIVE: 1 << 1,
+  PERSISTENT: 1 << 2,
+  TRANSIENT: 1 << 3,
+  RUNNING: 1 << 4,
+  PAUSED: 1 << 5,
+  SHUTOFF: 1 << 6,
+  OTHER: 1 << 7,
+} as const;
+
+/** virDomainUndefineFlagsValues */
+export const UndefineFlags = {
+  MANAGED_SAVE: 1 << 0,
+  SNAPSHOTS_METADATA: 1 << 1,
+  NVRAM: 1 << 2,
+  KEEP_NVRAM: 1 << 3,
+  CHECKPOINTS_METADATA: 1 << 4,
+  TPM: 1 << 5,
+  KEEP_TPM: 1 << 6,
+} as const;
+
+/** virDomainXMLFlags */
+export const DomainXmlFlags = { SECURE: 1, INACTIVE: 2, UPDATE_CPU: 4, MIGRATABLE: 8 } as const;
+
+/** virDomainDefineFlags */
+export const DefineFlags = { VALIDATE: 1 } as const;
+
+/** virDomainMemoryStatTags, named as the bulk-stats "balloon.*" fields. */
+export const MEMORY_STAT_NAMES = [
+  'swap_in',
+  'swap_out',
+  'major_fault',
+  'minor_fault',
+  'unused',
+  'available',
+  'current', // ACTUAL_BALLOON
+  'rss',
+  'usable',
+  'last-update',
+  'disk_caches',
+  'hugetlb_pgalloc',
+  'hugetlb_pgfail',
+];
+export const VIR_DOMAIN_MEMORY_STAT_NR = MEMORY_STAT_NAMES.length;
+
+/** virErrorNumber values virtscope reacts to. */
+export const ErrorCode = {
+  INTERNAL_ERROR: 1,
+  NO_SUPPORT: 3,
+  INVALID_ARG: 8,
+  OPERATION_FAILED: 9,
+  NO_DOMAIN: 42,
+  AUTH_FAILED: 45,
+  OPERATION_INVALID: 55,
+  ARGUMENT_UNSUPPORTED: 74,
+  OPERATION_UNSUPPORTED: 84,
+  AGENT_UNRESPONSIVE: 86,
+} as const;
+
+// ---- structures ---------------------------------------------------------------------
+
+/** remote_nonnull_domain */
+export interface RemoteDomain {
+  readonly name: string;
+  /** 16 raw bytes. */
+  readonly uuid: Buffer;
+  /** >0 while running, -1 when inactive. */
+  readonly id: number;
+}
+
+/** Smallest encoding of a remote_nonnull_domain: empty name + uuid + id. */
+export const MIN_DOMAIN_BYTES = 4 + VIR_UUID_BUFLEN + 4;
+/** Smallest encoding of a remote_typed_param: empty field + type + 4-byte value. */
+export const MIN_TYPED_PARAM_BYTES = 4 + 4 + 4;
+
+export function encodeDomain(w: XdrWriter, d: RemoteDomain): void {
+  w.string(d.name, REMOTE_STRING_MAX).fixedOpaque(d.uuid, VIR_UUID_BUFLEN).int(d.id);
+}
+
+export function decodeDomain(r: XdrReader): RemoteDomain {
+  const name = r.string(REMOTE_STRING_MAX, 'domain name');
+  const uuid = r.fixedOpaque(VIR_UUID_BUFLEN, 'domain uuid');
+  const id = r.int('domain id');
+  return { name, uuid, id };
+}
+
+export function uuidToString(uuid: Uint8Array): string {
+  const h = Buffer.from(uuid).toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function uuidFromString(s: string): Buffer {
+  const hex = s.replace(/-/g, '');
+  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new XdrError(`not a UUID: ${JSON.stringify(s)}`);
+  return Buffer.from(hex, 'hex');
+}
+
+export type TypedParamValue = number | boolean | string;
+
+export interface TypedParam {
+  readonly field: string;
+  readonly type: number;
+  /** LLONG/ULLONG are numbers: exact up to 2^53. */
+  readonly value: TypedParamValue;
+}
+
+interface TypedParamCodec {
+  write(w: XdrWriter, v: TypedParamValue): void;
+  read(r: XdrReader, what: string): TypedParamValue;
+}
+
+/** remote_typed_param_value: one codec per union arm. */
+const TYPED_PARAM_CODECS: Record<number, TypedParamCodec> = {
+  [TypedParamType.INT]: { write: (w, v) => w.int(v as number), read: (r, what) => r.int(what) },
+  [TypedParamType.UINT]: { write: (w, v) => w.uint(v as number), read: (r, what) => r.uint(what) },
+  [TypedParamType.LLONG]: { write: (w, v) => w.hyper(v as number), read: (r, what) => r.hyperNumber(what) },
+  [TypedParamType.ULLONG]: { write: (w, v) => w.uhyper(v as number), read: (r, what) => r.uhyperNumber(what) },
+  [TypedParamType.DOUBLE]: { write: (w, v) => w.double(v as number), read: (r, what) => r.double(what) },
+  [TypedParamType.BOOLEAN]: { write: (w, v) => w.int(v ? 1 : 0), read: (r, what) => r.int(what) !== 0 },
+  [TypedParamType.STRING]: { write: (w, v) => w.string(String(v), REMOTE_STRING_MAX), read: (r, what) => r.string(REMOTE_STRING_MAX, what) },
+};
+
+export function encodeTypedParam(w: XdrWriter, p: TypedParam): void {
+  const codec = TYPED_PARAM_CODECS[p.type];
+  if (!codec) throw new XdrError(`unknown typed parameter type ${p.type} for ${p.field}`);
+  w.string(p.field, REMOTE_STRING_MAX).int(p.type);
+  codec.write(w, p.value);
+}
+
+export function decodeTypedParam(r: XdrReader): TypedParam {
+  const field = r.string(REMOTE_STRING_MAX, 'typed parameter field');
+  const at = r.offset;
+  const type = r.int(`type of typed parameter ${field}`);
+  const codec = TYPED_PARAM_CODECS[type];
+  if (!codec) throw new XdrError(`unknown typed parameter type ${type} for ${field} at offset ${at}`);
+  return { field, type, value: codec.read(r, `value of typed parameter ${field}`) };
+}
+
+export function decodeTypedParams(r: XdrReader, max: number, what = 'typed parameters'): TypedParam[] {
+  return r.array((x) => decodeTypedParam(x), max, MIN_TYPED_PARAM_BYTES, what);
+}
+
+/** Typed parameters as a plain record: field → value. */
+export type TypedParams = Record<string, TypedParamValue>;
+
+export function typedParamsToRecord(params: readonly TypedParam[]): TypedParams {
+  const out: TypedParams = {};
+  for (const p of params) out[p.field] = p.value;
+  return out;
+}
+
+/** remote_error, as the daemon sent it. */
+export interface RemoteError {
+  code: number;
+  domain: number;
+  message: string | null;
+  level: number;
+  dom: RemoteDomain | null;
+  str1: string | null;
+  str2: string | null;
+  str3: string | null;
+  int1: number;
+  int2: number;
+}
+
+export function decodeRemoteError(r: XdrReader): RemoteError {
+  const optStr = (what: string) => r.optional((x) => x.string(REMOTE_STRING_MAX, what), what);
+  const code = r.int('error code');
+  const domain = r.int('error domain');
+  const message = optStr('error message');
+  const level = r.int('error level');
+  const dom = r.optional((x) => decodeDomain(x), 'error domain object');
+  const str1 = optStr('error str1');
+  const str2 = optStr('error str2');
+  const str3 = optStr('error str3');
+  const int1 = r.int('error int1');
+  const int2 = r.int('error int2');
+  // remote_network net (unused): name + uuid
+  r.optional((x) => {
+    x.string(REMOTE_STRING_MAX, 'error network name');
+    x.fixedOpaque(VIR_UUID_BUFLEN, 'error network uuid');
+    return true;
+  }, 'error network');
+  return { code, domain, message, level, dom, str1, str2, str3, int1, int2 };
+}
+
+export function encodeRemoteError(w: XdrWriter, e: Partial<RemoteError> & { code: number; message: string | null }): void {
+  const optStr = (s: string | null | undefined) => w.optional(s, (x, v) => x.string(v, REMOTE_STRING_MAX));
+  w.int(e.code).int(e.domain ?? 0);
+  optStr(e.message);
+  w.int(e.level ?? 2);
+  w.optional(e.dom, (x, d) => encodeDomain(x, d));
+  optStr(e.str1);
+  optStr(e.str2);
+  optStr(e.str3);
+  w.int(e.int1 ?? 0).int(e.int2 ?? 0);
+  w.uint(0); // net
+}
+
+/** remote_domain_get_info_ret */
+export interface DomainInfo {
+  state: number;
+  /** KiB */
+  maxMem: number;
+  /** KiB */
+  memory: number;
+  nrVirtCpu: number;
+  /** nanoseconds */
+  cpuTime: number;
+}
+
+export function decodeDomainInfo(r: XdrReader): DomainInfo {
+  return {
+    state: r.uint('info state'),
+    maxMem: r.uhyperNumber('info maxMem'),
+    memory: r.uhyperNumber('info memory'),
+    nrVirtCpu: r.uint('info nrVirtCpu'),
+    cpuTime: r.uhyperNumber('info cpuTime'),
+  };
+}
+
+export function encodeDomainInfo(w: XdrWriter, i: DomainInfo): void {
+  w.uint(i.state).uhyper(i.maxMem).uhyper(i.memory).uint(i.nrVirtCpu).uhyper(i.cpuTime);
+}
+
+/** remote_connect_list_all_domains_ret */
+export function decodeListAllDomains(r: XdrReader): RemoteDomain[] {
+  const doms = r.array((x) => decodeDomain(x), REMOTE_DOMAIN_LIST_MAX, MIN_DOMAIN_BYTES, 'domain list');
+  r.uint('domain count');
+  return doms;
+}
+
+export function encodeListAllDomains(w: XdrWriter, doms: readonly RemoteDomain[]): void {
+  w.array(doms, (x, d) => encodeDomain(x, d), REMOTE_DOMAIN_LIST_MAX).uint(doms.length);
+}
+
+/** remote_domain_stats_record */
+export interface DomainStatsRecord {
+  readonly dom: RemoteDomain;
+  readonly params: TypedParams;
+}
+
+export function decodeAllDomainStats(r: XdrReader): DomainStatsRecord[] {
+  return r.array(
+    (x) => {
+      const dom = decodeDomain(x);
+      const params = typedParamsToRecord(decodeTypedParams(x, REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, `stats of ${dom.name}`));
+      return { dom, params };
+    },
+    REMOTE_DOMAIN_LIST_MAX,
+    MIN_DOMAIN_BYTES + 4,
+    'domain stats records',
+  );
+}
+
+export function encodeAllDomainStats(w: XdrWriter, records: readonly { dom: RemoteDomain; params: readonly TypedParam[] }[]): void {
+  w.array(
+    records,
+    (x, rec) => {
+      encodeDomain(x, rec.dom);
+      x.array(rec.params, (y, p) => encodeTypedParam(y, p), REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX);
+    },
+    REMOTE_DOMAIN_LIST_MAX,
+  );
+}
+
+export interface MemoryStat {
+  tag: number;
+  val: number;
+}
+
+export function decodeMemoryStats(r: XdrReader): MemoryStat[] {
+  return r.array((x) => ({ tag: x.int('memory stat tag'), val: x.uhyperNumber('memory stat value') }), REMOTE_DOMAIN_MEMORY_STATS_MAX, 12, 'memory stats');
+}
+
+export interface BlockStats {
+  rdReq: number;
+  rdBytes: number;
+  wrReq: number;
+  wrBytes: number;
+  errs: number;
+}
+
+export function decodeBlockStats(r: XdrReader): BlockStats {
+  return {
+    rdReq: r.hyperNumber('rd_req'),
+    rdBytes: r.hyperNumber('rd_bytes'),
+    wrReq: r.hyperNumber('wr_req'),
+    wrBytes: r.hyperNumber('wr_bytes'),
+    errs: r.hyperNumber('errs'),
+  };
+}
+
+export interface InterfaceStats {
+  rxBytes: number;
+  rxPackets: number;
+  rxErrs: number;
+  rxDrop: number;
+  txBytes: number;
+  txPackets: number;
+  txErrs: number;
+  txDrop: number;
+}
+
+export function decodeInterfaceStats(r: XdrReader): InterfaceStats {
+  return {
+    rxBytes: r.hyperNumber('rx_bytes'),
+    rxPackets: r.hyperNumber('rx_packets'),
+    rxErrs: r.hyperNumber('rx_errs'),
+    rxDrop: r.hyperNumber('rx_drop'),
+    txBytes: r.hyperNumber('tx_bytes'),
+    txPackets: r.hyperNumber('tx_packets'),
+    txErrs: r.hyperNumber('tx_errs'),
+    txDrop: r.hyperNumber('tx_drop'),
+  };
+}
+
+/** remote_domain_event_callback_lifecycle_msg */
+export interface LifecycleEventMsg {
+  readonly callbackID: number;
+  readonly dom: RemoteDomain;
+  /** LifecycleEvent.* */
+  readonly event: number;
+  readonly detail: number;
+}
+
+export function decodeLifecycleEventMsg(r: XdrReader): LifecycleEventMsg {
+  const callbackID = r.int('callbackID');
+  const dom = decodeDomain(r);
+  const event = r.int('lifecycle event');
+  const detail = r.int('lifecycle detail');
+  return { callbackID, dom, event, detail };
+}
+
+export function encodeLifecycleEventMsg(w: XdrWriter, m: LifecycleEventMsg): void {
+  w.int(m.callbackID);
+  encodeDomain(w, m.dom);
+  w.int(m.event).int(m.detail);
+}
+
+export function decodeAuthList(r: XdrReader): number[] {
+  return r.array((x) => x.int('auth type'), REMOTE_AUTH_TYPE_LIST_MAX, 4, 'auth type list');
+}
+
+/** Lifecycle event detail words, for readable change reasons. */
+const LIFECYCLE_DETAIL_NAMES: readonly (readonly string[])[] = [
+  ['added', 'updated', 'renamed', 'from snapshot'],
+  ['removed', 'renamed'],
+  ['booted', 'migrated', 'restored', 'from snapshot', 'wakeup', 'recreated'],
+  ['paused', 'migrated', 'I/O error', 'watchdog', 'restored', 'from snapshot', 'API error', 'postcopy', 'postcopy failed'],
+  ['unpaused', 'migrated', 'from snapshot', 'postcopy', 'postcopy failed'],
+  ['shutdown', 'destroyed', 'crashed', 'migrated', 'saved', 'failed', 'from snapshot', 'daemon'],
+  ['finished', 'guest', 'host'],
+  ['memory', 'disk'],
+  ['panicked', 'crashloaded'],
+];
+
+/** "stopped (destroyed)" */
+export function describeLifecycleEvent(event: number, detail: number): string {
+  const name = LIFECYCLE_EVENT_NAMES[event] ?? `event ${event}`;
+  const d = LIFECYCLE_DETAIL_NAMES[event]?.[detail];
+  return d ? `${name} (${d})` : name;
+}
