@@ -189,8 +189,9 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   private onPacket(packet: Buffer): void {
-    const r = new XdrReader(packet);
-    const h = P.decodeHeader(r); // the packet has at least header bytes: checked by the length
+    const h = P.decodeHeader(new XdrReader(packet)); // at least header bytes: checked with the length
+    // Offsets in decode errors count from the start of the body.
+    const r = new XdrReader(packet.subarray(P.VIR_NET_MESSAGE_HEADER_MAX));
     if (h.prog !== P.REMOTE_PROGRAM && h.prog !== P.QEMU_PROGRAM && h.prog !== P.KEEPALIVE_PROGRAM && h.prog !== P.LXC_PROGRAM) {
       return this.protocolError(`unknown program 0x${h.prog.toString(16)} in packet header (serial ${h.serial}, proc ${h.proc})`);
     }
