@@ -137,6 +137,7 @@ export class LibvirtBackend implements Backend {
   /** Undefine flags the driver accepted last time. */
   private deleteFlagsIndex = 0;
   private eventCallbackId: number | undefined;
+  private registration: Promise<boolean> | undefined;
   /** getInfo results for domains whose bulk stats carry no sizes; see list(). */
   private infoCache = new Map<string, CachedInfo>();
   /** Why event registration failed, if it did (events then never arrive: poll). */
@@ -460,14 +461,30 @@ export class LibvirtBackend implements Backend {
     }
   }
 
-  private async registerEvents(c: LibvirtClient): Promise<void> {
-    if (this.eventCallbackId !== undefined) return;
-    try {
-      this.eventCallbackId = await c.domainEventCallbackRegisterAny(P.DomainEventId.LIFECYCLE, null);
-      this.eventsError = undefined;
-    } catch (e) {
-      this.eventsError = e as Error;
-    }
+  /** Resolves once lifecycle events are registered with the daemon (false: they could not be). */
+  subscribed(): Promise<boolean> {
+    return this.registration ?? Promise.resolve(this.eventCallbackId !== undefined);
+  }
+
+  private registerEvents(c: LibvirtClient): Promise<boolean> {
+    if (this.eventCallbackId !== undefined) return Promise.resolve(true);
+    this.registration ??= c
+      .domainEventCallbackRegisterAny(P.DomainEventId.LIFECYCLE, null)
+      .then(
+        (id) => {
+          this.eventCallbackId = id;
+          this.eventsError = undefined;
+          return true;
+        },
+        (e: Error) => {
+          this.eventsError = e;
+          return false;
+        },
+      )
+      .finally(() => {
+        this.registration = undefined;
+      });
+    return this.registration;
   }
 
   private onLifecycle(m: P.LifecycleEventMsg): void {
