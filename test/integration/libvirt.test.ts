@@ -264,6 +264,25 @@ test('stats(): bulk records in libvirt field names', async () => {
   assert.equal(t?.uuid, '6695eb01-f6a4-8304-79aa-97f2502e193f');
 });
 
+test('per-domain fallback (as on libvirt-LXC) gives the same fields in bulk-stats names', async () => {
+  const b = new LibvirtBackend({ id: 'it-fallback', type: 'libvirt', uri: URI }, { bulkStats: false });
+  try {
+    const t = (await b.list()).find((g) => g.name === 'test');
+    assert.equal(t?.vcpus, 2);
+    assert.equal(t?.maxMemoryBytes, 8 * 1024 ** 3);
+    const s = (await b.stats()).find((x) => x.name === 'test');
+    assert.equal(s?.source, 'per-domain');
+    const p = s!.params;
+    for (const k of ['state.state', 'cpu.time', 'vcpu.current', 'balloon.current', 'balloon.maximum', 'net.count', 'net.0.name', 'net.0.rx.bytes', 'block.count', 'block.0.name', 'block.0.rd.bytes']) {
+      assert.ok(k in p, `${k} in ${Object.keys(p).join(', ')}`);
+    }
+    assert.equal(p['net.0.name'], 'testnet0');
+    assert.equal(p['block.0.name'], 'vda');
+  } finally {
+    await b.close();
+  }
+});
+
 test('many concurrent calls on one connection', async () => {
   const c = await backend.client();
   const t = await c.domainLookupByName('test');

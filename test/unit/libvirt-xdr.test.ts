@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { XdrError, XdrReader, XdrWriter } from '../../src/core/libvirt/xdr';
 import * as P from '../../src/core/libvirt/protocol';
-import { kindForUri, mapDomainState } from '../../src/core/backends/libvirt';
+import { kindForUri, mapDomainState, parseDeviceTargets } from '../../src/core/backends/libvirt';
 import { parseLibvirtUri, resolveLibvirtUri } from '../../src/core/libvirt/transport';
 import { BackendError } from '../../src/core/model';
 
@@ -217,4 +217,16 @@ test('URI → socket path and CONNECT_OPEN name', () => {
   const u = parseLibvirtUri('qemu+ssh://me@example.org:2222/system?keyfile=%2Fk');
   assert.deepEqual([u.driver, u.transport, u.user, u.server, u.port, u.path], ['qemu', 'ssh', 'me', 'example.org', 2222, '/system']);
   assert.deepEqual(u.params, [['keyfile', '/k']]);
+});
+
+test('parseDeviceTargets: interface and disk targets from domain XML', () => {
+  const xml = `<domain><devices>
+    <disk type='file' device='disk'><source file='/a &amp; b.img'/><target dev='vda' bus='virtio'/></disk>
+    <disk type="file" device="cdrom"><target dev="sdb"/></disk>
+    <filesystem type='mount'><target dir='/'/></filesystem>
+    <interface type='bridge'><mac address='52:54:00:4d:00:1e'/><target dev='vs-&quot;x'/><guest dev='eth0'/></interface>
+    <interface type='user'><mac address='52:54:00:00:00:01'/></interface>
+  </devices></domain>`;
+  assert.deepEqual(parseDeviceTargets(xml), { interfaces: ['vs-"x'], disks: ['vda', 'sdb'] });
+  assert.deepEqual(parseDeviceTargets('<domain/>'), { interfaces: [], disks: [] });
 });

@@ -73,6 +73,8 @@ export interface LibvirtBackendOptions extends LibvirtClientOptions {
   openStream?: (endpoint: LibvirtEndpoint) => Promise<Duplex>;
   /** Concurrent per-domain calls in fallbacks. */
   concurrency?: number;
+  /** false: never ask for bulk stats (as on drivers without them); for tests and comparisons. */
+  bulkStats?: boolean;
 }
 
 const LIST_STATS = P.DomainStatsType.STATE | P.DomainStatsType.VCPU | P.DomainStatsType.BALLOON;
@@ -116,6 +118,62 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
+interface DomainDevices {
+  readonly interfaces: readonly string[];
+  readonly disks: readonly string[];
+}
+
+/** `<target dev='…'/>` of each <interface> and <disk> in a domain XML. */
+export function parseDeviceTargets(xml: string): DomainDevices {
+  const targets = (tag: string) =>
+    [...xml.matchAll(new RegExp(`<${tag}\\b[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))]
+      .map((m) => /<target\b[^>]*\bdev=(['"])(.*?)\1/.exec(m[1])?.[2])
+      .filter((d): d is string => !!d)
+      .map((d) => d.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+  return { interfaces: targets('interface'), disks: targets('disk') };
+}
+
+function addNetStats(params: P.TypedParams, names: readonly string[], stats: readonly (P.InterfaceStats | undefined)[]): void {
+  let n = 0;
+  names.forEach((name, i) => {
+    const s = stats[i];
+    if (!s) return;
+    const k = `net.${n++}`;
+    Object.assign(params, {
+      [`${k}.name`]: name,
+      [`${k}.rx.bytes`]: s.rxBytes,
+      [`${k}.rx.pkts`]: s.rxPackets,
+      [`${k}.rx.errs`]: s.rxErrs,
+      [`${k}.rx.drop`]: s.rxDrop,
+      [`${k}.tx.bytes`]: s.txBytes,
+      [`${k}.tx.pkts`]: s.txPackets,
+      [`${k}.tx.errs`]: s.txErrs,
+      [`${k}.tx.drop`]: s.txDrop,
+    });
+  });
+  params['net.count'] = n;
+}
+
+function addBlockStats(params: P.TypedParams, names: readonly string[], stats: readonly (P.BlockStats | undefined)[]): void {
+  let n = 0;
+  names.forEach((name, i) => {
+    const s = stats[i];
+    if (!s) return;
+    const k = `block.${n++}`;
+    // libvirt reports -1 for counters a driver does not have
+    const put = (field: string, v: number) => {
+      if (v >= 0) params[`${k}.${field}`] = v;
+    };
+    params[`${k}.name`] = name;
+    put('rd.reqs', s.rdReq);
+    put('rd.bytes', s.rdBytes);
+    put('wr.reqs', s.wrReq);
+    put('wr.bytes', s.wrBytes);
+    put('errors', s.errs);
+  });
+  params['block.count'] = n;
+}
+
 interface CachedInfo {
   readonly state: number | undefined;
   readonly id: number;
@@ -140,6 +198,8 @@ export class LibvirtBackend implements Backend {
   private registration: Promise<boolean> | undefined;
   /** getInfo results for domains whose bulk stats carry no sizes; see list(). */
   private infoCache = new Map<string, CachedInfo>();
+  /** Device targets per domain (uuid hex), for per-domain interface/block stats. */
+  private readonly deviceCache = new Map<string, { id: number; devices: DomainDevices }>();
   /** Why event registration failed, if it did (events then never arrive: poll). */
   eventsError: Error | undefined;
 
@@ -149,6 +209,7 @@ export class LibvirtBackend implements Backend {
   ) {
     if (!config.uri) throw new BackendError(`libvirt connection "${config.id}" has no URI`, 'EINVAL', 'Set a URI such as qemu:///system.');
     this.kind = kindForUri(config.uri);
+    if (options.bulkStats === false) this.bulkStats = false;
   }
 
   /** The RPC client (connected), for callers that need procedures beyond the Backend API. */
@@ -411,6 +472,8 @@ export class LibvirtBackend implements Backend {
 
   private async statsPerDomain(c: LibvirtClient, dom: P.RemoteDomain, stats: number): Promise<DomainStats | undefined> {
     const params: P.TypedParams = {};
+    const active = dom.id > 0;
+    const optional = <T>(p: Promise<T>, empty: T) => p.catch((e) => (isUnsupported(e) ? empty : Promise.reject(e)));
     try {
       const [info, st] = await Promise.all([c.domainGetInfo(dom), c.domainGetState(dom)]);
       if (stats & P.DomainStatsType.STATE) {
@@ -422,22 +485,38 @@ export class LibvirtBackend implements Backend {
       if (stats & P.DomainStatsType.BALLOON) {
         params['balloon.current'] = info.memory;
         params['balloon.maximum'] = info.maxMem;
-        if (dom.id > 0) {
-          const mem = await c.domainMemoryStats(dom).catch((e) => {
-            if (isUnsupported(e)) return [];
-            throw e;
-          });
-          for (const m of mem) {
-            const name = P.MEMORY_STAT_NAMES[m.tag];
-            if (name) params[`balloon.${name}`] = m.val;
-          }
-        }
       }
+      const wantMem = active && (stats & P.DomainStatsType.BALLOON) !== 0;
+      const wantNet = active && (stats & P.DomainStatsType.INTERFACE) !== 0;
+      const wantBlock = active && (stats & P.DomainStatsType.BLOCK) !== 0;
+      const devices = wantNet || wantBlock ? await this.devicesOf(c, dom) : { interfaces: [], disks: [] };
+      const [mem, nets, blocks] = await Promise.all([
+        wantMem ? optional(c.domainMemoryStats(dom), []) : [],
+        wantNet ? Promise.all(devices.interfaces.map((d) => optional(c.domainInterfaceStats(dom, d), undefined))) : [],
+        // no disks (libvirt-LXC): libvirt's empty path means "the whole domain"
+        wantBlock ? Promise.all((devices.disks.length ? devices.disks : ['']).map((d) => optional(c.domainBlockStats(dom, d), undefined))) : [],
+      ]);
+      for (const m of mem) {
+        const name = P.MEMORY_STAT_NAMES[m.tag];
+        if (name) params[`balloon.${name}`] = m.val;
+      }
+      if (wantNet) addNetStats(params, devices.interfaces, nets);
+      if (wantBlock) addBlockStats(params, devices.disks.length ? devices.disks : [''], blocks);
     } catch (e) {
       if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN) return undefined;
       throw e;
     }
     return { uuid: P.uuidToString(dom.uuid), name: dom.name, id: dom.id, params, source: 'per-domain' };
+  }
+
+  /** Interface and disk targets of a running domain, read from its XML once per run (id). */
+  private async devicesOf(c: LibvirtClient, dom: P.RemoteDomain): Promise<DomainDevices> {
+    const key = dom.uuid.toString('hex');
+    const cached = this.deviceCache.get(key);
+    if (cached && cached.id === dom.id) return cached.devices;
+    const devices = parseDeviceTargets(await c.domainGetXMLDesc(dom, 0));
+    this.deviceCache.set(key, { id: dom.id, devices });
+    return devices;
   }
 
   // ---- events -----------------------------------------------------------------------
@@ -490,6 +569,7 @@ export class LibvirtBackend implements Backend {
   private onLifecycle(m: P.LifecycleEventMsg): void {
     if (m.callbackID !== this.eventCallbackId) return;
     this.infoCache.delete(m.dom.uuid.toString('hex'));
+    this.deviceCache.delete(m.dom.uuid.toString('hex'));
     const ev: BackendEvent = {
       type: 'changed',
       guestId: P.uuidToString(m.dom.uuid),

@@ -1,0 +1,216 @@
+// Inventory benchmark: virtscope's libvirt RPC client vs the CLI path.
+//   node --import tsx bench/inventory.ts [--rounds N] [--domains N]
+// Generates a libvirt test-driver host with 1,000 domains (running, paused, shut off) and
+// measures, in the same run, the median of N rounds after a warm-up:
+//   virtscope: LibvirtBackend connected once, then per round list() + stats()
+//   CLI:       `virsh -c URI list --all` + `virsh -c URI domstats`, spawned per round
+// The lab hosts qemu:///system and lxc:///system are measured the same way when they have
+// domains. Prints a table, the ratio cli/virtscope against the named baseline, whether the
+// ≥10x goal is met, and the process's peak RSS.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LibvirtBackend } from '../src/core/backends/libvirt';
+
+const BASELINE = 'virsh list --all + virsh domstats';
+const GOAL = 10;
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+}
+
+const ROUNDS = arg('rounds', 9);
+const DOMAINS = arg('domains', 1000);
+
+/** libvirt test-driver node XML (see libvirt docs/drvtest.rst): `test:runstate` sets each domain's state. */
+function testNodeXml(n: number): string {
+  const states = [1, 3, 5]; // running, paused, shut off
+  const doms: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const st = states[i % states.length];
+    const vcpus = 1 + (i % 4);
+    const memKiB = 262144 * (1 + (i % 8));
+    doms.push(
+      `  <domain type="test" xmlns:test="http://libvirt.org/schemas/domain/test/1.0">` +
+        `<name>bench-${String(i).padStart(4, '0')}</name>` +
+        `<memory unit="KiB">${memKiB}</memory><currentMemory unit="KiB">${memKiB / 2}</currentMemory>` +
+        `<vcpu>${vcpus}</vcpu><os><type>hvm</type></os>` +
+        `<devices><interface type="network"><source network="default"/></interface></devices>` +
+        `<test:runstate>${st}</test:runstate></domain>`,
+    );
+  }
+  return [
+    '<?xml version="1.0"?>',
+    '<node>',
+    ...doms,
+    '  <cpu><mhz>3000</mhz><model>bench</model><active>16</active><nodes>1</nodes><sockets>1</sockets><cores>8</cores><threads>2</threads></cpu>',
+    '  <memory>67108864</memory>',
+    '</node>',
+    '',
+  ].join('\n');
+}
+
+function virsh(uri: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('virsh', ['-c', uri, ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    );
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function timeRounds(rounds: number, fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+interface Row {
+  host: string;
+  domains: number;
+  connectMs: number;
+  coldListMs: number;
+  listMs: number;
+  statsMs: number;
+  virtscopeMs: number;
+  cliMs: number;
+  cliWhat: string;
+  bulk: boolean | undefined;
+}
+
+async function measure(host: string, uri: string): Promise<Row | string> {
+  const backend = new LibvirtBackend({ id: host, type: 'libvirt', uri });
+  try {
+    let t0 = performance.now();
+    await backend.connect();
+    const connectMs = performance.now() - t0;
+    t0 = performance.now();
+    const first = await backend.list();
+    const coldListMs = performance.now() - t0;
+    if (first.length === 0) return `${host}: no domains, skipped`;
+
+    const listTimes: number[] = [];
+    const statsTimes: number[] = [];
+    let guests = 0;
+    let records = 0;
+    const vs = await timeRounds(ROUNDS, async () => {
+      const a = performance.now();
+      guests = (await backend.list()).length;
+      const b = performance.now();
+      records = (await backend.stats()).length;
+      listTimes.push(b - a);
+      statsTimes.push(performance.now() - b);
+    });
+    if (guests !== first.length || records !== first.length) throw new Error(`${host}: ${guests} guests, ${records} stats records, expected ${first.length}`);
+
+    // The CLI path. Where the driver has no bulk stats (libvirt-LXC) `virsh domstats` fails,
+    // so the CLI needs `virsh dominfo` per domain instead.
+    const bulk = backend.hasBulkStats;
+    const names = first.map((g) => g.name);
+    const cliWhat = bulk ? BASELINE : `virsh list --all + ${names.length}× virsh dominfo`;
+    const cli = await timeRounds(ROUNDS, async () => {
+      const listed = await virsh(uri, 'list', '--all');
+      if (bulk) {
+        const stats = await virsh(uri, 'domstats');
+        if ((stats.match(/^Domain: /gm) ?? []).length !== names.length) throw new Error(`${host}: virsh domstats did not list every domain`);
+      } else {
+        for (const n of names) await virsh(uri, 'dominfo', n);
+      }
+      if (listed.split('\n').length < names.length) throw new Error(`${host}: virsh list is short`);
+    });
+    return {
+      host,
+      domains: first.length,
+      connectMs,
+      coldListMs,
+      listMs: median(listTimes.slice(1)),
+      statsMs: median(statsTimes.slice(1)),
+      virtscopeMs: median(vs),
+      cliMs: median(cli),
+      cliWhat,
+      bulk,
+    };
+  } catch (e) {
+    return `${host}: not measured (${(e as Error).message})`;
+  } finally {
+    await backend.close().catch(() => undefined);
+  }
+}
+
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-bench-'));
+  const nodeXml = path.join(dir, 'node.xml');
+  fs.writeFileSync(nodeXml, testNodeXml(DOMAINS));
+  const hosts: [string, string][] = [
+    [`test driver, ${DOMAINS} generated domains`, `test+unix://${nodeXml}`],
+    ['lab qemu:///system', 'qemu:///system'],
+    ['lab lxc:///system', 'lxc:///system'],
+  ];
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  try {
+    for (const [host, uri] of hosts) {
+      const r = await measure(host, uri);
+      if (typeof r === 'string') notes.push(r);
+      else rows.push(r);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log(`virtscope inventory benchmark: median of ${ROUNDS} rounds after 1 warm-up (libvirtd over its unix socket)`);
+  console.log('');
+  const header = ['host', 'domains', 'virtscope list()+stats()', '(list / stats)', 'CLI', 'cli/virtscope', 'CLI path'];
+  const table = rows.map((r) => [
+    r.host,
+    String(r.domains),
+    `${fmt(r.virtscopeMs)} ms`,
+    `${fmt(r.listMs)} / ${fmt(r.statsMs)} ms`,
+    `${fmt(r.cliMs)} ms`,
+    `${(r.cliMs / r.virtscopeMs).toFixed(1)}x`,
+    r.cliWhat + (r.bulk === false ? ' (no bulk stats: per-domain fallback)' : ''),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? header[i].length : w)).join('  '));
+  for (const row of table) console.log(line(row));
+  for (const n of notes) console.log(`(${n})`);
+  console.log('');
+  console.log('One-off costs (not in the rounds). The test driver parses its node XML on every connect, which every');
+  console.log('virsh spawn pays too; its bulk stats carry only state.*, so the first list() fetches sizes per domain.');
+  for (const r of rows) {
+    console.log(`${r.host}: connect ${fmt(r.connectMs)} ms, first list() ${fmt(r.coldListMs)} ms`);
+  }
+  const main = rows.find((r) => r.cliWhat === BASELINE);
+  if (main) {
+    const ratio = main.cliMs / main.virtscopeMs;
+    console.log('');
+    console.log(`baseline "${BASELINE}" (${main.host}): cli/virtscope = ${ratio.toFixed(1)}x`);
+    console.log(`goal ≥${GOAL}x: ${ratio >= GOAL ? 'met' : 'not met'}`);
+  } else {
+    console.log(`baseline "${BASELINE}": not measured`);
+  }
+  console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB; total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
