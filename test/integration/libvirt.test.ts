@@ -304,6 +304,18 @@ test('a broken connection emits disconnected; the next call reconnects', async (
   assert.equal(events.length, 1, 'close() by the user is not a disconnect');
 });
 
+test('keepalive against the real daemon: an idle connection stays up (PONGs arrive)', async () => {
+  const b = new LibvirtBackend({ id: 'it-ka', type: 'libvirt', uri: URI }, { keepaliveIntervalMs: 100, keepaliveCount: 2 });
+  try {
+    const c = await b.client();
+    await new Promise((r) => setTimeout(r, 1000)); // ~10 intervals of silence: dead after 3 without PONGs
+    assert.equal(c.closed, false);
+    assert.equal(await c.getUri(), 'test:///default');
+  } finally {
+    await b.close();
+  }
+});
+
 test('a missing socket fails with a hint on how to start the daemon', async () => {
   const b = new LibvirtBackend({ id: 'it-nosock', type: 'libvirt', uri: 'qemu:///system', socketPath: '/var/run/libvirt/virtscope-no-such.sock' });
   await assert.rejects(b.connect(), (e: unknown) => e instanceof BackendError && e.code === 'ENOENT' && /virtscope-no-such\.sock/.test(e.message) && /systemctl start libvirtd/.test(e.hint ?? ''));

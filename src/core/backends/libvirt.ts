@@ -133,46 +133,44 @@ export function parseDeviceTargets(xml: string): DomainDevices {
   return { interfaces: targets('interface'), disks: targets('disk') };
 }
 
-function addNetStats(params: P.TypedParams, names: readonly string[], stats: readonly (P.InterfaceStats | undefined)[]): void {
+/** Per-device counters as bulk stats name them: net.N.* / block.N.*, plus net.count / block.count. */
+function addDeviceStats<T>(
+  params: P.TypedParams,
+  group: 'net' | 'block',
+  names: readonly string[],
+  stats: readonly (T | undefined)[],
+  fields: (s: T) => Record<string, number>,
+): void {
   let n = 0;
   names.forEach((name, i) => {
     const s = stats[i];
     if (!s) return;
-    const k = `net.${n++}`;
-    Object.assign(params, {
-      [`${k}.name`]: name,
-      [`${k}.rx.bytes`]: s.rxBytes,
-      [`${k}.rx.pkts`]: s.rxPackets,
-      [`${k}.rx.errs`]: s.rxErrs,
-      [`${k}.rx.drop`]: s.rxDrop,
-      [`${k}.tx.bytes`]: s.txBytes,
-      [`${k}.tx.pkts`]: s.txPackets,
-      [`${k}.tx.errs`]: s.txErrs,
-      [`${k}.tx.drop`]: s.txDrop,
-    });
+    const k = `${group}.${n++}`;
+    params[`${k}.name`] = name;
+    // libvirt reports -1 for counters a driver does not have
+    for (const [field, v] of Object.entries(fields(s))) if (v >= 0) params[`${k}.${field}`] = v;
   });
-  params['net.count'] = n;
+  params[`${group}.count`] = n;
 }
 
-function addBlockStats(params: P.TypedParams, names: readonly string[], stats: readonly (P.BlockStats | undefined)[]): void {
-  let n = 0;
-  names.forEach((name, i) => {
-    const s = stats[i];
-    if (!s) return;
-    const k = `block.${n++}`;
-    // libvirt reports -1 for counters a driver does not have
-    const put = (field: string, v: number) => {
-      if (v >= 0) params[`${k}.${field}`] = v;
-    };
-    params[`${k}.name`] = name;
-    put('rd.reqs', s.rdReq);
-    put('rd.bytes', s.rdBytes);
-    put('wr.reqs', s.wrReq);
-    put('wr.bytes', s.wrBytes);
-    put('errors', s.errs);
-  });
-  params['block.count'] = n;
-}
+const netFields = (s: P.InterfaceStats) => ({
+  'rx.bytes': s.rxBytes,
+  'rx.pkts': s.rxPackets,
+  'rx.errs': s.rxErrs,
+  'rx.drop': s.rxDrop,
+  'tx.bytes': s.txBytes,
+  'tx.pkts': s.txPackets,
+  'tx.errs': s.txErrs,
+  'tx.drop': s.txDrop,
+});
+
+const blockFields = (s: P.BlockStats) => ({
+  'rd.reqs': s.rdReq,
+  'rd.bytes': s.rdBytes,
+  'wr.reqs': s.wrReq,
+  'wr.bytes': s.wrBytes,
+  errors: s.errs,
+});
 
 interface CachedInfo {
   readonly state: number | undefined;
@@ -500,8 +498,8 @@ export class LibvirtBackend implements Backend {
         const name = P.MEMORY_STAT_NAMES[m.tag];
         if (name) params[`balloon.${name}`] = m.val;
       }
-      if (wantNet) addNetStats(params, devices.interfaces, nets);
-      if (wantBlock) addBlockStats(params, devices.disks.length ? devices.disks : [''], blocks);
+      if (wantNet) addDeviceStats(params, 'net', devices.interfaces, nets, netFields);
+      if (wantBlock) addDeviceStats(params, 'block', devices.disks.length ? devices.disks : [''], blocks, blockFields);
     } catch (e) {
       if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN) return undefined;
       throw e;
