@@ -56,7 +56,7 @@ test('events are debounced into one relist and only changed guests are reported'
   const diffs: GuestDiff[] = [];
   c.on('guests', (d) => diffs.push(d));
   Scripted.lists = 0;
-  Scripted.guests[1].state = 'paused' as never;
+  Scripted.guests[1] = guest('b', 'paused');
   for (let i = 0; i < 10; i++) backend.listener!({ type: 'changed', guestId: 'b', reason: 'suspended' });
   await sleep(80);
   assert.equal(Scripted.lists, 1, 'ten events → one relist');
@@ -72,8 +72,8 @@ test('unreachable with reason and hint, then reconnects by itself', async () => 
   assert.equal(c.status.state, 'unreachable');
   assert.equal((c.status as { hint?: string }).hint, 'start the daemon');
   Scripted.up = true;
-  for (let i = 0; i < 50 && c.status.state !== 'connected'; i++) await sleep(10);
-  assert.equal(c.status.state, 'connected');
+  for (let i = 0; i < 50 && (c.status.state as string) !== 'connected'; i++) await sleep(10);
+  assert.equal(c.status.state as string, 'connected');
   assert.equal(c.guests.size, 1);
   await c.dispose();
 });
@@ -90,12 +90,12 @@ test('a disconnect event empties the list, marks unreachable, and reconnects', a
   first.listener!({ type: 'disconnected', error: new Error('libvirtd went away') });
   assert.equal(c.status.state, 'unreachable');
   assert.equal(c.guests.size, 0);
-  for (let i = 0; i < 50 && c.status.state !== 'connected'; i++) await sleep(10);
+  for (let i = 0; i < 50 && (c.status.state as string) !== 'connected'; i++) await sleep(10);
   assert.deepEqual(states, ['unreachable', 'connecting', 'connected']);
   assert.notEqual(backend, first, 'a fresh backend after reconnect');
   // a late event from the dead backend is ignored
   first.listener!({ type: 'disconnected', error: new Error('stale') });
-  assert.equal(c.status.state, 'connected');
+  assert.equal(c.status.state as string, 'connected');
   await c.dispose();
 });
 
