@@ -249,7 +249,13 @@ export class LibvirtBackend implements Backend {
     client.on('close', (error) => {
       if (this.clientValue === client) this.clientValue = undefined;
       if (this.closedByUser) return;
-      const err = error ?? new BackendError(`libvirt connection to ${this.config.uri} closed`, 'ECLOSED');
+      // Say which socket was in use and how to bring the daemon back, not just "closed".
+      const why = error?.message ?? 'closed by the daemon';
+      const err = new BackendError(
+        `libvirt connection to ${this.config.uri} (${endpoint.socketPath}) lost: ${why}`,
+        (error as BackendError | undefined)?.code ?? 'ECLOSED',
+        daemonStartHint(endpoint),
+      );
       for (const l of this.listeners) l({ type: 'disconnected', error: err });
     });
     if (this.listeners.size) await this.registerEvents(client);
