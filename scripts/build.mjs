@@ -1,6 +1,18 @@
 // One esbuild bundle for the extension (vscode external). --production minifies; --watch rebuilds.
 import * as esbuild from 'esbuild';
+import * as path from 'node:path';
 const production = process.argv.includes('--production');
+const stubs = path.resolve('scripts/stubs');
+
+/** Replaces dependencies virtscope never uses (gRPC for image builds, SSH) with small stubs. */
+const stubPlugin = {
+  name: 'virtscope-stubs',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/session$/ }, (a) =>
+      a.importer.includes(`${path.sep}dockerode${path.sep}`) ? { path: path.join(stubs, 'dockerode-session.js') } : undefined);
+    build.onResolve({ filter: /^ssh2$/ }, () => ({ path: path.join(stubs, 'ssh2.js') }));
+  },
+};
 const watch = process.argv.includes('--watch');
 
 /** @type {esbuild.BuildOptions} */
@@ -11,9 +23,10 @@ const extension = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // `vscode` is provided by the extension host. cpu-features and ssh2's sshcrypto are optional
-  // native addons (SSH to a remote Docker): never bundled, never loaded — ssh2 falls back to JS.
+  // `vscode` is provided by the extension host. No native addon is ever bundled or loaded: the
+  // extension host is another Node ABI (see stubPlugin for ssh2, whose addons are optional).
   external: ['vscode', 'cpu-features', '*.node'],
+  plugins: [stubPlugin],
   sourcemap: production ? false : 'linked',
   minify: production,
   metafile: true,
