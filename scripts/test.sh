@@ -55,7 +55,7 @@ if has_stage integration || has_stage e2e; then
     echo "The lab did not come up: integration and e2e tests cannot run." >&2
     broken+=(lab); failed=$((failed + 1))
   else
-    [ "${VIRTSCOPE_KEEP_LAB:-0}" = 1 ] || trap 'say "lab down"; bash "$ROOT/scripts/lab.sh" down' EXIT
+    lab_up=1
     if has_stage integration; then node_stage integration netns test/integration/*.test.ts; fi
     if has_stage e2e; then
       say "e2e tests (real VS Code in headless Chromium)"
@@ -65,6 +65,21 @@ if has_stage integration || has_stage e2e; then
       [ "$rc" -eq 0 ] || broken+=(e2e)
     fi
   fi
+fi
+
+# `down --all` must leave nothing behind: no netns, bridge, guests, containers, image, daemons it started.
+if [ "${lab_up:-0}" = 1 ] && [ "${VIRTSCOPE_KEEP_LAB:-0}" != 1 ]; then
+  say "lab down"
+  left=""
+  if bash scripts/lab.sh down --all; then
+    ip netns list | grep -qw "$NETNS" && left+=" netns"
+    ip link show vsbr0 >/dev/null 2>&1 && left+=" bridge"
+    lxc-info -n labct >/dev/null 2>&1 && left+=" labct"
+    podman ps -a --format '{{.Names}}' 2>/dev/null | grep -qx labpod && left+=" labpod"
+    virsh -c qemu:///system dominfo labvm >/dev/null 2>&1 && left+=" labvm"
+  else left+=" (down failed)"; fi
+  if [ -z "$left" ]; then echo "ok - lab down left nothing behind"; passed=$((passed + 1))
+  else echo "not ok - lab down left:$left"; failed=$((failed + 1)); broken+=(lab-down); fi
 fi
 
 say "done in $(( $(date +%s) - t0 ))s; logs in $OUT"
