@@ -56,10 +56,14 @@ if has_stage integration || has_stage e2e; then
     broken+=(lab); failed=$((failed + 1))
   else
     lab_up=1
-    if has_stage integration; then node_stage integration netns test/integration/*.test.ts; fi
+    # Integration and e2e tests reach the daemons through their unix sockets and VS Code on 127.0.0.1,
+    # from the host's namespace: lxc-tools' monitor socket is per network namespace, so lxc-info would
+    # see labct as STOPPED from inside the lab's. Anything that sends packets to a guest runs inside
+    # the lab's netns (scripts/lab.sh exec-netns).
+    if has_stage integration; then node_stage integration - test/integration/*.test.ts; fi
     if has_stage e2e; then
       say "e2e tests (real VS Code in headless Chromium)"
-      nsenter "--net=/run/netns/$NETNS" bash test/e2e/run.sh 2>&1 | tee "$OUT/e2e.log"
+      bash test/e2e/run.sh 2>&1 | tee "$OUT/e2e.log"
       rc=${PIPESTATUS[0]}
       while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$OUT/e2e.log")
       [ "$rc" -eq 0 ] || broken+=(e2e)
