@@ -109,7 +109,8 @@ export function formatBytes(n: number): string {
 export function describeGuest(g: Guest): string {
   const parts: string[] = [g.state === 'unknown' ? g.rawState || 'unknown' : g.state];
   if (g.vcpus) parts.push(`${g.vcpus} vCPU`);
-  const mem = g.state === 'running' && g.memoryBytes ? g.memoryBytes : g.maxMemoryBytes ?? g.memoryBytes;
+  // The allocation (libvirt-LXC reports current *usage* as memory, so prefer the maximum).
+  const mem = g.maxMemoryBytes ?? g.memoryBytes;
   if (mem) parts.push(formatBytes(mem));
   if (g.kind === 'container' && g.image) parts.push(g.image);
   return parts.join(' · ');

@@ -11,7 +11,7 @@ export interface IconSpec {
 }
 
 export const KIND_ORDER: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'container'];
-export const KIND_ICON: Record<GuestKind, string> = { qemu: 'vm', 'libvirt-lxc': 'package', lxc: 'package', container: 'container' };
+export const KIND_ICON: Record<GuestKind, string> = { qemu: 'vm', 'libvirt-lxc': 'symbol-namespace', lxc: 'package', container: 'layers' };
 
 export function stateIconSpec(state: GuestState): IconSpec {
   switch (state) {

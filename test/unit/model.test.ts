@@ -7,7 +7,8 @@ import { mapContainerState, candidateSockets } from '../../src/core/backends/doc
 const vm: Guest = { id: 'u1', name: 'web', kind: 'qemu', state: 'running', rawState: 'running', vcpus: 2, memoryBytes: 512 * 1024 ** 2, maxMemoryBytes: 1024 ** 3 };
 
 test('describeGuest: "running · 2 vCPU · 512 MiB"', () => {
-  assert.equal(describeGuest(vm), 'running · 2 vCPU · 512 MiB');
+  assert.equal(describeGuest({ ...vm, maxMemoryBytes: undefined }), 'running · 2 vCPU · 512 MiB');
+  assert.equal(describeGuest(vm), 'running · 2 vCPU · 1 GiB', 'the allocation, not the current usage');
   assert.equal(describeGuest({ ...vm, state: 'stopped', rawState: 'shut off' }), 'stopped · 2 vCPU · 1 GiB');
   assert.equal(describeGuest({ id: 'c', name: 'c', kind: 'container', state: 'paused', rawState: 'Paused', image: 'busybox' }), 'paused · busybox');
 });
