@@ -75,7 +75,7 @@ LXC_URI=lxc:///system
 GUEST_MEM=${VIRTSCOPE_LAB_GUEST_MEM:-512}
 BUILD_VERSION=3          # bump when the initramfs recipe below changes
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients qemu-system-x86
-      lxc busybox-static fio iperf3 iproute2 podman runc conmon catatonit containernetworking-plugins
+      lxc libxml2-utils busybox-static fio iperf3 iproute2 podman runc conmon catatonit containernetworking-plugins
       jq curl procps util-linux)
 
 # ------------------------------------------------------------------------------------------ helpers
