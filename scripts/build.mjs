@@ -34,11 +34,16 @@ const extension = {
   legalComments: 'none',
 };
 
+/** The language server (src/language): its own Node process, started by vscode-languageclient; pure JS too. */
+const server = { ...extension, entryPoints: ['src/language/server.ts'], outfile: 'dist/server.js', external: ['*.node'], plugins: [] };
+
 if (watch) {
-  const ctx = await esbuild.context(extension);
-  await ctx.watch();
+  for (const opts of [extension, server]) await (await esbuild.context(opts)).watch();
 } else {
-  const r = await esbuild.build(extension);
-  const out = Object.entries(r.metafile.outputs).find(([f]) => f.endsWith('extension.js'));
-  if (out) console.log(`dist/extension.js: ${(out[1].bytes / 1024).toFixed(0)} KiB`);
+  for (const opts of [extension, server]) {
+    const r = await esbuild.build(opts);
+    const name = path.basename(opts.outfile);
+    const out = Object.entries(r.metafile.outputs).find(([f]) => f.endsWith(name));
+    if (out) console.log(`dist/${name}: ${(out[1].bytes / 1024).toFixed(0)} KiB`);
+  }
 }
