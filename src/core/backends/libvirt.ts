@@ -448,6 +448,14 @@ export class LibvirtBackend implements Backend {
     return { language: 'xml', text: await c.domainGetXMLDesc(dom, 0) };
   }
 
+  /** A QEMU monitor command on a running qemu domain; HMP text by default (QMP JSON with hmp: false). */
+  async monitorCommand(guestId: string, command: string, opts: { hmp?: boolean; timeoutMs?: number } = {}): Promise<string> {
+    const c = await this.client();
+    const dom = await this.lookup(c, guestId);
+    const flags = opts.hmp === false ? P.QemuMonitorCommandFlags.DEFAULT : P.QemuMonitorCommandFlags.HMP;
+    return c.domainMonitorCommand(dom, command, flags, { timeoutMs: opts.timeoutMs });
+  }
+
   /** Define (or redefine) a persistent domain from XML; returns its UUID. */
   async defineXML(xml: string, flags = 0): Promise<string> {
     const c = await this.client();

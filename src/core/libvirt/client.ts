@@ -568,6 +568,21 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   // ---- qemu program -----------------------------------------------------------------
 
   /**
+   * QEMU monitor command (qemu_monitor_command_args: dom, cmd, flags → result). With
+   * QemuMonitorCommandFlags.HMP the command is HMP text ("info trace-events") and so is the result.
+   */
+  domainMonitorCommand(dom: P.RemoteDomain, command: string, flags = 0, options?: CallOptions): Promise<string> {
+    return this.callProgram(
+      P.QEMU_PROGRAM,
+      P.QEMU_PROTOCOL_VERSION,
+      P.QemuProc.DOMAIN_MONITOR_COMMAND,
+      (w) => (P.encodeDomain(w, dom), w.string(command, P.REMOTE_STRING_MAX).uint(flags)),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'monitor result'),
+      options,
+    );
+  }
+
+  /**
    * qemu-guest-agent command (JSON text in, JSON text out). `agentTimeoutSec` is libvirt's
    * own wait: -2 block, -1 default, 0 no wait, >0 seconds.
    */

@@ -75,6 +75,9 @@ export const QemuProc = {
   DOMAIN_AGENT_COMMAND: 3,
 } as const;
 
+/** virDomainQemuMonitorCommandFlags (libvirt-qemu.h): HMP = the command is human monitor text, not QMP JSON. */
+export const QemuMonitorCommandFlags = { DEFAULT: 0, HMP: 1 } as const;
+
 /** remote_procedure: the subset virtscope calls or receives. */
 export const Proc = {
   CONNECT_OPEN: 1,

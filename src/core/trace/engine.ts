@@ -1,0 +1,494 @@
+// The virtio-net TX trace: kprobe hit counts in the guest (through the guest executor), QEMU's own
+// trace events (through the monitor), host kvm events when the guest runs under KVM; a workload
+// meanwhile (iperf3 from the guest to the host, or the user's own traffic). Everything that is
+// switched on is switched off again in `finally`, also on cancel and failure.
+import { spawn, ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { run } from '../exec';
+import type { GuestExecutor } from '../guest/exec';
+import {
+  firstIPv4,
+  interfaceBridges,
+  iperfSentBps,
+  KvmEventCounts,
+  parseInfoTraceEvents,
+  parseKprobeProfile,
+  parseKvmEvents,
+  parseNetDev,
+  parseQemuTraceLog,
+} from './parse';
+import { GUEST_PROBES, INLINE_FUNCTIONS } from './steps';
+
+/** The kprobe group the trace creates in the guest (events/virtscope/…). */
+export const KPROBE_GROUP = 'virtscope';
+/** QEMU trace events always used, when the build has them. */
+export const QEMU_EVENTS = ['virtio_queue_notify', 'virtio_notify', 'virtio_notify_irqfd'];
+/** Host kvm events counted when the guest runs under KVM. */
+export const KVM_EVENTS = ['kvm_exit', 'kvm_pio', 'kvm_mmio', 'kvm_fast_mmio', 'kvm_userspace_exit', 'kvm_inj_virq', 'kvm_msi_set_irq', 'kvm_set_irq'];
+
+export type Workload = { kind: 'iperf3'; hostIp?: string; port?: number } | { kind: 'external' };
+
+export interface TraceTarget {
+  /** Domain name (for messages and the QEMU pid file). */
+  readonly name: string;
+  readonly exec: GuestExecutor;
+  /** HMP command on the guest's QEMU monitor. */
+  readonly hmp: (command: string) => Promise<string>;
+  readonly domainXml: () => Promise<string>;
+}
+
+export interface TraceOptions {
+  durationSec: number;
+  workload: Workload;
+  /** Host network namespace (name under /run/netns) where host-side endpoints run. */
+  hostNetns?: string;
+  /** Guest interface whose counters give packets and bytes (default: eth0, else the first non-lo). */
+  guestInterface?: string;
+  signal?: AbortSignal;
+  progress?: (message: string) => void;
+  /** Skip the guest kprobes (the overhead benchmark's baseline uses the same code path without them). */
+  noTrace?: boolean;
+  /** Where the libvirt QEMU pid files are (default /run/libvirt/qemu). */
+  qemuRunDir?: string;
+}
+
+export interface TraceSourceStatus {
+  readonly used: boolean;
+  /** Why it was not used, or what limits it. */
+  readonly note?: string;
+}
+
+export interface TraceResult {
+  readonly guest: string;
+  readonly startedAt: string;
+  readonly durationSec: number;
+  readonly virtType: string;
+  readonly workload: { kind: Workload['kind']; hostIp?: string; port?: number; hostNetns?: string; sentBitsPerSecond?: number };
+  readonly iface: string;
+  readonly txPackets: number;
+  readonly txBytes: number;
+  /** kprobe hits by guest function. */
+  readonly guestHits: Record<string, number>;
+  readonly guestMissing: string[];
+  readonly guestNotProbeable: Record<string, string>;
+  readonly qemu: {
+    readonly events: string[];
+    readonly byEvent: Record<string, number>;
+    /** virtio_queue_notify per "vdev queue". */
+    readonly notifyByQueue: Record<string, number>;
+    /** The queue with the most kicks during the workload (the virtio-net TX queue for a TX workload). */
+    readonly txQueue?: string;
+    readonly txQueueNotifies: number;
+  };
+  readonly kvm?: {
+    readonly exits: number;
+    readonly exitsByReason: Record<string, number>;
+    readonly pio: number;
+    readonly mmio: number;
+    readonly fastMmio: number;
+    readonly userspaceExitsByReason: Record<string, number>;
+    readonly injections: Record<string, number>;
+  };
+  readonly sources: { guest: TraceSourceStatus; qemu: TraceSourceStatus; kvm: TraceSourceStatus };
+  readonly cleanup: string[];
+  readonly warnings: string[];
+}
+
+export class TraceCancelled extends Error {
+  constructor() {
+    super('trace cancelled');
+    this.name = 'TraceCancelled';
+  }
+}
+
+const obj = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]));
+
+/** `<domain type='kvm'>` → kvm. */
+export function domainVirtType(xml: string): string {
+  return /<domain\b[^>]*\btype=(['"])(\w+)\1/.exec(xml)?.[2] ?? 'unknown';
+}
+
+/** Runs a host program, inside `netns` when given (nsenter --net=/run/netns/<name>, argument array). */
+export function inNetns(netns: string | undefined, file: string, args: string[]): [string, string[]] {
+  if (!netns) return [file, args];
+  if (!/^[\w.-]+$/.test(netns)) throw new Error(`not a network namespace name: ${JSON.stringify(netns)}`);
+  return ['nsenter', [`--net=/run/netns/${netns}`, '--', file, ...args]];
+}
+
+/** The host's address on the guest's bridge, read inside `netns`. */
+export async function hostAddressForGuest(xml: string, netns?: string): Promise<{ ip?: string; bridge?: string; why?: string }> {
+  const ifs = interfaceBridges(xml);
+  const br = ifs.find((i) => i.bridge)?.bridge;
+  if (!br) return { why: ifs.length ? 'the guest\'s interface has no bridge on the host (user-mode or direct networking)' : 'the guest has no bridged or libvirt-network interface' };
+  try {
+    const [f, a] = inNetns(netns, 'ip', ['-j', 'addr', 'show', 'dev', br]);
+    const { stdout } = await run(f, a, { timeoutMs: 10_000 });
+    const ip = firstIPv4(stdout);
+    return ip ? { ip, bridge: br } : { bridge: br, why: `bridge ${br} has no IPv4 address${netns ? ` in network namespace ${netns}` : ''}` };
+  } catch (e) {
+    return { bridge: br, why: `cannot read bridge ${br}${netns ? ` in network namespace ${netns}` : ''}: ${(e as Error).message}` };
+  }
+}
+
+/** An iperf3 server on the host (one test, then it exits), bound to `ip`, in `netns`. */
+export class HostIperfServer {
+  private child?: ChildProcess;
+  port = 0;
+  async start(ip: string, netns: string | undefined, firstPort: number, signal?: AbortSignal): Promise<number> {
+    for (let port = firstPort; port < firstPort + 20; port++) {
+      const [f, a] = inNetns(netns, 'iperf3', ['-s', '-1', '--forceflush', '-B', ip, '-p', String(port)]);
+      const child = spawn(f, a, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      const ok = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(true), 4000);
+        const onData = (d: Buffer) => {
+          out += d.toString();
+          if (/Server listening/.test(out)) (clearTimeout(t), resolve(true));
+          if (/error|in use/i.test(out)) (clearTimeout(t), resolve(false));
+        };
+        child.stdout!.on('data', onData);
+        child.stderr!.on('data', onData);
+        child.on('error', (e) => ((out += String(e)), clearTimeout(t), resolve(false)));
+        child.on('exit', () => (clearTimeout(t), resolve(false)));
+        signal?.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
+      });
+      if (ok) {
+        this.child = child;
+        this.port = port;
+        return port;
+      }
+      child.kill('SIGKILL');
+      if (signal?.aborted) throw new TraceCancelled();
+      if (/ENOENT/.test(out)) throw new Error('iperf3 is not installed on the host (apt-get install iperf3)');
+      if (!/in use/i.test(out)) throw new Error(`iperf3 server on ${ip}:${port}${netns ? ` (netns ${netns})` : ''} did not start: ${out.trim().slice(0, 300)}`);
+    }
+    throw new Error(`no free port for iperf3 on ${ip} in ${firstPort}–${firstPort + 19}`);
+  }
+  stop(): boolean {
+    const c = this.child;
+    this.child = undefined;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return false;
+    c.kill('SIGTERM');
+    return true;
+  }
+}
+
+/** The guest script: kprobes on, counters, workload, counters, kprobes off, profile. Args: group iface dur ip port funcs… */
+export const GUEST_SCRIPT = String.raw`
+G=$1; IF=$2; DUR=$3; IP=$4; PORT=$5; shift 5
+T=/sys/kernel/tracing
+[ -d $T/events ] || mount -t tracefs nodev $T 2>/dev/null || { T=/sys/kernel/debug/tracing; [ -d $T/events ] || mount -t debugfs nodev /sys/kernel/debug 2>/dev/null; }
+cd $T 2>/dev/null || { echo "notracefs"; exit 3; }
+if [ "$G" != - ]; then
+  [ -w kprobe_events ] || { echo "nokprobes"; }
+  have=$(awk -v L="$*" 'BEGIN{n=split(L,a," ");for(i=1;i<=n;i++)w[a[i]]=1} ($1 in w)&&!s[$1]++{print $1}' available_filter_functions 2>/dev/null)
+  for f in "$@"; do
+    case " $(echo $have) " in *" $f "*) if echo "p:$G/vs_$f $f" >> kprobe_events 2>/dev/null; then echo "probed $f"; else echo "failed $f"; fi ;; *) echo "missing $f" ;; esac
+  done
+  [ -d events/$G ] && echo 1 > events/$G/enable
+fi
+echo "### netdev-before"; cat /proc/net/dev
+echo "### workload"
+if [ "$IP" != - ]; then iperf3 -c "$IP" -p "$PORT" -t "$DUR" -J; echo "### iperf3-exit $?"; else sleep "$DUR"; fi
+echo "### netdev-after"; cat /proc/net/dev
+if [ "$G" != - ] && [ -d events/$G ]; then
+  echo 0 > events/$G/enable
+  echo "### profile"; grep "^ *vs_" kprobe_profile
+  for f in "$@"; do echo "-:$G/vs_$f" >> kprobe_events 2>/dev/null; done
+fi
+echo "### end"
+`;
+
+/** Guest cleanup (idempotent): events off, this group's kprobes removed, our iperf3 client killed. Args: group. */
+export const GUEST_CLEANUP = String.raw`
+G=$1
+for T in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+  [ -d $T/events/$G ] || continue
+  echo 0 > $T/events/$G/enable
+  sed -n "s/^[pr]:$G\/\([^ ]*\) .*/\1/p" $T/kprobe_events | while read -r f; do echo "-:$G/$f" >> $T/kprobe_events; done
+done
+T=/sys/kernel/tracing; [ -r $T/kprobe_events ] && echo "left $(grep -c "^[pr]:$G/" $T/kprobe_events)"
+true
+`;
+
+function section(out: string, name: string): string {
+  const i = out.indexOf(`### ${name}\n`);
+  if (i < 0) return '';
+  const rest = out.slice(i + name.length + 5);
+  const j = rest.indexOf('\n### ');
+  return j < 0 ? rest : rest.slice(0, j + 1);
+}
+
+/** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
+export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise<TraceResult> {
+  const progress = opts.progress ?? (() => {});
+  const signal = opts.signal;
+  const check = () => {
+    if (signal?.aborted) throw new TraceCancelled();
+  };
+  const warnings: string[] = [];
+  const cleanup: string[] = [];
+  const startedAt = new Date().toISOString();
+  const dur = Math.max(1, Math.round(opts.durationSec));
+
+  progress('reading the domain');
+  const xml = await target.domainXml();
+  const virtType = domainVirtType(xml);
+  check();
+
+  // --- workload endpoint on the host
+  let hostIp: string | undefined;
+  let port: number | undefined;
+  const server = new HostIperfServer();
+  // --- QEMU trace state
+  const qemuOn: string[] = [];
+  let logDir: string | undefined;
+  let logFile: string | undefined;
+  let logfileSet = false;
+  // --- guest state
+  const group = opts.noTrace ? '-' : KPROBE_GROUP;
+  let guestTouched = false;
+  // --- host kvm
+  let kvm: HostKvmTracer | undefined;
+  const kvmStatus: TraceSourceStatus = virtType === 'kvm' ? { used: false } : { used: false, note: `no KVM exits: the guest runs under ${virtType === 'qemu' ? 'TCG emulation' : virtType} (domain type '${virtType}'), so there are no VM exits to count` };
+  let guestOut = '';
+  let qemuLog = '';
+  let qemuEvents: string[] = [];
+  try {
+    if (opts.workload.kind === 'iperf3') {
+      hostIp = opts.workload.hostIp;
+      if (!hostIp) {
+        const a = await hostAddressForGuest(xml, opts.hostNetns);
+        if (!a.ip) throw new Error(`cannot find the host's address for the guest to send to: ${a.why}. Give the host address, or trace your own traffic.`);
+        hostIp = a.ip;
+      }
+      progress(`starting iperf3 server on ${hostIp}${opts.hostNetns ? ` (netns ${opts.hostNetns})` : ''}`);
+      port = await server.start(hostIp, opts.hostNetns, opts.workload.port ?? 5211 + Math.floor(Math.random() * 40), signal);
+      check();
+    }
+
+    // --- QEMU: log to a private file, switch on the events this build has
+    if (!opts.noTrace) {
+      progress('enabling QEMU trace events');
+      const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
+      qemuEvents = [...QEMU_EVENTS, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
+      const already = qemuEvents.filter((e) => avail.get(e));
+      if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
+      logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-trace-'));
+      await fs.chmod(logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
+      logFile = path.join(logDir, 'qemu-trace.log');
+      await target.hmp(`logfile ${logFile}`);
+      logfileSet = true;
+      for (const e of qemuEvents) {
+        if (avail.get(e)) continue;
+        const r = await target.hmp(`trace-event ${e} on`);
+        if (r.trim()) warnings.push(`trace-event ${e}: ${r.trim()}`);
+        qemuOn.push(e);
+      }
+      if (virtType === 'kvm') {
+        kvm = new HostKvmTracer();
+        const st = await kvm.start(target.name, opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
+        Object.assign(kvmStatus, st);
+        if (!st.used) kvm = undefined;
+      }
+      check();
+    }
+
+    // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
+    progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
+    guestTouched = true;
+    const r = await target.exec.exec(
+      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : GUEST_PROBES)],
+      { timeoutMs: (dur + 90) * 1000, signal },
+    );
+    guestOut = r.stdout;
+    if (!guestOut.includes('### end')) throw new Error(`the trace script in ${target.name} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
+    if (r.stderr.trim()) warnings.push(`guest: ${r.stderr.trim().slice(0, 500)}`);
+  } catch (e) {
+    if (signal?.aborted) throw new TraceCancelled();
+    throw e;
+  } finally {
+    progress('cleaning up');
+    // order: workload, guest probes, QEMU events, logfile, host kvm
+    if (server.stop()) cleanup.push('host iperf3 server stopped');
+    if (guestTouched && group !== '-') {
+      try {
+        const c = await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group], { timeoutMs: 60_000 });
+        cleanup.push(`guest kprobes of group ${group} removed (${c.stdout.trim() || 'ok'})`);
+      } catch (e) {
+        cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
+      }
+    }
+    for (const e of qemuOn) {
+      try {
+        await target.hmp(`trace-event ${e} off`);
+      } catch (err) {
+        cleanup.push(`QEMU trace-event ${e} off FAILED: ${(err as Error).message}`);
+      }
+    }
+    if (qemuOn.length) cleanup.push(`QEMU trace events off: ${qemuOn.join(', ')}`);
+    if (logfileSet) {
+      // QEMU logs to stderr (the domain log) unless told otherwise: point it back there, which closes our file
+      try {
+        await target.hmp('logfile /dev/stderr');
+        cleanup.push('QEMU logfile reset to stderr');
+      } catch (err) {
+        cleanup.push(`QEMU logfile reset FAILED: ${(err as Error).message}`);
+      }
+    }
+    if (kvm) cleanup.push(await kvm.stop());
+    if (logFile) qemuLog = await readSettled(logFile);
+    if (logDir) await fs.rm(logDir, { recursive: true, force: true }).catch(() => {});
+  }
+
+  // --- parse
+  const probed: string[] = [];
+  const missing: string[] = [];
+  for (const line of guestOut.split('\n')) {
+    const m = /^(probed|missing|failed) (\S+)$/.exec(line);
+    if (m) (m[1] === 'probed' ? probed : missing).push(m[2]);
+  }
+  if (/^nokprobes$/m.test(guestOut)) warnings.push('the guest kernel has no kprobe events (CONFIG_KPROBE_EVENTS): no guest counts');
+  const profile = parseKprobeProfile(section(guestOut, 'profile'));
+  const guestHits: Record<string, number> = {};
+  for (const f of probed) guestHits[f] = profile.get(`vs_${f}`)?.hits ?? 0;
+  const missed = [...profile].filter(([k]) => k.startsWith('vs_')).map(([, v]) => v).reduce((s, v) => s + v.misses, 0);
+  if (missed) warnings.push(`${missed} kprobe hits were missed in the guest (nested probes)`);
+  const before = parseNetDev(section(guestOut, 'netdev-before'));
+  const after = parseNetDev(section(guestOut, 'netdev-after'));
+  const iface = opts.guestInterface ?? (after.has('eth0') ? 'eth0' : [...after.keys()].find((k) => k !== 'lo') ?? 'eth0');
+  const b = before.get(iface);
+  const a = after.get(iface);
+  if (!a || !b) warnings.push(`the guest has no interface ${iface}: packets and bytes unknown`);
+  const iperfJson = section(guestOut, 'workload');
+  const sent = opts.workload.kind === 'iperf3' ? iperfSentBps(iperfJson) : undefined;
+  if (opts.workload.kind === 'iperf3' && sent === undefined) warnings.push(`iperf3 in the guest gave no result: ${iperfJson.trim().slice(0, 300)}`);
+
+  const q = parseQemuTraceLog(qemuLog, new Set(qemuEvents));
+  let txQueue: string | undefined;
+  let txQueueNotifies = 0;
+  for (const [k, v] of q.notifyByQueue) if (v > txQueueNotifies) (txQueue = k), (txQueueNotifies = v);
+  const kc: KvmEventCounts | undefined = kvm?.counts;
+
+  return {
+    guest: target.name,
+    startedAt,
+    durationSec: dur,
+    virtType,
+    workload: { kind: opts.workload.kind, hostIp, port, hostNetns: opts.hostNetns, sentBitsPerSecond: sent },
+    iface,
+    txPackets: a && b ? a.txPackets - b.txPackets : 0,
+    txBytes: a && b ? a.txBytes - b.txBytes : 0,
+    guestHits,
+    guestMissing: missing,
+    guestNotProbeable: INLINE_FUNCTIONS,
+    qemu: { events: qemuEvents, byEvent: obj(q.byEvent), notifyByQueue: obj(q.notifyByQueue), txQueue, txQueueNotifies },
+    kvm: kc && {
+      exits: kc.exits,
+      exitsByReason: obj(kc.exitsByReason),
+      pio: kc.pio,
+      mmio: kc.mmio,
+      fastMmio: kc.fastMmio,
+      userspaceExitsByReason: obj(kc.userspaceExitsByReason),
+      injections: obj(kc.injections),
+    },
+    sources: {
+      guest: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : probed.length ? { used: true, note: missing.length ? `not in this kernel: ${missing.join(', ')}` : undefined } : { used: false, note: 'no probe could be placed in the guest' },
+      qemu: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : { used: qemuEvents.length > 0, note: qemuEvents.length ? undefined : 'this QEMU build has no virtio trace events' },
+      kvm: kvmStatus,
+    },
+    cleanup,
+    warnings,
+  };
+}
+
+/** Reads a file QEMU may still be flushing (it closes a replaced logfile after an RCU grace period). */
+async function readSettled(file: string): Promise<string> {
+  let last = -1;
+  for (let i = 0; i < 10; i++) {
+    const size = await fs.stat(file).then((s) => s.size, () => -1);
+    if (size === last) break;
+    last = size;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return fs.readFile(file, 'utf8').catch(() => '');
+}
+
+/** Host tracefs kvm events of one QEMU process, in a private tracefs instance, streamed and counted. */
+export class HostKvmTracer {
+  private dir?: string;
+  private reader?: ChildProcess;
+  private text = '';
+  private pids = new Set<number>();
+  counts?: KvmEventCounts;
+
+  async start(domain: string, runDir = '/run/libvirt/qemu'): Promise<TraceSourceStatus> {
+    const pid = Number((await fs.readFile(path.join(runDir, `${domain}.pid`), 'utf8')).trim());
+    if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir}`);
+    const root = '/sys/kernel/tracing';
+    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(() => {
+      throw new Error('host tracefs has no kvm events (is /sys/kernel/tracing mounted, and are you root?)');
+    });
+    this.dir = path.join(root, 'instances', `virtscope-${process.pid}-${pid}`);
+    await fs.mkdir(this.dir);
+    for (const t of await fs.readdir(`/proc/${pid}/task`)) this.pids.add(Number(t));
+    await fs.writeFile(path.join(this.dir, 'buffer_size_kb'), '8192').catch(() => {});
+    await fs.writeFile(path.join(this.dir, 'set_event_pid'), [...this.pids].join(' '));
+    for (const e of KVM_EVENTS) await fs.writeFile(path.join(this.dir, 'events/kvm', e, 'enable'), '1').catch(() => {});
+    this.reader = spawn('cat', [path.join(this.dir, 'trace_pipe')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // keep only complete lines; count in chunks so memory stays bounded
+    let partial = '';
+    this.reader.stdout!.on('data', (d: Buffer) => {
+      const s = partial + d.toString();
+      const cut = s.lastIndexOf('\n');
+      partial = s.slice(cut + 1);
+      this.text += s.slice(0, cut + 1);
+      if (this.text.length > 4 << 20) this.flush();
+    });
+    await fs.writeFile(path.join(this.dir, 'tracing_on'), '1');
+    return { used: true, note: `QEMU pid ${pid}, ${this.pids.size} threads` };
+  }
+  private parts: KvmEventCounts[] = [];
+  private flush(): void {
+    this.parts.push(parseKvmEvents(this.text, { pids: this.pids }));
+    this.text = '';
+  }
+
+  async stop(): Promise<string> {
+    if (!this.dir) return 'host kvm events: nothing to stop';
+    const dir = this.dir;
+    this.dir = undefined;
+    try {
+      await fs.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
+      await new Promise((r) => setTimeout(r, 300));
+      this.reader?.kill('SIGTERM');
+      for (const e of KVM_EVENTS) await fs.writeFile(path.join(dir, 'events/kvm', e, 'enable'), '0').catch(() => {});
+      this.flush();
+      this.counts = mergeKvm(this.parts);
+      await fs.rmdir(dir);
+      return 'host kvm events off, tracefs instance removed';
+    } catch (e) {
+      return `host kvm cleanup FAILED for ${dir}: ${(e as Error).message}`;
+    }
+  }
+}
+
+export function mergeKvm(parts: readonly KvmEventCounts[]): KvmEventCounts {
+  const m = () => new Map<string, number>();
+  const out = { exitsByReason: m(), pioByPort: m(), userspaceExitsByReason: m(), injections: m(), exits: 0, pio: 0, mmio: 0, fastMmio: 0, lines: 0 };
+  const add = (to: Map<string, number>, from: Map<string, number>) => from.forEach((v, k) => to.set(k, (to.get(k) ?? 0) + v));
+  for (const p of parts) {
+    add(out.exitsByReason, p.exitsByReason);
+    add(out.pioByPort, p.pioByPort);
+    add(out.userspaceExitsByReason, p.userspaceExitsByReason);
+    add(out.injections, p.injections);
+    out.exits += p.exits;
+    out.pio += p.pio;
+    out.mmio += p.mmio;
+    out.fastMmio += p.fastMmio;
+    out.lines += p.lines;
+  }
+  return out;
+}

@@ -1,0 +1,197 @@
+// Parsers for what the trace sources print: the guest's kprobe_profile and /proc/net/dev, QEMU's
+// `info trace-events` and its trace log (the "log" backend), and host tracefs kvm event lines.
+// Pure functions, unit-tested on recorded text.
+
+/** kprobe_profile: "  <event>   <nhit>   <nmissed>" per line → hits by event name (group stripped). */
+export function parseKprobeProfile(text: string): Map<string, { hits: number; misses: number }> {
+  const out = new Map<string, { hits: number; misses: number }>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*(?:[\w.-]+\/)?([\w.$-]+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (m) out.set(m[1], { hits: Number(m[2]), misses: Number(m[3]) });
+  }
+  return out;
+}
+
+export interface NetDevCounters {
+  readonly rxBytes: number;
+  readonly rxPackets: number;
+  readonly txBytes: number;
+  readonly txPackets: number;
+}
+
+/** /proc/net/dev → counters by interface. */
+export function parseNetDev(text: string): Map<string, NetDevCounters> {
+  const out = new Map<string, NetDevCounters>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    if (f.length < 16 || f.some((x) => !Number.isFinite(x))) continue;
+    out.set(m[1], { rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9] });
+  }
+  return out;
+}
+
+/** HMP `info trace-events` → state by event name ("virtio_notify : state 1"). */
+export function parseInfoTraceEvents(text: string): Map<string, boolean> {
+  const out = new Map<string, boolean>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*(\w+)\s*:\s*state\s+(\d)/.exec(line);
+    if (m) out.set(m[1], m[2] !== '0');
+  }
+  return out;
+}
+
+export interface QemuTraceCounts {
+  /** Lines per event name. */
+  readonly byEvent: Map<string, number>;
+  /** virtio_queue_notify per "vdev n" (device pointer and queue index). */
+  readonly notifyByQueue: Map<string, number>;
+  /** virtio_notify / virtio_notify_irqfd per "vdev vq". */
+  readonly interruptsByQueue: Map<string, number>;
+  readonly lines: number;
+}
+
+/**
+ * QEMU trace log lines ("log" backend, what `logfile F` receives):
+ *   10664@1795614995.321307:virtio_queue_notify vdev 0x557b1528e3f0 n 2 vq 0x7faf802b9140
+ *   10658@1795614995.320502:virtio_notify vdev 0x557b1528e3f0 vq 0x7faf802b9140
+ * The "pid@time:" prefix is optional (older QEMU prints none). Lines that are not trace events
+ * (other log output) are ignored.
+ */
+export function parseQemuTraceLog(text: string, events?: ReadonlySet<string>): QemuTraceCounts {
+  const byEvent = new Map<string, number>();
+  const notifyByQueue = new Map<string, number>();
+  const interruptsByQueue = new Map<string, number>();
+  let lines = 0;
+  const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  for (const line of text.split('\n')) {
+    const m = /^(?:\d+@[\d.]+:)?([a-z][a-z0-9_]*) (.*)$/.exec(line.trim());
+    if (!m) continue;
+    const [, ev, rest] = m;
+    if (events ? !events.has(ev) : !/^virt/.test(ev)) continue;
+    lines++;
+    inc(byEvent, ev);
+    if (ev === 'virtio_queue_notify') {
+      const q = /vdev (0x[0-9a-f]+) n (\d+)/.exec(rest);
+      if (q) inc(notifyByQueue, `${q[1]} ${q[2]}`);
+    } else if (ev === 'virtio_notify' || ev === 'virtio_notify_irqfd') {
+      const q = /vdev (0x[0-9a-f]+) vq (0x[0-9a-f]+)/.exec(rest);
+      if (q) inc(interruptsByQueue, `${q[1]} ${q[2]}`);
+    }
+  }
+  return { byEvent, notifyByQueue, interruptsByQueue, lines };
+}
+
+export interface KvmEventCounts {
+  /** kvm_exit by reason (EPT_MISCONFIG, IO_INSTRUCTION, HLT, …). */
+  readonly exitsByReason: Map<string, number>;
+  readonly exits: number;
+  /** kvm_pio writes/reads by port ("pio_write 0xc050"). */
+  readonly pioByPort: Map<string, number>;
+  readonly pio: number;
+  readonly mmio: number;
+  readonly fastMmio: number;
+  /** kvm_userspace_exit by reason (KVM_EXIT_IO, KVM_EXIT_MMIO, …): the exits QEMU itself handled. */
+  readonly userspaceExitsByReason: Map<string, number>;
+  /** Interrupt injections: kvm_inj_virq + kvm_msi_set_irq + kvm_set_irq(level 1). */
+  readonly injections: Map<string, number>;
+  readonly lines: number;
+}
+
+/**
+ * Host tracefs lines of the kvm events (`trace` / `trace_pipe`, with or without the tgid column):
+ *   CPU 36/KVM-2063    [097] ..... 1466862.728737: kvm_pio: pio_write at 0x3f8 size 1 count 1 val 0xd
+ *   a.out-20024 [001] .... 2323301.154940: kvm_exit: reason EXCEPTION_NMI rip 0x1000 info 1000 80000b0e
+ * `tgid`: keep only lines of that process (needs `options/record-tgid`, "(  2063)" after the task),
+ * or, without a tgid column, lines whose task pid is in `pids` (the guest's vCPU threads).
+ */
+export function parseKvmEvents(text: string, filter: { tgid?: number; pids?: ReadonlySet<number> } = {}): KvmEventCounts {
+  const exitsByReason = new Map<string, number>();
+  const pioByPort = new Map<string, number>();
+  const userspaceExitsByReason = new Map<string, number>();
+  const injections = new Map<string, number>();
+  let exits = 0, pio = 0, mmio = 0, fastMmio = 0, lines = 0;
+  const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  for (const raw of text.split('\n')) {
+    // task-pid, optional (tgid), [cpu], optional flags, timestamp:, event:, payload
+    const m = /^\s*(.+?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[\d+\]\s+(?:\S{4,5}\s+)?[\d.]+:\s+(kvm_\w+):\s?(.*)$/.exec(raw);
+    if (!m) continue;
+    const pid = Number(m[2]);
+    const tgid = m[3] && /^\d+$/.test(m[3]) ? Number(m[3]) : undefined;
+    const mine = tgid !== undefined && filter.tgid !== undefined ? tgid === filter.tgid : filter.pids ? filter.pids.has(pid) : filter.tgid === undefined;
+    if (!mine) continue;
+    const ev = m[4];
+    const p = m[5];
+    lines++;
+    switch (ev) {
+      case 'kvm_exit': {
+        // "reason EPT_MISCONFIG rip …" (older) or "vcpu 0 reason IO_INSTRUCTION rip …" (6.x)
+        const r = /reason (\S+)/.exec(p);
+        exits++;
+        inc(exitsByReason, r ? r[1] : 'unknown');
+        break;
+      }
+      case 'kvm_pio': {
+        const r = /(pio_read|pio_write)\s+at (0x[0-9a-f]+)/.exec(p);
+        pio++;
+        if (r) inc(pioByPort, `${r[1]} ${r[2]}`);
+        break;
+      }
+      case 'kvm_mmio':
+        mmio++;
+        break;
+      case 'kvm_fast_mmio':
+        fastMmio++;
+        break;
+      case 'kvm_userspace_exit': {
+        const r = /reason (\S+)/.exec(p);
+        inc(userspaceExitsByReason, r ? r[1] : 'unknown');
+        break;
+      }
+      case 'kvm_inj_virq':
+        inc(injections, 'kvm_inj_virq');
+        break;
+      case 'kvm_msi_set_irq':
+        inc(injections, 'kvm_msi_set_irq');
+        break;
+      case 'kvm_set_irq':
+        if (/level 1\b/.test(p)) inc(injections, 'kvm_set_irq (level 1)');
+        break;
+    }
+  }
+  return { exitsByReason, exits, pioByPort, pio, mmio, fastMmio, userspaceExitsByReason, injections, lines };
+}
+
+/** The host-side bridge of a domain's first bridged/network interface (`<source … bridge='vsbr0'/>`). */
+export function interfaceBridges(domainXml: string): { bridge?: string; network?: string; target?: string; model?: string }[] {
+  const out: { bridge?: string; network?: string; target?: string; model?: string }[] = [];
+  for (const m of domainXml.matchAll(/<interface\b[^>]*\btype=(['"])(network|bridge)\1[^>]*>([\s\S]*?)<\/interface>/g)) {
+    const body = m[3];
+    const attr = (tag: string, a: string) => new RegExp(`<${tag}\\b[^>]*\\b${a}=(['"])(.*?)\\1`).exec(body)?.[2];
+    out.push({ bridge: attr('source', 'bridge'), network: attr('source', 'network'), target: attr('target', 'dev'), model: attr('model', 'type') });
+  }
+  return out;
+}
+
+/** `ip -j addr show dev X` → first IPv4 address. */
+export function firstIPv4(ipJson: string): string | undefined {
+  try {
+    const links = JSON.parse(ipJson) as { addr_info?: { family?: string; local?: string }[] }[];
+    for (const l of links) for (const a of l.addr_info ?? []) if (a.family === 'inet' && a.local) return a.local;
+  } catch {
+    /* not JSON */
+  }
+  return undefined;
+}
+
+/** iperf3 -J output → sender bits per second (undefined when absent). */
+export function iperfSentBps(json: string): number | undefined {
+  try {
+    const j = JSON.parse(json);
+    const v = j?.end?.sum_sent?.bits_per_second;
+    return typeof v === 'number' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

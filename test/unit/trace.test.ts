@@ -1,0 +1,130 @@
+// Trace parsers and report on recorded text (see test/fixtures/trace/README.md for where each came from).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promises as fs } from 'node:fs';
+import {
+  firstIPv4,
+  interfaceBridges,
+  iperfSentBps,
+  parseInfoTraceEvents,
+  parseKprobeProfile,
+  parseKvmEvents,
+  parseNetDev,
+  parseQemuTraceLog,
+} from '../../src/core/trace/parse';
+import { domainVirtType, inNetns, mergeKvm, TraceResult } from '../../src/core/trace/engine';
+import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
+import { STEPS } from '../../src/core/trace/steps';
+
+const fx = (f: string) => readFileSync(path.join(__dirname, '../fixtures/trace', f), 'utf8');
+
+test('kprobe_profile: hits and misses by event name', () => {
+  const p = parseKprobeProfile(fx('guest-kprobe_profile.txt'));
+  assert.deepEqual(p.get('vs_vp_notify'), { hits: 6, misses: 0 });
+  assert.deepEqual(p.get('vs_start_xmit'), { hits: 3, misses: 0 });
+  assert.equal(p.size, 2);
+  assert.equal(parseKprobeProfile('garbage line\n\n').size, 0);
+});
+
+test('/proc/net/dev: tx and rx counters per interface', () => {
+  const d = parseNetDev(fx('guest-proc-net-dev.txt'));
+  assert.deepEqual(d.get('eth0'), { rxBytes: 209395015, rxPackets: 25499, txBytes: 1187493578, txPackets: 25465 });
+  assert.equal(d.get('lo')?.txPackets, 0);
+  assert.equal(d.size, 2);
+});
+
+test('QEMU trace log: counts by event and by device/queue', () => {
+  const q = parseQemuTraceLog(fx('qemu-trace.log'));
+  assert.equal(q.byEvent.get('virtio_queue_notify'), 12);
+  assert.equal(q.byEvent.get('virtio_notify'), 23);
+  assert.equal(q.notifyByQueue.get('0x557b14ea7040 5'), 8);
+  assert.equal(q.notifyByQueue.get('0x557b1513fee0 1'), 3);
+  assert.equal(q.notifyByQueue.get('0x557b1528e3f0 2'), 1);
+  assert.equal(q.lines, 35);
+  // only the events asked for; lines without the pid@time prefix (older QEMU) count too
+  const only = parseQemuTraceLog('virtio_queue_notify vdev 0x1 n 1 vq 0x2\nsome other log line\nvirtio_notify vdev 0x1 vq 0x2\n', new Set(['virtio_queue_notify']));
+  assert.equal(only.lines, 1);
+  assert.equal(only.notifyByQueue.get('0x1 1'), 1);
+});
+
+test('info trace-events: state per event', () => {
+  const e = parseInfoTraceEvents(fx('info-trace-events.txt'));
+  assert.equal(e.get('virtio_queue_notify'), true);
+  assert.equal(e.get('virtio_notify'), false);
+  assert.equal(e.size, 4);
+});
+
+test('kvm events: exits by reason, pio, mmio, injections; per QEMU process', () => {
+  const all = parseKvmEvents(fx('kvm-events.txt'));
+  assert.equal(all.exits, 6);
+  assert.equal(all.exitsByReason.get('EXCEPTION_NMI'), 3);
+  assert.equal(all.exitsByReason.get('EPT_MISCONFIG'), 1);
+  assert.equal(all.exitsByReason.get('IO_INSTRUCTION'), 1);
+  assert.equal(all.pio, 4);
+  assert.equal(all.pioByPort.get('pio_write 0x3f8'), 3);
+  assert.equal(all.pioByPort.get('pio_write 0xc050'), 1);
+  assert.equal(all.mmio, 1);
+  assert.equal(all.fastMmio, 1);
+  assert.equal(all.userspaceExitsByReason.get('KVM_EXIT_IO'), 1);
+  assert.equal(all.userspaceExitsByReason.get('KVM_EXIT_HLT'), 1);
+  assert.equal(all.injections.get('kvm_set_irq (level 1)'), 2);
+  assert.equal(all.injections.get('kvm_inj_virq'), 1);
+  assert.equal(all.injections.get('kvm_msi_set_irq'), 1);
+  // the tgid column selects one QEMU process (its vCPU and worker threads), dropping pid 9990's HLT exit
+  const one = parseKvmEvents(fx('kvm-events.txt'), { tgid: 4200 });
+  assert.equal(one.exits, 2);
+  assert.equal(one.exitsByReason.get('HLT'), undefined);
+  assert.equal(one.injections.get('kvm_msi_set_irq'), 1);
+  // without a tgid column: by thread ids
+  const byPid = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([2063]) });
+  assert.equal(byPid.pio, 2);
+  assert.equal(byPid.exits, 0);
+  assert.equal(mergeKvm([all, one]).exits, 8);
+});
+
+test('domain XML: bridge of the guest interface, virt type; ip -j; iperf3 -J; nsenter argv', () => {
+  const xml = `<domain type='qemu' id='5'><devices><interface type='bridge'><mac address='52:54:00:4d:00:0a'/>
+    <source network='vslab' portid='x' bridge='vsbr0'/><target dev='vs-labvm'/><model type='virtio'/></interface>
+    <interface type='user'><model type='e1000'/></interface></devices></domain>`;
+  assert.deepEqual(interfaceBridges(xml), [{ bridge: 'vsbr0', network: 'vslab', target: 'vs-labvm', model: 'virtio' }]);
+  assert.equal(domainVirtType(xml), 'qemu');
+  assert.equal(domainVirtType(`<domain type="kvm">`), 'kvm');
+  assert.equal(firstIPv4('[{"ifname":"vsbr0","addr_info":[{"family":"inet6","local":"fe80::1"},{"family":"inet","local":"10.77.0.1","prefixlen":24}]}]'), '10.77.0.1');
+  assert.equal(firstIPv4('not json'), undefined);
+  assert.equal(iperfSentBps('{"end":{"sum_sent":{"bits_per_second":123.5}}}'), 123.5);
+  assert.equal(iperfSentBps('{"error":"unable to connect"}'), undefined);
+  assert.deepEqual(inNetns('virtscope-lab', 'iperf3', ['-s']), ['nsenter', ['--net=/run/netns/virtscope-lab', '--', 'iperf3', '-s']]);
+  assert.deepEqual(inNetns(undefined, 'ip', ['a']), ['ip', ['a']]);
+  assert.throws(() => inNetns('../x y', 'ip', []));
+});
+
+test('report: every diagram step, derived figures, annotated diagram, files', async () => {
+  const r = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
+  const steps = stepFigures(r);
+  assert.deepEqual(steps.map((s) => s.n), STEPS.map((s) => s.n));
+  assert.equal(steps.length, 23);
+  assert.equal(steps[0].count, r.guestHits.start_xmit);
+  assert.equal(steps.find((s) => s.n === 5)?.count, r.guestHits.vp_notify);
+  assert.equal(steps.find((s) => s.n === 8)?.count, r.qemu.byEvent.virtio_queue_notify);
+  assert.match(steps.find((s) => s.n === 7)?.note ?? '', /TCG/);
+  assert.match(steps.find((s) => s.n === 14)?.note ?? '', /inline/);
+  const kicks = derivedFigures(r).find((d) => d.name.startsWith('kicks per packet'));
+  assert.ok(kicks?.value && Math.abs(kicks.value - r.guestHits.vp_notify / r.txPackets) < 1e-9);
+  const diagram = annotatedDiagram(steps);
+  assert.match(diagram, new RegExp(`start_  \\| \\(1\\).*◂ \\(1\\) ${r.guestHits.start_xmit.toLocaleString('en-US')}`));
+  for (const s of STEPS) assert.match(diagram, new RegExp(`◂[^\\n]*\\(${s.n}\\) `), `step ${s.n} annotated`);
+  const md = reportMarkdown(r);
+  assert.match(md, /TCG emulation/);
+  assert.match(md, /\| \(23\) \|/);
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'vs-trace-report-'));
+  try {
+    const out = await writeTraceReport(r, dir);
+    assert.equal(JSON.parse(await fs.readFile(out.json, 'utf8')).steps.length, 23);
+    assert.match(await fs.readFile(out.markdown, 'utf8'), /^# virtio-net TX trace: labvm/);
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
