@@ -4,6 +4,7 @@ import { GuestTreeProvider, Node } from '../views/guestTree';
 import { registerCommands } from './commands';
 import { Connections } from './connections';
 import { DEF_SCHEME, DefinitionProvider } from './definitions';
+import { registerEditing } from './editing';
 
 export interface VirtscopeApi {
   /** For tests: the live connections and tree. */
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
     ...registerCommands({ connections, tree, view: view as vscode.TreeView<unknown>, log, definitions }),
   );
+  registerEditing(context, { connections, tree, log });
   log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);
   return { connections, tree };
 }

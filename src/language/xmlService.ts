@@ -96,23 +96,28 @@ export class XmlService {
     const out: Diagnostic[] = [];
     const text = doc.getText();
     const range = (a: number, b: number) => Range.create(doc.positionAt(a), doc.positionAt(b));
+    // each element resolved from its parent's patterns: one pass over the document
+    const resolved = new Map<number, ElementPattern[]>();
+    const childrenOf = new Map<number, ChildInfo[]>();
     r.tags.forEach((t, i) => {
       if (!t.name || t.name.startsWith('?')) return;
       const pathTags = ancestry(r, i);
       const els = docPath(pathTags);
-      const parents = els.slice(0, -1);
-      if (parents.length) {
-        const parentPats = model.resolve(parents);
-        if (!parentPats.length) return; // an ancestor is already wrong
-        const me = els[els.length - 1];
-        const allowed = model.children(parents);
+      const me = els[els.length - 1];
+      const parentPats = t.parent >= 0 ? resolved.get(t.parent) : undefined;
+      if (t.parent >= 0 && !parentPats?.length) return; // an ancestor is already wrong
+      if (parentPats) {
+        const parents = els.slice(0, -1);
+        let allowed = childrenOf.get(t.parent);
+        if (!allowed) childrenOf.set(t.parent, (allowed = model.childrenOf(parentPats, parents[parents.length - 1].attrs)));
         if (!allowed.some((c) => c.name === me.local && c.ns === me.ns) && !allowsAnyElement(model, parentPats, parents)) {
           const parent = parents[parents.length - 1].local;
           out.push(schemaDiag(range(t.nameStart, t.nameEnd), `<${t.name}> is not allowed in <${parent}>. Allowed: ${list(allowed.map((c) => c.name))}`));
           return;
         }
       }
-      const pats = model.resolve(els);
+      const pats = model.step(parentPats, els[els.length - 2]?.attrs, me);
+      resolved.set(i, pats);
       if (!pats.length) return;
       const attrs = model.attributesOf(pats, els[els.length - 1].attrs);
       const anyAttr = pats.some((p) => model.attributePatterns(p.content, els[els.length - 1].attrs).some((a) => a.name.kind !== 'name'));
@@ -132,7 +137,7 @@ export class XmlService {
       if (t.closed && !t.selfClosing && t.close) {
         const inner = text.slice(t.end, t.close.start);
         if (!inner.includes('<')) {
-          const vs = model.textValues(els);
+          const vs = model.textValuesOf(pats);
           const v = inner.trim();
           if (v && onlyValues(vs) && !vs.values.includes(v)) {
             const s = t.end + inner.indexOf(v);

@@ -56,7 +56,7 @@ export interface SaveResult {
 }
 
 export interface EditableDefinitions {
-  readonly language: DefinitionLanguage;
+  readonly language: Exclude<DefinitionLanguage, 'json'>;
   /** The host's current definition text, for editing. */
   read(guestId: string): Promise<string>;
   /**

@@ -292,23 +292,33 @@ export class SchemaModel {
 
   /** The element patterns that may stand at `path` (root first); empty when the path is not in the grammar. */
   resolve(pathEls: readonly DocElement[]): ElementPattern[] {
-    let current: ElementPattern[] = [];
-    let candidates = this.childPatterns(this.start);
-    for (const el of pathEls) {
-      current = candidates.filter((p) => nameMatches(p.name, el.ns, el.local));
+    let current: ElementPattern[] | undefined;
+    for (let i = 0; i < pathEls.length; i++) {
+      current = this.step(current, pathEls[i - 1]?.attrs, pathEls[i]);
       if (!current.length) return [];
-      const next = new Set<ElementPattern>();
-      for (const p of current) for (const c of this.childPatterns(p.content, el.attrs)) next.add(c);
-      candidates = [...next];
     }
-    return current;
+    return current ?? [];
+  }
+
+  /**
+   * One level down: the patterns of `el` as a child of `parents` (the root when undefined), whose
+   * document element has `parentAttrs`. Lets a caller walking a whole document resolve each element
+   * from its parent's result.
+   */
+  step(parents: readonly ElementPattern[] | undefined, parentAttrs: Readonly<Record<string, string>> | undefined, el: DocElement): ElementPattern[] {
+    const candidates = parents ? dedupe(parents.flatMap((p) => this.childPatterns(p.content, parentAttrs))) : this.childPatterns(this.start);
+    return candidates.filter((p) => nameMatches(p.name, el.ns, el.local));
   }
 
   /** Elements allowed as children of the element at `path` (or as the root when `path` is empty). */
   children(pathEls: readonly DocElement[]): ChildInfo[] {
-    const parents = pathEls.length ? this.resolve(pathEls) : undefined;
-    if (parents && !parents.length) return [];
-    const attrs = pathEls.length ? pathEls[pathEls.length - 1].attrs : undefined;
+    if (!pathEls.length) return this.childrenOf(undefined, undefined);
+    const parents = this.resolve(pathEls);
+    return parents.length ? this.childrenOf(parents, pathEls[pathEls.length - 1].attrs) : [];
+  }
+
+  /** Children allowed in elements matching `parents` (the root when undefined) with the document's `attrs`. */
+  childrenOf(parents: readonly ElementPattern[] | undefined, attrs: Readonly<Record<string, string>> | undefined): ChildInfo[] {
     const pats = parents ? dedupe(parents.flatMap((p) => this.childPatterns(p.content, attrs))) : this.childPatterns(this.start);
     const required = parents ? intersectAll(parents.map((p) => this.requiredChildren(p.content))) : new Set<string>();
     const byName = new Map<string, ChildInfo>();
@@ -349,7 +359,11 @@ export class SchemaModel {
 
   /** Text content values of the element at `path` (ignoring child elements). */
   textValues(pathEls: readonly DocElement[]): ValueSpace {
-    return mergeSpaces(this.resolve(pathEls).map((e) => this.valueSpace(e.content)));
+    return this.textValuesOf(this.resolve(pathEls));
+  }
+
+  textValuesOf(els: readonly ElementPattern[]): ValueSpace {
+    return mergeSpaces(els.map((e) => this.valueSpace(e.content)));
   }
 
   /** Can the element hold nothing at all (so completion writes `<name/>`)? */
