@@ -5,6 +5,7 @@ import { registerCommands } from './commands';
 import { Connections } from './connections';
 import { DEF_SCHEME, DefinitionProvider } from './definitions';
 import { registerEditing } from './editing';
+import { registerTraceCommand } from './trace';
 
 export interface VirtscopeApi {
   /** For tests: the live connections and tree. */
@@ -31,6 +32,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     connections.onDidChange(() => tree!.reset()),
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
     ...registerCommands({ connections, tree, view: view as vscode.TreeView<unknown>, log, definitions }),
+    registerTraceCommand({ tree, log, fallbackDir: context.globalStorageUri.fsPath }),
   );
   registerEditing(context, { connections, tree, log });
   log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);

@@ -50,6 +50,10 @@ export interface TraceOptions {
   progress?: (message: string) => void;
   /** Skip the guest kprobes (the overhead benchmark's baseline uses the same code path without them). */
   noTrace?: boolean;
+  /** Leave QEMU's trace events off (to measure what each source costs). */
+  noQemuTrace?: boolean;
+  /** Guest functions to probe (default GUEST_PROBES). */
+  guestProbes?: readonly string[];
   /** Where the libvirt QEMU pid files are (default /run/libvirt/qemu). */
   qemuRunDir?: string;
 }
@@ -270,7 +274,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     }
 
     // --- QEMU: log to a private file, switch on the events this build has
-    if (!opts.noTrace) {
+    if (!opts.noTrace && !opts.noQemuTrace) {
       progress('enabling QEMU trace events');
       const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
       qemuEvents = [...QEMU_EVENTS, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
@@ -300,7 +304,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
     guestTouched = true;
     const r = await target.exec.exec(
-      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : GUEST_PROBES)],
+      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? GUEST_PROBES)],
       { timeoutMs: (dur + 90) * 1000, signal },
     );
     guestOut = r.stdout;

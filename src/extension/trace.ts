@@ -1,0 +1,146 @@
+// "Trace virtio-net TX Path…": asks for duration and workload, runs the trace with cancellable
+// progress, writes the report under .virtscope/reports/ and opens it.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { describeGuest, Guest } from '../core/model';
+import { hostAddressForGuest, runTrace, TraceCancelled, Workload } from '../core/trace/engine';
+import { writeTraceReport } from '../core/trace/report';
+import { traceTargetFor } from '../core/trace/target';
+import { GuestNode, GuestTreeProvider } from '../views/guestTree';
+
+export const TRACE_COMMAND = 'virtscope.traceTx';
+
+/** Options that skip the questions (tests, keybindings with args). */
+export interface TraceCommandOptions {
+  durationSec?: number;
+  workload?: 'iperf3' | 'external';
+  hostIp?: string;
+  /** Open the report (default true). */
+  open?: boolean;
+}
+
+interface Deps {
+  tree: GuestTreeProvider;
+  log: vscode.LogOutputChannel;
+  /** Where reports go without a workspace folder. */
+  fallbackDir: string;
+}
+
+/** The host network namespace for host-side endpoints: one shared setting (the benchmark's name is read too). */
+export function hostNetworkNamespace(): string | undefined {
+  const c = vscode.workspace.getConfiguration('virtscope');
+  const v = c.get<string>('hostNetworkNamespace') || c.get<string>('benchmark.hostNetworkNamespace');
+  return v?.trim() || undefined;
+}
+
+export function reportsDir(fallback: string): string {
+  const ws = vscode.workspace.workspaceFolders?.[0];
+  return ws ? path.join(ws.uri.fsPath, '.virtscope', 'reports') : path.join(fallback, 'reports');
+}
+
+async function pickQemuGuest(tree: GuestTreeProvider): Promise<GuestNode | undefined> {
+  const nodes = tree.allGuestNodes().filter((n) => n.guest?.kind === 'qemu' && n.guest.state === 'running');
+  if (!nodes.length) {
+    void vscode.window.showInformationMessage('Trace virtio-net TX path: no running QEMU guest.');
+    return undefined;
+  }
+  const pick = await vscode.window.showQuickPick(
+    nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: n.conn.label, node: n })),
+    { title: 'Trace virtio-net TX Path', placeHolder: 'Pick a running QEMU guest' },
+  );
+  return pick?.node;
+}
+
+async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: number; workload: 'iperf3' | 'external' } | undefined> {
+  const wl = await vscode.window.showQuickPick(
+    [
+      {
+        label: 'iperf3 from the guest to the host',
+        description: 'built-in workload',
+        detail: `Runs an iperf3 server on the host address of ${g.name}'s bridge${netns ? ` (network namespace ${netns})` : ''} and iperf3 -c in the guest.`,
+        value: 'iperf3' as const,
+      },
+      { label: 'My own traffic', description: 'nothing is started', detail: 'Counts whatever the guest sends during the trace: start your workload yourself.', value: 'external' as const },
+    ],
+    { title: `Trace virtio-net TX path of ${g.name}: workload` },
+  );
+  if (!wl) return undefined;
+  const d = await vscode.window.showInputBox({
+    title: `Trace virtio-net TX path of ${g.name}: duration`,
+    prompt: 'Seconds to trace (the workload runs this long)',
+    value: '10',
+    validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 600 ? undefined : 'A whole number of seconds, 1–600'),
+  });
+  if (!d) return undefined;
+  return { durationSec: Number(d), workload: wl.value };
+}
+
+export function registerTraceCommand(deps: Deps): vscode.Disposable {
+  return vscode.commands.registerCommand(TRACE_COMMAND, async (node?: GuestNode, options?: TraceCommandOptions): Promise<string | undefined> => {
+    node ??= await pickQemuGuest(deps.tree);
+    const g = node?.guest;
+    if (!node || !g) return undefined;
+    try {
+      const backend = node.conn.requireBackend();
+      const target = traceTargetFor(backend, g);
+      const netns = hostNetworkNamespace();
+      const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
+      if (!choice) return undefined;
+      let workload: Workload = { kind: 'external' };
+      if (choice.workload === 'iperf3') {
+        let hostIp = options?.hostIp;
+        if (!hostIp) {
+          const a = await hostAddressForGuest(await target.domainXml(), netns);
+          hostIp = a.ip;
+          if (!hostIp) {
+            hostIp = await vscode.window.showInputBox({
+              title: `Host address for ${g.name}`,
+              prompt: `${a.why}. Which host address can the guest reach? (an iperf3 server is started there${netns ? ` in network namespace ${netns}` : ''})`,
+              validateInput: (v) => (/^[\d.]+$|^[0-9a-f:]+$/i.test(v.trim()) ? undefined : 'An IPv4 or IPv6 address'),
+            });
+            if (!hostIp) return undefined;
+          }
+        }
+        workload = { kind: 'iperf3', hostIp: hostIp.trim() };
+      }
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `Tracing virtio-net TX of ${g.name}`, cancellable: true },
+        (progress, token) => {
+          const ac = new AbortController();
+          token.onCancellationRequested(() => ac.abort());
+          return runTrace(target, {
+            durationSec: choice.durationSec,
+            workload,
+            hostNetns: netns,
+            signal: ac.signal,
+            progress: (m) => {
+              deps.log.info(`trace ${g.name}: ${m}`);
+              progress.report({ message: m });
+            },
+          });
+        },
+      );
+      for (const c of result.cleanup) deps.log.info(`trace ${g.name}: ${c}`);
+      for (const w of result.warnings) deps.log.warn(`trace ${g.name}: ${w}`);
+      const out = await writeTraceReport(result, reportsDir(deps.fallbackDir));
+      deps.log.info(`trace ${g.name}: report ${out.markdown}`);
+      if (options?.open !== false) {
+        const uri = vscode.Uri.file(out.markdown);
+        await vscode.commands.executeCommand('markdown.showPreview', uri).then(undefined, async () => {
+          await vscode.window.showTextDocument(uri);
+        });
+      }
+      return out.markdown;
+    } catch (e) {
+      if (e instanceof TraceCancelled) {
+        void vscode.window.showInformationMessage(`Trace of ${g.name} cancelled; probes, trace events and the workload were stopped.`);
+        return undefined;
+      }
+      const msg = (e as Error).message;
+      deps.log.error(`trace ${g.name}: ${msg}`);
+      const hint = (e as { hint?: string }).hint;
+      void vscode.window.showErrorMessage(`Trace of ${g.name} failed: ${msg}${hint ? ` — ${hint}` : ''}`);
+      return undefined;
+    }
+  });
+}
