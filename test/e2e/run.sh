@@ -4,7 +4,7 @@
 #   2. npm run package → dist/virtscope.vsix
 #   3. (a) extension-host tests: mocha (test/e2e/suite, bundled into out/e2e) inside code-server's real
 #          extension host, with the repo as extensionDevelopmentPath (smoke-test driver on)
-#      (b) UI tests: the installed VSIX, clicked through in headless Chromium (test/e2e/ui.test.js)
+#      (b) UI tests: the installed VSIX, clicked through in headless Chromium (test/e2e/ui*.test.js)
 # Each of (a) and (b) prints a closing `N passed, N failed`. Exit status is non-zero if either fails.
 # Needs the lab (`bash scripts/lab.sh up`). Runs in the host's network namespace, like the lab's
 # lxc-start (lxc-tools' monitor socket is per netns: from another one labct would look STOPPED).
@@ -172,8 +172,11 @@ if ! bounded 120 "${PENV[@]}" "$N24" "$CS" --user-data-dir "$RUN/ui/ud" --extens
   cat "$RUN/ui/install.log"
   part_broken UI "installing dist/virtscope.vsix into code-server failed"
 elif start_server ui "$PORT_B"; then
-  CS_URL="http://127.0.0.1:$PORT_B/?folder=$RUN/ui/ws" RUN_DIR="$RUN/ui/tmp" NODE_PATH="$PW" \
-    run_part ui UI 240 node "$ROOT/test/e2e/ui.test.js"
+  for t in "$ROOT"/test/e2e/ui.test.js "$ROOT"/test/e2e/ui-*.test.js; do # ui.test.js first: it clears screenshots/
+    n=$(basename "$t" .test.js)
+    CS_URL="http://127.0.0.1:$PORT_B/?folder=$RUN/ui/ws" RUN_DIR="$RUN/ui/tmp" SETTINGS_FILE="$RUN/ui/ud/User/settings.json" NODE_PATH="$PW" \
+      run_part "$n" "UI${n#ui}" 240 node "$t"
+  done
   stop_server "${SERVERS[-1]}"
   say "screenshots and browser console: test/e2e/screenshots/"
 else

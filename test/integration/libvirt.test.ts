@@ -298,7 +298,9 @@ test('a broken connection emits disconnected; the next call reconnects', async (
   const c: LibvirtClient = await b.client();
   c.destroy(new Error('simulated network failure'));
   assert.deepEqual(events.map((e) => e.type), ['disconnected']);
-  assert.equal((events[0] as { error: Error }).error.message, 'simulated network failure');
+  const err = (events[0] as { error: Error & { hint?: string } }).error;
+  assert.match(err.message, /\(\/var\/run\/libvirt\/libvirt-sock\) lost: simulated network failure$/);
+  assert.match(err.hint ?? '', /libvirtd/, 'says how to bring the daemon back');
   assert.ok((await b.list()).some((g) => g.name === 'test'), 'reconnected');
   await b.close();
   assert.equal(events.length, 1, 'close() by the user is not a disconnect');
