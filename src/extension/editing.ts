@@ -19,7 +19,7 @@ import {
 import { renderTemplate, Template, templatesFor } from '../core/editing/templates';
 import { run } from '../core/exec';
 import { GuestKind } from '../core/model';
-import { LXC_LANGUAGE, VirtscopeLanguageClient } from '../language/client';
+import { LIBVIRT_XML_LANGUAGE, LXC_LANGUAGE, VirtscopeLanguageClient } from '../language/client';
 import { ConnectionNode, GroupNode, GuestNode, GuestTreeProvider, MessageNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { DEF_SCHEME } from './definitions';
@@ -59,6 +59,15 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
   readonly onDidChangeFile = this.emitter.event;
   /** Conflicting host texts by snapshot URI, for Compare. */
   readonly snapshots = new Map<string, string>();
+  /** Documents whose pending save is an auto-save (files.autoSave), which never reaches the host. */
+  private readonly autoSaving = new Set<string>();
+
+  /** Remembers why a document is being saved: only an explicit save defines the guest. */
+  noteSave(e: vscode.TextDocumentWillSaveEvent): void {
+    if (e.document.uri.scheme !== GUEST_SCHEME) return;
+    if (e.reason === vscode.TextDocumentSaveReason.Manual) this.autoSaving.delete(e.document.uri.toString());
+    else this.autoSaving.add(e.document.uri.toString());
+  }
 
   constructor(
     private readonly connections: Connections,
@@ -117,6 +126,10 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
     const { conn, defs } = this.defs(e);
     const text = dec.decode(content);
     const what = `"${e.name}" on ${conn.label}`;
+    if (this.autoSaving.delete(uri.toString())) {
+      // half-typed definitions must not reach the host: the document stays dirty until saved by hand
+      throw new Error(`virtscope does not auto-save ${what}: save it explicitly (File: Save) to define it on the host`);
+    }
     try {
       if (e.isNew) {
         let r;
@@ -201,7 +214,7 @@ const EDITABLE_KINDS: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc'];
 
 async function openAs(uri: vscode.Uri, language: 'xml' | 'lxc-config'): Promise<vscode.TextEditor> {
   let doc = await vscode.workspace.openTextDocument(uri);
-  const lang = language === 'xml' ? 'xml' : LXC_LANGUAGE;
+  const lang = language === 'xml' ? LIBVIRT_XML_LANGUAGE : LXC_LANGUAGE;
   if (doc.languageId !== lang) doc = await vscode.languages.setTextDocumentLanguage(doc, lang);
   return vscode.window.showTextDocument(doc, { preview: false });
 }
@@ -295,6 +308,7 @@ export function registerEditing(context: vscode.ExtensionContext, deps: EditingD
   const client = new VirtscopeLanguageClient(context, deps.log, [GUEST_SCHEME, DEF_SCHEME, HOST_SCHEME]);
   context.subscriptions.push(
     vscode.workspace.registerFileSystemProvider(GUEST_SCHEME, fsp, { isCaseSensitive: true }),
+    vscode.workspace.onWillSaveTextDocument((e) => fsp.noteSave(e)),
     vscode.workspace.registerTextDocumentContentProvider(HOST_SCHEME, { provideTextDocumentContent: (u) => fsp.snapshots.get(u.toString()) ?? '' }),
     client,
     vscode.commands.registerCommand('virtscope.editDefinition', (node?: AnyNode) => editDefinition(fsp, deps, node?.kind === 'guest' ? node : undefined)),

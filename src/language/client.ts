@@ -5,9 +5,11 @@ import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
 export const LXC_LANGUAGE = 'lxc-config';
+/** Editable libvirt definitions: XML with its own id, so auto-save can be off for them alone. */
+export const LIBVIRT_XML_LANGUAGE = 'libvirt-xml';
 
 export function documentSelector(schemes: readonly string[]): Array<{ scheme?: string; language: string }> {
-  return [...schemes.map((scheme) => ({ scheme, language: 'xml' })), { language: LXC_LANGUAGE }];
+  return [...schemes.map((scheme) => ({ scheme, language: 'xml' })), { language: LIBVIRT_XML_LANGUAGE }, { language: LXC_LANGUAGE }];
 }
 
 export class VirtscopeLanguageClient implements vscode.Disposable {
@@ -25,7 +27,7 @@ export class VirtscopeLanguageClient implements vscode.Disposable {
   }
 
   private serves(d: vscode.TextDocument): boolean {
-    return d.languageId === LXC_LANGUAGE || (d.languageId === 'xml' && this.schemes.includes(d.uri.scheme));
+    return d.languageId === LXC_LANGUAGE || d.languageId === LIBVIRT_XML_LANGUAGE || (d.languageId === 'xml' && this.schemes.includes(d.uri.scheme));
   }
 
   private maybeStart(d: vscode.TextDocument): void {
