@@ -152,9 +152,15 @@ export class Connection extends EventEmitter {
       }
       this.backend = backend;
       this.pushes = backend.subscribe((ev) => this.onBackendEvent(gen, ev));
-      await this.relist();
+      const list = await backend.list();
+      if (this.disposed || gen !== this.generation) return;
+      // One consistent update: the guests and the "connected" status arrive together.
+      const next = new Map(list.map((g) => [g.id, g]));
+      const diff = diffGuests(this._guests, next);
+      this._guests = next;
       this.reconnectDelay = this.opts.reconnectMinMs;
       this.setStatus({ state: 'connected' });
+      if (diff.added.length || diff.changed.length || diff.removed.length) this.emit('guests', diff);
       this.opts.log.info(`${this.label}: connected (${this.pushes ? 'events' : 'polling while visible'})`);
       this.updatePolling();
     } catch (e) {
