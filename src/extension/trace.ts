@@ -77,6 +77,9 @@ async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: 
 
 export function registerTraceCommand(deps: Deps): vscode.Disposable {
   return vscode.commands.registerCommand(TRACE_COMMAND, async (node?: GuestNode, options?: TraceCommandOptions): Promise<string | undefined> => {
+    if (node && node.kind !== 'guest') node = undefined;
+    if (Array.isArray(options)) options = undefined; // a multi-select tree passes the selection second
+    deps.log.info(`trace: command run ${node ? `on ${node.guest?.name ?? node.guestId}` : 'without a tree node: asking for the guest'}`);
     node ??= await pickQemuGuest(deps.tree);
     const g = node?.guest;
     if (!node || !g) return undefined;
@@ -95,7 +98,7 @@ export function registerTraceCommand(deps: Deps): vscode.Disposable {
           if (!hostIp) {
             hostIp = await vscode.window.showInputBox({
               title: `Host address for ${g.name}`,
-              prompt: `${a.why}. Which host address can the guest reach? (an iperf3 server is started there${netns ? ` in network namespace ${netns}` : ''})`,
+              prompt: `${a.why?.replace(/\.+$/, '')}. Which host address can the guest reach? (an iperf3 server is started there${netns ? ` in network namespace ${netns}` : ''})`,
               validateInput: (v) => (/^[\d.]+$|^[0-9a-f:]+$/i.test(v.trim()) ? undefined : 'An IPv4 or IPv6 address'),
             });
             if (!hostIp) return undefined;
