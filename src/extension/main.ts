@@ -6,6 +6,7 @@ import { Connections } from './connections';
 import { DEF_SCHEME, DefinitionProvider } from './definitions';
 import { registerEditing } from './editing';
 import { registerTraceCommand } from './trace';
+import { registerBench } from './bench';
 
 export interface VirtscopeApi {
   /** For tests: the live connections and tree. */
@@ -20,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const connections = new Connections(log, (c) => tree?.watch(c));
   tree = new GuestTreeProvider(() => connections.all);
   for (const c of connections.all) tree.watch(c);
-  const view = vscode.window.createTreeView<Node>('virtscope.guests', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView<Node>('virtscope.guests', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   connections.setVisible(view.visible);
   const definitions = new DefinitionProvider(connections);
   context.subscriptions.push(
@@ -33,6 +34,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
     ...registerCommands({ connections, tree, view: view as vscode.TreeView<unknown>, log, definitions }),
     registerTraceCommand({ tree, log, fallbackDir: context.globalStorageUri.fsPath }),
+    ...registerBench({ connections, tree, log, fallbackDir: context.globalStorageUri.fsPath }),
   );
   registerEditing(context, { connections, tree, log });
   log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);

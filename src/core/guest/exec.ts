@@ -179,9 +179,19 @@ async function hostPpidMap(): Promise<Map<number, number>> {
 
 /** SIGKILL a host process and all its descendants (stopped first so none respawns). */
 export async function killHostTree(pid: number, includeRoot = true): Promise<void> {
-  const all = descendants(pid, await hostPpidMap());
-  if (includeRoot) all.push(pid);
-  for (const p of all) safeKill(p, 'SIGSTOP');
+  // Stop what we find, then look again until nothing new appears: a process can fork between the
+  // snapshot and the kill (fio forks one process per job), and its child would be orphaned.
+  const all = new Set<number>(includeRoot ? [pid] : []);
+  if (includeRoot) safeKill(pid, 'SIGSTOP');
+  for (let round = 0; round < 20; round++) {
+    const m = await hostPpidMap();
+    const found = [pid, ...all].flatMap((p) => descendants(p, m)).filter((p) => !all.has(p));
+    if (!found.length) break;
+    for (const p of found) {
+      all.add(p);
+      safeKill(p, 'SIGSTOP');
+    }
+  }
   for (const p of all) safeKill(p, 'SIGKILL');
   for (const p of all) safeKill(p, 'SIGCONT');
 }
@@ -229,11 +239,24 @@ export function spawnCollect(
       opts.signal?.removeEventListener('abort', onAbort);
       reject((e as NodeJS.ErrnoException).code === 'ENOENT' ? new Error(`${file} is not installed or not on PATH (${where})`) : e);
     });
-    child.on('close', (code, sig) => {
+    let settled = false;
+    const finish = (code: number | null, sig: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onAbort);
       if (aborted) return reject(new GuestExecAborted(where, shown, aborted, timeoutMs));
       resolve({ exitCode: exitCodeOf(code, sig ? signalNumber(sig) : undefined), stdout: out, stderr: err });
+    };
+    child.on('close', finish);
+    // after a kill, a pipe can stay open in a process that escaped (reparented): do not wait for it
+    child.on('exit', (code, sig) => {
+      if (!aborted) return;
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(code, sig);
+      }, 1000).unref();
     });
   });
 }
@@ -299,10 +322,10 @@ class QemuAgentExecutor implements GuestExecutor {
   /** Kills the guest process and its descendants. The script is constant; the pid is an argument. */
   private async killTree(pid: number): Promise<void> {
     const script =
-      'r=$1; all=$r; again=1; while [ $again = 1 ]; do again=0; for s in /proc/[0-9]*/stat; do ' +
+      'r=$1; kill -STOP $r 2>/dev/null; all=$r; again=1; while [ $again = 1 ]; do again=0; for s in /proc/[0-9]*/stat; do ' +
       'read -r line < "$s" 2>/dev/null || continue; p=${s#/proc/}; p=${p%/stat}; rest=${line##*) }; set -- $rest; ' +
-      'case " $all " in *" $p "*) ;; *) case " $all " in *" $2 "*) all="$all $p"; again=1;; esac;; esac; done; done; ' +
-      'kill -STOP $all 2>/dev/null; kill -KILL $all 2>/dev/null; true';
+      'case " $all " in *" $p "*) ;; *) case " $all " in *" $2 "*) kill -STOP $p 2>/dev/null; all="$all $p"; again=1;; esac;; esac; done; done; ' +
+      'kill -KILL $all 2>/dev/null; true';
     try {
       const started = JSON.parse(await this.agent(guestExecCommand(['/bin/sh', '-c', script, 'sh', String(pid)])));
       const kp = started?.return?.pid;

@@ -1,0 +1,301 @@
+// Benchmarks in VS Code: "Run Benchmark…" (guest, several selected guests, a connection, or the host),
+// "Compare Benchmark Reports…", "Re-run Benchmark…", and the `virtscope` task type (tasks.json).
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { BenchCancelled, ResolvedTarget, runBenchmark } from '../core/bench/engine';
+import { readReport, renderComparison, writeReport } from '../core/bench/report';
+import { resolveTargets, TargetSpec } from '../core/bench/resolve';
+import { ALL_SUITES, BenchOptions, BenchReport, BenchSpec, DEFAULT_OPTIONS, Suite } from '../core/bench/types';
+import { describeGuest, KIND_LABEL } from '../core/model';
+import { ConnectionNode, GuestNode, GuestTreeProvider } from '../views/guestTree';
+import { Connections } from './connections';
+import { hostNetworkNamespace, reportsDir } from './trace';
+
+export const BENCH_RUN = 'virtscope.bench.run';
+export const BENCH_COMPARE = 'virtscope.bench.compare';
+export const BENCH_RERUN = 'virtscope.bench.rerun';
+export const TASK_TYPE = 'virtscope';
+
+interface Deps {
+  connections: Connections;
+  tree: GuestTreeProvider;
+  log: vscode.LogOutputChannel;
+  /** Where reports go without a workspace folder. */
+  fallbackDir: string;
+}
+
+/** Options that skip the questions (tests, keybindings, tasks). */
+export interface BenchCommandOptions {
+  suites?: Suite[];
+  /** Seconds per test (network direction, fio job, sysbench run). */
+  seconds?: number;
+  includeHost?: boolean;
+  /** Open the Markdown report (default true). */
+  open?: boolean;
+}
+
+export interface BenchTaskDefinition extends vscode.TaskDefinition {
+  type: 'virtscope';
+  /** Guest names, or "connectionId/name". Empty: host only. */
+  guests?: string[];
+  suites?: Suite[];
+  seconds?: number;
+  includeHost?: boolean;
+}
+
+const SUITE_LABEL: Record<Suite, string> = {
+  network: 'Network — iperf3 throughput both directions, sockperf/ping round trip',
+  disk: 'Disk — fio 4k random read/write QD1 and QD32, 1 MiB sequential',
+  cpu: 'CPU — sysbench cpu',
+  memory: 'Memory — sysbench memory',
+};
+
+function backendsOf(connections: Connections) {
+  return connections.all.map((c) => ({ id: c.config.id, label: c.label, backend: async () => c.requireBackend() }));
+}
+
+/** Options from settings, plus per-call overrides. */
+function optionsFrom(o: BenchCommandOptions = {}): BenchOptions {
+  const c = vscode.workspace.getConfiguration('virtscope.benchmark');
+  const seconds = o.seconds ?? c.get<number>('seconds') ?? 5;
+  return {
+    ...DEFAULT_OPTIONS,
+    netSeconds: seconds,
+    latencySeconds: Math.max(1, Math.min(seconds, 5)),
+    diskSeconds: seconds,
+    cpuSeconds: seconds,
+    diskSizeMiB: c.get<number>('diskSizeMiB') ?? DEFAULT_OPTIONS.diskSizeMiB,
+    hostNetworkNamespace: hostNetworkNamespace(),
+    includeHost: o.includeHost ?? true,
+  };
+}
+
+/** Per-guest disk paths from settings (`virtscope.benchmark.diskPaths`: { "labvm": "/dev/vda" }). */
+function withDiskPaths(specs: TargetSpec[]): TargetSpec[] {
+  const c = vscode.workspace.getConfiguration('virtscope.benchmark');
+  const paths = c.get<Record<string, string>>('diskPaths') ?? {};
+  const raw = c.get<boolean>('allowRawDeviceWrites') ?? false;
+  return specs.map((s) => {
+    const o = typeof s === 'string' ? { guestName: s.includes('/') ? s.slice(s.indexOf('/') + 1) : s, connectionId: s.includes('/') ? s.slice(0, s.indexOf('/')) : undefined } : s;
+    const p = paths[o.guestName];
+    return p ? { ...o, diskPath: p, rawDeviceWrites: raw } : o;
+  });
+}
+
+/** Runs a benchmark with a cancellable notification; writes and (optionally) opens the report. */
+async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTarget[], open: boolean): Promise<string | undefined> {
+  const names = ['host', ...targets.map((t) => t.guest.name)].filter((n) => n !== 'host' || spec.options.includeHost);
+  try {
+    const report = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Benchmark ${names.join(', ')}`, cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        let last = 0;
+        return runBenchmark(spec, targets, {
+          signal: ac.signal,
+          progress: (step, done, total) => {
+            deps.log.info(`benchmark: ${step}`);
+            const pct = (done / total) * 100;
+            progress.report({ message: `${step} (${done + 1}/${total})`, increment: pct - last });
+            last = pct;
+          },
+        });
+      },
+    );
+    return await saveAndOpen(deps, report, open);
+  } catch (e) {
+    if (e instanceof BenchCancelled) {
+      deps.log.info(`benchmark cancelled: ${e.message}`);
+      void vscode.window.showInformationMessage(e.message);
+      return undefined;
+    }
+    const msg = (e as Error).message;
+    deps.log.error(`benchmark failed: ${msg}`);
+    void vscode.window.showErrorMessage(`Benchmark failed: ${msg}`);
+    return undefined;
+  }
+}
+
+async function saveAndOpen(deps: Deps, report: BenchReport, open: boolean): Promise<string> {
+  const dir = reportsDir(deps.fallbackDir);
+  const out = await writeReport(report, dir);
+  deps.log.info(`benchmark report: ${out.md} (raw data ${out.json})`);
+  for (const n of report.notes) deps.log.info(`benchmark ${n.level}: ${n.message}`);
+  if (!vscode.workspace.workspaceFolders?.length) {
+    void vscode.window.showInformationMessage(`No folder is open: the benchmark report was saved in ${dir}.`);
+  }
+  if (open) await vscode.window.showTextDocument(vscode.Uri.file(out.md), { preview: false });
+  return out.md;
+}
+
+async function askSuites(title: string): Promise<Suite[] | undefined> {
+  const picks = await vscode.window.showQuickPick(
+    ALL_SUITES.map((s) => ({ label: s, description: SUITE_LABEL[s], picked: true, suite: s })),
+    { title, canPickMany: true, placeHolder: 'Suites to run (the host baseline runs the same)' },
+  );
+  return picks?.length ? picks.map((p) => p.suite) : undefined;
+}
+
+async function pickGuests(deps: Deps): Promise<GuestNode[] | undefined> {
+  const nodes = deps.tree.allGuestNodes().filter((n) => n.guest?.state === 'running');
+  const picks = await vscode.window.showQuickPick(
+    nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: `${KIND_LABEL[n.guest!.kind]} on ${n.conn.label}`, node: n })),
+    { title: 'Run Benchmark: guests', canPickMany: true, placeHolder: 'Pick running guests (none: the host only)' },
+  );
+  return picks?.map((p) => p.node);
+}
+
+async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, options?: BenchCommandOptions): Promise<string | undefined> {
+  // tree: (clicked, selection[]); palette: nothing; tests: (node, [nodes], options)
+  const fromTree = (Array.isArray(selected) && selected.length ? selected : clicked ? [clicked] : []) as Array<GuestNode | ConnectionNode>;
+  let nodes: GuestNode[] = [];
+  for (const n of fromTree) {
+    if (n?.kind === 'guest') nodes.push(n);
+    else if (n?.kind === 'connection') nodes.push(...deps.tree.allGuestNodes().filter((g) => g.conn === n.conn && g.guest?.state === 'running'));
+  }
+  if (!fromTree.length) {
+    const p = await pickGuests(deps);
+    if (!p) return undefined;
+    nodes = p;
+  }
+  const notRunning = nodes.filter((n) => n.guest?.state !== 'running');
+  if (notRunning.length) {
+    void vscode.window.showWarningMessage(`Not running, skipped: ${notRunning.map((n) => n.guest?.name ?? n.guestId).join(', ')}`);
+    nodes = nodes.filter((n) => n.guest?.state === 'running');
+  }
+  const suites = options?.suites ?? (await askSuites(`Run Benchmark on ${['host', ...nodes.map((n) => n.guest!.name)].join(', ')}`));
+  if (!suites) return undefined;
+  const specs = withDiskPaths(nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
+  let targets: ResolvedTarget[];
+  try {
+    targets = await resolveTargets(specs, backendsOf(deps.connections));
+  } catch (e) {
+    void vscode.window.showErrorMessage((e as Error).message);
+    return undefined;
+  }
+  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(options) };
+  return runWithProgress(deps, spec, targets, options?.open !== false);
+}
+
+async function pickReportFiles(title: string, many: boolean): Promise<vscode.Uri[] | undefined> {
+  const ws = vscode.workspace.workspaceFolders?.[0];
+  return vscode.window.showOpenDialog({
+    title,
+    canSelectMany: many,
+    filters: { 'virtscope benchmark report': ['json'] },
+    defaultUri: ws ? vscode.Uri.joinPath(ws.uri, '.virtscope', 'reports') : undefined,
+  });
+}
+
+/** A report's JSON from a .json or its .md (the JSON lies beside it). */
+function jsonOf(u: vscode.Uri): string {
+  return u.fsPath.replace(/\.md$/, '.json');
+}
+
+async function compareCommand(deps: Deps, a?: vscode.Uri, b?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
+  let files = a && b ? [a, b] : undefined;
+  if (!files) {
+    files = await pickReportFiles('Compare Benchmark Reports: pick two reports (.json)', true);
+    if (!files) return undefined;
+    if (files.length !== 2) {
+      void vscode.window.showWarningMessage('Pick exactly two benchmark reports (.json).');
+      return undefined;
+    }
+  }
+  try {
+    const [ra, rb] = await Promise.all(files.map((f) => readReport(jsonOf(f))));
+    const [na, nb] = files.map((f) => path.basename(f.fsPath).replace(/\.(json|md)$/, ''));
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: renderComparison(ra, rb, na, nb) });
+    await vscode.window.showTextDocument(doc, { preview: false });
+    return doc;
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Compare reports: ${(e as Error).message}`);
+    deps.log.error(`compare reports: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+async function rerunCommand(deps: Deps, uri?: vscode.Uri, options?: { open?: boolean }): Promise<string | undefined> {
+  let u = uri instanceof vscode.Uri ? uri : undefined;
+  const active = vscode.window.activeTextEditor?.document.uri;
+  if (!u && active && /\.virtscope[/\\]reports[/\\].*\.(md|json)$/.test(active.fsPath)) u = active;
+  if (!u) u = (await pickReportFiles('Re-run Benchmark: pick a report (.json)', false))?.[0];
+  if (!u) return undefined;
+  let old: BenchReport;
+  let targets: ResolvedTarget[];
+  try {
+    old = await readReport(jsonOf(u));
+    targets = await resolveTargets(old.spec.guests, backendsOf(deps.connections));
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Re-run benchmark: ${(e as Error).message}`);
+    return undefined;
+  }
+  const spec: BenchSpec = { ...old.spec, guests: targets.map((t) => t.ref), options: { ...old.spec.options, hostNetworkNamespace: hostNetworkNamespace() ?? old.spec.options.hostNetworkNamespace } };
+  return runWithProgress(deps, spec, targets, options?.open !== false);
+}
+
+/** tasks.json: { "type": "virtscope", "guests": ["labvm"], "suites": ["network", "disk"] } */
+class BenchTerminal implements vscode.Pseudoterminal {
+  private readonly write = new vscode.EventEmitter<string>();
+  private readonly done = new vscode.EventEmitter<number>();
+  readonly onDidWrite = this.write.event;
+  readonly onDidClose = this.done.event;
+  private readonly ac = new AbortController();
+
+  constructor(
+    private readonly def: BenchTaskDefinition,
+    private readonly deps: Deps,
+  ) {}
+
+  private line(s: string): void {
+    this.write.fire(s.replace(/\r?\n/g, '\r\n') + '\r\n');
+  }
+
+  open(): void {
+    void this.run().then((code) => this.done.fire(code));
+  }
+
+  close(): void {
+    this.ac.abort();
+  }
+
+  private async run(): Promise<number> {
+    const suites = (this.def.suites?.length ? this.def.suites : [...ALL_SUITES]).filter((s): s is Suite => ALL_SUITES.includes(s));
+    try {
+      const targets = await resolveTargets(withDiskPaths(this.def.guests ?? []), backendsOf(this.deps.connections));
+      const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom({ seconds: this.def.seconds, includeHost: this.def.includeHost }) };
+      this.line(`virtscope benchmark: ${suites.join(', ')} on ${['host', ...targets.map((t) => t.guest.name)].join(', ')}`);
+      const report = await runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });
+      for (const n of report.notes) this.line(`${n.level}: ${n.message}`);
+      const md = await saveAndOpen(this.deps, report, true);
+      this.line(`report: ${md}`);
+      this.line(`raw data: ${md.replace(/\.md$/, '.json')}`);
+      return 0;
+    } catch (e) {
+      this.line(e instanceof BenchCancelled ? e.message : `error: ${(e as Error).message}`);
+      return 1;
+    }
+  }
+}
+
+function benchTask(def: BenchTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder, name: string, deps: Deps): vscode.Task {
+  return new vscode.Task(def, scope, name, TASK_TYPE, new vscode.CustomExecution(async (resolved) => new BenchTerminal(resolved as BenchTaskDefinition, deps)));
+}
+
+export function registerBench(deps: Deps): vscode.Disposable[] {
+  return [
+    vscode.commands.registerCommand(BENCH_RUN, (clicked?: unknown, selected?: unknown, options?: BenchCommandOptions) => runCommand(deps, clicked, selected, options)),
+    vscode.commands.registerCommand(BENCH_COMPARE, (a?: vscode.Uri, b?: vscode.Uri) => compareCommand(deps, a, b)),
+    vscode.commands.registerCommand(BENCH_RERUN, (uri?: vscode.Uri, options?: { open?: boolean }) => rerunCommand(deps, uri, options)),
+    vscode.tasks.registerTaskProvider(TASK_TYPE, {
+      provideTasks: () => [benchTask({ type: TASK_TYPE, guests: [], suites: [...ALL_SUITES] }, vscode.TaskScope.Workspace, 'benchmark the host (all suites)', deps)],
+      resolveTask: (task) => {
+        const def = task.definition as BenchTaskDefinition;
+        if (def.type !== TASK_TYPE) return undefined;
+        return benchTask(def, task.scope ?? vscode.TaskScope.Workspace, task.name, deps);
+      },
+    }),
+  ];
+}
+
