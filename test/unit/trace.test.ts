@@ -111,6 +111,11 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   assert.equal(steps.find((s) => s.n === 8)?.count, r.qemu.byEvent.virtio_queue_notify);
   assert.match(steps.find((s) => s.n === 7)?.note ?? '', /TCG/);
   assert.match(steps.find((s) => s.n === 14)?.note ?? '', /inline/);
+  // a function left out by choice (kick-path probes) vs one the kernel does not have
+  const light = { ...r, guestHits: { ...r.guestHits } } as TraceResult;
+  delete (light.guestHits as Record<string, number>).free_old_xmit_skbs;
+  assert.match(stepFigures(light).find((s) => s.n === 2)?.note ?? '', /not probed in this run/);
+  assert.match(stepFigures({ ...light, guestMissing: ['free_old_xmit_skbs', 'free_old_xmit'] }).find((s) => s.n === 2)?.note ?? '', /not in this guest kernel/);
   const kicks = derivedFigures(r).find((d) => d.name.startsWith('kicks per packet'));
   assert.ok(kicks?.value && Math.abs(kicks.value - r.guestHits.vp_notify / r.txPackets) < 1e-9);
   const diagram = annotatedDiagram(steps);

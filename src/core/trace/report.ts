@@ -41,7 +41,15 @@ export function stepFigures(r: TraceResult): StepFigure[] {
       case 'guest': {
         const g = guestCount(r, src.functions);
         if (g.count === undefined)
-          return { ...base, source: `guest kprobe ${src.functions.join('/')}`, note: r.sources.guest.used ? 'not in this guest kernel (inlined or renamed)' : r.sources.guest.note };
+          return {
+            ...base,
+            source: `guest kprobe ${src.functions.join('/')}`,
+            note: !r.sources.guest.used
+              ? r.sources.guest.note
+              : src.functions.some((f) => r.guestMissing.includes(f))
+                ? 'not in this guest kernel (inlined or renamed)'
+                : 'not probed in this run (virtscope.trace.guestProbes: kick-path)',
+          };
         return { ...base, count: g.count, source: `guest kprobe ${g.fn}` };
       }
       case 'qemu': {
