@@ -46,7 +46,7 @@ export function stepFigures(r: TraceResult): StepFigure[] {
             source: `guest kprobe ${src.functions.join('/')}`,
             note: !r.sources.guest.used
               ? r.sources.guest.note
-              : src.functions.some((f) => r.guestMissing.includes(f))
+              : src.functions.every((f) => r.guestMissing.includes(f))
                 ? 'not in this guest kernel (inlined or renamed)'
                 : 'not probed in this run (virtscope.trace.guestProbes: kick-path)',
           };
