@@ -1,0 +1,147 @@
+// What the host's cgroup files say about a process's cgroup: v1 controllers (cpuacct, memory, blkio),
+// the v2 hierarchy (pure v2 at /sys/fs/cgroup, or hybrid with v2 at /sys/fs/cgroup/unified), PSI.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { IoCounters, parseBlkioV1, parseIoStatV2, parseKeyValues, parseProcCgroup, parsePsi, ProcCgroup } from './parse';
+
+export const CGROUP_ROOT = '/sys/fs/cgroup';
+
+export interface CgroupLayout {
+  /** Where the v2 hierarchy is mounted ("" when there is none). */
+  v2Root: string;
+  /** true: pure v2 (everything in v2Root); false: v1 controllers (+ maybe a v2 `unified` mount). */
+  pureV2: boolean;
+}
+
+let layoutCache: CgroupLayout | undefined;
+
+export async function cgroupLayout(root = CGROUP_ROOT): Promise<CgroupLayout> {
+  if (layoutCache && root === CGROUP_ROOT) return layoutCache;
+  const exists = (p: string) => fs.access(p).then(() => true, () => false);
+  let l: CgroupLayout;
+  if (await exists(path.join(root, 'cgroup.controllers'))) l = { v2Root: root, pureV2: true };
+  else if (await exists(path.join(root, 'unified', 'cgroup.controllers'))) l = { v2Root: path.join(root, 'unified'), pureV2: false };
+  else l = { v2Root: '', pureV2: false };
+  if (root === CGROUP_ROOT) layoutCache = l;
+  return l;
+}
+
+const read = (p: string) => fs.readFile(p, 'utf8').catch(() => undefined);
+
+export interface CgroupCounters {
+  /** The cgroup paths found (v1 per controller, v2). */
+  paths: ProcCgroup;
+  cpuNs?: number;
+  /** cpu quota in cores (cfs_quota/period or cpu.max), undefined = unlimited. */
+  cpuQuotaCores?: number;
+  /** cpu.shares (v1) or cpu.weight (v2). */
+  cpuShares?: number;
+  cpuWeight?: number;
+  memUsage?: number;
+  memLimit?: number;
+  /** Page cache charged to the cgroup (v1 memory.stat cache / v2 file). */
+  memCache?: number;
+  /** Anonymous memory (v1 rss / v2 anon). */
+  memAnon?: number;
+  io?: IoCounters;
+  psi?: { cpu?: number; memory?: number; io?: number };
+  /** Which files the numbers came from ("v1" / "v2"), for the comparison panel's sources. */
+  version: 'v1' | 'v2' | 'hybrid';
+}
+
+const UNLIMITED = 2 ** 62;
+
+/** Reads the counters of the cgroup(s) of `pid`. A v2 path of "/" (the root) is ignored: that is the host. */
+export async function cgroupCountersOfPid(pid: number, root = CGROUP_ROOT): Promise<CgroupCounters | undefined> {
+  const text = await read(`/proc/${pid}/cgroup`);
+  if (!text) return undefined;
+  return cgroupCounters(parseProcCgroup(text), root);
+}
+
+export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Promise<CgroupCounters> {
+  const layout = await cgroupLayout(root);
+  const out: CgroupCounters = { paths, version: layout.pureV2 ? 'v2' : layout.v2Root ? 'hybrid' : 'v1' };
+  const v2 = layout.v2Root && paths.v2 && paths.v2 !== '/' ? path.join(layout.v2Root, paths.v2) : undefined;
+  const v1 = (ctrl: string, file: string) => (paths.v1[ctrl] !== undefined && !layout.pureV2 ? read(path.join(root, ctrl, paths.v1[ctrl], file)) : Promise.resolve(undefined));
+  const f2 = (file: string) => (v2 ? read(path.join(v2, file)) : Promise.resolve(undefined));
+  const [cpuacct, cpuStat2, quota, period, shares, cpuMax, weight, memUse, memLim, memStat, memCur, memMax, memStat2, blkB, blkO, ioStat, pCpu, pMem, pIo] =
+    await Promise.all([
+      v1('cpuacct', 'cpuacct.usage'),
+      f2('cpu.stat'),
+      v1('cpu', 'cpu.cfs_quota_us'),
+      v1('cpu', 'cpu.cfs_period_us'),
+      v1('cpu', 'cpu.shares'),
+      f2('cpu.max'),
+      f2('cpu.weight'),
+      v1('memory', 'memory.usage_in_bytes'),
+      v1('memory', 'memory.limit_in_bytes'),
+      v1('memory', 'memory.stat'),
+      f2('memory.current'),
+      f2('memory.max'),
+      f2('memory.stat'),
+      v1('blkio', 'blkio.throttle.io_service_bytes'),
+      v1('blkio', 'blkio.throttle.io_serviced'),
+      f2('io.stat'),
+      f2('cpu.pressure'),
+      f2('memory.pressure'),
+      f2('io.pressure'),
+    ]);
+  if (cpuacct) out.cpuNs = Number(cpuacct.trim());
+  else if (cpuStat2) {
+    const u = parseKeyValues(cpuStat2).usage_usec;
+    if (u !== undefined) out.cpuNs = u * 1000;
+  }
+  if (quota && period && Number(quota) > 0) out.cpuQuotaCores = Number(quota) / Number(period);
+  else if (cpuMax) {
+    const [q, p] = cpuMax.trim().split(/\s+/);
+    if (q !== 'max' && Number(p) > 0) out.cpuQuotaCores = Number(q) / Number(p);
+  }
+  if (shares) out.cpuShares = Number(shares.trim());
+  if (weight) out.cpuWeight = Number(weight.trim());
+  if (memUse) {
+    out.memUsage = Number(memUse.trim());
+    const lim = Number(memLim?.trim());
+    if (lim && lim < UNLIMITED) out.memLimit = lim;
+    const st = parseKeyValues(memStat ?? '');
+    out.memCache = st.total_cache ?? st.cache;
+    out.memAnon = st.total_rss ?? st.rss;
+  } else if (memCur) {
+    out.memUsage = Number(memCur.trim());
+    if (memMax && memMax.trim() !== 'max') out.memLimit = Number(memMax.trim());
+    const st = parseKeyValues(memStat2 ?? '');
+    out.memCache = st.file;
+    out.memAnon = st.anon;
+  }
+  if (blkB) {
+    const b = parseBlkioV1(blkB);
+    const o = parseBlkioV1(blkO ?? '');
+    out.io = { rdBytes: b.read, wrBytes: b.write, rdOps: o.read, wrOps: o.write };
+  } else if (ioStat !== undefined) out.io = parseIoStatV2(ioStat);
+  const psi = { cpu: pCpu && parsePsi(pCpu)?.some.avg10, memory: pMem && parsePsi(pMem)?.some.avg10, io: pIo && parsePsi(pIo)?.some.avg10 };
+  if (psi.cpu !== undefined || psi.memory !== undefined || psi.io !== undefined) out.psi = psi as CgroupCounters['psi'];
+  return out;
+}
+
+/** Processes (tgids) in a process's cgroup (v1 memory/cpuacct or v2 path). */
+export async function cgroupProcs(paths: ProcCgroup, root = CGROUP_ROOT): Promise<number[]> {
+  const layout = await cgroupLayout(root);
+  const candidates: string[] = [];
+  if (layout.pureV2 && paths.v2) candidates.push(path.join(root, paths.v2));
+  for (const c of ['memory', 'pids', 'cpuacct', 'freezer']) if (paths.v1[c] !== undefined && !layout.pureV2) candidates.push(path.join(root, c, paths.v1[c]));
+  if (layout.v2Root && paths.v2 && paths.v2 !== '/') candidates.push(path.join(layout.v2Root, paths.v2));
+  for (const dir of candidates) {
+    const procs = await collectProcs(dir);
+    if (procs) return procs;
+  }
+  return [];
+}
+
+/** cgroup.procs of a directory and of its children (a container's payload may nest cgroups). */
+async function collectProcs(dir: string): Promise<number[] | undefined> {
+  const own = await read(path.join(dir, 'cgroup.procs'));
+  if (own === undefined) return undefined;
+  const out = own.split('\n').filter(Boolean).map(Number);
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const e of entries) if (e.isDirectory()) out.push(...((await collectProcs(path.join(dir, e.name))) ?? []));
+  return out;
+}

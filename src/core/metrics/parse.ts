@@ -1,0 +1,291 @@
+// Parsers for the text the sampler reads: the host's /proc files, cgroup v1 and v2 files, PSI, df,
+// and the engine's stats JSON. Pure functions (unit-tested on recorded outputs, test/fixtures/metrics).
+
+/** /proc/stat "cpu" lines: jiffies per field. `total` = all fields but guest/guest_nice (already in user/nice). */
+export interface CpuTimes {
+  readonly busy: number;
+  readonly total: number;
+}
+
+export interface ProcStat {
+  readonly all: CpuTimes;
+  readonly perCpu: CpuTimes[];
+}
+
+function cpuTimes(fields: number[]): CpuTimes {
+  // user nice system idle iowait irq softirq steal guest guest_nice
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const total = user + nice + system + idle + iowait + irq + softirq + steal;
+  return { busy: total - idle - iowait, total };
+}
+
+export function parseProcStat(text: string): ProcStat {
+  let all: CpuTimes = { busy: 0, total: 0 };
+  const perCpu: CpuTimes[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('cpu')) continue;
+    const parts = line.trim().split(/\s+/);
+    const t = cpuTimes(parts.slice(1).map(Number));
+    if (parts[0] === 'cpu') all = t;
+    else perCpu.push(t);
+  }
+  return { all, perCpu };
+}
+
+/** /proc/meminfo in bytes (kB lines × 1024), keyed by the file's own names. */
+export function parseMeminfo(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([\w()]+):\s+(\d+)(?:\s+kB)?/.exec(line);
+    if (m) out[m[1]] = Number(m[2]) * (/kB/.test(line) ? 1024 : 1);
+  }
+  return out;
+}
+
+export interface MemSummary {
+  total: number;
+  used: number;
+  available: number;
+  cached: number;
+}
+
+export function memSummary(mi: Record<string, number>): MemSummary {
+  const total = mi.MemTotal ?? 0;
+  const available = mi.MemAvailable ?? (mi.MemFree ?? 0) + (mi.Cached ?? 0) + (mi.Buffers ?? 0);
+  return { total, available, used: total - available, cached: (mi.Cached ?? 0) + (mi.Buffers ?? 0) };
+}
+
+/** PSI (/proc/pressure/* or cgroup v2 *.pressure): "some" and "full" avg10/avg60/avg300 (%) and total (µs). */
+export interface Psi {
+  some: { avg10: number; avg60: number; avg300: number; total: number };
+  full?: { avg10: number; avg60: number; avg300: number; total: number };
+}
+
+export function parsePsi(text: string): Psi | undefined {
+  let some: Psi['some'] | undefined;
+  let full: Psi['full'];
+  for (const line of text.split('\n')) {
+    const m = /^(some|full)\s+avg10=([\d.]+)\s+avg60=([\d.]+)\s+avg300=([\d.]+)\s+total=(\d+)/.exec(line.trim());
+    if (!m) continue;
+    const v = { avg10: +m[2], avg60: +m[3], avg300: +m[4], total: +m[5] };
+    if (m[1] === 'some') some = v;
+    else full = v;
+  }
+  return some ? { some, full } : undefined;
+}
+
+export interface IoCounters {
+  rdBytes: number;
+  wrBytes: number;
+  rdOps: number;
+  wrOps: number;
+}
+
+/**
+ * /proc/diskstats summed over whole disks. `isDisk(name)` tells whole disks from partitions and
+ * virtual devices (the caller checks /sys/block); sectors are 512 bytes whatever the device's size.
+ */
+export function parseDiskstats(text: string, isDisk: (name: string) => boolean): IoCounters & { devices: string[] } {
+  const out = { rdBytes: 0, wrBytes: 0, rdOps: 0, wrOps: 0, devices: [] as string[] };
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 11) continue;
+    const name = f[2];
+    if (!isDisk(name)) continue;
+    out.devices.push(name);
+    out.rdOps += Number(f[3]);
+    out.rdBytes += Number(f[5]) * 512;
+    out.wrOps += Number(f[7]);
+    out.wrBytes += Number(f[9]) * 512;
+  }
+  return out;
+}
+
+/** Default whole-disk test when /sys/block is not at hand (guest side): no partitions, loop, ram, dm. */
+export function looksLikeWholeDisk(name: string): boolean {
+  if (/^(loop|ram|zram|dm-|sr|md|fd)/.test(name)) return false;
+  if (/^nvme\d+n\d+$/.test(name) || /^mmcblk\d+$/.test(name)) return true;
+  if (/^nvme|^mmcblk/.test(name)) return false;
+  return !/\d$/.test(name);
+}
+
+export interface NetCounters {
+  rxBytes: number;
+  txBytes: number;
+  rxPkts: number;
+  txPkts: number;
+}
+
+/** /proc/net/dev summed over interfaces (lo excluded unless `includeLo`). */
+export function parseNetDev(text: string, includeLo = false): NetCounters & { interfaces: string[] } {
+  const out = { rxBytes: 0, txBytes: 0, rxPkts: 0, txPkts: 0, interfaces: [] as string[] };
+  for (const line of text.split('\n')) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'lo' && !includeLo) continue;
+    const f = m[2].trim().split(/\s+/).map(Number);
+    if (f.length < 16) continue;
+    out.interfaces.push(m[1]);
+    out.rxBytes += f[0];
+    out.rxPkts += f[1];
+    out.txBytes += f[8];
+    out.txPkts += f[9];
+  }
+  return out;
+}
+
+export function parseLoadavg(text: string): [number, number, number] | undefined {
+  const f = text.trim().split(/\s+/).slice(0, 3).map(Number);
+  return f.length === 3 && f.every(Number.isFinite) ? (f as [number, number, number]) : undefined;
+}
+
+/** "key value" files: memory.stat, cpu.stat (v2), cpuacct.stat. */
+export function parseKeyValues(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^-?\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** cgroup v1 blkio.throttle.io_service_bytes / io_serviced: sum of Read and Write over devices. */
+export function parseBlkioV1(text: string): { read: number; write: number } {
+  let read = 0;
+  let write = 0;
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f.length !== 3) continue;
+    if (f[1] === 'Read') read += Number(f[2]);
+    else if (f[1] === 'Write') write += Number(f[2]);
+  }
+  return { read, write };
+}
+
+/** cgroup v2 io.stat: "MAJ:MIN rbytes=… wbytes=… rios=… wios=…" summed. */
+export function parseIoStatV2(text: string): IoCounters {
+  const out = { rdBytes: 0, wrBytes: 0, rdOps: 0, wrOps: 0 };
+  for (const line of text.split('\n')) {
+    for (const m of line.matchAll(/(rbytes|wbytes|rios|wios)=(\d+)/g)) {
+      const v = Number(m[2]);
+      if (m[1] === 'rbytes') out.rdBytes += v;
+      else if (m[1] === 'wbytes') out.wrBytes += v;
+      else if (m[1] === 'rios') out.rdOps += v;
+      else out.wrOps += v;
+    }
+  }
+  return out;
+}
+
+/** /proc/PID/cgroup: v1 controller → path, and the v2 ("0::") path. */
+export interface ProcCgroup {
+  v1: Record<string, string>;
+  v2?: string;
+}
+
+export function parseProcCgroup(text: string): ProcCgroup {
+  const v1: Record<string, string> = {};
+  let v2: string | undefined;
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):(.*)$/.exec(line.trim());
+    if (!m) continue;
+    if (m[1] === '0' && m[2] === '') v2 = m[3];
+    else for (const c of m[2].split(',')) if (c) v1[c] = m[3];
+  }
+  return { v1, v2 };
+}
+
+export interface FsUse {
+  mount: string;
+  source: string;
+  sizeBytes: number;
+  usedBytes: number;
+}
+
+/** `df -kP` (POSIX format, 1024-byte blocks). Pseudo filesystems (tmpfs, devtmpfs, overlay kept) are dropped when `realOnly`. */
+export function parseDf(text: string, realOnly = true): FsUse[] {
+  const out: FsUse[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 6) continue;
+    const [source, size, used] = f;
+    const mount = f.slice(5).join(' ');
+    if (realOnly && /^(tmpfs|devtmpfs|udev|none|shm|cgroup|proc|sysfs)$/.test(source)) continue;
+    out.push({ mount, source, sizeBytes: Number(size) * 1024, usedBytes: Number(used) * 1024 });
+  }
+  return out;
+}
+
+/** The sections of a guest-side script's output, split on "@@name" lines. */
+export function splitSections(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let cur = '';
+  let buf: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^@@(\w+)$/.exec(line);
+    if (m) {
+      if (cur) out[cur] = buf.join('\n');
+      cur = m[1];
+      buf = [];
+    } else buf.push(line);
+  }
+  if (cur) out[cur] = buf.join('\n');
+  return out;
+}
+
+// ---- Docker/Podman stats ------------------------------------------------------------------
+
+export interface EngineStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; online_cpus?: number; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number; rx_packets?: number; tx_packets?: number }>;
+  blkio_stats?: {
+    io_service_bytes_recursive?: Array<{ op: string; value: number }> | null;
+    io_serviced_recursive?: Array<{ op: string; value: number }> | null;
+  };
+  pids_stats?: { current?: number };
+}
+
+function opSum(list: Array<{ op: string; value: number }> | null | undefined, op: string): number {
+  let s = 0;
+  for (const e of list ?? []) if (e.op.toLowerCase() === op) s += e.value;
+  return s;
+}
+
+/** Counters from one `stats?stream=false` answer. Memory "used" excludes page cache as `docker stats` does. */
+export function engineCounters(s: EngineStats): {
+  cpuNs: number;
+  memUsed: number;
+  memLimit?: number;
+  cache: number;
+  io: IoCounters;
+  net: NetCounters;
+  pids?: number;
+} {
+  const ms = s.memory_stats ?? {};
+  const st = ms.stats ?? {};
+  const cache = st.inactive_file ?? st.total_inactive_file ?? st.cache ?? 0;
+  const net = { rxBytes: 0, txBytes: 0, rxPkts: 0, txPkts: 0 };
+  for (const n of Object.values(s.networks ?? {})) {
+    net.rxBytes += n.rx_bytes ?? 0;
+    net.txBytes += n.tx_bytes ?? 0;
+    net.rxPkts += n.rx_packets ?? 0;
+    net.txPkts += n.tx_packets ?? 0;
+  }
+  const b = s.blkio_stats ?? {};
+  return {
+    cpuNs: s.cpu_stats?.cpu_usage?.total_usage ?? 0,
+    memUsed: Math.max(0, (ms.usage ?? 0) - cache),
+    // engines report the host's memory as the limit when none is set
+    memLimit: ms.limit,
+    cache,
+    io: {
+      rdBytes: opSum(b.io_service_bytes_recursive, 'read'),
+      wrBytes: opSum(b.io_service_bytes_recursive, 'write'),
+      rdOps: opSum(b.io_serviced_recursive, 'read'),
+      wrOps: opSum(b.io_serviced_recursive, 'write'),
+    },
+    net,
+    pids: s.pids_stats?.current,
+  };
+}

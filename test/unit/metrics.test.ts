@@ -1,0 +1,168 @@
+// Metrics parsers and rate maths on outputs recorded on this machine (test/fixtures/metrics/README.md).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import {
+  engineCounters,
+  memSummary,
+  parseBlkioV1,
+  parseDf,
+  parseDiskstats,
+  parseIoStatV2,
+  parseKeyValues,
+  parseMeminfo,
+  parseNetDev,
+  parseProcCgroup,
+  parseProcStat,
+  parsePsi,
+  looksLikeWholeDisk,
+} from '../../src/core/metrics/parse';
+import { derive, rate, Ring, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
+import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR } from '../../src/core/metrics/sampler';
+
+const fx = (f: string) => readFileSync(path.join(__dirname, '../fixtures/metrics', f), 'utf8');
+
+test('/proc/stat: busy and total jiffies; two readings 1 s apart give the host CPU %', () => {
+  const a = parseProcStat(fx('host-proc-stat.1'));
+  const b = parseProcStat(fx('host-proc-stat.2'));
+  assert.equal(a.perCpu.length, 2);
+  assert.equal(a.all.total, 289674 + 2837 + 76151 + 261952 + 3451 + 0 + 5904 + 12843);
+  assert.equal(a.all.busy, a.all.total - 261952 - 3451);
+  // idle and iowait did not move between the two readings: the host was saturated (others' tests)
+  const p = derive({ hostCpu: a.all }, { hostCpu: b.all }, 1, 2);
+  assert.equal(p.cpu, 100);
+});
+
+test('/proc/meminfo: bytes, used = total − available', () => {
+  const m = parseMeminfo(fx('host-meminfo'));
+  assert.equal(m.MemTotal, 24683656 * 1024);
+  const s = memSummary(m);
+  assert.equal(s.available, 22556680 * 1024);
+  assert.equal(s.used, (24683656 - 22556680) * 1024);
+});
+
+test('PSI: some/full avg10 and totals', () => {
+  const p = parsePsi(fx('host-pressure-cpu'))!;
+  assert.equal(p.some.avg10, 90.32);
+  assert.equal(p.some.total, 1178274290);
+  assert.equal(p.full!.avg10, 0);
+  assert.ok(parsePsi(fx('host-pressure-io')));
+  assert.equal(parsePsi(fx('lxc-v2-cpu.pressure'))!.some.avg10 >= 0, true);
+  assert.equal(parsePsi(''), undefined);
+});
+
+test('/proc/diskstats: whole disks only, 512-byte sectors; rates from two readings', () => {
+  const isDisk = (n: string) => n === 'vda';
+  const a = parseDiskstats(fx('host-diskstats.1'), isDisk);
+  const b = parseDiskstats(fx('host-diskstats.2'), isDisk);
+  assert.deepEqual(a.devices, ['vda']);
+  assert.equal(a.rdBytes, 107865842 * 512);
+  const p = derive({ io: a }, { io: b }, 1, 2);
+  assert.equal(p.diskRd, 32 * 512);
+  assert.equal(p.diskRdOps, 4);
+  assert.equal(p.diskWr, 8 * 512);
+  assert.equal(p.diskWrOps, 1);
+  assert.equal(looksLikeWholeDisk('vda'), true);
+  assert.equal(looksLikeWholeDisk('vda1'), false);
+  assert.equal(looksLikeWholeDisk('nvme0n1'), true);
+  assert.equal(looksLikeWholeDisk('nvme0n1p2'), false);
+  assert.equal(looksLikeWholeDisk('loop0'), false);
+});
+
+test('/proc/net/dev: lo excluded, totals of the other interfaces', () => {
+  const n = parseNetDev(fx('host-net-dev.1'));
+  assert.ok(!n.interfaces.includes('lo'));
+  assert.ok(n.interfaces.includes('eth0'));
+  assert.equal(n.rxBytes, 709643906);
+  assert.equal(n.txPkts, 22157);
+  const withLo = parseNetDev(fx('host-net-dev.1'), true);
+  assert.equal(withLo.rxBytes, 709643906 + 32007092565);
+  const c = parseNetDev(fx('lxc-net-dev'));
+  assert.ok(c.interfaces.includes('eth0'), 'container netns has eth0');
+});
+
+test('cgroup v1 and v2 files (hybrid layout) of an lxc-tools container', () => {
+  const cg = parseProcCgroup(fx('lxc-proc-cgroup'));
+  assert.equal(cg.v1.cpuacct, '/lxc.payload.labct');
+  assert.equal(cg.v1.memory, '/lxc.payload.labct');
+  assert.equal(cg.v2, '/lxc.payload.labct');
+  const ms = parseKeyValues(fx('lxc-memory.stat'));
+  assert.equal(ms.total_cache, 2703360);
+  assert.equal(ms.total_rss, 6184960);
+  assert.equal(Number(fx('lxc-cpuacct.usage').trim()), 7163000628);
+  assert.equal(parseKeyValues(fx('lxc-v2-cpu.stat')).usage_usec, 7163328);
+  const b = parseBlkioV1(fx('lxc-blkio.throttle.io_service_bytes'));
+  assert.equal(b.read, 1132630016);
+  assert.equal(b.write, 31314657280);
+  const io = parseIoStatV2('254:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:0 rbytes=1 wbytes=1 rios=1 wios=1');
+  assert.deepEqual(io, { rdBytes: 4097, wrBytes: 8193, rdOps: 2, wrOps: 3 });
+});
+
+test('Podman stats (stream=false): CPU ns, memory, network', () => {
+  const e = engineCounters(JSON.parse(fx('podman-stats.json')));
+  assert.equal(e.cpuNs, 629413367);
+  assert.equal(e.memUsed, 573440);
+  assert.equal(e.net.rxBytes, 0);
+  assert.equal(e.pids, 2);
+  assert.equal(e.io.rdBytes, 512000);
+});
+
+test('libvirt bulk stats → counters (names as virsh domstats prints them)', () => {
+  const params: Record<string, number | string> = {};
+  for (const line of fx('qemu-virsh-domstats.txt').split('\n')) {
+    const m = /^\s+([\w.-]+)=(.*)$/.exec(line);
+    if (m) params[m[1]] = /^-?\d+$/.test(m[2]) ? Number(m[2]) : m[2];
+  }
+  const c = countersFromDomainStats(params, 'qemu');
+  assert.equal(c.cpuNs, 327757780195);
+  assert.equal(c.cpuCap, 1);
+  assert.deepEqual(c.vcpuNs, [273680000000]);
+  assert.equal(c.memUsed, 1038020 * 1024, 'QEMU RSS');
+  assert.equal(c.memAlloc, 524288 * 1024);
+  assert.equal(c.net!.rxBytes, 833043122);
+  assert.equal(c.io!.rdBytes, 2962448896);
+  assert.equal(c.io!.wrOps, 19858);
+  // one more second of one full vCPU: 50 % of a 2-CPU host, 100 % of its own vCPU
+  const later = { ...c, cpuNs: c.cpuNs! + 1e9, vcpuNs: [c.vcpuNs![0] + 1e9] };
+  const p = derive(c, later, 1, 2);
+  assert.equal(p.cpu, 50);
+  assert.equal(p.cpuAlloc, 100);
+  assert.equal(p.vcpu0, 100);
+  const lx = countersFromDomainStats({ 'cpu.time': 5, 'balloon.current': 1000, 'balloon.maximum': 4000 }, 'libvirt-lxc');
+  assert.equal(lx.memUsed, 1000 * 1024);
+  assert.equal(lx.memAlloc, 4000 * 1024);
+});
+
+test('guest side (qemu-guest-agent output): memory, load, kernel, PSI', () => {
+  const r = parseGuestSide(fx('qemu-guest-side.txt'), 1000);
+  assert.equal(r.memTotal, 481276 * 1024);
+  assert.equal(r.cpus, 1);
+  assert.match(r.kernel!, /^Linux 6\.1/);
+  assert.ok(r.load && r.load[0] >= 0);
+  const p = deriveGuestSide(undefined, r);
+  assert.equal(p.gMemTotal, 481276 * 1024);
+  assert.ok(p.gPsiCpu !== undefined);
+  assert.equal(p.gCpu, undefined, 'no rate from a single reading');
+  const df = parseDf('Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/vda 130048 1024 129024 1% /data\ntmpfs 10 0 10 0% /run');
+  assert.deepEqual(df, [{ mount: '/data', source: '/dev/vda', sizeBytes: 130048 * 1024, usedBytes: 1024 * 1024 }]);
+});
+
+test('rates: counter resets give no point; ring keeps a fixed bound', () => {
+  assert.equal(rate(10, 5, 1), undefined);
+  assert.equal(rate(undefined, 5, 1), undefined);
+  assert.equal(rate(5, 15, 2), 5);
+  const r = new Ring(['a', 'b'], 3);
+  for (let i = 0; i < 5; i++) r.push(i * 1000, { a: i, b: i % 2 ? undefined : i });
+  assert.equal(r.length, 3);
+  const c = r.columns();
+  assert.deepEqual(c.t, [2000, 3000, 4000]);
+  assert.deepEqual(c.series.a, [2, 3, 4]);
+  assert.deepEqual(c.series.b, [2, null, 4]);
+  assert.deepEqual(r.columns(3500).t, [4000]);
+  assert.deepEqual(r.last()!.p, { a: 4, b: 4 });
+  assert.equal(r.bytes, ringBytes(2, 3));
+  // the stated bound: one guest, one hour at 1 s, host-side + guest-side series
+  assert.equal(BYTES_PER_GUEST_HOUR, HISTORY_POINTS * (8 + 4 * HOST_KEYS.length) + HISTORY_POINTS * (8 + 4 * GUEST_KEYS.length));
+  assert.ok(BYTES_PER_GUEST_HOUR < 600 * 1024, `${BYTES_PER_GUEST_HOUR} bytes per guest per hour`);
+});
