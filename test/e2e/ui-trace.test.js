@@ -1,124 +1,60 @@
 // UI end-to-end test of "Trace virtio-net TX Path…" in the INSTALLED VSIX (code-server + headless
 // Chromium, like ui.test.js): right-click labvm → the command → built-in iperf3 workload → 3 s →
-// the report opens as a Markdown preview. Screenshots: test/e2e/screenshots/06-trace-*.png.
-// Env: CS_URL, RUN_DIR (as ui.test.js); SETTINGS_FILE (default: RUN_DIR/../ud/User/settings.json), where
+// the report opens as a Markdown preview. Screenshots: test/e2e/screenshots/06/07-trace-*.png.
 // virtscope.hostNetworkNamespace is set to the lab's netns so the host iperf3 server runs inside it.
 'use strict';
-const { launchBrowser } = require('./browser');
-const fs = require('fs');
-const path = require('path');
+const { uiRun } = require('./ui-kit');
 
-const URL = process.env.CS_URL;
-const RUN_DIR = process.env.RUN_DIR || require('os').tmpdir();
-const SETTINGS = process.env.SETTINGS_FILE || path.join(RUN_DIR, '..', 'ud', 'User', 'settings.json');
-const SHOTS = path.join(__dirname, 'screenshots');
-const t0 = Date.now();
-const log = (...a) => console.log(`  [ui-trace ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-const results = [];
-let page;
-
-async function shot(name) {
-  await page.mouse.move(1390, 840);
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(SHOTS, name) });
-  log(`screenshot test/e2e/screenshots/${name}`);
-}
-
-async function step(title, fn) {
-  if (results.some((r) => !r.ok)) {
-    results.push({ title, ok: false });
-    console.log(`  FAIL ${title}: not run, an earlier step failed`);
-    return;
-  }
-  const s = Date.now();
-  try {
-    await fn();
-    results.push({ title, ok: true });
-    console.log(`  ok   ${title} (${Date.now() - s} ms)`);
-  } catch (e) {
-    results.push({ title, ok: false });
-    console.log(`  FAIL ${title} (${Date.now() - s} ms)\n         ${String(e.message).split('\n').slice(0, 6).join('\n         ')}`);
-    if (page) await page.screenshot({ path: path.join(SHOTS, '99-trace-failure.png') }).catch(() => {});
-  }
-}
-
-const sidebar = () => page.locator('.part.sidebar');
-const row = (name) => sidebar().locator(`.monaco-list-row[role="treeitem"][aria-label^="${name}, "]`).first();
-
-async function main() {
-  if (!URL) throw new Error('CS_URL is not set');
-  fs.mkdirSync(SHOTS, { recursive: true });
-  const settings = fs.existsSync(SETTINGS) ? JSON.parse(fs.readFileSync(SETTINGS, 'utf8')) : {};
-  settings['virtscope.hostNetworkNamespace'] = 'virtscope-lab';
-  fs.mkdirSync(path.dirname(SETTINGS), { recursive: true });
-  fs.writeFileSync(SETTINGS, JSON.stringify(settings, null, 2));
-  const browser = await launchBrowser(RUN_DIR, 'ui-trace', { viewport: { width: 1400, height: 850 } });
-  page = browser.page;
-  page.setDefaultTimeout(20_000);
-  try {
-    await step('labvm is listed in the Guests tree', async () => {
-      await page.goto(URL, { timeout: 30_000 });
-      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-      const item = page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
-      await item.waitFor({ timeout: 30_000 });
-      await item.click();
-      await row('labvm').waitFor({ timeout: 30_000 });
-      // let the connection rows settle ("connecting" → "N guests"): a redrawn row loses its node
-      const labels = () => sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
-      for (let i = 0; i < 40 && (await labels()).some((l) => /\bconnecting\b/.test(l)); i++) await page.waitForTimeout(250);
-      await page.waitForTimeout(1500);
-    });
-
-    await step('context menu "Trace virtio-net TX Path…" on labvm asks workload and duration', async () => {
-      const menu = page.locator('.context-view .monaco-menu');
-      await row('labvm').click({ button: 'right' });
-      const entry = menu.locator('.action-item .action-label', { hasText: /^Trace virtio-net TX Path…$/ }).first();
-      await entry.waitFor({ timeout: 10_000 });
-      await page.waitForTimeout(200);
-      await entry.click();
-      const qi = page.locator('.quick-input-widget');
-      const rows = qi.locator('.quick-input-list .monaco-list-row');
-      await rows.first().waitFor({ timeout: 10_000 });
-      // the tree may have been redrawn between the right-click and the menu click (the lxc poll):
-      // VS Code then runs the command without the node and the command asks for the guest
-      if (await qi.locator('.quick-input-title', { hasText: /^Trace virtio-net TX Path$/ }).isVisible().catch(() => false)) {
-        log('the command asked for the guest (tree node was redrawn): picking labvm');
-        await rows.filter({ hasText: /^labvm/ }).first().click();
-      }
-      await qi.locator('.quick-input-list .monaco-list-row', { hasText: 'iperf3 from the guest to the host' }).first().waitFor({ timeout: 10_000 });
-      await shot('06-trace-workload.png');
-      await qi.locator('.quick-input-list .monaco-list-row', { hasText: 'iperf3 from the guest to the host' }).first().click();
-      const input = qi.locator('input.input');
-      await qi.locator('.quick-input-title', { hasText: /duration/ }).waitFor({ timeout: 10_000 });
-      await input.fill('3');
-      await input.press('Enter');
-    });
-
-    await step('the trace runs with progress and the report opens as a Markdown preview', async () => {
-      await page.locator('.notifications-toasts, .notification-toast', { hasText: /Tracing virtio-net TX of labvm/ }).first().waitFor({ timeout: 20_000 }).catch(() => log('no progress toast seen'));
-      const tab = page.locator('.tabs-container .tab', { hasText: /trace-labvm-/ }).first();
-      await tab.waitFor({ timeout: 120_000 });
-      log(`report tab: ${(await tab.innerText()).replace(/\s+/g, ' ')}`);
-      // the preview renders inside a webview iframe
-      const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-      await frame.locator('h1', { hasText: 'virtio-net TX trace: labvm' }).waitFor({ timeout: 30_000 });
-      await frame.locator('table').first().waitFor();
-      await shot('06-trace-report.png');
-      await frame.locator('h2', { hasText: 'with the measured counts' }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
-      await shot('07-trace-diagram.png');
-    });
-  } finally {
-    await browser.close();
-  }
-}
-
-main()
-  .catch((e) => {
-    console.log(`  FAIL ui-trace run: ${e.message}`);
-    results.push({ title: 'ui-trace run', ok: false });
-  })
-  .finally(() => {
-    const passed = results.filter((r) => r.ok).length;
-    console.log(`${passed} passed, ${results.length - passed} failed`);
-    process.exit(passed === results.length && results.length > 0 ? 0 : 1);
+uiRun('ui-trace', { 'virtscope.hostNetworkNamespace': 'virtscope-lab' }, async ({ page, log, step, shot, sidebar, row }) => {
+  await step('labvm is listed in the Guests tree', async () => {
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const item = page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
+    await item.waitFor({ timeout: 30_000 });
+    await item.click();
+    await row('labvm').waitFor({ timeout: 30_000 });
+    // let the connection rows settle ("connecting" → "N guests"): a redrawn row loses its node
+    const labels = () => sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
+    for (let i = 0; i < 40 && (await labels()).some((l) => /\bconnecting\b/.test(l)); i++) await page.waitForTimeout(250);
+    await page.waitForTimeout(1500);
   });
+
+  await step('context menu "Trace virtio-net TX Path…" on labvm asks workload and duration', async () => {
+    const menu = page.locator('.context-view .monaco-menu');
+    await row('labvm').click({ button: 'right' });
+    const entry = menu.locator('.action-item .action-label', { hasText: /^Trace virtio-net TX Path…$/ }).first();
+    await entry.waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(200);
+    await entry.click();
+    const qi = page.locator('.quick-input-widget');
+    const rows = qi.locator('.quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: 10_000 });
+    // the tree may have been redrawn between the right-click and the menu click (the lxc poll):
+    // VS Code then runs the command without the node and the command asks for the guest
+    if (await qi.locator('.quick-input-title', { hasText: /^Trace virtio-net TX Path$/ }).isVisible().catch(() => false)) {
+      log('the command asked for the guest (tree node was redrawn): picking labvm');
+      await rows.filter({ hasText: /^labvm/ }).first().click();
+    }
+    const iperf = qi.locator('.quick-input-list .monaco-list-row', { hasText: 'iperf3 from the guest to the host' }).first();
+    await iperf.waitFor({ timeout: 10_000 });
+    await shot('06-trace-workload.png');
+    await iperf.click();
+    const input = qi.locator('input.input');
+    await qi.locator('.quick-input-title', { hasText: /duration/ }).waitFor({ timeout: 10_000 });
+    await input.fill('3');
+    await input.press('Enter');
+  });
+
+  await step('the trace runs with progress and the report opens as a Markdown preview', async () => {
+    await page.locator('.notifications-toasts, .notification-toast', { hasText: /Tracing virtio-net TX of labvm/ }).first().waitFor({ timeout: 20_000 }).catch(() => log('no progress toast seen'));
+    const tab = page.locator('.tabs-container .tab', { hasText: /trace-labvm-/ }).first();
+    await tab.waitFor({ timeout: 120_000 });
+    log(`report tab: ${(await tab.innerText()).replace(/\s+/g, ' ')}`);
+    // the preview renders inside a webview iframe
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await frame.locator('h1', { hasText: 'virtio-net TX trace: labvm' }).waitFor({ timeout: 30_000 });
+    await frame.locator('table').first().waitFor();
+    await shot('06-trace-report.png');
+    await frame.locator('h2', { hasText: 'with the measured counts' }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await shot('07-trace-diagram.png');
+  });
+});

@@ -15,7 +15,7 @@ import {
   parseNetDev,
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
-import { domainVirtType, inNetns, mergeKvm, TraceResult } from '../../src/core/trace/engine';
+import { domainVirtType, inNetns, kvmCountsJson, mergeKvm, TraceResult } from '../../src/core/trace/engine';
 import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
 import { STEPS } from '../../src/core/trace/steps';
 
@@ -132,4 +132,18 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('report under KVM: exits per packet, step 7 from IO exits, exits-by-reason table', () => {
+  const tcg = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
+  const kvm = kvmCountsJson(parseKvmEvents(fx('kvm-events.txt'), { tgid: 4200 }));
+  assert.deepEqual(kvm.exitsByReason, { EPT_MISCONFIG: 1, IO_INSTRUCTION: 1 });
+  const r: TraceResult = { ...tcg, virtType: 'kvm', kvm, sources: { ...tcg.sources, kvm: { used: true } } };
+  const steps = stepFigures(r);
+  assert.equal(steps.find((s) => s.n === 7)?.count, 2);
+  assert.equal(steps.find((s) => s.n === 6)?.count, kvm.pio + kvm.mmio + kvm.fastMmio);
+  assert.ok(derivedFigures(r).find((d) => d.name === 'VM exits per packet')?.value! > 0);
+  const md = reportMarkdown(r);
+  assert.match(md, /## Host: KVM exits of this guest/);
+  assert.doesNotMatch(md, /TCG emulation/);
 });

@@ -86,15 +86,8 @@ export interface TraceResult {
     readonly txQueue?: string;
     readonly txQueueNotifies: number;
   };
-  readonly kvm?: {
-    readonly exits: number;
-    readonly exitsByReason: Record<string, number>;
-    readonly pio: number;
-    readonly mmio: number;
-    readonly fastMmio: number;
-    readonly userspaceExitsByReason: Record<string, number>;
-    readonly injections: Record<string, number>;
-  };
+  /** Host kvm event counts (maps as objects, largest first); only under KVM. */
+  readonly kvm?: KvmCountsJson;
   readonly sources: { guest: TraceSourceStatus; qemu: TraceSourceStatus; kvm: TraceSourceStatus };
   readonly cleanup: string[];
   readonly warnings: string[];
@@ -105,6 +98,12 @@ export class TraceCancelled extends Error {
     super('trace cancelled');
     this.name = 'TraceCancelled';
   }
+}
+
+export type KvmCountsJson = { readonly [K in keyof KvmEventCounts]: KvmEventCounts[K] extends Map<string, number> ? Record<string, number> : number };
+
+export function kvmCountsJson(k: KvmEventCounts): KvmCountsJson {
+  return Object.fromEntries(Object.entries(k).map(([key, v]) => [key, v instanceof Map ? obj(v) : v])) as KvmCountsJson;
 }
 
 const obj = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]));
@@ -389,15 +388,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     guestMissing: missing,
     guestNotProbeable: INLINE_FUNCTIONS,
     qemu: { events: qemuEvents, byEvent: obj(q.byEvent), notifyByQueue: obj(q.notifyByQueue), txQueue, txQueueNotifies },
-    kvm: kc && {
-      exits: kc.exits,
-      exitsByReason: obj(kc.exitsByReason),
-      pio: kc.pio,
-      mmio: kc.mmio,
-      fastMmio: kc.fastMmio,
-      userspaceExitsByReason: obj(kc.userspaceExitsByReason),
-      injections: obj(kc.injections),
-    },
+    kvm: kc && kvmCountsJson(kc),
     sources: {
       guest: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : probed.length ? { used: true, note: missing.length ? `not in this kernel: ${missing.join(', ')}` : undefined } : { used: false, note: 'no probe could be placed in the guest' },
       qemu: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : { used: qemuEvents.length > 0, note: qemuEvents.length ? undefined : 'this QEMU build has no virtio trace events' },
