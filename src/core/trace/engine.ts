@@ -391,7 +391,17 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     kvm: kc && kvmCountsJson(kc),
     sources: {
       guest: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : probed.length ? { used: true, note: missing.length ? `not in this kernel: ${missing.join(', ')}` : undefined } : { used: false, note: 'no probe could be placed in the guest' },
-      qemu: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : { used: qemuEvents.length > 0, note: qemuEvents.length ? undefined : 'this QEMU build has no virtio trace events' },
+      qemu:
+        opts.noTrace || opts.noQemuTrace
+          ? { used: false, note: 'not traced in this run' }
+          : {
+              used: qemuEvents.length > 0,
+              note: !qemuEvents.length
+                ? 'this QEMU build has no virtio trace events'
+                : qemuEvents.some((e) => e.startsWith('virtio_net_'))
+                  ? undefined
+                  : 'this QEMU build has no virtio-net TX trace events: the TX handler is counted as virtio_queue_notify on the TX queue',
+            },
       kvm: kvmStatus,
     },
     cleanup,
