@@ -37,12 +37,27 @@ const extension = {
 /** The language server (src/language): its own Node process, started by vscode-languageclient; pure JS too. */
 const server = { ...extension, entryPoints: ['src/language/server.ts'], outfile: 'dist/server.js', external: ['*.node'], plugins: [] };
 
+/** The metrics webviews (media/metrics): browser code + uPlot + CSS → dist/webview.{js,css}; never loaded from the network. */
+const webview = {
+  entryPoints: { webview: 'media/metrics/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: false,
+  minify: production,
+  metafile: true,
+  logLevel: 'info',
+  legalComments: 'none',
+};
+
 if (watch) {
-  for (const opts of [extension, server]) await (await esbuild.context(opts)).watch();
+  for (const opts of [extension, server, webview]) await (await esbuild.context(opts)).watch();
 } else {
-  for (const opts of [extension, server]) {
+  for (const opts of [extension, server, webview]) {
     const r = await esbuild.build(opts);
-    const name = path.basename(opts.outfile);
+    const name = opts.outfile ? path.basename(opts.outfile) : 'webview.js';
     const out = Object.entries(r.metafile.outputs).find(([f]) => f.endsWith(name));
     if (out) console.log(`dist/${name}: ${(out[1].bytes / 1024).toFixed(0)} KiB`);
   }

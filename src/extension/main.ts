@@ -7,6 +7,7 @@ import { DEF_SCHEME, DefinitionProvider } from './definitions';
 import { registerEditing } from './editing';
 import { registerTraceCommand } from './trace';
 import { registerBench } from './bench';
+import { registerMetrics } from './metrics';
 
 export interface VirtscopeApi {
   /** For tests: the live connections and tree. */
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     ...registerBench({ connections, tree, log, fallbackDir: context.globalStorageUri.fsPath }),
   );
   registerEditing(context, { connections, tree, log });
+  registerMetrics({ context, connections, tree, log });
   log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);
   return { connections, tree };
 }

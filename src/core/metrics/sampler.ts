@@ -480,6 +480,7 @@ export class Sampler extends EventEmitter {
 
   private async sampleConnection(id: string): Promise<void> {
     const conn = this.opts.connection(id);
+    if (conn?.status.state === 'idle') void conn.start(); // a panel restored before the tree was shown
     if (!conn || conn.status.state !== 'connected') return;
     try {
       const readings = await collectConnection(conn, this.hostCpus);

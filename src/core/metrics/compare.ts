@@ -1,0 +1,292 @@
+// The seed's container-vs-KVM table, row by row, filled from this host: measured now (cgroup files,
+// /proc, the sampler, the guest-side view), read from the definition, or taken from the latest
+// benchmark report — or "not measurable here", with why. No vscode import.
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { Connection } from '../connection';
+import { Guest, formatBytes } from '../model';
+import { BenchReport, MetricId } from '../bench/types';
+import { slowdown, valueOf } from '../bench/report';
+import { cgroupCountersOfPid, CgroupCounters } from './cgroup';
+import { GuestSideReading, libvirtDomainPid, Sampler } from './sampler';
+import { ProcTracker } from './observe';
+
+export type Source = 'measured' | 'definition' | 'benchmark' | 'not measurable';
+
+export interface Cell {
+  value: string;
+  source: Source;
+  /** Where exactly (file, field) or why it cannot be measured. */
+  detail?: string;
+}
+
+export interface Row {
+  id: string;
+  label: string;
+  seedContainer: string;
+  seedVm: string;
+  container: Cell;
+  vm: Cell;
+  /** Does the seed's statement hold on this host? */
+  holds: 'yes' | 'no' | 'partly' | 'unknown';
+  why: string;
+  /** The row needs a benchmark report (offer to run one). */
+  needsBenchmark?: boolean;
+}
+
+/** Everything the rows are built from, for one side. */
+export interface SideFacts {
+  guest: Guest;
+  connectionId: string;
+  definition?: string;
+  hostPid?: number;
+  cgroup?: CgroupCounters;
+  guestSide?: GuestSideReading;
+  guestSideError?: string;
+  /** Host-visible processes (container) or QEMU threads (VM). */
+  hostProcs?: number;
+  vcpuThreads?: number;
+  qemuRssBytes?: number;
+  bench?: Partial<Record<MetricId, number>>;
+}
+
+export interface HostFacts {
+  cpus: number;
+  memBytes: number;
+  kernel: string;
+  hwVirt: boolean;
+  bench?: Partial<Record<MetricId, number>>;
+  reportName?: string;
+}
+
+async function initPidOf(conn: Connection, g: Guest): Promise<number | undefined> {
+  if (g.kind === 'qemu' || g.kind === 'libvirt-lxc') return libvirtDomainPid(g.kind, g.name);
+  return g.runtimeId;
+}
+
+/** Reads the facts of one side now. */
+export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, bench?: BenchReport): Promise<SideFacts> {
+  const f: SideFacts = { guest: g, connectionId: conn.config.id };
+  try {
+    f.definition = (await conn.requireBackend().definition(g.id)).text;
+  } catch {
+    /* optional */
+  }
+  f.hostPid = await initPidOf(conn, g);
+  if (f.hostPid) {
+    f.cgroup = await cgroupCountersOfPid(f.hostPid);
+    const t = new ProcTracker();
+    if (g.kind === 'qemu') {
+      const rows = await t.vm(f.hostPid);
+      f.hostProcs = rows.filter((r) => r.role === 'main').length;
+      f.vcpuThreads = rows.filter((r) => r.role === 'vcpu').length;
+      f.qemuRssBytes = rows.find((r) => r.role === 'main')?.rssBytes;
+    } else {
+      f.hostProcs = (await t.container(f.hostPid)).length;
+    }
+  }
+  const side = sampler.guestSide(conn.config.id, g.id);
+  f.guestSide = side?.last;
+  f.guestSideError = side && !side.ok ? side.error : undefined;
+  if (bench) {
+    const target = bench.environment.targets.find((t) => t.target === g.name || t.target.endsWith(`/${g.name}`))?.target;
+    if (target) {
+      f.bench = {};
+      for (const m of bench.measurements) if (m.target === target) f.bench[m.metric] = m.value;
+    }
+  }
+  return f;
+}
+
+export async function hostFacts(bench?: BenchReport, reportName?: string): Promise<HostFacts> {
+  const cpuinfo = await fs.readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+  const h: HostFacts = { cpus: os.cpus().length, memBytes: os.totalmem(), kernel: `${os.type()} ${os.release()}`, hwVirt: /\b(vmx|svm)\b/.test(cpuinfo), reportName };
+  if (bench) {
+    h.bench = {};
+    for (const m of bench.measurements) if (m.target === 'host') h.bench[m.metric] = m.value;
+  }
+  return h;
+}
+
+/** The newest virtscope-bench JSON report in `dir`, if any. */
+export async function latestReport(dir: string): Promise<{ report: BenchReport; file: string } | undefined> {
+  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
+  for (const n of names) {
+    try {
+      const r = JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as BenchReport;
+      if (r.format === 'virtscope-bench/1') return { report: r, file: path.join(dir, n) };
+    } catch {
+      /* not a report */
+    }
+  }
+  return undefined;
+}
+
+const xf = (x: number) => `${x.toFixed(2)}×`;
+
+function domType(def?: string): string | undefined {
+  return /<domain[^>]*\btype=['"](\w+)['"]/.exec(def ?? '')?.[1];
+}
+
+function benchCell(side: SideFacts, host: HostFacts, metric: MetricId, label: string): Cell {
+  const v = side.bench?.[metric];
+  const h = host.bench?.[metric];
+  if (v === undefined) return { value: '—', source: 'not measurable', detail: `needs a benchmark report with ${label} (Run Benchmark…)` };
+  const s = slowdown(metric, v, h);
+  return { value: s !== undefined ? `${xf(s)} slower than the host (${label})` : `${v.toFixed(1)} (${label})`, source: 'benchmark', detail: host.reportName };
+}
+
+function benchRatio(c: SideFacts, v: SideFacts, metric: MetricId): number | undefined {
+  return slowdown(metric, v.bench?.[metric], c.bench?.[metric]);
+}
+
+/** The 12 rows of the seed's table and its two claims (networking ~5x, HDD I/O ~4x). */
+export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
+  const rows: Row[] = [];
+  const vt = domType(v.definition);
+  const accel = vt === 'kvm';
+
+  // 1 CPU performance
+  {
+    const cc = benchCell(c, host, 'cpu.eventsPerSec', 'sysbench cpu');
+    const vc = benchCell(v, host, 'cpu.eventsPerSec', 'sysbench cpu');
+    if (vc.source === 'not measurable') vc.value = accel ? 'KVM (hardware-assisted)' : `${vt ?? '?'}: emulated CPU (TCG), no hardware virtualization`;
+    const r = benchRatio(c, v, 'cpu.eventsPerSec');
+    rows.push({
+      id: 'cpu-perf', label: 'CPU Performance', seedContainer: 'native', seedVm: 'high (with CPU support)', container: cc, vm: { ...vc, source: vc.source === 'not measurable' ? 'definition' : vc.source, detail: vc.detail ?? `domain type='${vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm` },
+      holds: r === undefined ? 'unknown' : accel ? (r < 1.25 ? 'yes' : 'no') : 'no',
+      why: r === undefined ? 'run a benchmark to compare' : `VM ${xf(r)} slower than the container${accel ? '' : ' — no CPU support here (TCG), so "high" cannot hold'}`,
+      needsBenchmark: r === undefined,
+    });
+  }
+  // 2 CPU allocation
+  {
+    const cg = c.cgroup;
+    const quota = cg?.cpuQuotaCores;
+    const shares = cg?.cpuShares ?? cg?.cpuWeight;
+    const cval = quota ? `quota ${quota.toFixed(2)} cores` : `no quota (may burst to all ${host.cpus} CPUs)${shares ? `, ${cg?.cpuShares ? 'shares' : 'weight'} ${shares}` : ''}`;
+    const pin = /<vcpupin\b[^>]*cpuset=['"]([^'"]+)/.exec(v.definition ?? '')?.[1];
+    const vcpus = v.guest.vcpus ?? Number(/<vcpu[^>]*>(\d+)</.exec(v.definition ?? '')?.[1]);
+    rows.push({
+      id: 'cpu-alloc', label: 'CPU Allocation', seedContainer: 'flexible (FSS + "bursting")', seedVm: 'fixed to VCPU limit',
+      container: { value: cval, source: 'measured', detail: cg ? `cgroup ${cg.version} cpu files` : 'cgroup not readable' },
+      vm: { value: `${vcpus} vCPU${pin ? `, pinned to ${pin}` : ', not pinned'}`, source: 'definition', detail: '<vcpu>, <cputune>' },
+      holds: !quota ? 'yes' : 'partly', why: !quota ? 'the container can use every host CPU; the VM never more than its vCPUs' : 'the container has a quota: fixed like a VM',
+    });
+  }
+  // 3 I/O throughput, 4 I/O latency
+  for (const [id, label, sc, sv, metric, name] of [
+    ['io-tput', 'I/O Throughput', 'high (no overhead)', 'low or medium (with virtio)', 'disk.seqread1m', 'fio 1 MiB seq read'],
+    ['io-lat', 'I/O Latency', 'low (native)', 'some (I/O proxy overhead)', 'disk.randread4kQd1Lat', 'fio 4k QD1 latency'],
+  ] as const) {
+    const r = benchRatio(c, v, metric);
+    rows.push({
+      id, label, seedContainer: sc, seedVm: sv, container: benchCell(c, host, metric, name), vm: benchCell(v, host, metric, name),
+      holds: r === undefined ? 'unknown' : r > 1.1 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} ${id === 'io-lat' ? 'the latency' : 'slower'} of the container`,
+      needsBenchmark: r === undefined,
+    });
+  }
+  // 5 memory access overhead
+  {
+    const r = benchRatio(c, v, 'memory.bandwidth');
+    rows.push({
+      id: 'mem-access', label: 'Memory Access Overhead', seedContainer: 'none', seedVm: 'some (EPT/NPT or shadow page tables)',
+      container: benchCell(c, host, 'memory.bandwidth', 'sysbench memory'), vm: benchCell(v, host, 'memory.bandwidth', 'sysbench memory'),
+      holds: r === undefined ? 'unknown' : r > 1.02 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : `VM memory bandwidth ${xf(r)} slower than the container${accel ? '' : ' (TCG: software MMU, not EPT)'}`,
+      needsBenchmark: r === undefined,
+    });
+  }
+  // 6 memory loss
+  {
+    const gs = v.guestSide;
+    const guestUsed = gs ? gs.counters.memUsed : undefined;
+    const loss = v.qemuRssBytes !== undefined && guestUsed !== undefined ? v.qemuRssBytes - guestUsed : undefined;
+    const cOver = c.cgroup?.memUsage !== undefined ? (c.cgroup.memUsage - (c.cgroup.memAnon ?? 0) - (c.cgroup.memCache ?? 0)) : undefined;
+    rows.push({
+      id: 'mem-loss', label: 'Memory Loss', seedContainer: 'none', seedVm: 'some (extra kernels; page tables)',
+      container: cOver !== undefined ? { value: `${formatBytes(Math.max(0, cOver))} beyond its processes' memory and page cache (kernel objects charged)`, source: 'measured', detail: 'cgroup usage − anon − cache' } : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
+      vm: loss !== undefined ? { value: `${formatBytes(loss)} = QEMU RSS ${formatBytes(v.qemuRssBytes!)} − guest used ${formatBytes(guestUsed!)}`, source: 'measured', detail: 'the guest kernel, its page cache and page tables, QEMU itself' } : { value: v.qemuRssBytes ? `QEMU RSS ${formatBytes(v.qemuRssBytes)}` : '—', source: v.qemuRssBytes ? 'measured' : 'not measurable', detail: v.guestSideError ?? 'needs the guest-side view (qemu-guest-agent)' },
+      holds: loss !== undefined && cOver !== undefined ? (loss > Math.max(0, cOver) ? 'yes' : 'no') : 'unknown', why: loss !== undefined ? 'the VM costs the host more than what its guest uses' : 'needs the guest-side view of the VM',
+    });
+  }
+  // 7 memory allocation (page cache)
+  {
+    const cache = c.cgroup?.memCache;
+    const gCache = v.guestSide ? v.guestSide.memTotal - (v.guestSide.counters.memUsed ?? 0) : undefined;
+    const cacheMode = /<driver[^>]*\bcache=['"](\w+)['"]/.exec(v.definition ?? '')?.[1] ?? 'default (host page cache used)';
+    const double = !/none|directsync/.test(cacheMode);
+    rows.push({
+      id: 'mem-alloc', label: 'Memory Allocation', seedContainer: 'flexible (unused memory used for file system cache)', seedVm: 'fixed (and possible double-caching)',
+      container: cache !== undefined ? { value: `page cache charged to its cgroup: ${formatBytes(cache)}${c.cgroup?.memLimit ? `, limit ${formatBytes(c.cgroup.memLimit)}` : ', no limit: grows into free host memory'}`, source: 'measured', detail: 'memory.stat cache/file' } : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
+      vm: { value: `fixed ${formatBytes(v.guest.memoryBytes ?? 0)}${gCache !== undefined ? `; guest's own cache/free ${formatBytes(gCache)}` : ''}; disk cache mode ${cacheMode}${double ? ' → double caching' : ''}`, source: gCache !== undefined ? 'measured' : 'definition', detail: '<memory>, <driver cache=…>, guest /proc/meminfo' },
+      holds: double ? 'yes' : 'partly', why: double ? 'the guest caches its disk and the host caches the image file too' : 'cache=none: no double caching, memory still fixed',
+    });
+  }
+  // 8 resource controls
+  {
+    const cg = c.cgroup;
+    const cc = [cg?.cpuQuotaCores && 'cpu quota', cg?.cpuShares && `cpu.shares ${cg.cpuShares}`, cg?.cpuWeight && `cpu.weight ${cg.cpuWeight}`, cg?.memLimit && `memory limit ${formatBytes(cg.memLimit)}`].filter(Boolean) as string[];
+    const d = v.definition ?? '';
+    const vc = ['vcpu count', 'memory size', /<cputune/.test(d) && 'cputune', /<memtune/.test(d) && 'memtune', /<blkiotune/.test(d) && 'blkiotune', /<iotune/.test(d) && 'disk iotune', /<bandwidth/.test(d) && 'net bandwidth', v.cgroup && 'host cgroup'].filter(Boolean) as string[];
+    rows.push({
+      id: 'controls', label: 'Resource Controls', seedContainer: 'many (depends on OS)', seedVm: 'most (OS + hypervisor)',
+      container: { value: cc.length ? cc.join(', ') : 'none set (cgroup controllers available)', source: 'measured', detail: 'cgroup files' },
+      vm: { value: vc.join(', '), source: 'definition', detail: 'domain XML + cgroup' },
+      holds: vc.length >= cc.length ? 'yes' : 'partly', why: `${vc.length} controls on the VM (hypervisor + host OS), ${cc.length} set on the container`,
+    });
+  }
+  // 9 observability from the host
+  rows.push({
+    id: 'obs-host', label: 'Observability from the host', seedContainer: 'highest (see everything)', seedVm: 'medium (resource usage, hypervisor statistics, OS inspection of hypervisor)',
+    container: { value: `${c.hostProcs ?? 0} processes visible (every one, with command and memory)`, source: 'measured', detail: 'cgroup.procs + /proc' },
+    vm: { value: `${v.hostProcs ?? 0} process, ${v.vcpuThreads ?? 0} vCPU thread(s): none of the guest's processes`, source: 'measured', detail: '/proc/<qemu>/task' },
+    holds: (c.hostProcs ?? 0) > (v.hostProcs ?? 0) || (c.hostProcs ?? 0) > 1 ? 'yes' : 'partly', why: 'the host lists every container process; of the VM only QEMU and its threads',
+  });
+  // 10 observability from the guest
+  {
+    const seenC = c.guestSide?.cpus;
+    const seenV = v.guestSide?.cpus;
+    rows.push({
+      id: 'obs-guest', label: 'Observability: from the guest', seedContainer: 'medium (see everything permitted, incl. some physical resource stats)', seedVm: 'low (guest only)',
+      container: seenC !== undefined ? { value: `its /proc shows ${seenC} CPUs and ${formatBytes(c.guestSide!.memTotal)} (the host's: ${host.cpus} CPUs, ${formatBytes(host.memBytes)})`, source: 'measured', detail: 'guest-side /proc/stat, /proc/meminfo' } : { value: '—', source: 'not measurable', detail: c.guestSideError ?? 'open the guest panel of the container (guest-side view)' },
+      vm: seenV !== undefined ? { value: `its /proc shows ${seenV} vCPU and ${formatBytes(v.guestSide!.memTotal)}: its own virtual hardware only`, source: 'measured', detail: 'qemu-guest-agent' } : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
+      holds: seenC !== undefined && seenV !== undefined ? (seenC === host.cpus && seenV !== host.cpus ? 'yes' : 'partly') : 'unknown',
+      why: 'a container without lxcfs sees the physical CPU and memory totals; a VM sees its virtual hardware',
+    });
+  }
+  // 11 hypervisor complexity
+  rows.push({
+    id: 'complexity', label: 'Hypervisor Complexity', seedContainer: 'low (OS partitions)', seedVm: 'medium',
+    container: { value: 'kernel namespaces + cgroups; no extra process', source: 'measured', detail: c.cgroup ? `cgroup ${c.cgroup.version}` : undefined },
+    vm: { value: `a ${vt ?? 'qemu'} process (${formatBytes(v.qemuRssBytes ?? 0)} RSS) emulating ${(v.definition?.match(/<(disk|interface|controller|channel|serial|console|video|input|memballoon|rng)\b/g) ?? []).length} devices`, source: 'measured', detail: 'QEMU RSS + device count in the domain XML' },
+    holds: 'yes', why: 'the VM needs a device model and a second kernel; the container does not',
+  });
+  // 12 different OS guests
+  {
+    const ck = c.guestSide?.kernel;
+    const vk = v.guestSide?.kernel;
+    rows.push({
+      id: 'os', label: 'Different OS Guests', seedContainer: 'no', seedVm: 'yes',
+      container: ck ? { value: `${ck}${ck === host.kernel ? ' — the host kernel' : ''}`, source: 'measured', detail: 'uname in the container' } : { value: `${host.kernel} (shares the host kernel)`, source: 'definition', detail: c.guestSideError },
+      vm: vk ? { value: `${vk}${v.guestSide?.os ? ` (${v.guestSide.os})` : ''}: its own kernel`, source: 'measured', detail: 'uname via qemu-guest-agent' } : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
+      holds: !ck || ck === host.kernel ? (vk ? 'yes' : 'partly') : 'no',
+      why: vk && vk === host.kernel ? 'the VM runs its own kernel (here the same version as the host, but any OS would boot)' : 'the container runs on the host kernel; the VM boots its own',
+    });
+  }
+  // the seed's two claims
+  for (const [id, label, metric, factor] of [
+    ['claim-net', 'Networking (Container vs KVM) approx. 5x slower', 'net.guestToHost', 5],
+    ['claim-hdd', 'HDD IO (Container vs KVM) approx. 4x slower', 'disk.randread4kQd32', 4],
+  ] as const) {
+    const r = benchRatio(c, v, metric);
+    rows.push({
+      id, label, seedContainer: '1×', seedVm: `${factor}× slower`,
+      container: benchCell(c, host, metric, metric), vm: benchCell(v, host, metric, metric),
+      holds: r === undefined ? 'unknown' : r >= factor * 0.7 && r <= factor * 1.3 ? 'yes' : 'no',
+      why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} slower than the container here${accel ? '' : ' (TCG guest: not KVM figures)'}`,
+      needsBenchmark: r === undefined,
+    });
+  }
+  return rows;
+}
