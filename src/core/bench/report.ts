@@ -233,7 +233,7 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
 
   if (r.notes.some((n) => n.level !== 'warning')) {
     L.push('## Notes', '');
-    for (const n of r.notes.filter((x) => x.level !== 'warning')) L.push(`- ${n.level === 'missing-tool' ? '🧰' : n.level === 'error' ? '❌' : 'ℹ️'} ${esc(n.message)}`);
+    for (const n of r.notes.filter((x) => x.level !== 'warning')) L.push(`- **${n.level === 'missing-tool' ? 'missing tool' : n.level}**: ${esc(n.message)}`);
     L.push('');
   }
 
