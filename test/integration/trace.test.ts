@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { Guest } from '../../src/core/model';
-import { runTrace, TraceCancelled, TraceTarget } from '../../src/core/trace/engine';
+import { GUEST_CLEANUP, GUEST_LOCK, HostKvmTracer, runTrace, TraceCancelled, TraceTarget } from '../../src/core/trace/engine';
+import { promises as fs } from 'node:fs';
 import { traceTargetFor } from '../../src/core/trace/target';
 import { parseInfoTraceEvents } from '../../src/core/trace/parse';
 
@@ -30,6 +31,8 @@ async function assertNothingLeft(): Promise<void> {
   assert.deepEqual(on, [], 'no QEMU trace event left on');
   const ps = await target.exec.exec(['/bin/sh', '-c', 'for p in /proc/[0-9]*/cmdline; do tr "\\0" " " < $p 2>/dev/null; echo; done | grep -c "^iperf3 -c" || true']);
   assert.equal(ps.stdout.trim(), '0', 'no iperf3 client left in the guest');
+  const lock = await target.exec.exec(['/bin/sh', '-c', 'ls /run/virtscope-trace.lock /tmp/virtscope-trace.lock 2>/dev/null || true']);
+  assert.equal(lock.stdout.trim(), '', 'trace lock released');
 }
 
 test('trace labvm for 3 s: start_xmit and vp_notify > 0, vp_notify = QEMU virtio_queue_notify ± 1 %, nothing left on', async () => {
@@ -40,6 +43,7 @@ test('trace labvm for 3 s: start_xmit and vp_notify > 0, vp_notify = QEMU virtio
   assert.ok(r.guestHits.vp_notify > 0, 'vp_notify counted');
   const q = r.qemu.byEvent.virtio_queue_notify ?? 0;
   const diff = Math.abs(r.guestHits.vp_notify - q) / q;
+  console.log(`  guest vp_notify ${r.guestHits.vp_notify}, QEMU virtio_queue_notify ${q} (${(diff * 100).toFixed(2)} %), start_xmit ${r.guestHits.start_xmit}, packets ${r.txPackets}`);
   assert.ok(diff <= 0.01, `guest vp_notify ${r.guestHits.vp_notify} vs QEMU virtio_queue_notify ${q}: ${(diff * 100).toFixed(2)} %`);
   assert.match(r.sources.kvm.note ?? '', /TCG/);
   assert.ok(r.guestMissing.every((f) => f !== 'start_xmit' && f !== 'vp_notify'));
@@ -58,5 +62,34 @@ test('a cancelled trace cleans up: kprobes removed, QEMU events off, iperf3 stop
     },
   });
   await assert.rejects(p, TraceCancelled);
+  await assertNothingLeft();
+});
+
+test('host kvm tracer on labvm\'s QEMU process: private tracefs instance, removed again, mounts restored', async () => {
+  // under TCG no kvm event fires; this checks the mechanics the KVM path relies on
+  const mountsBefore = (await fs.readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => / tracefs /.test(l)).length;
+  const t = new HostKvmTracer();
+  const st = await t.start('labvm');
+  assert.equal(st.used, true, st.note);
+  const inst = (await fs.readdir('/sys/kernel/tracing/instances')).filter((d) => d.startsWith(`virtscope-${process.pid}-`));
+  assert.equal(inst.length, 1);
+  const msg = await t.stop();
+  assert.match(msg, /instance removed/);
+  assert.equal(t.counts?.exits, 0, 'TCG: no VM exits');
+  const mountsAfter = (await fs.readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => / tracefs /.test(l)).length;
+  assert.equal(mountsAfter, mountsBefore);
+  if (mountsAfter) assert.deepEqual((await fs.readdir('/sys/kernel/tracing/instances')).filter((d) => d.startsWith(`virtscope-${process.pid}-`)), []);
+});
+
+test('a second trace of the same guest is refused while one runs, and leaves the first one\'s state alone', async () => {
+  const other = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', 'other-trace', '120']);
+  assert.match(other.stdout, /^locked$/m);
+  try {
+    await assert.rejects(runTrace(target, { durationSec: 2, workload: { kind: 'external' } }), /another virtio-net trace is running in labvm \(other-trace/);
+    const still = await target.exec.exec(['/bin/sh', '-c', 'cat /run/virtscope-trace.lock 2>/dev/null || cat /tmp/virtscope-trace.lock']);
+    assert.match(still.stdout, /^other-trace /, 'the other trace\'s lock is kept');
+  } finally {
+    await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', '-', 'other-trace']);
+  }
   await assertNothingLeft();
 });

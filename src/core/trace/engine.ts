@@ -204,7 +204,16 @@ fi
 echo "### end"
 `;
 
-/** Guest cleanup (idempotent): events off, this group's kprobes removed, our iperf3 client killed. Args: group. */
+/** One trace per guest at a time: a lock file with an owner token and an expiry (a crashed trace's lock runs out). Args: token ttl. */
+export const GUEST_LOCK = String.raw`
+L=/run/virtscope-trace.lock; [ -d /run ] || L=/tmp/virtscope-trace.lock
+now=$(date +%s)
+if [ -f "$L" ]; then read -r t e < "$L"; if [ "$e" -gt "$now" ] 2>/dev/null; then echo "busy $t $((e - now))"; exit 0; fi; fi
+echo "$1 $((now + $2))" > "$L"
+read -r t e < "$L"; [ "$t" = "$1" ] && echo locked || echo "busy $t"
+`;
+
+/** Guest cleanup (idempotent): events off, this group's kprobes removed, the lock released if ours. Args: group token. */
 export const GUEST_CLEANUP = String.raw`
 G=$1
 for T in /sys/kernel/tracing /sys/kernel/debug/tracing; do
@@ -213,6 +222,8 @@ for T in /sys/kernel/tracing /sys/kernel/debug/tracing; do
   sed -n "s/^[pr]:$G\/\([^ ]*\) .*/\1/p" $T/kprobe_events | while read -r f; do echo "-:$G/$f" >> $T/kprobe_events; done
 done
 T=/sys/kernel/tracing; [ -r $T/kprobe_events ] && echo "left $(grep -c "^[pr]:$G/" $T/kprobe_events)"
+L=/run/virtscope-trace.lock; [ -d /run ] || L=/tmp/virtscope-trace.lock
+[ -f "$L" ] && read -r t e < "$L" && [ "$t" = "$2" ] && rm -f "$L"
 true
 `;
 
@@ -259,7 +270,13 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   let guestOut = '';
   let qemuLog = '';
   let qemuEvents: string[] = [];
+  const token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   try {
+    const lock = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', token, String(dur + 300)], { timeoutMs: 60_000, signal });
+    const busy = /^busy (\S+)(?: (\d+))?/m.exec(lock.stdout);
+    if (busy) throw new Error(`another virtio-net trace is running in ${target.name} (${busy[1]}${busy[2] ? `; its lock runs out in ${busy[2]} s` : ''})`);
+    if (!/^locked$/m.test(lock.stdout)) throw new Error(`cannot take the trace lock in ${target.name}: ${(lock.stderr || lock.stdout).trim().slice(0, 300)}`);
+    guestTouched = true;
     if (opts.workload.kind === 'iperf3') {
       hostIp = opts.workload.hostIp;
       if (!hostIp) {
@@ -301,7 +318,6 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
 
     // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
     progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
-    guestTouched = true;
     const r = await target.exec.exec(
       ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? GUEST_PROBES)],
       { timeoutMs: (dur + 90) * 1000, signal },
@@ -314,16 +330,9 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     throw e;
   } finally {
     progress('cleaning up');
-    // order: workload, guest probes, QEMU events, logfile, host kvm
+    // order: workload, QEMU events and logfile (before the guest cleanup's agent traffic, so both sides
+    // count the same window), guest probes and lock, host kvm
     if (server.stop()) cleanup.push('host iperf3 server stopped');
-    if (guestTouched && group !== '-') {
-      try {
-        const c = await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group], { timeoutMs: 60_000 });
-        cleanup.push(`guest kprobes of group ${group} removed (${c.stdout.trim() || 'ok'})`);
-      } catch (e) {
-        cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
-      }
-    }
     for (const e of qemuOn) {
       try {
         await target.hmp(`trace-event ${e} off`);
@@ -339,6 +348,14 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
         cleanup.push('QEMU logfile reset to stderr');
       } catch (err) {
         cleanup.push(`QEMU logfile reset FAILED: ${(err as Error).message}`);
+      }
+    }
+    if (guestTouched) {
+      try {
+        const c = await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group, token], { timeoutMs: 60_000 });
+        cleanup.push(group === '-' ? 'guest trace lock released' : `guest kprobes of group ${group} removed, lock released (${c.stdout.trim() || 'ok'})`);
+      } catch (e) {
+        cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
       }
     }
     if (kvm) cleanup.push(await kvm.stop());
@@ -433,8 +450,16 @@ export class HostKvmTracer {
     const pid = Number((await fs.readFile(path.join(runDir, `${domain}.pid`), 'utf8')).trim());
     if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir}`);
     const root = '/sys/kernel/tracing';
-    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(() => {
-      throw new Error('host tracefs has no kvm events (is /sys/kernel/tracing mounted, and are you root?)');
+    if (!(await fs.stat(path.join(root, 'events')).then(() => true, () => false))) {
+      // not mounted: mount it for the trace, unmount it afterwards
+      await run('mount', ['-t', 'tracefs', 'nodev', root], { timeoutMs: 10_000 }).catch((e: Error) => {
+        throw new Error(`host tracefs is not mounted at ${root} and mounting it failed (${e.message}); run as root`);
+      });
+      this.mounted = root;
+    }
+    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(async () => {
+      await this.unmount();
+      throw new Error('host tracefs has no kvm events (is the kvm module loaded?)');
     });
     this.dir = path.join(root, 'instances', `virtscope-${process.pid}-${pid}`);
     await fs.mkdir(this.dir);
@@ -456,6 +481,13 @@ export class HostKvmTracer {
     return { used: true, note: `QEMU pid ${pid}, ${this.pids.size} threads` };
   }
   private parts: KvmEventCounts[] = [];
+  private mounted?: string;
+  private async unmount(): Promise<string> {
+    if (!this.mounted) return '';
+    const m = this.mounted;
+    this.mounted = undefined;
+    return run('umount', [m], { timeoutMs: 10_000 }).then(() => `, ${m} unmounted again`, (e: Error) => `, umount ${m} FAILED: ${e.message}`);
+  }
   private flush(): void {
     this.parts.push(parseKvmEvents(this.text, { pids: this.pids }));
     this.text = '';
@@ -468,14 +500,19 @@ export class HostKvmTracer {
     try {
       await fs.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
       await new Promise((r) => setTimeout(r, 300));
-      this.reader?.kill('SIGTERM');
+      const reader = this.reader;
+      if (reader && reader.exitCode === null) {
+        const closed = new Promise((r) => reader.once('close', r));
+        reader.kill('SIGTERM');
+        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]); // its last output is counted
+      }
       for (const e of KVM_EVENTS) await fs.writeFile(path.join(dir, 'events/kvm', e, 'enable'), '0').catch(() => {});
       this.flush();
       this.counts = mergeKvm(this.parts);
       await fs.rmdir(dir);
-      return 'host kvm events off, tracefs instance removed';
+      return `host kvm events off, tracefs instance removed${await this.unmount()}`;
     } catch (e) {
-      return `host kvm cleanup FAILED for ${dir}: ${(e as Error).message}`;
+      return `host kvm cleanup FAILED for ${dir}: ${(e as Error).message}${await this.unmount()}`;
     }
   }
 }
