@@ -43,6 +43,9 @@ export interface BenchTaskDefinition extends vscode.TaskDefinition {
   includeHost?: boolean;
 }
 
+/** Runs in progress: aborted (their processes killed, files removed) when the extension is deactivated. */
+const active = new Set<AbortController>();
+
 const SUITE_LABEL: Record<Suite, string> = {
   network: 'Network — iperf3 throughput both directions, sockperf/ping round trip',
   disk: 'Disk — fio 4k random read/write QD1 and QD32, 1 MiB sequential',
@@ -90,6 +93,7 @@ async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTar
       { location: vscode.ProgressLocation.Notification, title: `Benchmark ${names.join(', ')}`, cancellable: true },
       (progress, token) => {
         const ac = new AbortController();
+        active.add(ac);
         token.onCancellationRequested(() => ac.abort());
         let last = 0;
         return runBenchmark(spec, targets, {
@@ -100,7 +104,7 @@ async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTar
             progress.report({ message: `${step} (${done + 1}/${total})`, increment: pct - last });
             last = pct;
           },
-        });
+        }).finally(() => active.delete(ac));
       },
     );
     return await saveAndOpen(deps, report, open);
@@ -253,7 +257,10 @@ class BenchTerminal implements vscode.Pseudoterminal {
   }
 
   open(): void {
-    void this.run().then((code) => this.done.fire(code));
+    active.add(this.ac);
+    void this.run()
+      .then((code) => this.done.fire(code))
+      .finally(() => active.delete(this.ac));
   }
 
   close(): void {
@@ -285,6 +292,7 @@ function benchTask(def: BenchTaskDefinition, scope: vscode.TaskScope | vscode.Wo
 
 export function registerBench(deps: Deps): vscode.Disposable[] {
   return [
+    { dispose: () => active.forEach((ac) => ac.abort()) },
     vscode.commands.registerCommand(BENCH_RUN, (clicked?: unknown, selected?: unknown, options?: BenchCommandOptions) => runCommand(deps, clicked, selected, options)),
     vscode.commands.registerCommand(BENCH_COMPARE, (a?: vscode.Uri, b?: vscode.Uri) => compareCommand(deps, a, b)),
     vscode.commands.registerCommand(BENCH_RERUN, (uri?: vscode.Uri, options?: { open?: boolean }) => rerunCommand(deps, uri, options)),
