@@ -373,9 +373,11 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   if (/^nokprobes$/m.test(guestOut)) warnings.push('the guest kernel has no kprobe events (CONFIG_KPROBE_EVENTS): no guest counts');
   const profile = parseKprobeProfile(section(guestOut, 'profile'));
   const guestHits: Record<string, number> = {};
-  for (const f of probed) guestHits[f] = profile.get(`vs_${f}`)?.hits ?? 0;
+  // a "missed" hit is a call during which the handler could not run (a probe hit inside another
+  // probe's handler, e.g. an interrupt): the function was still called, so it counts
+  for (const f of probed) guestHits[f] = (profile.get(`vs_${f}`)?.hits ?? 0) + (profile.get(`vs_${f}`)?.misses ?? 0);
   const missed = [...profile].filter(([k]) => k.startsWith('vs_')).map(([, v]) => v).reduce((s, v) => s + v.misses, 0);
-  if (missed) warnings.push(`${missed} kprobe hits were missed in the guest (nested probes)`);
+  if (missed) warnings.push(`${missed} of the counted calls hit a probe while another probe's handler ran (nested, e.g. in an interrupt); they are counted from kprobe_profile's "missed" column`);
   const before = parseNetDev(section(guestOut, 'netdev-before'));
   const after = parseNetDev(section(guestOut, 'netdev-after'));
   const iface = opts.guestInterface ?? (after.has('eth0') ? 'eth0' : [...after.keys()].find((k) => k !== 'lo') ?? 'eth0');

@@ -125,7 +125,7 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
 
 function fmt(v: number | undefined, digits = 2): string {
   if (v === undefined || !Number.isFinite(v)) return '—';
-  if (Number.isInteger(v) && Math.abs(v) >= 10) return v.toLocaleString('en-US');
+  if (Number.isInteger(v)) return v.toLocaleString('en-US');
   if (Math.abs(v) >= 100) return Math.round(v).toLocaleString('en-US');
   return v.toFixed(digits);
 }
