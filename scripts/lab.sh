@@ -73,7 +73,7 @@ LABEL=virtscope.lab
 QEMU_URI=qemu:///system
 LXC_URI=lxc:///system
 GUEST_MEM=${VIRTSCOPE_LAB_GUEST_MEM:-512}
-BUILD_VERSION=3          # bump when the initramfs recipe below changes
+BUILD_VERSION=4          # bump when the initramfs recipe below changes
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients qemu-system-x86
       lxc libxml2-utils busybox-static fio iperf3 iproute2 podman runc conmon catatonit containernetworking-plugins
       jq curl procps util-linux sysbench sockperf iputils-ping)
@@ -413,13 +413,14 @@ cmd_build() {
     add_mod "$lib"
   done
   for m in $order; do cp -- "$M/$m" "$R/lib/modules/"; basename -- "$m"; done > "$R/etc/lab-modules"
-  cp -- /usr/bin/iperf3 /usr/bin/fio "$R/usr/bin/"
+  # the benchmark suites' tools (virtscope's Run Benchmark): iperf3, fio, sockperf, sysbench
+  cp -- /usr/bin/iperf3 /usr/bin/fio /usr/bin/sockperf /usr/bin/sysbench "$R/usr/bin/"
   cp -- "$G/qga/usr/sbin/qemu-ga" "$R/usr/sbin/"
-  if ldd /usr/bin/iperf3 /usr/bin/fio "$G/qga/usr/sbin/qemu-ga" | grep -q 'not found'; then
+  if ldd /usr/bin/iperf3 /usr/bin/fio /usr/bin/sockperf /usr/bin/sysbench "$G/qga/usr/sbin/qemu-ga" | grep -q 'not found'; then
     ldd "$G/qga/usr/sbin/qemu-ga" | grep 'not found' >&2
     die "libraries of iperf3/fio/qemu-ga are missing on this host (run 'bash scripts/lab.sh deps')"
   fi
-  for lib in $(ldd /usr/bin/iperf3 /usr/bin/fio "$G/qga/usr/sbin/qemu-ga" |
+  for lib in $(ldd /usr/bin/iperf3 /usr/bin/fio /usr/bin/sockperf /usr/bin/sysbench "$G/qga/usr/sbin/qemu-ga" |
                awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u); do
     mkdir -p -- "$R$(dirname -- "$lib")"; cp -L -- "$lib" "$R$lib"
   done
@@ -656,7 +657,7 @@ EOF
     install -m 0755 -- "$HELPERS/lxc-net-up.sh" "$lxcpath/$CT/lab-net-up"
     rootfs=$lxcpath/$CT/rootfs
     mkdir -p -- "$rootfs/usr/local/bin"
-    cp -- /usr/bin/iperf3 /usr/bin/fio "$rootfs/usr/local/bin/"   # libraries: the template bind-mounts /lib, /usr/lib
+    cp -- /usr/bin/iperf3 /usr/bin/fio /usr/bin/sockperf /usr/bin/sysbench "$rootfs/usr/local/bin/"   # libraries: the template bind-mounts /lib, /usr/lib
     # the template's rcS runs udhcpc, which flushes the static address: replace it
     printf '#!/bin/sh\n/bin/syslogd\n/bin/mount -a\n/usr/local/bin/iperf3 -s -D --logfile /tmp/iperf3-server.log\n' > "$rootfs/etc/init.d/rcS"
     chmod 0744 "$rootfs/etc/init.d/rcS"
