@@ -10,7 +10,7 @@
 # lxc-start (lxc-tools' monitor socket is per netns: from another one labct would look STOPPED).
 # Servers listen on free 127.0.0.1 ports; every run gets a fresh HOME/XDG/TMPDIR/user-data-dir under
 # a temp dir, removed at exit (KEEP_E2E_RUN=1 keeps it).
-# The whole stage is bounded (E2E_BUDGET seconds, default 570).
+# The whole stage is bounded (E2E_BUDGET seconds, default 1500).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -20,7 +20,7 @@ E2E_DIR=$VIRTSCOPE_E2E_DIR
 N24=$E2E_DIR/node24/node_modules/node/bin/node
 CS=$E2E_DIR/cs/node_modules/code-server/out/node/entry.js
 PW=$E2E_DIR/pw/node_modules
-BUDGET=${E2E_BUDGET:-570}
+BUDGET=${E2E_BUDGET:-1500}
 T0=$(date +%s)
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/virtscope-e2e.XXXXXX")
 SERVERS=()
