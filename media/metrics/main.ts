@@ -32,7 +32,7 @@ export function fmtBytes(n: number | null | undefined): string {
   let i = 0;
   let x = Math.abs(n);
   while (x >= 1024 && i < u.length - 1) (x /= 1024), i++;
-  return `${n < 0 ? '-' : ''}${x.toFixed(x >= 100 || i === 0 ? 0 : 1)} ${u[i]}`;
+  return `${n < 0 ? '-' : ''}${x.toFixed(x >= 100 || (i === 0 && Number.isInteger(x)) ? 0 : 1)} ${u[i]}`;
 }
 const fmtPct = (n: number | null | undefined) => (n == null || !Number.isFinite(n) ? '—' : `${n.toFixed(1)} %`);
 const fmtRate = (n: number | null | undefined) => (n == null ? '—' : `${fmtBytes(n)}/s`);
@@ -179,7 +179,7 @@ const OV_COLS: Array<[string, string, (r: any) => string]> = [
   ['kind', 'Kind', (r) => r.kind],
   ['state', 'State', (r) => r.state],
   ['cpu', 'CPU (host %)', (r) => fmtPct(r.cpu)],
-  ['memUsed', 'Memory', (r) => `${fmtBytes(r.memUsed)}${r.memAlloc ? ` / ${fmtBytes(r.memAlloc)}` : ''}`],
+  ['memUsed', 'Memory (host use / allocated)', (r) => `${fmtBytes(r.memUsed)}${r.memAlloc ? ` / ${fmtBytes(r.memAlloc)}` : ''}`],
   ['disk', 'Disk r/w', (r) => `${fmtRate(r.diskRd)} / ${fmtRate(r.diskWr)}`],
   ['net', 'Net rx/tx', (r) => `${fmtRate(r.netRx)} / ${fmtRate(r.netTx)}`],
 ];

@@ -166,3 +166,61 @@ test('rates: counter resets give no point; ring keeps a fixed bound', () => {
   assert.equal(BYTES_PER_GUEST_HOUR, HISTORY_POINTS * (8 + 4 * HOST_KEYS.length) + HISTORY_POINTS * (8 + 4 * GUEST_KEYS.length));
   assert.ok(BYTES_PER_GUEST_HOUR < 600 * 1024, `${BYTES_PER_GUEST_HOUR} bytes per guest per hour`);
 });
+
+test('webview messages and restored state are validated', async () => {
+  const { validMessage, validState } = await import('../../src/core/metrics/messages');
+  assert.deepEqual(validMessage({ type: 'ready' }), { type: 'ready' });
+  assert.deepEqual(validMessage({ type: 'range', seconds: 300 }), { type: 'range', seconds: 300 });
+  assert.equal(validMessage({ type: 'range', seconds: 7 }), undefined, 'only the offered ranges');
+  assert.equal(validMessage({ type: 'open', guestId: 42 }), undefined);
+  assert.equal(validMessage({ type: 'open', guestId: 'x'.repeat(1000) }), undefined);
+  assert.deepEqual(validMessage({ type: 'select', side: 'vm', key: 'q|abc', extra: 1 }), { type: 'select', side: 'vm', key: 'q|abc' });
+  assert.equal(validMessage({ type: 'select', side: 'host', key: 'x' }), undefined);
+  assert.equal(validMessage({ type: 'exec', cmd: 'rm -rf /' }), undefined);
+  assert.equal(validMessage(null), undefined);
+  assert.deepEqual(validState({ view: 'guest', connectionId: 'q', guestId: 'u', range: 60, junk: '<script>' }), { view: 'guest', connectionId: 'q', guestId: 'u', range: 60 });
+  assert.equal(validState({ view: 'guest', connectionId: 'q' }), undefined, 'a guest panel needs its guest');
+  assert.equal(validState({ view: 'other' }), undefined);
+  assert.deepEqual(validState({ view: 'compare', range: 5 }), { view: 'compare' });
+});
+
+test('comparison rows: the seed table (12 rows) and its two claims, each with sources', async () => {
+  const { buildRows } = await import('../../src/core/metrics/compare');
+  const guest = (name: string, kind: 'qemu' | 'lxc', extra = {}) => ({ id: name, name, kind, state: 'running' as const, rawState: 'running', ...extra });
+  const c = {
+    guest: guest('ct', 'lxc'),
+    connectionId: 't',
+    hostProcs: 3,
+    cgroup: { paths: { v1: {} }, version: 'hybrid' as const, cpuShares: 1024, memUsage: 10e6, memAnon: 6e6, memCache: 3e6 },
+    // a container's /proc shows the host's two CPUs, and uname the host kernel
+    guestSide: { ...parseGuestSide(fx('qemu-guest-side.txt').replace(/^cpu0 .*$/m, 'cpu0 1 0 1 1 0 0 0 0 0 0\ncpu1 1 0 1 1 0 0 0 0 0 0'), 0), kernel: 'Linux 6.1.0-host' },
+  };
+  const vmSide = parseGuestSide(fx('qemu-guest-side.txt'), 0);
+  const v = {
+    guest: guest('vm', 'qemu', { vcpus: 1, memoryBytes: 512 * 2 ** 20 }),
+    connectionId: 'q',
+    definition: "<domain type='qemu'><vcpu>1</vcpu><devices><disk><driver name='qemu' cache='none'/></disk><interface/></devices></domain>",
+    hostProcs: 1,
+    vcpuThreads: 1,
+    qemuRssBytes: 1.2 * 2 ** 30,
+    guestSide: { ...vmSide, kernel: 'Linux 6.1.0-guest' },
+  };
+  const host = { cpus: 2, memBytes: 24 * 2 ** 30, kernel: 'Linux 6.1.0-host', hwVirt: false };
+  const rows = buildRows(c, v, host);
+  assert.equal(rows.length, 14);
+  const by = (id: string) => rows.find((r) => r.id === id)!;
+  assert.equal(by('cpu-alloc').holds, 'yes');
+  assert.match(by('cpu-alloc').container.value, /no quota/);
+  assert.equal(by('cpu-alloc').vm.source, 'definition');
+  assert.equal(by('mem-loss').vm.source, 'measured');
+  assert.equal(by('mem-loss').holds, 'yes');
+  assert.equal(by('mem-alloc').holds, 'partly', "cache='none': no double caching");
+  assert.equal(by('obs-guest').holds, 'yes', 'container sees the host CPUs (2), the VM its 1 vCPU');
+  assert.equal(by('os').holds, 'yes');
+  for (const id of ['io-tput', 'io-lat', 'claim-net', 'claim-hdd']) {
+    assert.equal(by(id).needsBenchmark, true, id);
+    assert.equal(by(id).vm.source, 'not measurable');
+  }
+  assert.equal(by('cpu-perf').holds, 'unknown');
+  assert.match(by('cpu-perf').vm.value, /TCG/);
+});

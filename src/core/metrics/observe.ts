@@ -61,12 +61,13 @@ export class ProcTracker {
     const t = Date.now();
     const main = parseStat(await fs.readFile(`/proc/${qemuPid}/stat`, 'utf8').catch(() => ''));
     if (!main) return [];
+    // the process row carries the total of all its threads; the thread rows follow (the main thread too)
     const rows: ProcRow[] = [{ pid: qemuPid, comm: main.comm, state: main.state, cpu: this.cpu(`p${qemuPid}`, main.ticks, t), rssBytes: main.rssPages * PAGE, role: 'main' }];
     const tids = await fs.readdir(`/proc/${qemuPid}/task`).catch(() => [] as string[]);
     for (const tid of tids) {
       const st = parseStat(await fs.readFile(`/proc/${qemuPid}/task/${tid}/stat`, 'utf8').catch(() => ''));
       if (!st) continue;
-      const role = /^CPU \d+\//.test(st.comm) ? 'vcpu' : /iothread|IO /i.test(st.comm) ? 'io' : 'thread';
+      const role = /^CPU \d+\//.test(st.comm) ? 'vcpu' : /iothread|IO /i.test(st.comm) ? 'io' : Number(tid) === qemuPid ? 'main thread' : 'thread';
       rows.push({ pid: qemuPid, tid: Number(tid), comm: st.comm, state: st.state, cpu: this.cpu(`t${tid}`, st.ticks, t), role });
     }
     return rows;
