@@ -133,6 +133,43 @@ test('labvm: guest-side view through qemu-guest-agent', async () => {
   }
 });
 
+for (const [id, name] of [['l', 'labvlxc'], ['t', 'labct'], ['d', 'labpod']] as const) {
+  test(`${name}: guest-side view from inside its namespaces`, async () => {
+    const conn = conns.get(id)!;
+    const g = [...conn.guests.values()].find((x) => x.name === name)!;
+    const release = sampler.subscribe({ connectionId: id, guestSide: g.id });
+    try {
+      await waitFor(() => (sampler.guestSide(id, g.id)?.ring.length ?? 0) >= 1 || sampler.guestSide(id, g.id)?.error !== undefined, 20_000, `${name}: guest-side readings`);
+      const s = sampler.guestSide(id, g.id)!;
+      assert.ok(s.ok, s.error);
+      // no lxcfs: a container's /proc shows the host's CPUs (the seed's "some physical resource stats")
+      assert.equal(s.last!.cpus, sampler.hostCpus);
+      assert.match(s.last!.kernel ?? '', /^Linux /);
+    } finally {
+      release();
+    }
+  });
+}
+
+test('a QEMU guest without an agent: the guest side says how to install it, the host side still samples', async () => {
+  const conn = new Connection({ id: 'x', type: 'libvirt', uri: 'test+unix:///default' }, createBackend);
+  await conn.start();
+  conns.set('x', conn);
+  const g = [...conn.guests.values()].find((x) => x.state === 'running')!;
+  const release = sampler.subscribe({ connectionId: 'x', guestSide: g.id });
+  try {
+    await waitFor(() => sampler.guestSide('x', g.id)?.error !== undefined, 10_000, 'guest-side error');
+    const s = sampler.guestSide('x', g.id)!;
+    assert.equal(s.ok, false);
+    assert.match(s.hint ?? '', /apt-get install qemu-guest-agent/);
+    await waitFor(() => (sampler.guest('x', g.id)?.length ?? 0) >= 1, 10_000, 'host-side points despite the missing agent');
+  } finally {
+    release();
+    conns.delete('x');
+    await conn.dispose();
+  }
+});
+
 test('sampling stops when no consumer is subscribed', async () => {
   const r1 = sampler.subscribe({ connectionId: 't' });
   const r2 = sampler.subscribe({ connectionId: 'd' });
