@@ -13,7 +13,7 @@ uiRun('ui-metrics', {}, async ({ page, log, step, shot, sidebar, row }) => {
     const qi = page.locator('.quick-input-widget');
     const input = qi.locator('input.input');
     await input.waitFor();
-    await input.fill(`>virtscope: ${title}`);
+    await input.fill(title.startsWith('Developer:') ? `>${title}` : `>virtscope: ${title}`);
     const entry = qi.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     await entry.waitFor({ timeout: 10_000 });
     await page.waitForTimeout(150);
@@ -106,5 +106,15 @@ uiRun('ui-metrics', {}, async ({ page, log, step, shot, sidebar, row }) => {
     const n = await frame().locator('#compare tr[data-row]').count();
     if (n !== 14) throw new Error(`expected 14 rows (12 table rows + 2 claims), got ${n}`);
     await shot('metrics-compare.png');
+  });
+
+  await step('after "Developer: Reload Window" the comparison panel is restored (serializer + setState) and fills again', async () => {
+    await palette('Developer: Reload Window');
+    await page.waitForTimeout(3000);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.tabs-container .tab', { hasText: 'Compare Container vs VM' }).first().waitFor({ timeout: 60_000 });
+    await frame().locator('h1', { hasText: 'Container vs KVM on this host' }).waitFor({ timeout: 60_000 });
+    await frame().locator('#compare tr[data-row="cpu-alloc"]').waitFor({ timeout: 30_000 });
+    await shot('metrics-restored.png');
   });
 });
