@@ -13,7 +13,7 @@ uiRun('ui-metrics', {}, async ({ page, log, step, shot, sidebar, row }) => {
     const qi = page.locator('.quick-input-widget');
     const input = qi.locator('input.input');
     await input.waitFor();
-    await input.fill(title.startsWith('Developer:') ? `>${title}` : `>virtscope: ${title}`);
+    await input.fill(/^(Developer|View):/.test(title) ? `>${title}` : `>virtscope: ${title}`);
     const entry = qi.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     await entry.waitFor({ timeout: 10_000 });
     await page.waitForTimeout(150);
@@ -116,5 +116,10 @@ uiRun('ui-metrics', {}, async ({ page, log, step, shot, sidebar, row }) => {
     await frame().locator('h1', { hasText: 'Container vs KVM on this host' }).waitFor({ timeout: 60_000 });
     await frame().locator('#compare tr[data-row="cpu-alloc"]').waitFor({ timeout: 30_000 });
     await shot('metrics-restored.png');
+  });
+
+  await step('closing the panels (the next UI test starts without restored metrics panels)', async () => {
+    await palette('View: Close All Editors');
+    await page.locator('.tabs-container .tab', { hasText: 'Compare Container vs VM' }).first().waitFor({ state: 'detached', timeout: 10_000 });
   });
 });
