@@ -388,6 +388,40 @@ export async function libvirtLxcInitPid(name: string, runDir = '/run/libvirt/lxc
   throw new BackendError(`could not find the init process of libvirt-LXC domain "${name}" (controller pid ${ctl})`);
 }
 
+/** Mount points of the cgroup hierarchies, keyed by the controller list ("memory", "cpu,cpuacct", "" for v2). */
+export function parseCgroupMounts(mountinfo: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of mountinfo.split('\n')) {
+    const [pre, post] = line.split(' - ');
+    if (!pre || !post) continue;
+    const mnt = pre.split(' ')[4];
+    const [fstype, , superOpts = ''] = post.split(' ');
+    if (fstype === 'cgroup2') out.set('', mnt);
+    else if (fstype === 'cgroup') {
+      const ctl = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'nsdelegate');
+      out.set(ctl.join(','), mnt);
+    }
+  }
+  return out;
+}
+
+/** The cgroup.procs files of every hierarchy a process is in (v1 and v2), from /proc/PID/cgroup. */
+export function cgroupProcsFiles(procCgroup: string, mounts: Map<string, string>): string[] {
+  const files: string[] = [];
+  for (const line of procCgroup.split('\n')) {
+    const m = /^\d+:([^:]*):(\/.*)$/.exec(line.trim());
+    if (!m) continue;
+    const mnt = mounts.get(m[1]);
+    if (mnt && m[2] !== '/') files.push(path.join(mnt, m[2], 'cgroup.procs'));
+  }
+  return files;
+}
+
+// A fixed script (no user value is ever part of it): moves itself into the cgroups given as
+// arguments, then execs nsenter with the rest of its arguments, so every process started in the
+// guest is charged to the guest's cgroups (and bound by its limits), not to the caller's.
+const JOIN_CGROUPS_AND_EXEC = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" 2>/dev/null; shift; n=$((n-1)); done; exec "$@"';
+
 class NsenterExecutor implements GuestExecutor {
   readonly description: string;
   constructor(
@@ -398,7 +432,13 @@ class NsenterExecutor implements GuestExecutor {
   }
   async exec(argv: string[], opts: GuestExecOptions = {}): Promise<GuestExecResult> {
     const pid = await this.initPid();
-    return spawnCollect(this.guest.name, 'nsenter', ['--target', String(pid), '--all', '--root', '--wd', '--', ...argv], opts, { PATH: GUEST_PATH }, argv);
+    const [mountinfo, procCgroup] = await Promise.all([
+      fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => ''),
+      fs.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''),
+    ]);
+    const files = cgroupProcsFiles(procCgroup, parseCgroupMounts(mountinfo));
+    const nsenter = ['nsenter', '--target', String(pid), '--all', '--root', '--wd', '--', ...argv];
+    return spawnCollect(this.guest.name, '/bin/sh', ['-c', JOIN_CGROUPS_AND_EXEC, 'sh', String(files.length), ...files, ...nsenter], opts, { PATH: GUEST_PATH }, argv);
   }
 }
 
