@@ -759,13 +759,23 @@ ensure_podman_image() {
 ensure_podman_container() {
   local t0 state init=(); t0=$(now)
   state=$(lab_podman container inspect -f '{{.State.Status}}' "$POD" 2>/dev/null) || state=""
-  case $state in
-    running) say "$POD: running"; return 0 ;;
-    "") [ -x /usr/libexec/podman/catatonit ] && init=(--init)
-        lab_podman create --name "$POD" --network none "${init[@]}" --label "$LABEL=1" --stop-timeout 5 \
-          "$IMAGE" sleep 2147483647 >/dev/null ;;
-    paused) lab_podman unpause "$POD" >/dev/null; say "$POD: unpaused"; return 0 ;;
-  esac
+  if [ "$state" = running ] || [ "$state" = paused ]; then
+    # podman's database outlives its processes: after the machine's processes were killed (a session
+    # ended) it still says "running". Trust it only if the container's process is alive.
+    local pid; pid=$(lab_podman container inspect -f '{{.State.Pid}}' "$POD" 2>/dev/null) || pid=0
+    if [ "${pid:-0}" -gt 0 ] 2>/dev/null && kill -0 "$pid" 2>/dev/null; then
+      if [ "$state" = paused ]; then lab_podman unpause "$POD" >/dev/null; say "$POD: unpaused"; else say "$POD: running"; fi
+      return 0
+    fi
+    warn "$POD: podman says $state but its process ${pid:-?} is gone (stale state): recreating it"
+    lab_podman rm -f "$POD" >/dev/null 2>&1 || true
+    state=""
+  fi
+  if [ -z "$state" ]; then
+    [ -x /usr/libexec/podman/catatonit ] && init=(--init)
+    lab_podman create --name "$POD" --network none "${init[@]}" --label "$LABEL=1" --stop-timeout 5 \
+      "$IMAGE" sleep 2147483647 >/dev/null
+  fi
   lab_podman start "$POD" >/dev/null
   mark podman_container "$(since "$t0")"
 }

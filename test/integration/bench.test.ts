@@ -100,8 +100,14 @@ test('every suite on host, labct, labvlxc, labvm: report figures equal the tools
   }
   for (const t of ['host', 'labct', 'labvlxc', 'labvm']) assert.ok(!rep.notes.some((n) => n.level === 'error' && n.target === t), JSON.stringify(rep.notes));
   assert.ok(has('host', 'net.tcpRtt') && has('host', 'cpu.eventsPerSec') && has('host', 'memory.bandwidth'));
-  // guests without sysbench/sockperf: reported with an install hint, the other suites still ran
-  assert.ok(rep.notes.some((n) => n.level === 'missing-tool' && /sysbench in guest labvm: install with/.test(n.message)));
+  // each guest either measured CPU/memory/TCP latency, or says which tool is missing and how to install
+  // it (the lab's guest images carry sysbench and sockperf since lab build v4; older ones do not)
+  for (const t of ['labct', 'labvlxc', 'labvm']) {
+    for (const [metric, tool] of [['cpu.eventsPerSec', 'sysbench'], ['memory.bandwidth', 'sysbench'], ['net.tcpRtt', 'sockperf']]) {
+      const missing = rep.notes.some((n) => n.level === 'missing-tool' && new RegExp(`${tool} in guest ${t}: install with`).test(n.message));
+      assert.ok(has(t, metric) || missing, `${t}: neither ${metric} nor a missing-${tool} note`);
+    }
+  }
   // iperf3 JSON of a guest run: the figure is the receiver's
   const g2h = rep.measurements.find((m) => m.target === 'labvm' && m.metric === 'net.guestToHost')!;
   const run = rep.runs.find((r) => r.id === g2h.runId)!;
