@@ -1,35 +1,58 @@
-// Shared by the per-feature UI tests (ui-*.test.js): settings for the run, the browser, steps that
-// count as tests (a failed step skips the rest and leaves a screenshot), screenshots, the closing
-// `N passed, N failed` line and exit status. Env: CS_URL, RUN_DIR, SETTINGS_FILE (see run.sh).
+// Shared by the UI tests (ui*.test.js, run by run.sh with NODE_PATH at playwright-core): settings for
+// the run, the browser, steps that count as tests (a failed step skips the rest, or only the steps
+// that name it in `needs`, and leaves a screenshot), screenshots, the Guests view, context menus, the
+// command palette, the closing `N passed, N failed` line and exit status.
+// Env: CS_URL, RUN_DIR, SETTINGS_FILE (see run.sh).
 'use strict';
 const { launchBrowser } = require('./browser');
 const fs = require('fs');
 const path = require('path');
 
 const SHOTS = path.join(__dirname, 'screenshots');
+const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Runs `body(kit)` against the workbench at CS_URL. `settings` are merged into the user settings file
- * before the page loads. kit: { page, log, step(title, fn), shot(file), sidebar(), row(name) }.
+ * Runs `body(kit)` in a browser on the workbench at CS_URL (the page is loaded by `kit.goto()`).
+ * opts:
+ *   settings     merged into the user settings file before the page loads (none: the file is left alone)
+ *   shots        sub-folder of test/e2e/screenshots for this test's pictures ('' = the folder itself)
+ *   clearShots   remove the *.png/*.log files in that folder first
+ *   mouse        [x, y] the pointer is moved to before a picture (no hover tooltips); null: left where it is
+ *   failureShot  file name of the picture taken at the first failed step (default 99-<name>-failure.png)
+ *   consoleLog   keep the browser console in <shots>/console.log
+ * kit: { page, log, goto(), step(title, fn, needs?), fail(title, line?), shot(file), sidebar(), row(name),
+ *        activityItem(), openGuests(guest, opts?), contextMenu(guest, item), command(text, opts?) }.
  */
-function uiRun(name, settings, body) {
+function uiRun(name, opts, body) {
+  const { settings, shots = '', clearShots = false, mouse = [1390, 840], failureShot = `99-${name}-failure.png`, consoleLog = false } = opts;
   const url = process.env.CS_URL;
   const runDir = process.env.RUN_DIR || require('os').tmpdir();
   const settingsFile = process.env.SETTINGS_FILE || path.join(runDir, '..', 'ud', 'User', 'settings.json');
+  const shotsDir = path.join(SHOTS, shots);
+  const shotName = (file) => path.posix.join('test/e2e/screenshots', shots, file);
   const t0 = Date.now();
   const log = (...a) => console.log(`  [${name} ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
   const results = [];
+  let failureShotTaken = false;
   const kit = { log, page: undefined };
+
+  kit.goto = () => kit.page.goto(url, { timeout: 30_000 });
   kit.shot = async (file) => {
-    await kit.page.mouse.move(1390, 840); // no hover tooltips in the picture
+    if (mouse) await kit.page.mouse.move(mouse[0], mouse[1]); // no hover tooltips in the picture
     await kit.page.waitForTimeout(300);
-    await kit.page.screenshot({ path: path.join(SHOTS, file) });
-    log(`screenshot test/e2e/screenshots/${file}`);
+    await kit.page.screenshot({ path: path.join(shotsDir, file) });
+    log(`screenshot ${shotName(file)}`);
   };
-  kit.step = async (title, fn) => {
-    if (results.some((r) => !r.ok)) {
-      results.push({ title, ok: false });
-      console.log(`  FAIL ${title}: not run, an earlier step failed`);
+  /** A failed result that is not a step (e.g. a check at the end); prints `  FAIL <line>`. */
+  kit.fail = (title, line = title) => {
+    results.push({ title, ok: false });
+    console.log(`  FAIL ${line}`);
+  };
+  /** Runs one step. Without `needs` any earlier failure skips it; with `needs`, only a failure of those steps. */
+  kit.step = async (title, fn, needs) => {
+    const missing = needs ? needs.filter((n) => !results.some((r) => r.title === n && r.ok)) : [];
+    if (needs ? missing.length : results.some((r) => !r.ok)) {
+      kit.fail(title, needs ? `${title}: not run, it needs: ${missing.join('; ')}` : `${title}: not run, an earlier step failed`);
       return;
     }
     const s = Date.now();
@@ -38,28 +61,100 @@ function uiRun(name, settings, body) {
       results.push({ title, ok: true });
       console.log(`  ok   ${title} (${Date.now() - s} ms)`);
     } catch (e) {
-      results.push({ title, ok: false });
-      console.log(`  FAIL ${title} (${Date.now() - s} ms)\n         ${String(e.message).split('\n').slice(0, 6).join('\n         ')}`);
-      if (kit.page) await kit.page.screenshot({ path: path.join(SHOTS, `99-${name}-failure.png`) }).catch(() => {});
+      kit.fail(title, `${title} (${Date.now() - s} ms)\n         ${String(e.message).split('\n').slice(0, 6).join('\n         ')}`);
+      if (!failureShotTaken && kit.page) {
+        failureShotTaken = true;
+        await kit.page.screenshot({ path: path.join(shotsDir, failureShot) }).catch(() => {});
+        log(`screenshot ${shotName(failureShot)}`);
+      }
     }
   };
+
   kit.sidebar = () => kit.page.locator('.part.sidebar');
   /** The Guests tree row of a guest: its aria label is "<name>, <description>". */
   kit.row = (guest) => kit.sidebar().locator(`.monaco-list-row[role="treeitem"][aria-label^="${guest}, "]`).first();
+  kit.activityItem = () =>
+    kit.page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
+  /** The aria labels of all rows of the Guests tree. */
+  kit.treeLabels = () => kit.sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
+  /**
+   * Opens the Virtualization view once the workbench is up and waits for `guest` in the Guests tree.
+   * opts.settle: ms to wait after the connection rows settled ("connecting" → "N guests": a redrawn row
+   * loses its node); false: return as soon as the row is there.
+   */
+  kit.openGuests = async (guest, { settle = 1500 } = {}) => {
+    await kit.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    const item = kit.activityItem();
+    await item.waitFor({ timeout: 30_000 });
+    await item.click();
+    await kit.row(guest).waitFor({ timeout: 30_000 });
+    if (settle === false) return;
+    for (let i = 0; i < 40 && (await kit.treeLabels()).some((l) => /\bconnecting\b/.test(l)); i++) await kit.page.waitForTimeout(250);
+    await kit.page.waitForTimeout(settle);
+  };
+  /** Right-click the guest's row and click the menu item titled `item` (tried again if the click was lost). */
+  kit.contextMenu = async (guest, item) => {
+    const { page } = kit;
+    const menu = page.locator('.context-view .monaco-menu');
+    for (let attempt = 1; ; attempt++) {
+      const r = kit.row(guest);
+      await r.scrollIntoViewIfNeeded();
+      await r.click({ button: 'right' });
+      const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${escapeRe(item)}$`) }).first();
+      await entry.waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(200); // a click right after the menu opened can go nowhere
+      await entry.click();
+      // running an item closes the menu; a menu still open means the click was lost
+      if (await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) return;
+      if (attempt === 3) throw new Error(`the context menu stayed open after clicking "${item}" 3 times`);
+      log(`"${item}" click did not close the menu: trying again`);
+      await page.keyboard.press('Escape');
+      await menu.waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => {});
+    }
+  };
+  /**
+   * Runs a command from the palette: types `>text`, waits for the row containing opts.match (default
+   * `text`), presses Enter; opts.pick: then clicks the quick-pick row containing it.
+   */
+  kit.command = async (text, { match = text, pick } = {}) => {
+    const { page } = kit;
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('F1');
+    const qi = page.locator('.quick-input-widget');
+    const input = qi.locator('input.input');
+    await input.waitFor();
+    await input.fill(`>${text}`);
+    await qi.locator('.quick-input-list .monaco-list-row', { hasText: match }).first().waitFor({ timeout: 10_000 });
+    await page.waitForTimeout(150);
+    await input.press('Enter');
+    if (pick) {
+      const row = qi.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first();
+      await row.waitFor({ timeout: 10_000 });
+      await row.click();
+    }
+  };
 
   (async () => {
     if (!url) throw new Error('CS_URL is not set');
-    fs.mkdirSync(SHOTS, { recursive: true });
-    const current = fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')) : {};
-    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-    fs.writeFileSync(settingsFile, JSON.stringify({ ...current, ...settings }, null, 2));
+    fs.mkdirSync(shotsDir, { recursive: true });
+    if (clearShots) for (const f of fs.readdirSync(shotsDir)) if (/\.(png|log)$/.test(f)) fs.rmSync(path.join(shotsDir, f));
+    if (settings) {
+      const current = fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')) : {};
+      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+      fs.writeFileSync(settingsFile, JSON.stringify({ ...current, ...settings }, null, 2));
+    }
     const browser = await launchBrowser(runDir, name, { viewport: { width: 1400, height: 850 } });
     kit.page = browser.page;
     kit.page.setDefaultTimeout(20_000);
+    const consoleLines = [];
+    if (consoleLog) {
+      kit.page.on('console', (m) => consoleLines.push(`${new Date().toISOString()} ${m.type()}: ${m.text()}`));
+      kit.page.on('pageerror', (e) => consoleLines.push(`${new Date().toISOString()} pageerror: ${e.message}`));
+    }
     try {
-      await kit.page.goto(url, { timeout: 30_000 });
       await body(kit);
     } finally {
+      if (consoleLog) fs.writeFileSync(path.join(shotsDir, 'console.log'), consoleLines.join('\n') + '\n');
       await browser.close();
     }
   })()

@@ -5,45 +5,18 @@
 'use strict';
 const { uiRun } = require('./ui-kit');
 
-uiRun('ui-metrics', {}, async ({ page, log, step, shot, sidebar, row }) => {
+uiRun('ui-metrics', { settings: {} }, async ({ page, log, goto, step, shot, openGuests, contextMenu, command }) => {
   const frame = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
-  const palette = async (title, pickText) => {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    const qi = page.locator('.quick-input-widget');
-    const input = qi.locator('input.input');
-    await input.waitFor();
-    await input.fill(/^(Developer|View):/.test(title) ? `>${title}` : `>virtscope: ${title}`);
-    const entry = qi.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-    await entry.waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(150);
-    await input.press('Enter');
-    if (pickText) {
-      const pick = qi.locator('.quick-input-list .monaco-list-row', { hasText: pickText }).first();
-      await pick.waitFor({ timeout: 10_000 });
-      await pick.click();
-    }
-  };
+  /** A virtscope command (or a Developer:/View: one) from the palette; `pick`: then the quick-pick row. */
+  const palette = (title, pick) => command(/^(Developer|View):/.test(title) ? title : `virtscope: ${title}`, { match: title, pick });
   /** Points in the charts of one side, read from the chart roots' data-points. */
   const points = (side) => frame().locator(`#${side} .uplot`).evaluateAll((els) => els.map((e) => Number(e.dataset.points || 0)));
 
-  await step('labvm is listed in the Guests tree', async () => {
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const item = page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
-    await item.waitFor({ timeout: 30_000 });
-    await item.click();
-    await row('labvm').waitFor({ timeout: 30_000 });
-    const labels = () => sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
-    for (let i = 0; i < 40 && (await labels()).some((l) => /\bconnecting\b/.test(l)); i++) await page.waitForTimeout(250);
-    await page.waitForTimeout(1000);
-  });
+  await goto();
+  await step('labvm is listed in the Guests tree', () => openGuests('labvm', { settle: 1000 }));
 
   await step('"Show Metrics" on labvm: host and guest charts fill with live data', async () => {
-    await row('labvm').click({ button: 'right' });
-    const entry = page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: /^Show Metrics$/ }).first();
-    await entry.waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(200);
-    await entry.click();
+    await contextMenu('labvm', 'Show Metrics');
     const qi = page.locator('.quick-input-widget');
     if (await qi.isVisible().catch(() => false)) {
       log('the command asked for the guest (tree node was redrawn): picking labvm');

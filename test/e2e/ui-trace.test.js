@@ -5,26 +5,12 @@
 'use strict';
 const { uiRun } = require('./ui-kit');
 
-uiRun('ui-trace', { 'virtscope.hostNetworkNamespace': 'virtscope-lab' }, async ({ page, log, step, shot, sidebar, row }) => {
-  await step('labvm is listed in the Guests tree', async () => {
-    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const item = page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
-    await item.waitFor({ timeout: 30_000 });
-    await item.click();
-    await row('labvm').waitFor({ timeout: 30_000 });
-    // let the connection rows settle ("connecting" → "N guests"): a redrawn row loses its node
-    const labels = () => sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
-    for (let i = 0; i < 40 && (await labels()).some((l) => /\bconnecting\b/.test(l)); i++) await page.waitForTimeout(250);
-    await page.waitForTimeout(1500);
-  });
+uiRun('ui-trace', { settings: { 'virtscope.hostNetworkNamespace': 'virtscope-lab' } }, async ({ page, log, goto, step, shot, openGuests, contextMenu }) => {
+  await goto();
+  await step('labvm is listed in the Guests tree', () => openGuests('labvm'));
 
   await step('context menu "Trace virtio-net TX Path…" on labvm asks workload and duration', async () => {
-    const menu = page.locator('.context-view .monaco-menu');
-    await row('labvm').click({ button: 'right' });
-    const entry = menu.locator('.action-item .action-label', { hasText: /^Trace virtio-net TX Path…$/ }).first();
-    await entry.waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(200);
-    await entry.click();
+    await contextMenu('labvm', 'Trace virtio-net TX Path…');
     const qi = page.locator('.quick-input-widget');
     const rows = qi.locator('.quick-input-list .monaco-list-row');
     await rows.first().waitFor({ timeout: 10_000 });

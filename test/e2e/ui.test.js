@@ -7,14 +7,9 @@
 // Every step counts as one test; the last line is `N passed, N failed`. Screenshots and the browser
 // console go to test/e2e/screenshots/.
 'use strict';
-const { launchBrowser } = require('./browser');
+const { uiRun } = require('./ui-kit');
 const { execFileSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
 
-const URL = process.env.CS_URL;
-const RUN_DIR = process.env.RUN_DIR || require('os').tmpdir();
-const SHOTS = path.join(__dirname, 'screenshots');
 const LAB_GUESTS = ['labvm', 'labvlxc', 'labct', 'labpod'];
 const LAB_HINT = 'the lab\'s guests are not up: run `bash scripts/lab.sh up` first';
 // Where each candidate for the stop/start steps lives, to put it back if the UI could not.
@@ -23,90 +18,20 @@ const RESTORE = {
   labvlxc: ['virsh', ['-c', 'lxc:///system', 'start', 'labvlxc']],
   test: ['virsh', ['-c', 'test+unix:///default', 'start', 'test']],
 };
-const t0 = Date.now();
-const log = (...a) => console.log(`  [ui ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 
-const results = [];
-let page;
-let firstFailureShot = false;
-
-async function shot(name) {
-  await page.mouse.move(900, 600); // no hover tooltips in the picture
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: path.join(SHOTS, name) });
-  log(`screenshot test/e2e/screenshots/${name}`);
-}
-
-/** Runs one step; `needs` are earlier steps whose failure makes this one impossible. */
-async function step(title, fn, needs = []) {
-  const missing = needs.filter((n) => !results.some((r) => r.title === n && r.ok));
-  const s = Date.now();
-  if (missing.length) {
-    results.push({ title, ok: false });
-    console.log(`  FAIL ${title}: not run, it needs: ${missing.join('; ')}`);
-    return;
+// clears screenshots/ (run.sh runs this test first); the browser console goes to screenshots/console.log
+const opts = { clearShots: true, mouse: [900, 600], failureShot: '99-failure.png', consoleLog: true };
+uiRun('ui', opts, async ({ page, log, goto, step, shot, sidebar, row, activityItem, treeLabels, contextMenu }) => {
+  async function iconOf(name) {
+    const cls = (await row(name).locator('.custom-view-tree-node-item-icon').getAttribute('class').catch(() => '')) || '';
+    return (cls.match(/codicon-(vm-running|vm-outline|debug-pause|loading|error|question)\b/) || [, cls])[1];
   }
-  try {
-    await fn();
-    results.push({ title, ok: true });
-    console.log(`  ok   ${title} (${Date.now() - s} ms)`);
-  } catch (e) {
-    results.push({ title, ok: false });
-    console.log(`  FAIL ${title} (${Date.now() - s} ms)\n         ${String(e.message).split('\n').slice(0, 6).join('\n         ')}`);
-    if (!firstFailureShot && page) {
-      firstFailureShot = true;
-      await page.screenshot({ path: path.join(SHOTS, '99-failure.png') }).catch(() => {});
-      log('screenshot test/e2e/screenshots/99-failure.png');
-    }
-  }
-}
-
-const activityItem = () =>
-  page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
-const sidebar = () => page.locator('.part.sidebar');
-/** The Guests tree row of a guest: its aria label is "<name>, <description>". */
-const row = (name) => sidebar().locator(`.monaco-list-row[role="treeitem"][aria-label^="${name}, "]`).first();
-
-async function contextMenu(name, item) {
-  const menu = page.locator('.context-view .monaco-menu');
-  for (let attempt = 1; ; attempt++) {
-    const r = row(name);
-    await r.scrollIntoViewIfNeeded();
-    await r.click({ button: 'right' });
-    const entry = menu.locator('.action-item .action-label', { hasText: new RegExp(`^${item}$`) }).first();
-    await entry.waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(200); // a click right after the menu opened can go nowhere
-    await entry.click();
-    // running an item closes the menu; a menu still open means the click was lost
-    if (await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) return;
-    if (attempt === 3) throw new Error(`the context menu stayed open after clicking "${item}" 3 times`);
-    log(`"${item}" click did not close the menu: trying again`);
-    await page.keyboard.press('Escape');
-    await menu.waitFor({ state: 'hidden', timeout: 3_000 }).catch(() => {});
-  }
-}
-
-async function iconOf(name) {
-  const cls = (await row(name).locator('.custom-view-tree-node-item-icon').getAttribute('class').catch(() => '')) || '';
-  return (cls.match(/codicon-(vm-running|vm-outline|debug-pause|loading|error|question)\b/) || [, cls])[1];
-}
-
-async function main() {
-  if (!URL) throw new Error('CS_URL is not set');
-  fs.mkdirSync(SHOTS, { recursive: true });
-  for (const f of fs.readdirSync(SHOTS)) if (/\.(png|log)$/.test(f)) fs.rmSync(path.join(SHOTS, f));
-  const browser = await launchBrowser(RUN_DIR, 'ui', { viewport: { width: 1400, height: 850 } });
-  page = browser.page;
-  page.setDefaultTimeout(20_000);
-  const consoleLines = [];
-  page.on('console', (m) => consoleLines.push(`${new Date().toISOString()} ${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => consoleLines.push(`${new Date().toISOString()} pageerror: ${e.message}`));
 
   let guest; // the guest the stop/start steps use
   let stopped = false;
   try {
     await step('opens the workbench', async () => {
-      await page.goto(URL, { timeout: 30_000 });
+      await goto();
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await page.locator('.activitybar .action-item').first().waitFor({ timeout: 60_000 });
       // the extension's activity-bar item appears once the installed VSIX is scanned
@@ -134,9 +59,8 @@ async function main() {
         await page.waitForTimeout(250);
       }
       // let the connection rows settle ("connecting" → "N guests") before the picture
-      const ariaLabels = () => sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
-      for (let i = 0; i < 20 && (await ariaLabels()).some((l) => /\bconnecting\b/.test(l)); i++) await page.waitForTimeout(250);
-      const rows = await ariaLabels();
+      for (let i = 0; i < 20 && (await treeLabels()).some((l) => /\bconnecting\b/.test(l)); i++) await page.waitForTimeout(250);
+      const rows = await treeLabels();
       log('tree rows:', JSON.stringify(rows));
       await shot('02-tree.png');
       if (missing.length) {
@@ -199,18 +123,5 @@ async function main() {
         log(`could not restart ${guest} (${e.message}); run \`bash scripts/lab.sh up\``);
       }
     }
-    fs.writeFileSync(path.join(SHOTS, 'console.log'), consoleLines.join('\n') + '\n');
-    await browser.close();
   }
-}
-
-main()
-  .catch((e) => {
-    console.log(`  FAIL ui run: ${e.message}`);
-    results.push({ title: 'ui run', ok: false });
-  })
-  .finally(() => {
-    const passed = results.filter((r) => r.ok).length;
-    console.log(`${passed} passed, ${results.length - passed} failed`);
-    process.exit(passed === results.length && results.length > 0 ? 0 : 1);
-  });
+});
