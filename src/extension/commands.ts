@@ -102,7 +102,7 @@ async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
 }
 
 async function refresh(ctx: Ctx, node?: ConnectionNode | GuestNode): Promise<void> {
-  const conns: readonly Connection[] = node ? [node.kind === 'connection' ? node.conn : node.conn] : ctx.connections.all;
+  const conns: readonly Connection[] = node ? [node.conn] : ctx.connections.all;
   await Promise.all(conns.map((c) => c.refresh()));
 }
 
