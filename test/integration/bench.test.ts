@@ -70,8 +70,12 @@ async function guestTmpFiles(t: ResolvedTarget): Promise<string[]> {
   const r = await ex.exec(['ls', '-a', '/tmp', '/var/tmp'], { timeoutMs: 20_000 });
   return r.stdout.split('\n').filter((l) => OUR_FILE.test(l.trim()));
 }
+// Files a run of ours left in the host's temp dir. Ones there before this test file started (a
+// benchmark process killed by SIGKILL elsewhere cannot clean up) are not this run's.
+const preexisting = fs.readdir(tmpdir()).then((names) => new Set(names.filter((f) => OUR_FILE.test(f))));
 async function hostTmpFiles(): Promise<string[]> {
-  return (await fs.readdir(tmpdir())).filter((f) => OUR_FILE.test(f));
+  const before = await preexisting;
+  return (await fs.readdir(tmpdir())).filter((f) => OUR_FILE.test(f) && !before.has(f));
 }
 
 test('every suite on host, labct, labvlxc, labvm: report figures equal the tools\' output', async () => {
