@@ -11,21 +11,13 @@ import { jsonFrom, parseFio, parseIperf3 } from '../src/core/bench/parse';
 import { resolveTargets } from '../src/core/bench/resolve';
 import { BenchReport, DEFAULT_OPTIONS, MetricId, readPath } from '../src/core/bench/types';
 import { run } from '../src/core/exec';
+import { arg, median } from './util';
 
 const GOAL = 0.05;
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
 const ROUNDS = Number(arg('rounds', '3'));
 const SECONDS = Number(arg('seconds', '1'));
 const GUEST = arg('guest', 'labct');
 const NETNS = arg('netns', 'virtscope-lab');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** The argv in a target, the plain way: on the host as is, in the container through lxc-attach. */
 async function direct(target: string, argv: string[]): Promise<string> {

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { testNodeXml } from './testhost';
+import { median } from './util';
 
 const BASELINE = 'virsh list --all + virsh domstats';
 const GOAL = 10;
@@ -33,11 +34,6 @@ function virsh(uri: string, ...args: string[]): Promise<string> {
   });
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 async function timeRounds(rounds: number, fn: () => Promise<unknown>): Promise<number[]> {
   await fn(); // warm-up

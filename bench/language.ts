@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LspClient, positionOf, serverBundle } from '../test/lsp-client';
+import { median } from './util';
 
 const ROUNDS = (() => {
   const i = process.argv.indexOf('--rounds');
@@ -48,10 +49,6 @@ function domain300(): string {
   return lines.join('\n') + '\n';
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function timeProcess(file: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {

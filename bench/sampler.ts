@@ -16,6 +16,7 @@ import { createBackend } from '../src/core/backends';
 import { Connection } from '../src/core/connection';
 import { Sampler } from '../src/core/metrics/sampler';
 import { testNodeXml } from './testhost';
+import { median } from './util';
 
 const SECONDS = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_SECONDS ?? 60);
 const DOMAINS = 100;
@@ -68,10 +69,6 @@ function virshTimed(uri: string): Promise<{ cpuMs: number; wallMs: number; domai
   );
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 

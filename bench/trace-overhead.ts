@@ -8,21 +8,13 @@ import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { runTrace } from '../src/core/trace/engine';
 import { traceTargetFor } from '../src/core/trace/target';
 import { GUEST_PROBES_KICK_PATH } from '../src/core/trace/steps';
+import { arg, median } from './util';
 
 const GOAL = 0.1;
-function arg(name: string, dflt: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-}
 const ROUNDS = Number(arg('rounds', '3'));
 const SECONDS = Number(arg('seconds', '5'));
 const GUEST = arg('guest', 'labvm');
 const NETNS = arg('netns', 'virtscope-lab');
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
