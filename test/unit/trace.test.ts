@@ -57,32 +57,72 @@ test('info trace-events: state per event', () => {
   assert.equal(e.size, 4);
 });
 
-test('kvm events: exits by reason, pio, mmio, injections; per QEMU process', () => {
+test('kvm events: exits by reason, pio, mmio, injections; per QEMU thread; on recorded lines', () => {
+  // every line but one (kvm_fast_mmio, hand-written) was recorded on a KVM host: see fixtures/trace/README.md
   const all = parseKvmEvents(fx('kvm-events.txt'));
-  assert.equal(all.exits, 6);
-  assert.equal(all.exitsByReason.get('EXCEPTION_NMI'), 3);
-  assert.equal(all.exitsByReason.get('EPT_MISCONFIG'), 1);
-  assert.equal(all.exitsByReason.get('IO_INSTRUCTION'), 1);
-  assert.equal(all.pio, 4);
-  assert.equal(all.pioByPort.get('pio_write 0x3f8'), 3);
-  assert.equal(all.pioByPort.get('pio_write 0xc050'), 1);
-  assert.equal(all.mmio, 1);
-  assert.equal(all.fastMmio, 1);
-  assert.equal(all.userspaceExitsByReason.get('KVM_EXIT_IO'), 1);
-  assert.equal(all.userspaceExitsByReason.get('KVM_EXIT_HLT'), 1);
-  assert.equal(all.injections.get('kvm_set_irq (level 1)'), 2);
-  assert.equal(all.injections.get('kvm_inj_virq'), 1);
-  assert.equal(all.injections.get('kvm_msi_set_irq'), 1);
-  // the tgid column selects one QEMU process (its vCPU and worker threads), dropping pid 9990's HLT exit
+  // older layout "reason X rip … info …" (a.out, trace-cmd report, linux-kvm.org) and 6.x "vcpu N reason X rip … info1 …"
+  const byKey = (m: Map<string, number>) => Object.fromEntries(m);
+  assert.equal(all.exits, 13);
+  assert.deepEqual(byKey(all.exitsByReason), {
+    EXCEPTION_NMI: 4, EXTERNAL_INTERRUPT: 2, CR_ACCESS: 1, EPT_VIOLATION: 1,
+    IO_INSTRUCTION: 2, EPT_MISCONFIG: 1, apic_access: 1, io_instruction: 1,
+  });
+  assert.equal(all.pio, 5);
+  assert.deepEqual(byKey(all.pioByPort), { 'pio_write 0x3f8': 3, 'pio_read 0x5658': 1, 'pio_read 0xc13e': 1 });
+  assert.deepEqual([all.mmio, all.fastMmio], [1, 1]);
+  assert.deepEqual(byKey(all.userspaceExitsByReason), { KVM_EXIT_IO: 3, KVM_EXIT_HLT: 1, KVM_EXIT_INTERNAL_ERROR: 1 });
+  assert.deepEqual(byKey(all.injections), { 'kvm_set_irq (level 1)': 3, kvm_inj_virq: 2, kvm_msi_set_irq: 1 });
+  // by thread ids, 6.x layout: the two vCPU threads of one QEMU
+  const vcpu0 = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([8396]) });
+  assert.deepEqual([...vcpu0.exitsByReason], [['EXTERNAL_INTERRUPT', 2]]);
+  assert.equal(vcpu0.lines, 4);
+  const both = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([8396, 8397]) });
+  assert.equal(both.exits, 3);
+  assert.equal(both.exitsByReason.get('CR_ACCESS'), 1);
+  // kvm_nested_vmexit repeats the exit ("vcpu 0 reason EXCEPTION_NMI …") and is not counted as one
+  const nested = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([1289]) });
+  assert.deepEqual([...nested.exitsByReason], [['EXCEPTION_NMI', 1], ['EPT_VIOLATION', 1]]);
+  assert.equal(nested.lines, 5);
+  // older layout in tracefs (flags column) and without it
+  const serial = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([2063]) });
+  assert.equal(serial.pio, 2);
+  assert.equal(serial.exits, 0);
+  assert.equal(serial.injections.get('kvm_set_irq (level 1)'), 2);
+  const wiki = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([5664]) });
+  assert.deepEqual([wiki.exits, wiki.mmio, wiki.pio, wiki.lines], [2, 1, 1, 9]);
+  // trace-cmd report: no flags column, event names padded
+  const report = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([6660]) });
+  assert.deepEqual([...report.exitsByReason], [['IO_INSTRUCTION', 1]]);
+  assert.equal(report.pioByPort.get('pio_read 0x5658'), 1);
+  assert.equal(report.userspaceExitsByReason.get('KVM_EXIT_IO'), 1);
+  assert.equal(report.lines, 7);
+  // perf script ("comm pid [cpu] ts: kvm:event:") and perf-prof (wall clock, flags before [cpu])
+  const vmm = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([426566]) });
+  assert.equal(vmm.injections.get('kvm_inj_virq'), 2);
+  assert.equal(vmm.lines, 3);
+  const kworker = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([429543]) });
+  assert.equal(kworker.injections.get('kvm_set_irq (level 1)'), 1);
+  assert.equal(kworker.lines, 6);
+  const dpdk = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([26027]) });
+  assert.equal(dpdk.injections.get('kvm_msi_set_irq'), 1);
+  assert.equal(dpdk.lines, 1);
+  // the tgid column ("( 4200)", options/record-tgid): only on the one hand-written line, no recorded line has it
   const one = parseKvmEvents(fx('kvm-events.txt'), { tgid: 4200 });
-  assert.equal(one.exits, 2);
-  assert.equal(one.exitsByReason.get('HLT'), undefined);
-  assert.equal(one.injections.get('kvm_msi_set_irq'), 1);
-  // without a tgid column: by thread ids
-  const byPid = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([2063]) });
-  assert.equal(byPid.pio, 2);
-  assert.equal(byPid.exits, 0);
-  assert.equal(mergeKvm([all, one]).exits, 8);
+  assert.deepEqual([one.lines, one.fastMmio, one.exits], [1, 1, 0]);
+  assert.equal(parseKvmEvents(fx('kvm-events.txt'), { tgid: 4201 }).lines, 0);
+  assert.equal(mergeKvm([all, both]).exits, 16);
+});
+
+test('kvm events: a line of another tool or another subsystem is not a kvm event', () => {
+  const text = [
+    // perf script without the kvm: system, an irq event, a guest ("G") perf-prof line
+    ' dbs_load_kernel 426566 [003] 108229.924216:        kvm_inj_virq: irq 52',
+    '2023-04-12 15:38:45.754102 G            <...> 350094 dNh. [079] 203124.380722: irq:irq_handler_entry: irq=36 name=virtio0-input.2',
+    ' qemu-system-x86-8397    [002] .....  1404.389384: kvm_tdp_mmu_spte_changed: as id 0 gfn 0 level 4 old_spte 2c583e907 new_spte 0',
+  ].join('\n');
+  const c = parseKvmEvents(text);
+  assert.equal(c.lines, 1); // only the kvmmmu line has a kvm_ event name, and it counts nothing
+  assert.deepEqual([c.exits, c.pio, c.mmio, c.injections.size], [0, 0, 0, 0]);
 });
 
 test('domain XML: bridge of the guest interface, virt type; ip -j; iperf3 -J; nsenter argv', () => {
@@ -136,8 +176,9 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
 
 test('report under KVM: exits per packet, step 7 from IO exits, exits-by-reason table', () => {
   const tcg = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
-  const kvm = kvmCountsJson(parseKvmEvents(fx('kvm-events.txt'), { tgid: 4200 }));
-  assert.deepEqual(kvm.exitsByReason, { EPT_MISCONFIG: 1, IO_INSTRUCTION: 1 });
+  // the QEMU thread of the recorded trace-cmd report with an IO exit and an EPT_MISCONFIG exit (by pid: no recorded line has a tgid)
+  const kvm = kvmCountsJson(parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([31218]) }));
+  assert.deepEqual(kvm.exitsByReason, { IO_INSTRUCTION: 1, EPT_MISCONFIG: 1 });
   const r: TraceResult = { ...tcg, virtType: 'kvm', kvm, sources: { ...tcg.sources, kvm: { used: true } } };
   const steps = stepFigures(r);
   assert.equal(steps.find((s) => s.n === 7)?.count, 2);

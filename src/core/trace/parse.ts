@@ -99,10 +99,22 @@ export interface KvmEventCounts {
   readonly lines: number;
 }
 
+// ftrace / trace-cmd report: task-pid, optional (tgid), [cpu], optional flags, timestamp:, event:, payload
+const FTRACE_KVM_LINE =
+  /^\s*.+?-(?<pid>\d+)\s+(?:\(\s*(?<tgid>\d+|-+)\)\s+)?\[\d+\]\s+(?:\S{4,5}\s+)?[\d.]+:\s+(?<ev>kvm_\w+):\s*(?<payload>.*)$/;
+// perf script / perf-prof: optional wall clock, task pid, optional flags, [cpu], timestamp:, kvm:event:, payload (no tgid)
+const PERF_KVM_LINE =
+  /^\s*(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\s+)?.+?\s+(?<pid>\d+)\s+(?:\S{4,5}\s+)?\[\d+\]\s+[\d.]+:\s+kvm:(?<ev>kvm_\w+):\s*(?<payload>.*)$/;
+
 /**
- * Host tracefs lines of the kvm events (`trace` / `trace_pipe`, with or without the tgid column):
+ * Host lines of the kvm events. Read: tracefs `trace` / `trace_pipe` (with or without the tgid
+ * column and the flags column) and `trace-cmd report`, whose task is "comm-pid":
  *   CPU 36/KVM-2063    [097] ..... 1466862.728737: kvm_pio: pio_write at 0x3f8 size 1 count 1 val 0xd
- *   a.out-20024 [001] .... 2323301.154940: kvm_exit: reason EXCEPTION_NMI rip 0x1000 info 1000 80000b0e
+ *   qemu-system-x86-6660  [007]   398.691475: kvm_exit:             reason IO_INSTRUCTION rip 0x7fa9ee5224e4 info 5658000b 0
+ * and `perf script` (also perf-prof, with its wall-clock prefix and flags), whose task is
+ * "comm pid" and whose event carries the "kvm:" system:
+ *   dbs_load_kernel 426566 [003] 108229.924216:        kvm:kvm_inj_virq: irq 52
+ * kvm_exit in both layouts: "reason X rip … info …" (older kernels) and "vcpu N reason X rip … info1 …" (6.x).
  * `tgid`: keep only lines of that process (needs `options/record-tgid`, "(  2063)" after the task),
  * or, without a tgid column, lines whose task pid is in `pids` (the guest's vCPU threads).
  */
@@ -114,15 +126,14 @@ export function parseKvmEvents(text: string, filter: { tgid?: number; pids?: Rea
   let exits = 0, pio = 0, mmio = 0, fastMmio = 0, lines = 0;
   const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   for (const raw of text.split('\n')) {
-    // task-pid, optional (tgid), [cpu], optional flags, timestamp:, event:, payload
-    const m = /^\s*(.+?)-(\d+)\s+(?:\(\s*(\d+|-+)\)\s+)?\[\d+\]\s+(?:\S{4,5}\s+)?[\d.]+:\s+(kvm_\w+):\s?(.*)$/.exec(raw);
-    if (!m) continue;
-    const pid = Number(m[2]);
-    const tgid = m[3] && /^\d+$/.test(m[3]) ? Number(m[3]) : undefined;
+    const g = (FTRACE_KVM_LINE.exec(raw) ?? PERF_KVM_LINE.exec(raw))?.groups;
+    if (!g) continue;
+    const pid = Number(g.pid);
+    const tgid = g.tgid && /^\d+$/.test(g.tgid) ? Number(g.tgid) : undefined;
     const mine = tgid !== undefined && filter.tgid !== undefined ? tgid === filter.tgid : filter.pids ? filter.pids.has(pid) : filter.tgid === undefined;
     if (!mine) continue;
-    const ev = m[4];
-    const p = m[5];
+    const ev = g.ev;
+    const p = g.payload.trim();
     lines++;
     switch (ev) {
       case 'kvm_exit': {
