@@ -833,6 +833,7 @@ cmd_down() {
   if have virsh && virsh -c "$QEMU_URI" version >/dev/null 2>&1; then
     vq destroy "$VM" >/dev/null 2>&1 || true
     vq undefine "$VM" >/dev/null 2>&1 || true
+    vq destroy labkvm >/dev/null 2>&1 || true # transient, from the kvm tracer's integration test
     vl destroy "$VLXC" >/dev/null 2>&1 || true
     vl undefine "$VLXC" >/dev/null 2>&1 || true
     vq net-destroy "$NETNAME" >/dev/null 2>&1 || true

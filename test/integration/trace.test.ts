@@ -9,6 +9,8 @@ import { GUEST_CLEANUP, GUEST_LOCK, HostKvmTracer, runTrace, TraceCancelled, Tra
 import { promises as fs } from 'node:fs';
 import { traceTargetFor } from '../../src/core/trace/target';
 import { parseInfoTraceEvents } from '../../src/core/trace/parse';
+import { run } from '../../src/core/exec';
+import path from 'node:path';
 
 const NETNS = 'virtscope-lab';
 const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
@@ -92,4 +94,37 @@ test('a second trace of the same guest is refused while one runs, and leaves the
     await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', '-', 'other-trace']);
   }
   await assertNothingLeft();
+});
+
+test('host kvm tracer on a real KVM guest (this host\'s /dev/kvm): its port I/O, MMIO and exits to QEMU counted, then all switched off', async (t) => {
+  // labkvm boots only firmware (SeaBIOS, then iPXE): this machine's /dev/kvm is PVM, which runs it but
+  // not a stock guest kernel. Created paused so the trace sees it from its first instruction.
+  const virsh = (...args: string[]) => run('virsh', ['-q', '-c', 'qemu:///system', ...args], { timeoutMs: 60_000 });
+  const caps = await virsh('capabilities');
+  if (!/<domain type='kvm'/.test(caps.stdout)) return t.skip('libvirt offers no kvm domain type on this host (no /dev/kvm)');
+  const instances = async () => (await fs.readdir('/sys/kernel/tracing/instances').catch(() => [])).filter((d) => d.startsWith(`virtscope-${process.pid}-`));
+  await virsh('destroy', 'labkvm').catch(() => undefined); // a leftover of a killed run
+  await virsh('create', '--paused', path.join(__dirname, '../../scripts/lab/labkvm.xml'));
+  const tracer = new HostKvmTracer();
+  try {
+    const st = await tracer.start('labkvm');
+    assert.equal(st.used, true, st.note);
+    assert.equal((await instances()).length, 1, 'a private tracefs instance while tracing');
+    await virsh('resume', 'labkvm');
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.match(await tracer.stop(), /kvm events off, tracefs instance removed/);
+  } finally {
+    await tracer.stop();
+    await virsh('destroy', 'labkvm').catch(() => undefined);
+  }
+  const c = tracer.counts!;
+  // SeaBIOS probes PCI through config ports 0xcf8/0xcfc and talks to CMOS and the debug port, each a
+  // port I/O that KVM hands to QEMU; labvm (TCG) runs beside it and none of its work is counted
+  assert.ok(c.pio > 100, `port I/O counted: ${c.pio}`);
+  assert.ok((c.pioByPort.get('pio_write 0xcf8') ?? 0) > 10, `PCI config writes: ${JSON.stringify([...c.pioByPort])}`);
+  assert.ok((c.userspaceExitsByReason.get('KVM_EXIT_IO') ?? 0) > 100, `exits to QEMU for I/O: ${JSON.stringify([...c.userspaceExitsByReason])}`);
+  assert.ok(c.lines >= c.pio + c.mmio);
+  assert.deepEqual(await instances(), [], 'tracefs instance removed');
+  const mounted = (await fs.readFile('/proc/mounts', 'utf8')).includes(' /sys/kernel/tracing tracefs ');
+  if (mounted) assert.equal((await fs.readFile('/sys/kernel/tracing/events/kvm/kvm_pio/enable', 'utf8')).trim(), '0', 'the top instance\'s kvm events untouched');
 });

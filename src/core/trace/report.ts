@@ -67,7 +67,10 @@ export function stepFigures(r: TraceResult): StepFigure[] {
           return { ...base, source: 'host kvm events', note: r.sources.kvm.note };
         }
         if (src.what === 'pio-mmio') return { ...base, count: r.kvm.pio + r.kvm.mmio + r.kvm.fastMmio, source: 'host kvm_pio + kvm_mmio + kvm_fast_mmio (all devices)' };
-        const io = (r.kvm.exitsByReason.IO_INSTRUCTION ?? 0) + (r.kvm.exitsByReason.EPT_MISCONFIG ?? 0) + (r.kvm.exitsByReason.NPF ?? 0) + (r.kvm.exitsByReason.io ?? 0) + (r.kvm.exitsByReason.npf ?? 0);
+        // VMX names in upper case (older kernels: lower case), SVM's "io" / "npf"
+        const io = Object.entries(r.kvm.exitsByReason)
+          .filter(([reason]) => /^(io_instruction|ept_misconfig|npf|io)$/i.test(reason))
+          .reduce((sum, [, n]) => sum + n, 0);
         return { ...base, count: io, source: 'host kvm_exit with reason IO_INSTRUCTION / EPT_MISCONFIG (VMX) or io / npf (SVM)', note: `all exits: ${r.kvm.exits}` };
       }
       case 'none':
