@@ -167,6 +167,30 @@ test('rates: counter resets give no point; ring keeps a fixed bound', () => {
   assert.ok(BYTES_PER_GUEST_HOUR < 600 * 1024, `${BYTES_PER_GUEST_HOUR} bytes per guest per hour`);
 });
 
+test('ring rows: exact float64 times, float32 values, key subsets, wrap-around', () => {
+  const keys = ['x', 'y', 'z'];
+  const r = new Ring(keys, 4);
+  assert.equal(r.last(), undefined);
+  assert.deepEqual(r.columns(), { t: [], series: { x: [], y: [], z: [] } });
+  const t0 = 1_764_000_000_123; // a Date.now() value: needs all of float64
+  for (let i = 0; i < 6; i++) r.push(t0 + i * 1000, { x: i + 0.5, y: i % 2 ? Infinity : -i, z: i === 5 ? NaN : 1e9 + i });
+  assert.equal(r.length, 4);
+  const c = r.columns();
+  assert.deepEqual(c.t, [t0 + 2000, t0 + 3000, t0 + 4000, t0 + 5000]);
+  assert.deepEqual(c.series.x, [2.5, 3.5, 4.5, 5.5]);
+  assert.deepEqual(c.series.y, [-2, null, -4, null], 'non-finite values are gaps');
+  assert.deepEqual(c.series.z, [Math.fround(1e9 + 2), Math.fround(1e9 + 3), Math.fround(1e9 + 4), null]);
+  assert.deepEqual(r.columns(t0 + 3500, ['z', 'nope', 'x']), { t: [t0 + 4000, t0 + 5000], series: { z: [Math.fround(1e9 + 4), null], x: [4.5, 5.5] } });
+  assert.deepEqual(r.last(), { t: t0 + 5000, p: { x: 5.5 } });
+  // rows do not bleed into each other: every key of every row reads back what was pushed
+  const wide = new Ring(HOST_KEYS, 7);
+  for (let n = 0; n < 10; n++) wide.push(n, Object.fromEntries(HOST_KEYS.map((k, i) => [k, n * 100 + i])));
+  const w = wide.columns();
+  assert.deepEqual(w.t, [3, 4, 5, 6, 7, 8, 9]);
+  HOST_KEYS.forEach((k, i) => assert.deepEqual(w.series[k], w.t.map((n) => n * 100 + i), k));
+  assert.equal(wide.bytes, 7 * (8 + 4 * HOST_KEYS.length));
+});
+
 test('webview messages and restored state are validated', async () => {
   const { validMessage, validState } = await import('../../src/core/metrics/messages');
   assert.deepEqual(validMessage({ type: 'ready' }), { type: 'ready' });

@@ -103,10 +103,17 @@ export interface Columns {
  * Fixed-size history: `capacity` points of a fixed key set. Timestamps are float64, values float32
  * (7 significant digits are plenty for a chart), so one ring costs capacity × (8 + 4 × keys) bytes
  * and never grows. See ringBytes().
+ *
+ * One buffer, one row per point (time, then the values): a push writes one contiguous row, so a tick
+ * over 100 guests dirties ~100 pages, not one page per key per guest. That matters after every
+ * fork (an execFile anywhere in the process): each first write to a page then costs a fault.
  */
 export class Ring {
-  private readonly t: Float64Array;
-  private readonly v: Float32Array[];
+  /** Row r: float64 time at byte r × rowBytes (4-aligned, hence the DataView), float32 values after it. */
+  private readonly time: DataView;
+  private readonly v: Float32Array;
+  /** float32 slots per row: 2 for the time, then one per key. */
+  private readonly stride: number;
   private head = 0;
   private count = 0;
   private readonly index = new Map<string, number>();
@@ -115,8 +122,10 @@ export class Ring {
     readonly keys: readonly string[],
     readonly capacity: number,
   ) {
-    this.t = new Float64Array(capacity);
-    this.v = keys.map(() => new Float32Array(capacity));
+    this.stride = 2 + keys.length;
+    const buf = new ArrayBuffer(ringBytes(keys.length, capacity));
+    this.time = new DataView(buf);
+    this.v = new Float32Array(buf);
     keys.forEach((k, i) => this.index.set(k, i));
   }
 
@@ -128,43 +137,53 @@ export class Ring {
     return ringBytes(this.keys.length, this.capacity);
   }
 
+  private tAt(row: number): number {
+    return this.time.getFloat64(row * this.stride * 4, true);
+  }
+
   push(t: number, p: Point): void {
-    this.t[this.head] = t;
-    for (let i = 0; i < this.keys.length; i++) {
-      const x = p[this.keys[i]];
-      this.v[i][this.head] = x === undefined || !Number.isFinite(x) ? NaN : x;
+    const base = this.head * this.stride;
+    this.time.setFloat64(base * 4, t, true);
+    const keys = this.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const x = p[keys[i]];
+      this.v[base + 2 + i] = x === undefined || !Number.isFinite(x) ? NaN : x;
     }
-    this.head = (this.head + 1) % this.capacity;
+    this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     if (this.count < this.capacity) this.count++;
   }
 
   last(): { t: number; p: Point } | undefined {
     if (!this.count) return undefined;
     const i = (this.head - 1 + this.capacity) % this.capacity;
+    const base = i * this.stride + 2;
     const p: Point = {};
     this.keys.forEach((k, j) => {
-      const x = this.v[j][i];
+      const x = this.v[base + j];
       if (!Number.isNaN(x)) p[k] = x;
     });
-    return { t: this.t[i], p };
+    return { t: this.tAt(i), p };
   }
 
   /** Points with t ≥ since (ms), oldest first; only `keys` when given. */
   columns(since = -Infinity, keys: readonly string[] = this.keys): Columns {
     const t: number[] = [];
     const idx = keys.map((k) => this.index.get(k)).filter((i): i is number => i !== undefined);
-    const series: Record<string, Array<number | null>> = {};
-    for (const i of idx) series[this.keys[i]] = [];
+    const cols = idx.map(() => [] as Array<number | null>);
     const start = (this.head - this.count + this.capacity) % this.capacity;
     for (let n = 0; n < this.count; n++) {
       const j = (start + n) % this.capacity;
-      if (this.t[j] < since) continue;
-      t.push(this.t[j]);
-      for (const i of idx) {
-        const x = this.v[i][j];
-        series[this.keys[i]].push(Number.isNaN(x) ? null : x);
+      const tj = this.tAt(j);
+      if (tj < since) continue;
+      t.push(tj);
+      const base = j * this.stride + 2;
+      for (let c = 0; c < idx.length; c++) {
+        const x = this.v[base + idx[c]];
+        cols[c].push(Number.isNaN(x) ? null : x);
       }
     }
+    const series: Record<string, Array<number | null>> = {};
+    idx.forEach((i, c) => (series[this.keys[i]] = cols[c]));
     return { t, series };
   }
 }
