@@ -134,6 +134,27 @@ test('libvirt bulk stats → counters (names as virsh domstats prints them)', ()
   assert.equal(lx.memAlloc, 4000 * 1024);
 });
 
+test('bulk stats → counters: devices summed over the ones that report, vCPUs up to the first gap', () => {
+  const params: Record<string, number | string> = {
+    'vcpu.current': 3, 'vcpu.0.time': 5e9, 'vcpu.1.time': 7e9, 'vcpu.2.time': 'n/a',
+    'block.count': 3, 'block.0.rd.bytes': 10, 'block.0.wr.reqs': 2, 'block.2.rd.bytes': 5, 'block.2.wr.bytes': 1, 'block.1.rd.reqs': -1,
+    'net.count': 0,
+  };
+  const c = countersFromDomainStats(params, 'qemu');
+  assert.deepEqual(c.vcpuNs, [5e9, 7e9]);
+  assert.equal(c.cpuCap, 3);
+  assert.deepEqual(c.io, { rdBytes: 15, wrBytes: 1, rdOps: -1, wrOps: 2 });
+  assert.deepEqual(c.net, { rxBytes: 0, txBytes: 0, rxPkts: 0, txPkts: 0 });
+  assert.equal(countersFromDomainStats({ 'state.state': 1 }, 'qemu').io, undefined, 'no block group asked: no io');
+  // the same names on a second call (the name cache) give the same sums
+  assert.deepEqual(countersFromDomainStats({ ...params, 'block.2.rd.bytes': 6 }, 'qemu').io!.rdBytes, 16);
+  // per-vCPU series stop at the eight the history keeps
+  const nine = (ns: number) => Array.from({ length: 9 }, (_, i) => ns * (i + 1));
+  const p = derive({ vcpuNs: nine(0) }, { vcpuNs: nine(1e7) }, 1, 2);
+  assert.deepEqual(Object.keys(p).filter((k) => k.startsWith('vcpu')), ['vcpu0', 'vcpu1', 'vcpu2', 'vcpu3', 'vcpu4', 'vcpu5', 'vcpu6', 'vcpu7']);
+  assert.equal(p.vcpu7, 8);
+});
+
 test('guest side (qemu-guest-agent output): memory, load, kernel, PSI', () => {
   const r = parseGuestSide(fx('qemu-guest-side.txt'), 1000);
   assert.equal(r.memTotal, 481276 * 1024);

@@ -89,6 +89,39 @@ export interface GuestReading {
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
+/**
+ * `prefix.N.field` bulk-stats names, built once per index: the per-tick lookups then use the same
+ * (internalized) strings instead of building and hashing ~30 new ones per domain.
+ */
+class IndexedName {
+  private readonly names: string[] = [];
+  constructor(
+    private readonly prefix: string,
+    private readonly field: string,
+  ) {}
+
+  at(i: number): string {
+    return (this.names[i] ??= `${this.prefix}.${i}.${this.field}`);
+  }
+}
+
+const VCPU_TIME = new IndexedName('vcpu', 'time');
+const BLOCK_RD_BYTES = new IndexedName('block', 'rd.bytes');
+const BLOCK_WR_BYTES = new IndexedName('block', 'wr.bytes');
+const BLOCK_RD_REQS = new IndexedName('block', 'rd.reqs');
+const BLOCK_WR_REQS = new IndexedName('block', 'wr.reqs');
+const NET_RX_BYTES = new IndexedName('net', 'rx.bytes');
+const NET_TX_BYTES = new IndexedName('net', 'tx.bytes');
+const NET_RX_PKTS = new IndexedName('net', 'rx.pkts');
+const NET_TX_PKTS = new IndexedName('net', 'tx.pkts');
+
+/** Sum of `name.at(0 … n-1)` over the devices that report it (0 when none does). */
+function sumOver(params: Record<string, unknown>, n: number, name: IndexedName): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += num(params[name.at(i)]) ?? 0;
+  return s;
+}
+
 /** Counters from a libvirt domain's bulk-stats (or per-domain equivalent) parameters. */
 export function countersFromDomainStats(params: Record<string, unknown>, kind: 'qemu' | 'libvirt-lxc'): Counters {
   const c: Counters = { cpuNs: num(params['cpu.time']) };
@@ -97,7 +130,7 @@ export function countersFromDomainStats(params: Record<string, unknown>, kind: '
     c.cpuCap = nv;
     const v: number[] = [];
     for (let i = 0; i < nv; i++) {
-      const t = num(params[`vcpu.${i}.time`]);
+      const t = num(params[VCPU_TIME.at(i)]);
       if (t === undefined) break;
       v.push(t);
     }
@@ -115,21 +148,15 @@ export function countersFromDomainStats(params: Record<string, unknown>, kind: '
     c.memUsed = cur !== undefined ? cur * 1024 : undefined;
     c.memAlloc = max !== undefined ? max * 1024 : undefined;
   }
-  const sum = (prefix: 'net' | 'block', field: string) => {
-    const n = num(params[`${prefix}.count`]) ?? 0;
-    let s = 0;
-    let any = false;
-    for (let i = 0; i < n; i++) {
-      const x = num(params[`${prefix}.${i}.${field}`]);
-      if (x !== undefined) (s += x), (any = true);
-    }
-    return any ? s : prefix === 'block' || prefix === 'net' ? (n === 0 ? 0 : undefined) : undefined;
-  };
-  if (params['block.count'] !== undefined) {
-    c.io = { rdBytes: sum('block', 'rd.bytes') ?? 0, wrBytes: sum('block', 'wr.bytes') ?? 0, rdOps: sum('block', 'rd.reqs') ?? 0, wrOps: sum('block', 'wr.reqs') ?? 0 };
+  const blocks = params['block.count'];
+  if (blocks !== undefined) {
+    const n = num(blocks) ?? 0;
+    c.io = { rdBytes: sumOver(params, n, BLOCK_RD_BYTES), wrBytes: sumOver(params, n, BLOCK_WR_BYTES), rdOps: sumOver(params, n, BLOCK_RD_REQS), wrOps: sumOver(params, n, BLOCK_WR_REQS) };
   }
-  if (params['net.count'] !== undefined) {
-    c.net = { rxBytes: sum('net', 'rx.bytes') ?? 0, txBytes: sum('net', 'tx.bytes') ?? 0, rxPkts: sum('net', 'rx.pkts') ?? 0, txPkts: sum('net', 'tx.pkts') ?? 0 };
+  const nets = params['net.count'];
+  if (nets !== undefined) {
+    const n = num(nets) ?? 0;
+    c.net = { rxBytes: sumOver(params, n, NET_RX_BYTES), txBytes: sumOver(params, n, NET_TX_BYTES), rxPkts: sumOver(params, n, NET_RX_PKTS), txPkts: sumOver(params, n, NET_TX_PKTS) };
   }
   return c;
 }
@@ -378,7 +405,8 @@ export class Sampler extends EventEmitter {
   private readonly hostRing = new Ring(HOST_KEYS, HISTORY_POINTS);
   private hostPrev: Counters | undefined;
   private hostPrevT = 0;
-  private readonly guests = new Map<string, GuestHistory>();
+  /** Host-side histories: connection id → guest id → history. */
+  private readonly guests = new Map<string, Map<string, GuestHistory>>();
   private readonly sides = new Map<string, GuestSideState>();
   /** Errors of the last tick per connection id. */
   readonly errors = new Map<string, string>();
@@ -487,10 +515,11 @@ export class Sampler extends EventEmitter {
     try {
       const readings = await collectConnection(conn, this.hostCpus);
       const t = Date.now();
+      let histories = this.guests.get(id);
+      if (!histories) this.guests.set(id, (histories = new Map()));
       for (const r of readings) {
-        const key = `${id}\0${r.guestId}`;
-        let h = this.guests.get(key);
-        if (!h) this.guests.set(key, (h = { ring: new Ring(HOST_KEYS, HISTORY_POINTS), name: r.name, lastSeen: t }));
+        let h = histories.get(r.guestId);
+        if (!h) histories.set(r.guestId, (h = { ring: new Ring(HOST_KEYS, HISTORY_POINTS), name: r.name, lastSeen: t }));
         const p = derive(h.prev, r.counters, h.prevT ? (t - h.prevT) / 1000 : 0, this.hostCpus);
         if (h.prev) h.ring.push(t, p);
         h.prev = r.counters;
@@ -499,7 +528,7 @@ export class Sampler extends EventEmitter {
       }
       this.errors.delete(id);
       // forget guests not seen for an hour (their rings are the only growth)
-      for (const [k, h] of this.guests) if (k.startsWith(`${id}\0`) && t - h.lastSeen > 3_600_000) this.guests.delete(k);
+      for (const [k, h] of histories) if (t - h.lastSeen > 3_600_000) histories.delete(k);
     } catch (e) {
       this.errors.set(id, (e as Error).message);
       this.opts.log?.debug(`metrics: ${id}: ${(e as Error).message}`);
@@ -553,12 +582,12 @@ export class Sampler extends EventEmitter {
   }
 
   guest(connectionId: string, guestId: string): Ring | undefined {
-    return this.guests.get(`${connectionId}\0${guestId}`)?.ring;
+    return this.guests.get(connectionId)?.get(guestId)?.ring;
   }
 
   /** The latest raw counters of a guest (for the comparison panel). */
   counters(connectionId: string, guestId: string): Counters | undefined {
-    return this.guests.get(`${connectionId}\0${guestId}`)?.prev;
+    return this.guests.get(connectionId)?.get(guestId)?.prev;
   }
 
   guestSide(connectionId: string, guestId: string): GuestSideState | undefined {

@@ -39,6 +39,8 @@ export const GUEST_KEYS = [
 ] as const;
 
 export type HostKey = (typeof HOST_KEYS)[number];
+/** The per-vCPU keys of HOST_KEYS, by vCPU index. */
+const VCPU_KEYS = HOST_KEYS.filter((k) => k.startsWith('vcpu'));
 export type GuestKey = (typeof GUEST_KEYS)[number];
 export type Point = Partial<Record<string, number>>;
 
@@ -68,9 +70,9 @@ export function derive(prev: Counters | undefined, cur: Counters, dtSec: number,
     }
   }
   if (cur.vcpuNs && prev?.vcpuNs) {
-    for (let i = 0; i < Math.min(8, cur.vcpuNs.length); i++) {
+    for (let i = 0; i < Math.min(VCPU_KEYS.length, cur.vcpuNs.length); i++) {
       const r = rate(prev.vcpuNs[i], cur.vcpuNs[i], dtSec);
-      if (r !== undefined) p[`vcpu${i}`] = r / 1e7; // ns/s → % of one core
+      if (r !== undefined) p[VCPU_KEYS[i]] = r / 1e7; // ns/s → % of one core
     }
   }
   if (cur.io && prev?.io) {
