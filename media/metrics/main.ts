@@ -299,6 +299,14 @@ function compareRows(m: Msg): void {
   if (sub) sub.textContent = m.report ? `latest benchmark report: ${m.report}` : 'no benchmark report yet: rows that need one say so';
   const t = document.getElementById('compare');
   if (!t) return;
+  // which guests and report the rows are of (a picker change or a new report shows here first)
+  t.dataset.container = m.pair?.container ?? '';
+  t.dataset.vm = m.pair?.vm ?? '';
+  t.dataset.report = m.report ?? '';
+  if (m.error) {
+    t.replaceChildren(el('tr', {}, el('td', { class: 'note warn' }, m.error)));
+    return;
+  }
   t.replaceChildren(el('tr', {}, el('th', {}, 'Seed row'), el('th', {}, 'Seed: container'), el('th', {}, 'Container here'), el('th', {}, 'Seed: KVM'), el('th', {}, 'VM here'), el('th', {}, 'Holds here?')));
   const cell = (c: any) => el('td', {}, el('div', {}, c.value), el('div', { class: `src src-${c.source.replace(/ /g, '-')}`, title: c.detail ?? '' }, SRC[c.source] + (c.detail ? ` — ${c.detail}` : '')));
   for (const r of m.rows) {

@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { Connection } from '../connection';
 import { Guest, formatBytes } from '../model';
-import { BenchReport, MetricId } from '../bench/types';
-import { slowdown, valueOf } from '../bench/report';
+import { BenchReport, MetricId, metricDef } from '../bench/types';
+import { fmt, slowdown } from '../bench/report';
 import { cgroupCountersOfPid, CgroupCounters } from './cgroup';
 import { GuestSideReading, libvirtDomainPid, Sampler } from './sampler';
 import { ProcTracker } from './observe';
@@ -89,14 +89,30 @@ export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, b
   const side = sampler.guestSide(conn.config.id, g.id);
   f.guestSide = side?.last;
   f.guestSideError = side && !side.ok ? side.error : undefined;
-  if (bench) {
-    const target = bench.environment.targets.find((t) => t.target === g.name || t.target.endsWith(`/${g.name}`))?.target;
-    if (target) {
-      f.bench = {};
-      for (const m of bench.measurements) if (m.target === target) f.bench[m.metric] = m.value;
-    }
-  }
+  if (bench) f.bench = benchOf(bench, conn.config.id, g);
   return f;
+}
+
+/**
+ * The report's target for this guest: the one its spec recorded for this connection and guest id,
+ * else for this connection and guest name (a guest defined anew). A guest of the same name on
+ * another connection is not this one. Reports without a spec: matched by name.
+ */
+export function reportTargetOf(r: BenchReport, connectionId: string, g: Pick<Guest, 'id' | 'name'>): string | undefined {
+  const refs = Array.isArray(r.spec?.guests) ? r.spec.guests : undefined;
+  const name = refs
+    ? (refs.find((x) => x.connectionId === connectionId && x.guestId === g.id) ?? refs.find((x) => x.connectionId === connectionId && x.guestName === g.name))?.guestName
+    : g.name;
+  return name !== undefined && name !== 'host' && r.environment.targets.some((t) => t.target === name) ? name : undefined;
+}
+
+/** The figures a report measured for this guest (undefined: the report did not benchmark it). */
+export function benchOf(r: BenchReport, connectionId: string, g: Pick<Guest, 'id' | 'name'>): Partial<Record<MetricId, number>> | undefined {
+  const target = reportTargetOf(r, connectionId, g);
+  if (target === undefined) return undefined;
+  const out: Partial<Record<MetricId, number>> = {};
+  for (const m of r.measurements) if (m.target === target && Number.isFinite(m.value)) out[m.metric] = m.value;
+  return out;
 }
 
 export async function hostFacts(bench?: BenchReport, reportName?: string): Promise<HostFacts> {
@@ -134,7 +150,8 @@ function benchCell(side: SideFacts, host: HostFacts, metric: MetricId, label: st
   const h = host.bench?.[metric];
   if (v === undefined) return { value: '—', source: 'not measurable', detail: `needs a benchmark report with ${label} (Run Benchmark…)` };
   const s = slowdown(metric, v, h);
-  return { value: s !== undefined ? `${xf(s)} slower than the host (${label})` : `${v.toFixed(1)} (${label})`, source: 'benchmark', detail: host.reportName };
+  const vsHost = s === undefined ? `${fmt(v)} ${metricDef(metric).unit}` : s >= 1 ? `${xf(s)} slower than the host` : `${xf(1 / s)} faster than the host`;
+  return { value: `${vsHost} (${label})`, source: 'benchmark', detail: host.reportName };
 }
 
 function benchRatio(c: SideFacts, v: SideFacts, metric: MetricId): number | undefined {
@@ -183,7 +200,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const r = benchRatio(c, v, metric);
     rows.push({
       id, label, seedContainer: sc, seedVm: sv, container: benchCell(c, host, metric, name), vm: benchCell(v, host, metric, name),
-      holds: r === undefined ? 'unknown' : r > 1.1 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} ${id === 'io-lat' ? 'the latency' : 'slower'} of the container`,
+      holds: r === undefined ? 'unknown' : r > 1.1 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : id === 'io-lat' ? `VM latency ${xf(r)} that of the container` : `VM ${xf(r)} slower than the container`,
       needsBenchmark: r === undefined,
     });
   }
