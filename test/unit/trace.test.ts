@@ -10,7 +10,9 @@ import {
   interfaceBridges,
   iperfSentBps,
   parseInfoTraceEvents,
+  parseKickHist,
   parseKprobeProfile,
+  txKicks,
   parseKvmEvents,
   parseNetDev,
   parseQemuTraceLog,
@@ -181,6 +183,22 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
+});
+
+test('guest kicks by virtqueue: hist trigger output, TX queue picked, report uses it', () => {
+  // recorded on labvm (fixtures/trace/README.md): 20 pings, so 20 kicks on virtio-net's TX queue
+  const byQueue = parseKickHist(fx('guest-kick-hist.txt'));
+  assert.deepEqual(byQueue, { stats: 1, output: 6, 'output.0': 20 });
+  assert.equal(txKicks(byQueue), 20, 'only "output.N" is virtio-net TX; "output" is the agent\'s virtio-serial port');
+  assert.equal(txKicks({ output: 6 }), undefined);
+  assert.equal(txKicks({ 'output.0': 3, 'output.1': 4, 'input.0': 9 }), 7);
+  const tcg = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
+  const r: TraceResult = { ...tcg, guestKicksByQueue: { ...byQueue, 'output.0': tcg.qemu.txQueueNotifies }, txPackets: 2 * tcg.qemu.txQueueNotifies };
+  const d = derivedFigures(r);
+  assert.equal(d.find((x) => x.name.startsWith('kicks per packet'))?.value, 0.5);
+  assert.match(d.find((x) => x.name.startsWith('kicks per packet'))!.name, /TX queue/);
+  assert.equal(d.find((x) => x.name.includes('vs QEMU'))?.value, 0, 'same queue on both sides');
+  assert.match(reportMarkdown(r), /## Guest: kicks by virtqueue[\s\S]*`output\.0` \(virtio-net TX\)/);
 });
 
 test('report under KVM: exits per packet, step 7 from IO exits, exits-by-reason table', () => {

@@ -14,6 +14,7 @@ import {
   iperfSentBps,
   KvmEventCounts,
   parseInfoTraceEvents,
+  parseKickHist,
   parseKprobeProfile,
   parseKvmEvents,
   parseNetDev,
@@ -75,6 +76,8 @@ export interface TraceResult {
   readonly txBytes: number;
   /** kprobe hits by guest function. */
   readonly guestHits: Record<string, number>;
+  /** vp_notify hits by virtqueue name ("output.0" = virtio-net TX queue 0), where the guest kernel allows it. */
+  readonly guestKicksByQueue?: Record<string, number>;
   readonly guestMissing: string[];
   readonly guestNotProbeable: Record<string, string>;
   readonly qemu: {
@@ -187,18 +190,37 @@ cd $T 2>/dev/null || { echo "notracefs"; exit 3; }
 if [ "$G" != - ]; then
   [ -w kprobe_events ] || { echo "nokprobes"; }
   have=$(awk -v L="$*" 'BEGIN{n=split(L,a," ");for(i=1;i<=n;i++)w[a[i]]=1} ($1 in w)&&!s[$1]++{print $1}' available_filter_functions 2>/dev/null)
+  # vp_notify(struct virtqueue *vq) also fetches vq->name (the third member, at offset 24 since 2.6.x:
+  # "output.0" is virtio-net's TX queue 0), so its kicks can be counted per queue by a hist trigger
+  case $(uname -m) in x86_64) VQ='%di' ;; aarch64) VQ='%x0' ;; *) VQ= ;; esac
+  KQ=
   for f in "$@"; do
-    case " $(echo $have) " in *" $f "*) if echo "p:$G/vs_$f $f" >> kprobe_events 2>/dev/null; then echo "probed $f"; else echo "failed $f"; fi ;; *) echo "missing $f" ;; esac
+    case " $(echo $have) " in *" $f "*)
+      if [ "$f" = vp_notify ] && [ -n "$VQ" ] && echo "p:$G/vs_$f $f vq=+0(+24($VQ)):string" >> kprobe_events 2>/dev/null; then echo "probed $f"; KQ=1
+      elif echo "p:$G/vs_$f $f" >> kprobe_events 2>/dev/null; then echo "probed $f"; else echo "failed $f"; fi ;;
+    *) echo "missing $f" ;; esac
   done
-  [ -d events/$G ] && echo 1 > events/$G/enable
+  # count only: kprobe_profile counts every hit; the events are enabled in a tracefs instance of our
+  # own whose buffer is off, so a hit records nothing (cheaper, and the guest's own trace buffer is untouched)
+  if [ -d events/$G ]; then
+    if mkdir instances/$G 2>/dev/null || [ -d instances/$G ]; then
+      echo 0 > instances/$G/tracing_on
+      # triggers run with the buffer off: kicks per virtqueue, counted in the kernel
+      [ -n "$KQ" ] && echo 'hist:keys=vq' > instances/$G/events/$G/vs_vp_notify/trigger 2>/dev/null && echo "kicks by queue"
+      echo 1 > instances/$G/events/$G/enable; echo "counting in instance"
+    else echo 1 > events/$G/enable; fi
+  fi
 fi
 echo "### netdev-before"; cat /proc/net/dev
 echo "### workload"
 if [ "$IP" != - ]; then iperf3 -c "$IP" -p "$PORT" -t "$DUR" -J; echo "### iperf3-exit $?"; else sleep "$DUR"; fi
 echo "### netdev-after"; cat /proc/net/dev
 if [ "$G" != - ] && [ -d events/$G ]; then
-  echo 0 > events/$G/enable
+  echo 0 > events/$G/enable; [ -d instances/$G ] && echo 0 > instances/$G/events/$G/enable
   echo "### profile"; grep "^ *vs_" kprobe_profile
+  H=instances/$G/events/$G/vs_vp_notify
+  if grep -q '^hist:keys=vq' $H/trigger 2>/dev/null; then echo "### kicks"; cat $H/hist; echo '!hist:keys=vq' > $H/trigger; fi
+  rmdir instances/$G 2>/dev/null
   for f in "$@"; do echo "-:$G/vs_$f" >> kprobe_events 2>/dev/null; done
 fi
 echo "### end"
@@ -217,6 +239,7 @@ read -r t e < "$L"; [ "$t" = "$1" ] && echo locked || echo "busy $t"
 export const GUEST_CLEANUP = String.raw`
 G=$1
 for T in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+  [ -d $T/instances/$G ] && { echo '!hist:keys=vq' > $T/instances/$G/events/$G/vs_vp_notify/trigger 2>/dev/null; echo 0 > $T/instances/$G/events/$G/enable 2>/dev/null; rmdir $T/instances/$G; }
   [ -d $T/events/$G ] || continue
   echo 0 > $T/events/$G/enable
   sed -n "s/^[pr]:$G\/\([^ ]*\) .*/\1/p" $T/kprobe_events | while read -r f; do echo "-:$G/$f" >> $T/kprobe_events; done
@@ -372,6 +395,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   }
   if (/^nokprobes$/m.test(guestOut)) warnings.push('the guest kernel has no kprobe events (CONFIG_KPROBE_EVENTS): no guest counts');
   const profile = parseKprobeProfile(section(guestOut, 'profile'));
+  const kicksByQueue = parseKickHist(section(guestOut, 'kicks'));
   const guestHits: Record<string, number> = {};
   // a "missed" hit is a call during which the handler could not run (a probe hit inside another
   // probe's handler, e.g. an interrupt): the function was still called, so it counts
@@ -404,6 +428,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     txPackets: a && b ? a.txPackets - b.txPackets : 0,
     txBytes: a && b ? a.txBytes - b.txBytes : 0,
     guestHits,
+    ...(Object.keys(kicksByQueue).length ? { guestKicksByQueue: kicksByQueue } : {}),
     guestMissing: missing,
     guestNotProbeable: INLINE_FUNCTIONS,
     qemu: { events: qemuEvents, byEvent: obj(q.byEvent), notifyByQueue: obj(q.notifyByQueue), txQueue, txQueueNotifies },

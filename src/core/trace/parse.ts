@@ -12,6 +12,22 @@ export function parseKprobeProfile(text: string): Map<string, { hits: number; mi
   return out;
 }
 
+/** A hist trigger keyed by the virtqueue name ("{ vq: output.0  } hitcount:  3") → hits by queue name. */
+export function parseKickHist(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\{\s*vq:\s*(.*?)\s*\}\s*hitcount:\s*(\d+)\s*$/.exec(line);
+    if (m) out[m[1]] = (out[m[1]] ?? 0) + Number(m[2]);
+  }
+  return out;
+}
+
+/** The virtio-net TX queues' kicks ("output.N"); undefined when no such queue was seen. */
+export function txKicks(byQueue: Record<string, number> | undefined): number | undefined {
+  const tx = Object.entries(byQueue ?? {}).filter(([q]) => /^output\.\d+$/.test(q));
+  return tx.length ? tx.reduce((sum, [, n]) => sum + n, 0) : undefined;
+}
+
 export interface NetDevCounters {
   readonly rxBytes: number;
   readonly rxPackets: number;

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import type { TraceResult } from './engine';
 import { TX_DIAGRAM, TX_DIAGRAM_TITLE } from './diagram';
 import { EXTRA_GUEST, STEPS, StepDef } from './steps';
+import { txKicks } from './parse';
 
 const MIB = 1024 * 1024;
 
@@ -87,10 +88,13 @@ const per = (n: number | undefined, d: number) => (n === undefined || !d ? undef
 
 export function derivedFigures(r: TraceResult): DerivedFigure[] {
   const pk = r.txPackets;
-  const kicks = r.guestHits.vp_notify;
+  // the TX queues' own kicks where the guest could count per queue; else every vp_notify (all devices)
+  const tx = txKicks(r.guestKicksByQueue);
+  const kicks = tx ?? r.guestHits.vp_notify;
+  const qemuKicks = tx !== undefined && r.qemu.txQueue ? r.qemu.txQueueNotifies : r.qemu.byEvent.virtio_queue_notify;
   const out: DerivedFigure[] = [
     {
-      name: 'kicks per packet (vp_notify / packets)',
+      name: tx !== undefined ? 'kicks per packet (vp_notify on the TX queue / packets)' : 'kicks per packet (vp_notify / packets)',
       value: per(kicks, pk),
       unit: '',
       meaning:
@@ -117,10 +121,13 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
       meaning: 'The driver wakes the queue after each clean-up that leaves room in the ring, stopped or not: an upper bound of the queue stops (netif_stop_queue itself is inline and cannot be counted). Many stops mean the ring fills up faster than the host drains it — the host side is the bottleneck.',
     },
     {
-      name: 'guest vp_notify vs QEMU virtio_queue_notify',
-      value: kicks !== undefined && r.qemu.byEvent.virtio_queue_notify ? (kicks - r.qemu.byEvent.virtio_queue_notify) / r.qemu.byEvent.virtio_queue_notify : undefined,
+      name: tx !== undefined ? 'guest TX-queue vp_notify vs QEMU virtio_queue_notify on the TX queue' : 'guest vp_notify vs QEMU virtio_queue_notify',
+      value: kicks !== undefined && qemuKicks ? (kicks - qemuKicks) / qemuKicks : undefined,
       unit: '%',
-      meaning: 'Cross-check of the two sides: every kick the guest sends arrives in QEMU (a few guest-agent messages fall outside the guest\'s probe window).',
+      meaning:
+        tx !== undefined
+          ? 'Cross-check of the two sides on the same queue: every kick the guest sends arrives in QEMU.'
+          : 'Cross-check of the two sides: every kick the guest sends arrives in QEMU (this guest could not count per queue, so other devices\' kicks — the guest agent\'s — are in both, and a few fall outside the guest\'s probe window).',
     },
   ];
   return out;
@@ -195,6 +202,12 @@ export function reportMarkdown(r: TraceResult): string {
   }
   if (r.guestMissing.length) L.push(`Not in this guest kernel: ${r.guestMissing.map((f) => `\`${f}\``).join(', ')} (renamed in other kernel versions, or inlined).`, '');
 
+  if (r.guestKicksByQueue) {
+    L.push('## Guest: kicks by virtqueue', '', '| virtqueue | vp_notify | per packet |', '|---|---:|---:|');
+    for (const [q, v] of Object.entries(r.guestKicksByQueue).sort((a, b) => b[1] - a[1]))
+      L.push(`| \`${q}\`${/^output\.\d+$/.test(q) ? ' (virtio-net TX)' : /^input\.\d+$/.test(q) ? ' (virtio-net RX refill)' : ''} | ${fmt(v)} | ${fmt(per(v, r.txPackets))} |`);
+    L.push('', 'Counted in the guest kernel by a hist trigger on vp_notify keyed by the virtqueue\'s name; other names are other virtio devices (the guest agent\'s virtio-serial port, the balloon, the disk).', '');
+  }
   if (Object.keys(r.qemu.notifyByQueue).length) {
     L.push('## QEMU: kicks by device and queue', '', '| device (vdev) | queue | virtio_queue_notify |', '|---|---:|---:|');
     for (const [k, v] of Object.entries(r.qemu.notifyByQueue)) {
