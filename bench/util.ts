@@ -12,3 +12,39 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
 }
+
+/** A seeded PRNG (mulberry32), so a bench's bootstrap is the same for the same data. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** 95 % bootstrap confidence interval of the median of xs (percentile method, 2,000 resamples). */
+export function medianCi(xs: readonly number[], resamples = 2000): [number, number] {
+  if (xs.length < 2) return [NaN, NaN];
+  const rnd = prng(0x5eed + xs.length);
+  const meds: number[] = [];
+  const pick = new Array<number>(xs.length);
+  for (let r = 0; r < resamples; r++) {
+    for (let i = 0; i < xs.length; i++) pick[i] = xs[Math.floor(rnd() * xs.length)];
+    meds.push(median(pick));
+  }
+  meds.sort((a, b) => a - b);
+  return [meds[Math.floor(0.025 * resamples)], meds[Math.ceil(0.975 * resamples) - 1]];
+}
+
+/** Whether a relative difference is within ±goal, judged on its confidence interval. */
+export function verdict(mid: number, [lo, hi]: [number, number], goal: number): 'shown' | 'not shown: noise wider than the goal' | 'NOT within' {
+  if (lo >= -goal && hi <= goal) return 'shown';
+  if (lo > goal || hi < -goal || Number.isNaN(mid)) return 'NOT within';
+  return 'not shown: noise wider than the goal';
+}
+
+/** "+1.2 %" */
+export const pct = (x: number, digits = 1): string => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(digits)} %`;

@@ -47,6 +47,8 @@ export interface RunHooks {
   progress?: (step: string, done: number, total: number) => void;
   /** Override for tests: how to get an executor for a guest. */
   executor?: (t: ResolvedTarget) => GuestExecutor;
+  /** For the fidelity bench: wraps every target's executor, the host's included. */
+  wrap?: (target: string, exec: GuestExecutor) => GuestExecutor;
 }
 
 export class BenchCancelled extends Error {
@@ -129,11 +131,12 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
   const startedAt = new Date().toISOString();
   let runSeq = 0;
 
-  const host: Target = { name: 'host', kind: 'host', exec: hostExecutor(), env: await hostEnvironment() };
+  const wrap = hooks.wrap ?? ((_: string, e: GuestExecutor) => e);
+  const host: Target = { name: 'host', kind: 'host', exec: wrap('host', hostExecutor()), env: await hostEnvironment() };
   const targets: Target[] = [];
   if (opts.includeHost) targets.push(host);
   for (const r of resolved) {
-    const exec = (hooks.executor ?? ((t) => executorFor(t.backend, t.guest)))(r);
+    const exec = wrap(r.guest.name, (hooks.executor ?? ((t) => executorFor(t.backend, t.guest)))(r));
     targets.push({
       name: r.guest.name,
       kind: r.guest.kind,
