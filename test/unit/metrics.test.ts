@@ -20,6 +20,8 @@ import {
 } from '../../src/core/metrics/parse';
 import { derive, rate, Ring, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
 import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR } from '../../src/core/metrics/sampler';
+import * as P from '../../src/core/libvirt/protocol';
+import { StringCache, XdrReader, XdrWriter } from '../../src/core/libvirt/xdr';
 
 const fx = (f: string) => readFileSync(path.join(__dirname, '../fixtures/metrics', f), 'utf8');
 
@@ -268,4 +270,87 @@ test('comparison rows: the seed table (12 rows) and its two claims, each with so
   }
   assert.equal(by('cpu-perf').holds, 'unknown');
   assert.match(by('cpu-perf').vm.value, /TCG/);
+});
+
+// ---- the bulk-stats decoding the sampler runs every tick (src/core/libvirt) ----------------
+
+const xdr = (write: (w: XdrWriter) => void) => {
+  const w = new XdrWriter(8);
+  write(w);
+  return new XdrReader(Buffer.from(w.finish()));
+};
+const tp = (field: string, type: number, value: P.TypedParamValue): P.TypedParam => ({ field, type, value });
+
+test('bulk stats decode straight into records: same values as decodeTypedParams + typedParamsToRecord', () => {
+  const T = P.TypedParamType;
+  const dom = (i: number): P.RemoteDomain => ({ name: `vm-${i}`, uuid: Buffer.alloc(16, i), id: i });
+  // names that change between records, in other orders, repeated (the last wins), every type
+  const lists: P.TypedParam[][] = [
+    [tp('state.state', T.INT, 1), tp('cpu.time', T.ULLONG, 2 ** 50 + 3), tp('net.0.name', T.STRING, 'vnet0'), tp('b', T.BOOLEAN, true)],
+    [tp('cpu.time', T.ULLONG, 7), tp('state.state', T.INT, 3), tp('d', T.DOUBLE, 0.5), tp('l', T.LLONG, -(2 ** 40)), tp('u', T.UINT, 4e9)],
+    [tp('state.statf', T.INT, 2), tp('cpu.time', T.ULLONG, 8), tp('cpu.time', T.ULLONG, 9), tp('ü', T.STRING, 'ß')],
+    [],
+    [tp('state.state', T.INT, 1), tp('cpu.time', T.ULLONG, 2 ** 50 + 3), tp('net.0.name', T.STRING, 'vnet0'), tp('b', T.BOOLEAN, false)],
+  ];
+  const records = lists.map((params, i) => ({ dom: dom(i), params }));
+  for (let round = 0; round < 2; round++) {
+    const got = P.decodeAllDomainStats(xdr((w) => P.encodeAllDomainStats(w, records)));
+    assert.deepEqual(
+      got,
+      records.map((r) => ({ dom: r.dom, params: P.typedParamsToRecord(P.decodeTypedParams(xdr((w) => w.array(r.params, P.encodeTypedParam)), 100)) })),
+    );
+    assert.deepEqual(got[2].params, { 'state.statf': 2, 'cpu.time': 9, ü: 'ß' });
+  }
+});
+
+test('bulk stats decoding keeps its error messages (field and domain named only on error)', () => {
+  const T = P.TypedParamType;
+  const one = (write: (w: XdrWriter) => void) => () => P.decodeAllDomainStats(xdr((w) => (w.uint(1), P.encodeDomain(w, { name: 'web', uuid: Buffer.alloc(16), id: 1 }), write(w))));
+  // the domain is 32 bytes (count, name, uuid, id); then the parameter count, field, type, value
+  assert.throws(one((w) => w.uint(4000)), /stats of web length 4000 at offset 32 runs past the end of the data: needs at least 48000 bytes, only 0 left/);
+  assert.throws(one((w) => w.uint(70000)), /stats of web length 70000 at offset 32 exceeds the protocol maximum 4096/);
+  assert.throws(one((w) => w.uint(1).string('cpu.time').int(T.ULLONG).uint(0)), /truncated XDR data reading value of typed parameter cpu\.time at offset 52: needs 8 bytes, only 4 left/);
+  assert.throws(one((w) => w.uint(1).string('cpu.time').int(99).uint(0)), /unknown typed parameter type 99 for cpu\.time at offset 48/);
+  assert.throws(one((w) => w.uint(1).string('s').int(T.STRING).uint(50)), /value of typed parameter s length 50 at offset 48 runs past the end of the data: needs at least 50 bytes, only 0 left/);
+  assert.throws(one((w) => w.uint(1).uint(9).uint(0).uint(0)), /typed parameter field length 9 at offset 36 runs past the end/);
+  assert.throws(() => P.decodeTypedParam(xdr((w) => w.string('y'))), /truncated XDR data reading type of typed parameter y at offset 8/);
+});
+
+test('string cache: the same bytes at the same slot give the same string, other bytes a new one', () => {
+  const c = new StringCache();
+  const b = Buffer.from('xxblock.0.rd.bytesblock.0.wr.bytesé');
+  const a1 = c.get(b, 2, 18, 0);
+  assert.equal(a1, 'block.0.rd.bytes');
+  assert.equal(c.get(Buffer.from('block.0.rd.bytes'), 0, 16, 0), 'block.0.rd.bytes');
+  assert.equal(c.get(b, 18, 34, 0), 'block.0.wr.bytes', 'same length, other bytes');
+  assert.equal(c.get(b, 2, 18, 1), 'block.0.rd.bytes', 'another slot');
+  assert.equal(c.get(b, 2, 7, 1), 'block', 'other length');
+  assert.equal(c.get(b, 34, b.length, 2), 'é');
+  b.write('zzzzz', 2); // the cache keeps its own copy of the bytes
+  assert.equal(c.get(Buffer.from('block'), 0, 5, 1), 'block');
+});
+
+test('uuidToString: 8-4-4-4-12 lower-case hex of any 16 bytes', () => {
+  for (const hex of ['00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff', '6695eb01f6a4830479aa97f2502e193f', '0123456789abcdef0f1e2d3c4b5a6978']) {
+    const s = P.uuidToString(Buffer.from(hex, 'hex'));
+    assert.equal(s, `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
+    assert.deepEqual(P.uuidFromString(s), Buffer.from(hex, 'hex'));
+  }
+  assert.throws(() => P.uuidToString(new Uint8Array(15)), /16 bytes/);
+});
+
+test('64-bit counters read without BigInt round exactly as Number(bigint)', () => {
+  const u = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 53n + 3n, 2n ** 63n + 1025n, 2n ** 64n - 1n, 0x123456789abcdef0n];
+  const s = [0n, -1n, -(2n ** 31n), -(2n ** 32n) - 1n, -(2n ** 53n) - 1n, -(2n ** 63n), 2n ** 63n - 1n, -0x123456789abcdefn];
+  let seed = 7n;
+  for (let i = 0; i < 200; i++) {
+    seed = (seed * 6364136223846793005n + 1442695040888963407n) & (2n ** 64n - 1n);
+    u.push(seed);
+    s.push(BigInt.asIntN(64, seed));
+  }
+  const ru = xdr((w) => u.forEach((v) => w.uhyper(v)));
+  for (const v of u) assert.equal(ru.uhyperNumber(), Number(v), `uhyper ${v}`);
+  const rs = xdr((w) => s.forEach((v) => w.hyper(v)));
+  for (const v of s) assert.equal(rs.hyperNumber(), Number(v), `hyper ${v}`);
+  assert.throws(() => xdr((w) => w.uint(1)).uhyperNumber('cpu.time'), /truncated XDR data reading cpu\.time at offset 0: needs 8 bytes, only 4 left/);
 });

@@ -3,7 +3,7 @@
 // src/rpc/virkeepaliveprotocol.x, src/remote/remote_protocol.x and qemu_protocol.x,
 // plus the public enums of libvirt-domain.h / virterror.h they refer to.
 
-import { XdrReader, XdrWriter, XdrError } from './xdr';
+import { StringCache, XdrReader, XdrWriter, XdrError } from './xdr';
 
 // ---- virnetprotocol.x ---------------------------------------------------------------
 
@@ -360,9 +360,15 @@ export function decodeDomain(r: XdrReader): RemoteDomain {
   return { name, uuid, id };
 }
 
-export function uuidToString(uuid: Uint8Array): string {
-  const h = Buffer.from(uuid).toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
+/** 8-4-4-4-12 lower-case hex (from a byte table: no intermediate buffer or strings). */
+export function uuidToString(u: Uint8Array): string {
+  if (u.length !== VIR_UUID_BUFLEN) throw new XdrError(`a UUID has ${VIR_UUID_BUFLEN} bytes, not ${u.length}`);
+  return (
+    HEX[u[0]] + HEX[u[1]] + HEX[u[2]] + HEX[u[3]] + '-' + HEX[u[4]] + HEX[u[5]] + '-' + HEX[u[6]] + HEX[u[7]] + '-' +
+    HEX[u[8]] + HEX[u[9]] + '-' + HEX[u[10]] + HEX[u[11]] + HEX[u[12]] + HEX[u[13]] + HEX[u[14]] + HEX[u[15]]
+  );
 }
 
 export function uuidFromString(s: string): Buffer {
@@ -382,18 +388,21 @@ export interface TypedParam {
 
 interface TypedParamCodec {
   write(w: XdrWriter, v: TypedParamValue): void;
-  read(r: XdrReader, what: string): TypedParamValue;
+  /** `field` only names the value in an error message. */
+  read(r: XdrReader, field: string): TypedParamValue;
 }
+
+const VALUE_OF = 'value of typed parameter';
 
 /** remote_typed_param_value: one codec per union arm. */
 const TYPED_PARAM_CODECS: Record<number, TypedParamCodec> = {
-  [TypedParamType.INT]: { write: (w, v) => w.int(v as number), read: (r, what) => r.int(what) },
-  [TypedParamType.UINT]: { write: (w, v) => w.uint(v as number), read: (r, what) => r.uint(what) },
-  [TypedParamType.LLONG]: { write: (w, v) => w.hyper(v as number), read: (r, what) => r.hyperNumber(what) },
-  [TypedParamType.ULLONG]: { write: (w, v) => w.uhyper(v as number), read: (r, what) => r.uhyperNumber(what) },
-  [TypedParamType.DOUBLE]: { write: (w, v) => w.double(v as number), read: (r, what) => r.double(what) },
-  [TypedParamType.BOOLEAN]: { write: (w, v) => w.int(v ? 1 : 0), read: (r, what) => r.int(what) !== 0 },
-  [TypedParamType.STRING]: { write: (w, v) => w.string(String(v), REMOTE_STRING_MAX), read: (r, what) => r.string(REMOTE_STRING_MAX, what) },
+  [TypedParamType.INT]: { write: (w, v) => w.int(v as number), read: (r, f) => r.int(VALUE_OF, f) },
+  [TypedParamType.UINT]: { write: (w, v) => w.uint(v as number), read: (r, f) => r.uint(VALUE_OF, f) },
+  [TypedParamType.LLONG]: { write: (w, v) => w.hyper(v as number), read: (r, f) => r.hyperNumber(VALUE_OF, f) },
+  [TypedParamType.ULLONG]: { write: (w, v) => w.uhyper(v as number), read: (r, f) => r.uhyperNumber(VALUE_OF, f) },
+  [TypedParamType.DOUBLE]: { write: (w, v) => w.double(v as number), read: (r, f) => r.double(VALUE_OF, f) },
+  [TypedParamType.BOOLEAN]: { write: (w, v) => w.int(v ? 1 : 0), read: (r, f) => r.int(VALUE_OF, f) !== 0 },
+  [TypedParamType.STRING]: { write: (w, v) => w.string(String(v), REMOTE_STRING_MAX), read: (r, f) => r.string(REMOTE_STRING_MAX, VALUE_OF, f) },
 };
 
 export function encodeTypedParam(w: XdrWriter, p: TypedParam): void {
@@ -403,13 +412,18 @@ export function encodeTypedParam(w: XdrWriter, p: TypedParam): void {
   codec.write(w, p.value);
 }
 
+/** The codec of a typed parameter's type (read at `at`), or an error naming the field. */
+function typedParamCodec(type: number, field: string, at: number): TypedParamCodec {
+  const codec = TYPED_PARAM_CODECS[type];
+  if (!codec) throw new XdrError(`unknown typed parameter type ${type} for ${field} at offset ${at}`);
+  return codec;
+}
+
 export function decodeTypedParam(r: XdrReader): TypedParam {
   const field = r.string(REMOTE_STRING_MAX, 'typed parameter field');
   const at = r.offset;
-  const type = r.int(`type of typed parameter ${field}`);
-  const codec = TYPED_PARAM_CODECS[type];
-  if (!codec) throw new XdrError(`unknown typed parameter type ${type} for ${field} at offset ${at}`);
-  return { field, type, value: codec.read(r, `value of typed parameter ${field}`) };
+  const type = r.int('type of typed parameter', field);
+  return { field, type, value: typedParamCodec(type, field, at).read(r, field) };
 }
 
 export function decodeTypedParams(r: XdrReader, max: number, what = 'typed parameters'): TypedParam[] {
@@ -418,6 +432,25 @@ export function decodeTypedParams(r: XdrReader, max: number, what = 'typed param
 
 /** Typed parameters as a plain record: field → value. */
 export type TypedParams = Record<string, TypedParamValue>;
+
+/** Names of bulk-stats parameters, by position in a record (see StringCache). */
+const STATS_FIELDS = new StringCache();
+
+/**
+ * typedParamsToRecord(decodeTypedParams(…)) in one pass, without the intermediate objects, and
+ * with the field names from `names` (the same strings record after record). Same checks and errors.
+ */
+export function decodeTypedParamsRecord(r: XdrReader, max: number, what: string, subject?: string, names = STATS_FIELDS): TypedParams {
+  const n = r.count(what, max, MIN_TYPED_PARAM_BYTES, subject);
+  const out: TypedParams = {};
+  for (let i = 0; i < n; i++) {
+    const field = r.cachedString(REMOTE_STRING_MAX, names, i, 'typed parameter field');
+    const at = r.offset;
+    const type = r.int('type of typed parameter', field);
+    out[field] = typedParamCodec(type, field, at).read(r, field);
+  }
+  return out;
+}
 
 export function typedParamsToRecord(params: readonly TypedParam[]): TypedParams {
   const out: TypedParams = {};
@@ -520,7 +553,7 @@ export function decodeAllDomainStats(r: XdrReader): DomainStatsRecord[] {
   return r.array(
     (x) => {
       const dom = decodeDomain(x);
-      const params = typedParamsToRecord(decodeTypedParams(x, REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, `stats of ${dom.name}`));
+      const params = decodeTypedParamsRecord(x, REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, 'stats of', dom.name);
       return { dom, params };
     },
     REMOTE_DOMAIN_LIST_MAX,

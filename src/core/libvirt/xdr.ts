@@ -17,6 +17,37 @@ function padOf(n: number): number {
   return PAD[n & 3];
 }
 
+/** An error message's name for an item: `what`, or `what subject`. */
+function label(what: string, subject: string | undefined): string {
+  return subject === undefined ? what : `${what} ${subject}`;
+}
+
+/**
+ * Decoded strings by position: `get(buf, start, end, slot)` returns the string decoded last time at
+ * `slot` when its UTF-8 bytes are the same, else decodes and remembers it. Bulk stats repeat the same
+ * ~30-100 parameter names for every domain in every reply; this decodes each name once (and V8
+ * then finds the same internalized property key) instead of making a new string per parameter.
+ * Bounded by the number of slots used (the longest parameter list seen).
+ */
+export class StringCache {
+  private readonly bytes: Buffer[] = [];
+  private readonly strings: string[] = [];
+
+  get(buf: Buffer, start: number, end: number, slot: number): string {
+    const known = this.bytes[slot];
+    const n = end - start;
+    if (known !== undefined && known.length === n) {
+      let i = 0;
+      while (i < n && known[i] === buf[start + i]) i++;
+      if (i === n) return this.strings[slot];
+    }
+    const s = buf.toString('utf8', start, end);
+    this.bytes[slot] = Buffer.from(buf.subarray(start, end));
+    this.strings[slot] = s;
+    return s;
+  }
+}
+
 export class XdrWriter {
   private buf: Buffer;
   private pos = 0;
@@ -155,53 +186,67 @@ export class XdrReader {
     return this.end - this.pos;
   }
 
-  private need(n: number, what: string): void {
+  private need(n: number, what: string, subject?: string): void {
     if (n > this.end - this.pos) {
       throw new XdrError(
-        `truncated XDR data reading ${what} at offset ${this.pos}: needs ${n} bytes, only ${this.end - this.pos} left`,
+        `truncated XDR data reading ${label(what, subject)} at offset ${this.pos}: needs ${n} bytes, only ${this.end - this.pos} left`,
       );
     }
   }
 
-  int(what = 'int'): number {
-    this.need(4, what);
+  /**
+   * `what` names the item in error messages; `subject`, when given, is appended to it
+   * (`what subject`) only when there is an error, so hot decoders build no strings.
+   */
+  int(what = 'int', subject?: string): number {
+    this.need(4, what, subject);
     const v = this.buf.readInt32BE(this.pos);
     this.pos += 4;
     return v;
   }
 
-  uint(what = 'unsigned int'): number {
-    this.need(4, what);
+  uint(what = 'unsigned int', subject?: string): number {
+    this.need(4, what, subject);
     const v = this.buf.readUInt32BE(this.pos);
     this.pos += 4;
     return v;
   }
 
-  hyper(what = 'hyper'): bigint {
-    this.need(8, what);
+  hyper(what = 'hyper', subject?: string): bigint {
+    this.need(8, what, subject);
     const v = this.buf.readBigInt64BE(this.pos);
     this.pos += 8;
     return v;
   }
 
-  uhyper(what = 'unsigned hyper'): bigint {
-    this.need(8, what);
+  uhyper(what = 'unsigned hyper', subject?: string): bigint {
+    this.need(8, what, subject);
     const v = this.buf.readBigUInt64BE(this.pos);
     this.pos += 8;
     return v;
   }
 
-  /** hyper as a JS number (exact up to 2^53; counters beyond that lose low bits). */
-  hyperNumber(what = 'hyper'): number {
-    return Number(this.hyper(what));
+  /**
+   * hyper as a JS number (exact up to 2^53; counters beyond that lose low bits). Read as two
+   * 32-bit halves, without a BigInt: hi × 2^32 is exact, so the one rounding of the sum gives the
+   * same number as Number(bigint).
+   */
+  hyperNumber(what = 'hyper', subject?: string): number {
+    this.need(8, what, subject);
+    const v = this.buf.readInt32BE(this.pos) * 4294967296 + this.buf.readUInt32BE(this.pos + 4);
+    this.pos += 8;
+    return v;
   }
 
-  uhyperNumber(what = 'unsigned hyper'): number {
-    return Number(this.uhyper(what));
+  uhyperNumber(what = 'unsigned hyper', subject?: string): number {
+    this.need(8, what, subject);
+    const v = this.buf.readUInt32BE(this.pos) * 4294967296 + this.buf.readUInt32BE(this.pos + 4);
+    this.pos += 8;
+    return v;
   }
 
-  double(what = 'double'): number {
-    this.need(8, what);
+  double(what = 'double', subject?: string): number {
+    this.need(8, what, subject);
     const v = this.buf.readDoubleBE(this.pos);
     this.pos += 8;
     return v;
@@ -214,15 +259,20 @@ export class XdrReader {
     return v === 1;
   }
 
-  /** A length prefix, checked against the protocol maximum and the bytes left, before use. */
-  private length(what: string, max: number, unitBytes: number): number {
+  /**
+   * A length prefix, checked against the protocol maximum and the bytes left, before use:
+   * the item count of an array whose items take at least `minItemBytes` each.
+   */
+  count(what: string, max: number, minItemBytes: number, subject?: string): number {
     const at = this.pos;
-    const n = this.uint(`${what} length`);
-    if (n > max) throw new XdrError(`${what} length ${n} at offset ${at} exceeds the protocol maximum ${max}`);
-    const bytes = n * unitBytes;
+    if (this.end - this.pos < 4) this.need(4, `${label(what, subject)} length`);
+    const n = this.buf.readUInt32BE(this.pos);
+    this.pos += 4;
+    if (n > max) throw new XdrError(`${label(what, subject)} length ${n} at offset ${at} exceeds the protocol maximum ${max}`);
+    const bytes = n * minItemBytes;
     if (bytes > this.end - this.pos) {
       throw new XdrError(
-        `${what} length ${n} at offset ${at} runs past the end of the data: needs at least ${bytes} bytes, only ${this.end - this.pos} left`,
+        `${label(what, subject)} length ${n} at offset ${at} runs past the end of the data: needs at least ${bytes} bytes, only ${this.end - this.pos} left`,
       );
     }
     return n;
@@ -237,15 +287,28 @@ export class XdrReader {
   }
 
   opaque(max: number, what = 'opaque'): Buffer {
-    const n = this.length(what, max, 1);
+    const n = this.count(what, max, 1);
     return this.fixedOpaque(n, what);
   }
 
-  string(max: number, what = 'string'): string {
-    const n = this.length(what, max, 1);
+  string(max: number, what = 'string', subject?: string): string {
+    const n = this.count(what, max, 1, subject);
+    const total = n + padOf(n);
+    this.need(total, what, subject);
+    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    this.pos += total;
+    return s;
+  }
+
+  /**
+   * A string that usually repeats at the same place from message to message (typed-parameter
+   * names): the one `cache` decoded last time at `slot` when the bytes are the same.
+   */
+  cachedString(max: number, cache: StringCache, slot: number, what = 'string'): string {
+    const n = this.count(what, max, 1);
     const total = n + padOf(n);
     this.need(total, what);
-    const s = this.buf.toString('utf8', this.pos, this.pos + n);
+    const s = cache.get(this.buf, this.pos, this.pos + n, slot);
     this.pos += total;
     return s;
   }
@@ -263,8 +326,8 @@ export class XdrReader {
    * is rejected unless count × minItemBytes bytes remain, so a forged count of 0xFFFFFFFF
    * fails here instead of allocating.
    */
-  array<T>(read: (r: this, index: number) => T, max: number, minItemBytes: number, what = 'array'): T[] {
-    const n = this.length(what, max, Math.max(1, minItemBytes));
+  array<T>(read: (r: this, index: number) => T, max: number, minItemBytes: number, what = 'array', subject?: string): T[] {
+    const n = this.count(what, max, Math.max(1, minItemBytes), subject);
     const out: T[] = [];
     for (let i = 0; i < n; i++) out.push(read(this, i));
     return out;
