@@ -1,7 +1,8 @@
 // Metrics parsers and rate maths on outputs recorded on this machine (test/fixtures/metrics/README.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   engineCounters,
@@ -19,7 +20,8 @@ import {
   looksLikeWholeDisk,
 } from '../../src/core/metrics/parse';
 import { derive, rate, Ring, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
-import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR } from '../../src/core/metrics/sampler';
+import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR, readHost } from '../../src/core/metrics/sampler';
+import { ProcFiles } from '../../src/core/metrics/procfs';
 import * as P from '../../src/core/libvirt/protocol';
 import { StringCache, XdrReader, XdrWriter } from '../../src/core/libvirt/xdr';
 
@@ -353,4 +355,49 @@ test('64-bit counters read without BigInt round exactly as Number(bigint)', () =
   const rs = xdr((w) => s.forEach((v) => w.hyper(v)));
   for (const v of s) assert.equal(rs.hyperNumber(), Number(v), `hyper ${v}`);
   assert.throws(() => xdr((w) => w.uint(1)).uhyperNumber('cpu.time'), /truncated XDR data reading cpu\.time at offset 0: needs 8 bytes, only 4 left/);
+});
+
+test('proc files stay open and are read again from the start; missing ones are undefined', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'virtscope-procfiles-'));
+  const files = new ProcFiles();
+  const openFds = () => readdirSync('/proc/self/fd').length;
+  try {
+    const f = path.join(dir, 'stat');
+    writeFileSync(f, 'one\n');
+    const before = openFds();
+    assert.equal(files.read(f), 'one\n');
+    assert.equal(openFds(), before + 1, 'kept open');
+    writeFileSync(f, 'two, longer\n');
+    assert.equal(files.read(f), 'two, longer\n', 'read again from offset 0');
+    assert.equal(openFds(), before + 1, 'the same descriptor');
+    const big = 'x'.repeat(100_000) + 'é\n';
+    writeFileSync(f, big);
+    assert.equal(files.read(f), big, 'larger than the buffer');
+    assert.equal(files.read(f), big);
+    assert.equal(files.readOpt(path.join(dir, 'missing')), undefined);
+    assert.throws(() => files.read(path.join(dir, 'missing')), { code: 'ENOENT' });
+    assert.equal(files.read('/proc/version'), readFileSync('/proc/version', 'utf8'));
+    files.close();
+    assert.equal(openFds(), before, 'closed');
+    assert.equal(files.read(f), big, 'opened again after close');
+    files.close();
+  } finally {
+    files.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // the host reading with and without kept files: the same shape, and nothing left open
+  const fds = readdirSync('/proc/self/fd').length;
+  const once = await readHost();
+  assert.equal(readdirSync('/proc/self/fd').length, fds);
+  const kept = new ProcFiles();
+  const a = await readHost(kept);
+  const b = await readHost(kept);
+  kept.close();
+  assert.equal(readdirSync('/proc/self/fd').length, fds);
+  for (const h of [once, a, b]) {
+    assert.ok(h.cpus >= 1 && h.memTotal > 0 && h.hostCpu!.total > 0);
+    assert.equal(typeof h.io!.rdBytes, 'number');
+    assert.equal(typeof h.net!.rxBytes, 'number');
+  }
+  assert.ok(b.hostCpu!.total >= a.hostCpu!.total, 'counters read afresh');
 });

@@ -3,7 +3,7 @@
 // host's /proc, turned into rates and kept in fixed-size rings. It runs only while someone holds a
 // subscription (a visible panel) and stops when the last one is released.
 import { EventEmitter } from 'node:events';
-import { promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import Docker from 'dockerode';
 import { Connection } from '../connection';
@@ -12,6 +12,7 @@ import { LibvirtBackend } from '../backends/libvirt';
 import { DockerBackend } from '../backends/docker';
 import { executorFor } from '../guest/exec';
 import { cgroupCountersOfPid } from './cgroup';
+import { ProcFiles } from './procfs';
 import {
   engineCounters,
   EngineStats,
@@ -38,45 +39,44 @@ export const BYTES_PER_GUEST_HOUR = ringBytes(HOST_KEYS.length, HISTORY_POINTS) 
 // ---- the host -----------------------------------------------------------------------------
 
 const readOpt = (p: string) => fs.readFile(p, 'utf8').catch(() => undefined);
-function readProcOpt(p: string): string | undefined {
-  try {
-    return readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
 
 const diskCache = new Map<string, boolean>();
-/** A whole disk: listed in /sys/block and not a loop/ram device. */
-async function isHostDisk(name: string): Promise<boolean> {
+/** A whole disk: listed in /sys/block and not a loop/ram device (looked up once per name). */
+function isHostDisk(name: string): boolean {
   let v = diskCache.get(name);
   if (v === undefined) {
-    v = !/^(loop|ram|zram)/.test(name) && (await fs.access(`/sys/block/${name.replace(/\//g, '!')}`).then(() => true, () => false));
+    v = !/^(loop|ram|zram)/.test(name) && existsSync(`/sys/block/${name.replace(/\//g, '!')}`);
     diskCache.set(name, v);
   }
   return v;
 }
 
-export async function readHost(): Promise<Counters & { cpus: number; memTotal: number }> {
+/**
+ * The host's counters from /proc. `files` keeps the files open between calls (the sampler's,
+ * closed when it stops); without it they are opened and closed here.
+ */
+export async function readHost(files?: ProcFiles): Promise<Counters & { cpus: number; memTotal: number }> {
   // /proc files are generated in memory and tiny: synchronous reads cost a fraction of the CPU of
   // async ones (one thread-pool round trip each for open, fstat, read, close) and never block on disk
-  const [stat, mem, disk, net] = ['/proc/stat', '/proc/meminfo', '/proc/diskstats', '/proc/net/dev'].map((f) => readFileSync(f, 'utf8'));
-  const [pc, pm, pi] = ['cpu', 'memory', 'io'].map((r) => readProcOpt(`/proc/pressure/${r}`));
-  const s = parseProcStat(stat);
-  const m = memSummary(parseMeminfo(mem));
-  const names = disk.split('\n').map((l) => l.trim().split(/\s+/)[2]).filter(Boolean);
-  const disks = new Set<string>();
-  for (const n of names) if (await isHostDisk(n)) disks.add(n);
-  return {
-    cpus: s.perCpu.length || os.cpus().length,
-    memTotal: m.total,
-    hostCpu: s.all,
-    memUsed: m.used,
-    memAlloc: m.total,
-    io: parseDiskstats(disk, (n) => disks.has(n)),
-    net: parseNetDev(net),
-    psi: { cpu: pc ? parsePsi(pc)?.some.avg10 : undefined, memory: pm ? parsePsi(pm)?.some.avg10 : undefined, io: pi ? parsePsi(pi)?.some.avg10 : undefined },
-  };
+  const proc = files ?? new ProcFiles();
+  try {
+    const [stat, mem, disk, net] = ['/proc/stat', '/proc/meminfo', '/proc/diskstats', '/proc/net/dev'].map((f) => proc.read(f));
+    const [pc, pm, pi] = ['cpu', 'memory', 'io'].map((r) => proc.readOpt(`/proc/pressure/${r}`));
+    const s = parseProcStat(stat);
+    const m = memSummary(parseMeminfo(mem));
+    return {
+      cpus: s.perCpu.length || os.cpus().length,
+      memTotal: m.total,
+      hostCpu: s.all,
+      memUsed: m.used,
+      memAlloc: m.total,
+      io: parseDiskstats(disk, isHostDisk),
+      net: parseNetDev(net),
+      psi: { cpu: pc ? parsePsi(pc)?.some.avg10 : undefined, memory: pm ? parsePsi(pm)?.some.avg10 : undefined, io: pi ? parsePsi(pi)?.some.avg10 : undefined },
+    };
+  } finally {
+    if (!files) proc.close();
+  }
 }
 
 // ---- per-connection collectors ------------------------------------------------------------
@@ -403,6 +403,8 @@ export class Sampler extends EventEmitter {
   private running = false;
   private inTick = false;
   private readonly hostRing = new Ring(HOST_KEYS, HISTORY_POINTS);
+  /** The host's /proc files, open while the sampler runs. */
+  private readonly procFiles = new ProcFiles();
   private hostPrev: Counters | undefined;
   private hostPrevT = 0;
   /** Host-side histories: connection id → guest id → history. */
@@ -455,6 +457,7 @@ export class Sampler extends EventEmitter {
 
   private stop(): void {
     this.running = false;
+    this.procFiles.close();
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
@@ -487,6 +490,7 @@ export class Sampler extends EventEmitter {
       this.lastTickCpuUs = cpu.user + cpu.system;
       this.lastTickMs = Date.now() - started;
       this.inTick = false;
+      if (!this.running) this.procFiles.close(); // a tick called with no subscription holds no files
       this.emit('tick', { t: started, connections: [...ids] });
       this.schedule(started);
     }
@@ -494,7 +498,7 @@ export class Sampler extends EventEmitter {
 
   private async sampleHost(): Promise<void> {
     try {
-      const h = await readHost();
+      const h = await readHost(this.procFiles);
       const t = Date.now();
       this.hostCpus = h.cpus;
       this.hostMemTotal = h.memTotal;
