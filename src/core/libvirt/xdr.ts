@@ -281,7 +281,8 @@ export class XdrReader {
   fixedOpaque(length: number, what = 'fixed opaque'): Buffer {
     const total = length + padOf(length);
     this.need(total, what);
-    const out = Buffer.from(this.buf.subarray(this.pos, this.pos + length));
+    const out = Buffer.allocUnsafe(length);
+    this.buf.copy(out, 0, this.pos, this.pos + length);
     this.pos += total;
     return out;
   }

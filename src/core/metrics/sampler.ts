@@ -532,7 +532,7 @@ export class Sampler extends EventEmitter {
       }
       this.errors.delete(id);
       // forget guests not seen for an hour (their rings are the only growth)
-      for (const [k, h] of histories) if (t - h.lastSeen > 3_600_000) histories.delete(k);
+      histories.forEach((h, k, m) => t - h.lastSeen > 3_600_000 && m.delete(k));
     } catch (e) {
       this.errors.set(id, (e as Error).message);
       this.opts.log?.debug(`metrics: ${id}: ${(e as Error).message}`);
