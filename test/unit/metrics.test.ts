@@ -1,7 +1,7 @@
 // Metrics parsers and rate maths on outputs recorded on this machine (test/fixtures/metrics/README.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -22,6 +22,7 @@ import {
 import { derive, rate, Ring, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
 import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR, readHost } from '../../src/core/metrics/sampler';
 import { ProcFiles } from '../../src/core/metrics/procfs';
+import { cgroupCounters, cgroupPsi, cgroupPsiOfPid } from '../../src/core/metrics/cgroup';
 import * as P from '../../src/core/libvirt/protocol';
 import { StringCache, XdrReader, XdrWriter } from '../../src/core/libvirt/xdr';
 
@@ -400,4 +401,48 @@ test('proc files stay open and are read again from the start; missing ones are u
     assert.equal(typeof h.net!.rxBytes, 'number');
   }
   assert.ok(b.hostCpu!.total >= a.hostCpu!.total, 'counters read afresh');
+});
+
+test('cgroup PSI and CPU time alone: the same values as the full cgroup reading (v2, hybrid, v1)', async () => {
+  const psi = (avg10: number) => `some avg10=${avg10} avg60=0.00 avg300=0.00 total=1\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'virtscope-cgroup-'));
+  const put = (p: string, text: string) => (mkdirSync(path.dirname(p), { recursive: true }), writeFileSync(p, text));
+  const lab = '/machine.slice/lab';
+  const paths = { v1: { cpuacct: lab, cpu: lab, memory: lab }, v2: lab };
+  try {
+    const pure = path.join(dir, 'pure');
+    put(path.join(pure, 'cgroup.controllers'), 'cpu io memory\n');
+    const hybrid = path.join(dir, 'hybrid');
+    put(path.join(hybrid, 'unified', 'cgroup.controllers'), '\n');
+    const v1only = path.join(dir, 'v1');
+    put(path.join(v1only, 'README'), 'no v2 here\n');
+    for (const v2root of [pure, path.join(hybrid, 'unified')]) {
+      put(path.join(v2root, lab, 'cpu.stat'), 'usage_usec 123456\nuser_usec 1\n');
+      put(path.join(v2root, lab, 'cpu.pressure'), psi(1.5));
+      put(path.join(v2root, lab, 'memory.pressure'), psi(2.25));
+      put(path.join(v2root, lab, 'memory.current'), '4096\n');
+    }
+    for (const root of [hybrid, v1only]) {
+      put(path.join(root, 'cpuacct', lab, 'cpuacct.usage'), '987654321\n');
+      put(path.join(root, 'memory', lab, 'memory.usage_in_bytes'), '8192\n');
+    }
+    const expected = new Map([
+      [pure, { cpuNs: 123456000, psi: { cpu: 1.5, memory: 2.25, io: undefined } }],
+      [hybrid, { cpuNs: 987654321, psi: { cpu: 1.5, memory: 2.25, io: undefined } }],
+      [v1only, { cpuNs: 987654321, psi: undefined }],
+    ]);
+    for (const [root, want] of expected) {
+      const full = await cgroupCounters(paths, root);
+      assert.deepEqual({ cpuNs: full.cpuNs, psi: full.psi }, want, `${root}: the full reading`);
+      assert.deepEqual(await cgroupPsi(paths, { cpu: true }, root), want, root);
+      assert.deepEqual(await cgroupPsi(paths, {}, root), { cpuNs: undefined, psi: want.psi }, `${root} without the CPU time`);
+    }
+    // the root cgroup is the host's: not read as a guest's
+    assert.deepEqual(await cgroupPsi({ v1: {}, v2: '/' }, { cpu: true }, pure), { cpuNs: undefined, psi: undefined });
+    assert.equal(await cgroupPsiOfPid(2 ** 22 + 12345, {}, pure), undefined, 'no such process');
+    const self = await cgroupPsiOfPid(process.pid, { cpu: true });
+    assert.ok(self && (self.cpuNs === undefined || self.cpuNs > 0));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

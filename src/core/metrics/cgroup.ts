@@ -58,12 +58,67 @@ export async function cgroupCountersOfPid(pid: number, root = CGROUP_ROOT): Prom
   return cgroupCounters(parseProcCgroup(text), root);
 }
 
-export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Promise<CgroupCounters> {
+/** Readers of one cgroup's files: a v1 controller's, or the v2 directory's (undefined when absent). */
+interface CgroupFiles {
+  layout: CgroupLayout;
+  v1(ctrl: string, file: string): Promise<string | undefined>;
+  v2(file: string): Promise<string | undefined>;
+}
+
+async function cgroupFiles(paths: ProcCgroup, root: string): Promise<CgroupFiles> {
   const layout = await cgroupLayout(root);
-  const out: CgroupCounters = { paths, version: layout.pureV2 ? 'v2' : layout.v2Root ? 'hybrid' : 'v1' };
   const v2 = layout.v2Root && paths.v2 && paths.v2 !== '/' ? path.join(layout.v2Root, paths.v2) : undefined;
-  const v1 = (ctrl: string, file: string) => (paths.v1[ctrl] !== undefined && !layout.pureV2 ? read(path.join(root, ctrl, paths.v1[ctrl], file)) : Promise.resolve(undefined));
-  const f2 = (file: string) => (v2 ? read(path.join(v2, file)) : Promise.resolve(undefined));
+  return {
+    layout,
+    v1: (ctrl, file) => (paths.v1[ctrl] !== undefined && !layout.pureV2 ? read(path.join(root, ctrl, paths.v1[ctrl], file)) : Promise.resolve(undefined)),
+    v2: (file) => (v2 ? read(path.join(v2, file)) : Promise.resolve(undefined)),
+  };
+}
+
+/** CPU time (ns): v1 cpuacct.usage, else v2 cpu.stat usage_usec. */
+function cpuNsOf(cpuacct: string | undefined, cpuStat2: string | undefined): number | undefined {
+  if (cpuacct) return Number(cpuacct.trim());
+  if (cpuStat2) {
+    const u = parseKeyValues(cpuStat2).usage_usec;
+    if (u !== undefined) return u * 1000;
+  }
+  return undefined;
+}
+
+/** PSI "some" avg10 of the v2 *.pressure files, undefined when none has it. */
+function psiOf(pCpu: string | undefined, pMem: string | undefined, pIo: string | undefined): CgroupCounters['psi'] {
+  const psi = { cpu: pCpu && parsePsi(pCpu)?.some.avg10, memory: pMem && parsePsi(pMem)?.some.avg10, io: pIo && parsePsi(pIo)?.some.avg10 };
+  return psi.cpu !== undefined || psi.memory !== undefined || psi.io !== undefined ? (psi as CgroupCounters['psi']) : undefined;
+}
+
+/**
+ * Only the PSI (and, with `cpu`, the CPU time) of the cgroup of `pid`: what the sampler takes per
+ * tick from a libvirt domain's or an engine container's cgroup, in 4-6 file reads instead of the
+ * ~20 of cgroupCountersOfPid. Same values as cgroupCountersOfPid's psi and cpuNs.
+ */
+export async function cgroupPsiOfPid(pid: number, options: { cpu?: boolean } = {}, root = CGROUP_ROOT): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'> | undefined> {
+  const text = await read(`/proc/${pid}/cgroup`);
+  if (!text) return undefined;
+  return cgroupPsi(parseProcCgroup(text), options, root);
+}
+
+/** cgroupPsiOfPid for known cgroup paths. */
+export async function cgroupPsi(paths: ProcCgroup, options: { cpu?: boolean } = {}, root = CGROUP_ROOT): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'>> {
+  const f = await cgroupFiles(paths, root);
+  const none = Promise.resolve(undefined);
+  const [cpuacct, cpuStat2, pCpu, pMem, pIo] = await Promise.all([
+    options.cpu ? f.v1('cpuacct', 'cpuacct.usage') : none,
+    options.cpu ? f.v2('cpu.stat') : none,
+    f.v2('cpu.pressure'),
+    f.v2('memory.pressure'),
+    f.v2('io.pressure'),
+  ]);
+  return { cpuNs: cpuNsOf(cpuacct, cpuStat2), psi: psiOf(pCpu, pMem, pIo) };
+}
+
+export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Promise<CgroupCounters> {
+  const { layout, v1, v2: f2 } = await cgroupFiles(paths, root);
+  const out: CgroupCounters = { paths, version: layout.pureV2 ? 'v2' : layout.v2Root ? 'hybrid' : 'v1' };
   const [cpuacct, cpuStat2, quota, period, shares, cpuMax, weight, memUse, memLim, memStat, memCur, memMax, memStat2, blkB, blkO, ioStat, pCpu, pMem, pIo] =
     await Promise.all([
       v1('cpuacct', 'cpuacct.usage'),
@@ -86,11 +141,8 @@ export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Pro
       f2('memory.pressure'),
       f2('io.pressure'),
     ]);
-  if (cpuacct) out.cpuNs = Number(cpuacct.trim());
-  else if (cpuStat2) {
-    const u = parseKeyValues(cpuStat2).usage_usec;
-    if (u !== undefined) out.cpuNs = u * 1000;
-  }
+  const cpuNs = cpuNsOf(cpuacct, cpuStat2);
+  if (cpuNs !== undefined) out.cpuNs = cpuNs;
   if (quota && period && Number(quota) > 0) out.cpuQuotaCores = Number(quota) / Number(period);
   else if (cpuMax) {
     const [q, p] = cpuMax.trim().split(/\s+/);
@@ -117,8 +169,8 @@ export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Pro
     const o = parseBlkioV1(blkO ?? '');
     out.io = { rdBytes: b.read, wrBytes: b.write, rdOps: o.read, wrOps: o.write };
   } else if (ioStat !== undefined) out.io = parseIoStatV2(ioStat);
-  const psi = { cpu: pCpu && parsePsi(pCpu)?.some.avg10, memory: pMem && parsePsi(pMem)?.some.avg10, io: pIo && parsePsi(pIo)?.some.avg10 };
-  if (psi.cpu !== undefined || psi.memory !== undefined || psi.io !== undefined) out.psi = psi as CgroupCounters['psi'];
+  const psi = psiOf(pCpu, pMem, pIo);
+  if (psi) out.psi = psi;
   return out;
 }
 

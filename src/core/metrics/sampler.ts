@@ -11,7 +11,7 @@ import { Backend, Guest } from '../model';
 import { LibvirtBackend } from '../backends/libvirt';
 import { DockerBackend } from '../backends/docker';
 import { executorFor } from '../guest/exec';
-import { cgroupCountersOfPid } from './cgroup';
+import { cgroupCountersOfPid, cgroupPsiOfPid } from './cgroup';
 import { ProcFiles } from './procfs';
 import {
   engineCounters,
@@ -182,7 +182,8 @@ async function collectLibvirt(conn: Connection, backend: LibvirtBackend): Promis
         // PSI of the domain's cgroup where it is in a v2 hierarchy (local hosts only)
         if (local) {
           const pid = await libvirtDomainPid(kind, s.name);
-          const cg = pid ? await cgroupCountersOfPid(pid) : undefined;
+          // only the files used here: PSI, and the CPU time where libvirt-LXC reports none
+          const cg = pid ? await cgroupPsiOfPid(pid, { cpu: kind === 'libvirt-lxc' && !counters.cpuNs }) : undefined;
           if (cg?.psi) counters.psi = cg.psi;
           // libvirt-LXC on a hybrid layout reports cpu.time 0: its cgroup's cpuacct has the time
           if (kind === 'libvirt-lxc' && !counters.cpuNs && cg?.cpuNs) counters.cpuNs = cg.cpuNs;
@@ -259,7 +260,7 @@ async function collectEngine(conn: Connection, backend: DockerBackend, hostCpus:
           net: e.net,
         };
         if (g.runtimeId) {
-          const cg = await cgroupCountersOfPid(g.runtimeId);
+          const cg = await cgroupPsiOfPid(g.runtimeId);
           if (cg?.psi) c.psi = cg.psi;
         }
         return { guestId: g.id, name: g.name, counters: c };
