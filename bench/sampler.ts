@@ -183,7 +183,7 @@ async function main(): Promise<void> {
     console.log(`CLI/virtscope CPU per tick (means): ${f(mean(vCpu))} / ${f(mean(sCpu))} ms = ${(mean(vCpu) / mean(sCpu)).toFixed(1)}x (cheaper than the CLI: ${mean(sCpu) < mean(vCpu) ? 'yes' : 'no'})`);
     const kinds = [...gcKinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
     console.log(`GC inside the ticks: ${tickGcs.length} (${kinds}), ${f(tickGcs.reduce((a, g) => a + g.duration, 0))} ms in all, in ${inTick.filter((x) => x.length).length} of ${SECONDS} ticks; all GC in the run: ${gcs.length}`);
-    console.log(`CPU per tick by thread (means): main ${f(mean(sMain))} ms, V8/libuv worker threads ${f(mean(sOthers))} ms`);
+    console.log(`CPU per tick by thread (means, /proc schedstat, a window slightly wider than the tick's): main ${f(mean(sMain))} ms, V8/libuv worker threads ${f(mean(sOthers))} ms`);
     console.log(`page faults per tick: median ${median(sFaults).toFixed(0)}, mean ${mean(sFaults).toFixed(0)}`);
     console.log(`slowest ticks: ${slowest.map((i) => `#${i + 1} ${f(sCpu[i])} ms (${sFaults[i]} faults, GC ${f(inTick[i].reduce((a, g) => a + g.duration, 0))} ms, workers ${f(sOthers[i])} ms)`).join('; ')}`);
     console.log(`history: ${guests} points per guest after the run; bound ${DOMAINS} guests × 3,600 points`);
