@@ -343,18 +343,25 @@ class ComparePanel extends PairPanel {
     return this.initPair('compare', 'Container vs KVM on this host');
   }
 
-  /** Rebuilds the rows now (not waiting for the 3 s throttle); while one is being built: right after it. */
-  private refresh(): void {
+  /** The next update() builds the rows at once (no 3 s throttle); asked for mid-build, it runs right after. */
+  private forceNext(): void {
     this.lastAt = 0;
-    if (!this.panel.visible) return; // becoming visible reloads the webview: 'ready' refreshes
     if (this.busy) this.again = true;
-    else void this.update().catch((e) => this.deps.log.debug(`compare panel: ${(e as Error).message}`));
+  }
+
+  private updateNow(): void {
+    void this.update().catch((e) => this.deps.log.debug(`compare panel: ${(e as Error).message}`));
+  }
+
+  /** Rebuilds the rows now (a new report); a hidden panel refreshes on 'ready' when shown again. */
+  private refresh(): void {
+    this.forceNext();
+    if (this.panel.visible && !this.busy) this.updateNow();
   }
 
   protected async onMessage(m: WebviewMsg): Promise<void> {
     // a (re)loaded webview or another guest picked: rows for it now, not after the throttle
-    if (m.type === 'ready' || m.type === 'select') this.lastAt = 0;
-    if (this.busy && (m.type === 'ready' || m.type === 'select')) this.again = true;
+    if (m.type === 'ready' || m.type === 'select') this.forceNext();
     await super.onMessage(m);
   }
 
@@ -379,7 +386,7 @@ class ComparePanel extends PairPanel {
       if (this.again) {
         this.again = false;
         this.lastAt = 0;
-        if (this.panel.visible) void this.update().catch((e) => this.deps.log.debug(`compare panel: ${(e as Error).message}`));
+        if (this.panel.visible) this.updateNow();
       }
     }
   }

@@ -219,10 +219,9 @@ if [ "$G" != - ] && [ -d events/$G ]; then
   echo 0 > events/$G/enable; [ -d instances/$G ] && echo 0 > instances/$G/events/$G/enable
   echo "### profile"; grep "^ *vs_" kprobe_profile
   H=instances/$G/events/$G/vs_vp_notify
-  if grep -q '^hist:keys=vq' $H/trigger 2>/dev/null; then echo "### kicks"; cat $H/hist; echo '!hist:keys=vq' > $H/trigger; fi
-  rmdir instances/$G 2>/dev/null
-  for f in "$@"; do echo "-:$G/vs_$f" >> kprobe_events 2>/dev/null; done
+  grep -q '^hist:keys=vq' $H/trigger 2>/dev/null && { echo "### kicks"; cat $H/hist; }
 fi
+# the trigger, the instance and the probes are removed by GUEST_CLEANUP, which always runs next
 echo "### end"
 `;
 
