@@ -3,7 +3,8 @@
 // engine starts is paired with the same argv run directly on the same path — execFile on the host,
 // `lxc-attach -n NAME -- argv` in an lxc-tools container — back to back, alternating which goes first.
 // Each figure in the engine's report is compared with the same JSON field of the direct run.
-//   node --import tsx bench/fidelity.ts [--rounds N] [--net-rounds M] [--seconds S] [--guest labct] [--netns virtscope-lab]
+//   node --import tsx bench/fidelity.ts [--rounds N] [--net-rounds M] [--seconds S] [--guest labct] [--netns virtscope-lab] [--no-host]
+// --no-host leaves out the host as a target (twice the rounds in the same time for the container).
 // N rounds run the network and disk suites, then network-only rounds up to M in all (a network round
 // is cheap and yields one pair per target; a disk round yields six).
 // Needs the lab (bash scripts/lab.sh up). Goal: within 5 %, judged on the 95 % confidence interval of
@@ -27,6 +28,7 @@ const NET_ROUNDS = Math.max(ROUNDS, Number(arg('net-rounds', '30')));
 const SECONDS = Number(arg('seconds', '1'));
 const GUEST = arg('guest', 'labct');
 const NETNS = arg('netns', 'virtscope-lab');
+const HOST = !process.argv.includes('--no-host');
 
 /** The argv in a target, the plain way: on the host as is, in the container through lxc-attach. */
 async function direct(target: string, argv: string[]): Promise<string> {
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
   const b = new LxcBackend({ id: 'lxc-tools', type: 'lxc' });
   await b.connect();
   const targets = await resolveTargets([GUEST], [{ id: 'lxc-tools', backend: async () => b }]);
-  const options = { ...DEFAULT_OPTIONS, netSeconds: SECONDS, latencySeconds: 1, diskSeconds: SECONDS, diskSizeMiB: 32, hostNetworkNamespace: NETNS };
+  const options = { ...DEFAULT_OPTIONS, netSeconds: SECONDS, latencySeconds: 1, diskSeconds: SECONDS, diskSizeMiB: 32, hostNetworkNamespace: NETNS, includeHost: HOST };
   const rows: Row[] = [];
   const twins: Twin[] = [];
   let pairs = 0;
@@ -143,7 +145,7 @@ async function main(): Promise<void> {
     const ci = medianCi(diffs);
     const mean = r.direct.reduce((a, b) => a + b, 0) / r.direct.length;
     const cv = Math.sqrt(r.direct.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, r.direct.length - 1)) / mean;
-    const v = ROUNDS < 5 ? 'no verdict: fewer than 5 rounds' : verdict(mid, ci, GOAL);
+    const v = diffs.length < 5 ? 'no verdict: fewer than 5 pairs' : verdict(mid, ci, GOAL);
     verdicts.push(v);
     worstMid = Math.max(worstMid, Math.abs(mid));
     console.log(`| ${r.target} | ${r.metric} (${r.unit}) | ${median(r.virtscope).toFixed(2)} | ${median(r.direct).toFixed(2)} | ${pct(mid)} | ${pct(ci[0])} … ${pct(ci[1])} | ${(cv * 100).toFixed(0)} % | ${v} |`);

@@ -5,7 +5,6 @@ import * as vscode from 'vscode';
 import { describeGuest, Guest } from '../core/model';
 import { hostAddressForGuest, runTrace, TraceCancelled, Workload } from '../core/trace/engine';
 import { writeTraceReport } from '../core/trace/report';
-import { GUEST_PROBES_KICK_PATH } from '../core/trace/steps';
 import { traceTargetFor } from '../core/trace/target';
 import { GuestNode, GuestTreeProvider } from '../views/guestTree';
 
@@ -116,7 +115,7 @@ export function registerTraceCommand(deps: Deps): vscode.Disposable {
             durationSec: choice.durationSec,
             workload,
             hostNetns: netns,
-            guestProbes: vscode.workspace.getConfiguration('virtscope').get<string>('trace.guestProbes') === 'kick-path' ? [...GUEST_PROBES_KICK_PATH] : undefined,
+            detail: vscode.workspace.getConfiguration('virtscope').get<string>('trace.detail') === 'full' ? 'full' : 'kick-path',
             signal: ac.signal,
             progress: (m) => {
               deps.log.info(`trace ${g.name}: ${m}`);

@@ -10,6 +10,7 @@ import {
   interfaceBridges,
   iperfSentBps,
   parseInfoTraceEvents,
+  parseInterrupts,
   parseKickHist,
   parseKprobeProfile,
   txKicks,
@@ -17,9 +18,9 @@ import {
   parseNetDev,
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
-import { domainVirtType, inNetns, kvmCountsJson, mergeKvm, TraceResult } from '../../src/core/trace/engine';
+import { domainVirtType, inNetns, kvmCountsJson, mergeKvm, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
 import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
-import { STEPS } from '../../src/core/trace/steps';
+import { GUEST_PROBES, STEPS } from '../../src/core/trace/steps';
 
 const fx = (f: string) => readFileSync(path.join(__dirname, '../fixtures/trace', f), 'utf8');
 
@@ -163,9 +164,10 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   assert.match(steps.find((s) => s.n === 7)?.note ?? '', /TCG/);
   assert.match(steps.find((s) => s.n === 14)?.note ?? '', /inline/);
   // a function left out by choice (kick-path probes) vs one the kernel does not have
-  const light = { ...r, guestHits: { ...r.guestHits } } as TraceResult;
+  const light = { ...r, detail: 'kick-path', guestHits: { ...r.guestHits } } as TraceResult;
   delete (light.guestHits as Record<string, number>).free_old_xmit_skbs;
-  assert.match(stepFigures(light).find((s) => s.n === 2)?.note ?? '', /not probed in this run/);
+  assert.match(stepFigures(light).find((s) => s.n === 2)?.note ?? '', /not counted at detail "kick-path": set virtscope\.trace\.detail to "full"/);
+  assert.match(reportMarkdown(light), /detail `kick-path`/);
   assert.match(stepFigures({ ...light, guestMissing: ['free_old_xmit_skbs', 'free_old_xmit'] }).find((s) => s.n === 2)?.note ?? '', /not in this guest kernel/);
   const kicks = derivedFigures(r).find((d) => d.name.startsWith('kicks per packet'));
   assert.ok(kicks?.value && Math.abs(kicks.value - r.guestHits.vp_notify / r.txPackets) < 1e-9);
@@ -199,6 +201,49 @@ test('guest kicks by virtqueue: hist trigger output, TX queue picked, report use
   assert.match(d.find((x) => x.name.startsWith('kicks per packet'))!.name, /TX queue/);
   assert.equal(d.find((x) => x.name.includes('vs QEMU'))?.value, 0, 'same queue on both sides');
   assert.match(reportMarkdown(r), /## Guest: kicks by virtqueue[\s\S]*`output\.0` \(virtio-net TX\)/);
+});
+
+test('guest interrupts from /proc/interrupts: per queue, summed over CPUs; report prefers them to kprobes', () => {
+  // labvm's (one CPU, 6.1 "PCI-MSI" chip column) and this machine's (two CPUs, 6.x "PCI-MSIX-<bdf>")
+  const g = parseInterrupts(fx('guest-proc-interrupts.txt'));
+  assert.equal(g.get('virtio0-output.0'), 14);
+  assert.equal(g.get('virtio0-input.0'), 5);
+  assert.equal(g.get('virtio3'), 102, 'a shared INTx line is named by its device');
+  assert.ok(g.has('timer'), 'other numbered lines parse too');
+  assert.ok(![...g.keys()].some((k) => /^(NMI|LOC|ERR|MIS)$/.test(k)));
+  const h = parseInterrupts(fx('host-proc-interrupts-2cpu.txt'));
+  assert.equal(h.get('virtio1-req.0'), 34525728);
+  assert.equal(h.get('virtio2-output.0'), 43961);
+  assert.equal(h.get('virtio2-input.0'), 48739, 'counts on CPU1 are summed in');
+  const tcg = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
+  const r: TraceResult = { ...tcg, txPackets: 100, guestInterrupts: { nicDevice: 'virtio0', byName: { 'virtio0-output.0': 25, 'virtio0-input.0': 50, 'virtio1-virtqueues': 5 } } };
+  const d = derivedFigures(r);
+  const tx = d.find((x) => x.name.startsWith('TX completion interrupts'))!;
+  assert.equal(tx.value, 0.25);
+  assert.match(tx.name, /\/proc\/interrupts virtio0-output\.0/);
+  assert.equal(d.find((x) => x.name.startsWith('all guest virtio interrupts'))?.value, 0.8);
+  assert.match(reportMarkdown(r), /## Guest: virtio interrupts by queue[\s\S]*`virtio0-output\.0` \(virtio-net TX completions\) \| 25 \| 0\.25/);
+  // without them the kprobe counts are used, as before
+  assert.match(derivedFigures(tcg).find((x) => x.name.startsWith('TX completion'))!.name, /skb_xmit_done/);
+});
+
+test('detail levels: kick-path probes a subset, about a quarter of the full trace\'s hits on the recorded run', () => {
+  const full = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult; // recorded at detail full
+  const all = Object.values(full.guestHits).reduce((a, b) => a + b, 0);
+  const kp = TRACE_DETAIL['kick-path'].guestProbes.reduce((a, f) => a + (full.guestHits[f] ?? 0), 0);
+  assert.ok(TRACE_DETAIL['kick-path'].guestProbes.every((f) => (GUEST_PROBES as readonly string[]).includes(f)));
+  assert.ok(kp / all < 0.3, `kick-path hits ${kp} of ${all}`);
+  assert.deepEqual(TRACE_DETAIL['kick-path'].qemuEvents, [], 'QEMU is traced at full detail only');
+  // a kick-path result: QEMU's steps say why they are empty, and there is no guest/QEMU cross-check row
+  const light: TraceResult = {
+    ...full,
+    detail: 'kick-path',
+    qemu: { events: [], byEvent: {}, notifyByQueue: {}, txQueueNotifies: 0 },
+    sources: { ...full.sources, qemu: { used: false, note: 'not used at detail kick-path: …' } },
+  };
+  assert.match(stepFigures(light).find((s) => s.n === 8)?.note ?? '', /not used at detail kick-path/);
+  assert.ok(!derivedFigures(light).some((d) => d.name.includes('vs QEMU')));
+  assert.ok(derivedFigures(full).some((d) => d.name.includes('vs QEMU')));
 });
 
 test('report under KVM: exits per packet, step 7 from IO exits, exits-by-reason table', () => {

@@ -14,18 +14,31 @@ import {
   iperfSentBps,
   KvmEventCounts,
   parseInfoTraceEvents,
+  parseInterrupts,
   parseKickHist,
   parseKprobeProfile,
   parseKvmEvents,
   parseNetDev,
   parseQemuTraceLog,
 } from './parse';
-import { GUEST_PROBES, INLINE_FUNCTIONS } from './steps';
+import { GUEST_PROBES, GUEST_PROBES_KICK_PATH, INLINE_FUNCTIONS } from './steps';
 
 /** The kprobe group the trace creates in the guest (events/virtscope/…). */
 export const KPROBE_GROUP = 'virtscope';
-/** QEMU trace events always used, when the build has them. */
+/** QEMU trace events of a full trace, when the build has them. */
 export const QEMU_EVENTS = ['virtio_queue_notify', 'virtio_notify', 'virtio_notify_irqfd'];
+
+/**
+ * How much a trace counts. 'kick-path' (the default) counts each packet-level decision in the guest:
+ * 4 kprobes, about a quarter of the hits of 'full', kicks per virtqueue, interrupts from the guest's
+ * /proc/interrupts; QEMU is not traced (its log line per kick is written by the vCPU thread). 'full'
+ * counts every function of the diagram the guest kernel has, and QEMU's kicks and interrupts too.
+ */
+export type TraceDetail = 'kick-path' | 'full';
+export const TRACE_DETAIL: Record<TraceDetail, { readonly guestProbes: readonly string[]; readonly qemuEvents: readonly string[] }> = {
+  'kick-path': { guestProbes: GUEST_PROBES_KICK_PATH, qemuEvents: [] },
+  full: { guestProbes: GUEST_PROBES, qemuEvents: QEMU_EVENTS },
+};
 /** Host kvm events counted when the guest runs under KVM. */
 export const KVM_EVENTS = ['kvm_exit', 'kvm_pio', 'kvm_mmio', 'kvm_fast_mmio', 'kvm_userspace_exit', 'kvm_inj_virq', 'kvm_msi_set_irq', 'kvm_set_irq'];
 
@@ -53,7 +66,9 @@ export interface TraceOptions {
   noTrace?: boolean;
   /** Leave QEMU's trace events off (to measure what each source costs). */
   noQemuTrace?: boolean;
-  /** Guest functions to probe (default GUEST_PROBES). */
+  /** What to count (default 'kick-path'); guestProbes overrides its guest functions. */
+  detail?: TraceDetail;
+  /** Guest functions to probe (default: those of `detail`). */
   guestProbes?: readonly string[];
   /** Where the libvirt QEMU pid files are (default /run/libvirt/qemu). */
   qemuRunDir?: string;
@@ -69,6 +84,7 @@ export interface TraceResult {
   readonly guest: string;
   readonly startedAt: string;
   readonly durationSec: number;
+  readonly detail: TraceDetail;
   readonly virtType: string;
   readonly workload: { kind: Workload['kind']; hostIp?: string; port?: number; hostNetns?: string; sentBitsPerSecond?: number };
   readonly iface: string;
@@ -78,6 +94,11 @@ export interface TraceResult {
   readonly guestHits: Record<string, number>;
   /** vp_notify hits by virtqueue name ("output.0" = virtio-net TX queue 0), where the guest kernel allows it. */
   readonly guestKicksByQueue?: Record<string, number>;
+  /**
+   * The guest's virtio interrupts during the workload, from /proc/interrupts (no probe needed): by
+   * interrupt name ("virtio0-output.0"); nicDevice is the traced interface's device ("virtio0").
+   */
+  readonly guestInterrupts?: { readonly nicDevice?: string; readonly byName: Record<string, number> };
   readonly guestMissing: string[];
   readonly guestNotProbeable: Record<string, string>;
   readonly qemu: {
@@ -211,10 +232,14 @@ if [ "$G" != - ]; then
     else echo 1 > events/$G/enable; fi
   fi
 fi
+# the NIC's virtio device (virtio0), and the guest's virtio interrupt counters: interrupts per queue at no probe cost
+echo "nicdev $(basename "$(readlink /sys/class/net/$IF/device 2>/dev/null)")"
+echo "### irq-before"; grep virtio /proc/interrupts
 echo "### netdev-before"; cat /proc/net/dev
 echo "### workload"
 if [ "$IP" != - ]; then iperf3 -c "$IP" -p "$PORT" -t "$DUR" -J; echo "### iperf3-exit $?"; else sleep "$DUR"; fi
 echo "### netdev-after"; cat /proc/net/dev
+echo "### irq-after"; grep virtio /proc/interrupts
 if [ "$G" != - ] && [ -d events/$G ]; then
   echo 0 > events/$G/enable; [ -d instances/$G ] && echo 0 > instances/$G/events/$G/enable
   echo "### profile"; grep "^ *vs_" kprobe_profile
@@ -268,6 +293,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const cleanup: string[] = [];
   const startedAt = new Date().toISOString();
   const dur = Math.max(1, Math.round(opts.durationSec));
+  const detail = opts.detail ?? 'kick-path';
 
   progress('reading the domain');
   const xml = await target.domainXml();
@@ -312,10 +338,10 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     }
 
     // --- QEMU: log to a private file, switch on the events this build has
-    if (!opts.noTrace && !opts.noQemuTrace) {
+    if (!opts.noTrace && !opts.noQemuTrace && TRACE_DETAIL[detail].qemuEvents.length) {
       progress('enabling QEMU trace events');
       const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
-      qemuEvents = [...QEMU_EVENTS, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
+      qemuEvents = [...TRACE_DETAIL[detail].qemuEvents, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
       const already = qemuEvents.filter((e) => avail.get(e));
       if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
       logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-trace-'));
@@ -329,19 +355,20 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
         if (r.trim()) warnings.push(`trace-event ${e}: ${r.trim()}`);
         qemuOn.push(e);
       }
-      if (virtType === 'kvm') {
-        kvm = new HostKvmTracer();
-        const st = await kvm.start(target.name, opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
-        Object.assign(kvmStatus, st);
-        if (!st.used) kvm = undefined;
-      }
+      check();
+    }
+    if (!opts.noTrace && virtType === 'kvm') {
+      kvm = new HostKvmTracer();
+      const st = await kvm.start(target.name, opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
+      Object.assign(kvmStatus, st);
+      if (!st.used) kvm = undefined;
       check();
     }
 
     // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
     progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
     const r = await target.exec.exec(
-      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? GUEST_PROBES)],
+      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? TRACE_DETAIL[detail].guestProbes)],
       { timeoutMs: (dur + 90) * 1000, signal },
     );
     guestOut = r.stdout;
@@ -407,6 +434,11 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const b = before.get(iface);
   const a = after.get(iface);
   if (!a || !b) warnings.push(`the guest has no interface ${iface}: packets and bytes unknown`);
+  const irqBefore = parseInterrupts(section(guestOut, 'irq-before'));
+  const irqAfter = parseInterrupts(section(guestOut, 'irq-after'));
+  const irqs: Record<string, number> = {};
+  for (const [name, n] of irqAfter) if (irqBefore.has(name)) irqs[name] = n - irqBefore.get(name)!;
+  const nicDevice = /^nicdev (virtio\d+)$/m.exec(guestOut)?.[1];
   const iperfJson = section(guestOut, 'workload');
   const sent = opts.workload.kind === 'iperf3' ? iperfSentBps(iperfJson) : undefined;
   if (opts.workload.kind === 'iperf3' && sent === undefined) warnings.push(`iperf3 in the guest gave no result: ${iperfJson.trim().slice(0, 300)}`);
@@ -421,6 +453,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     guest: target.name,
     startedAt,
     durationSec: dur,
+    detail,
     virtType,
     workload: { kind: opts.workload.kind, hostIp, port, hostNetns: opts.hostNetns, sentBitsPerSecond: sent },
     iface,
@@ -428,6 +461,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     txBytes: a && b ? a.txBytes - b.txBytes : 0,
     guestHits,
     ...(Object.keys(kicksByQueue).length ? { guestKicksByQueue: kicksByQueue } : {}),
+    ...(irqAfter.size ? { guestInterrupts: { nicDevice, byName: obj(new Map(Object.entries(irqs))) } } : {}),
     guestMissing: missing,
     guestNotProbeable: INLINE_FUNCTIONS,
     qemu: { events: qemuEvents, byEvent: obj(q.byEvent), notifyByQueue: obj(q.notifyByQueue), txQueue, txQueueNotifies },
@@ -437,6 +471,8 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
       qemu:
         opts.noTrace || opts.noQemuTrace
           ? { used: false, note: 'not traced in this run' }
+          : !TRACE_DETAIL[detail].qemuEvents.length
+            ? { used: false, note: `not used at detail ${detail}: the guest counts its kicks per virtqueue itself; set virtscope.trace.detail to "full" to count them in QEMU too (steps 8–9 and the guest/QEMU cross-check)` }
           : {
               used: qemuEvents.length > 0,
               note: !qemuEvents.length

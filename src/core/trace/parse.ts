@@ -28,6 +28,26 @@ export function txKicks(byQueue: Record<string, number> | undefined): number | u
   return tx.length ? tx.reduce((sum, [, n]) => sum + n, 0) : undefined;
 }
 
+/**
+ * /proc/interrupts → counts by interrupt name (the last column: "virtio0-output.0", "virtio3"),
+ * summed over CPUs. Lines without a name (NMI, LOC, …) are skipped; two lines with one name add up.
+ */
+export function parseInterrupts(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^\s*\d+:\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const cols = m[1].trim().split(/\s+/);
+    let sum = 0;
+    let i = 0;
+    for (; i < cols.length && /^\d+$/.test(cols[i]); i++) sum += Number(cols[i]);
+    if (i === 0 || i >= cols.length - 1) continue; // no counts, or no name after the chip columns
+    const name = cols[cols.length - 1];
+    out.set(name, (out.get(name) ?? 0) + sum);
+  }
+  return out;
+}
+
 export interface NetDevCounters {
   readonly rxBytes: number;
   readonly rxPackets: number;

@@ -49,7 +49,7 @@ export function stepFigures(r: TraceResult): StepFigure[] {
               ? r.sources.guest.note
               : src.functions.every((f) => r.guestMissing.includes(f))
                 ? 'not in this guest kernel (inlined or renamed)'
-                : 'not probed in this run (virtscope.trace.guestProbes: kick-path)',
+                : `not counted at detail "${r.detail ?? 'full'}": set virtscope.trace.detail to "full" to count it (more probe hits, more overhead)`,
           };
         return { ...base, count: g.count, source: `guest kprobe ${g.fn}` };
       }
@@ -84,6 +84,14 @@ export function stepFigures(r: TraceResult): StepFigure[] {
   return STEPS.map((s) => direct.get(s.n)!);
 }
 
+/** The guest's /proc/interrupts counts whose names pass `pick`: their sum and names (virtio0-output.*). */
+function guestIrqs(r: TraceResult, pick: (name: string) => boolean): { count: number; names: string } | undefined {
+  const names = Object.keys(r.guestInterrupts?.byName ?? {}).filter(pick);
+  if (!names.length) return undefined;
+  const count = names.reduce((s, n) => s + r.guestInterrupts!.byName[n], 0);
+  return { count, names: names.length === 1 ? names[0] : `${names[0].replace(/\.\d+$/, '')}.*` };
+}
+
 const per = (n: number | undefined, d: number) => (n === undefined || !d ? undefined : n / d);
 
 export function derivedFigures(r: TraceResult): DerivedFigure[] {
@@ -92,6 +100,9 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
   const tx = txKicks(r.guestKicksByQueue);
   const kicks = tx ?? r.guestHits.vp_notify;
   const qemuKicks = tx !== undefined && r.qemu.txQueue ? r.qemu.txQueueNotifies : r.qemu.byEvent.virtio_queue_notify;
+  const nic = r.guestInterrupts?.nicDevice;
+  const txIrq = guestIrqs(r, (name) => !!nic && name.startsWith(`${nic}-output.`));
+  const allIrq = guestIrqs(r, () => true);
   const out: DerivedFigure[] = [
     {
       name: tx !== undefined ? 'kicks per packet (vp_notify on the TX queue / packets)' : 'kicks per packet (vp_notify / packets)',
@@ -101,13 +112,20 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
         'How well notification suppression works: 1.0 means every packet cost a kick (a trap to the hypervisor); lower means the host was already polling the ring and told the guest not to kick. Each kick under KVM is a VM exit plus a wake-up of QEMU\'s I/O thread — the main reason a VM\'s networking costs more than a container\'s, whose packets cross a veth with a function call.',
     },
     {
-      name: 'TX completion interrupts per packet (skb_xmit_done / packets)',
-      value: per(r.guestHits.skb_xmit_done, pk),
+      name: txIrq ? `TX completion interrupts per packet (/proc/interrupts ${txIrq.names} / packets)` : 'TX completion interrupts per packet (skb_xmit_done / packets)',
+      value: per(txIrq?.count ?? r.guestHits.skb_xmit_done, pk),
       unit: '',
       meaning: 'Interrupts the host injected so the guest could free sent buffers. Under KVM each injection costs exits too; virtqueue_enable_cb_delayed keeps this below 1 by asking for an interrupt only when 3/4 of the ring is used.',
     },
-    { name: 'all guest virtio interrupts per packet (vring_interrupt / packets)', value: per(r.guestHits.vring_interrupt, pk), unit: '', meaning: 'Every virtio interrupt the guest took (RX acks of the TCP stream, TX completions, other devices).' },
-    { name: 'host interrupts sent per packet (QEMU virtio_notify / packets)', value: per(r.qemu.byEvent.virtio_notify, pk), unit: '', meaning: 'Interrupts QEMU raised for the guest, all queues.' },
+    {
+      name: allIrq ? 'all guest virtio interrupts per packet (/proc/interrupts virtio* / packets)' : 'all guest virtio interrupts per packet (vring_interrupt / packets)',
+      value: per(allIrq?.count ?? r.guestHits.vring_interrupt, pk),
+      unit: '',
+      meaning: 'Every virtio interrupt the guest took (RX acks of the TCP stream, TX completions, other devices).',
+    },
+    ...(r.qemu.events.includes('virtio_notify')
+      ? [{ name: 'host interrupts sent per packet (QEMU virtio_notify / packets)', value: per(r.qemu.byEvent.virtio_notify, pk), unit: '', meaning: 'Interrupts QEMU raised for the guest, all queues.' }]
+      : []),
     {
       name: 'VM exits per packet',
       value: r.kvm ? per(r.kvm.exits, pk) : undefined,
@@ -120,17 +138,22 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
       unit: '',
       meaning: 'The driver wakes the queue after each clean-up that leaves room in the ring, stopped or not: an upper bound of the queue stops (netif_stop_queue itself is inline and cannot be counted). Many stops mean the ring fills up faster than the host drains it — the host side is the bottleneck.',
     },
-    {
-      name: tx !== undefined ? 'guest TX-queue vp_notify vs QEMU virtio_queue_notify on the TX queue' : 'guest vp_notify vs QEMU virtio_queue_notify',
-      value: kicks !== undefined && qemuKicks ? (kicks - qemuKicks) / qemuKicks : undefined,
-      unit: '%',
-      meaning:
-        tx !== undefined
-          ? 'Cross-check of the two sides on the same queue: every kick the guest sends arrives in QEMU.'
-          : 'Cross-check of the two sides: every kick the guest sends arrives in QEMU (this guest could not count per queue, so other devices\' kicks — the guest agent\'s — are in both, and a few fall outside the guest\'s probe window).',
-    },
+    ...(r.sources.qemu.used ? [crossCheck(tx, kicks, qemuKicks)] : []),
   ];
   return out;
+}
+
+/** The guest's kicks against QEMU's on the same queue (or all queues where the guest could not tell them apart). */
+function crossCheck(tx: number | undefined, kicks: number | undefined, qemuKicks: number | undefined): DerivedFigure {
+  return {
+    name: tx !== undefined ? 'guest TX-queue vp_notify vs QEMU virtio_queue_notify on the TX queue' : 'guest vp_notify vs QEMU virtio_queue_notify',
+    value: kicks !== undefined && qemuKicks ? (kicks - qemuKicks) / qemuKicks : undefined,
+    unit: '%',
+    meaning:
+      tx !== undefined
+        ? 'Cross-check of the two sides on the same queue: every kick the guest sends arrives in QEMU.'
+        : 'Cross-check of the two sides: every kick the guest sends arrives in QEMU (this guest could not count per queue, so other devices\' kicks — the guest agent\'s — are in both, and a few fall outside the guest\'s probe window).',
+  };
 }
 
 function fmt(v: number | undefined, digits = 2): string {
@@ -163,7 +186,7 @@ export function reportMarkdown(r: TraceResult): string {
   const mib = r.txBytes / MIB;
   const L: string[] = [];
   L.push(`# virtio-net TX trace: ${r.guest}`, '');
-  L.push(`${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · ${r.durationSec} s · domain type \`${r.virtType}\` · workload: ${r.workload.kind === 'iperf3' ? `iperf3 from the guest to the host ${r.workload.hostIp}:${r.workload.port}${r.workload.hostNetns ? ` (host side in network namespace \`${r.workload.hostNetns}\`)` : ''}` : 'your own traffic (nothing started)'}`, '');
+  L.push(`${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · ${r.durationSec} s · domain type \`${r.virtType}\` · detail \`${r.detail ?? 'full'}\` · workload: ${r.workload.kind === 'iperf3' ? `iperf3 from the guest to the host ${r.workload.hostIp}:${r.workload.port}${r.workload.hostNetns ? ` (host side in network namespace \`${r.workload.hostNetns}\`)` : ''}` : 'your own traffic (nothing started)'}`, '');
   if (r.virtType === 'qemu')
     L.push('> **TCG emulation.** This guest runs under QEMU\'s software CPU emulator, not KVM: there are no VM exits, a kick is handled inside QEMU without a trap, and every rate here is that of an emulated CPU. The counts per packet still show how the driver and the device talk.', '');
   L.push('## Traffic (guest interface counters)', '');
@@ -202,6 +225,13 @@ export function reportMarkdown(r: TraceResult): string {
   }
   if (r.guestMissing.length) L.push(`Not in this guest kernel: ${r.guestMissing.map((f) => `\`${f}\``).join(', ')} (renamed in other kernel versions, or inlined).`, '');
 
+  if (r.guestInterrupts && Object.keys(r.guestInterrupts.byName).length) {
+    const nic = r.guestInterrupts.nicDevice;
+    L.push('## Guest: virtio interrupts by queue', '', '| interrupt | count | per packet |', '|---|---:|---:|');
+    for (const [q, v] of Object.entries(r.guestInterrupts.byName))
+      L.push(`| \`${q}\`${nic && q.startsWith(`${nic}-output.`) ? ' (virtio-net TX completions)' : nic && q.startsWith(`${nic}-input.`) ? ' (virtio-net RX)' : ''} | ${fmt(v)} | ${fmt(per(v, r.txPackets))} |`);
+    L.push('', `From the guest's /proc/interrupts before and after the workload: no probe needed.${nic ? ` ${nic} is the device of ${r.iface}.` : ''}`, '');
+  }
   if (r.guestKicksByQueue) {
     L.push('## Guest: kicks by virtqueue', '', '| virtqueue | vp_notify | per packet |', '|---|---:|---:|');
     for (const [q, v] of Object.entries(r.guestKicksByQueue).sort((a, b) => b[1] - a[1]))
