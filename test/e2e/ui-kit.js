@@ -113,16 +113,29 @@ function uiRun(name, opts, body) {
     }
   };
   /**
+   * Opens the command palette and returns its input. F1 pressed while a webview has the focus can be
+   * lost; then the focus is moved to the workbench (the side bar's title) and F1 pressed again.
+   */
+  kit.openPalette = async () => {
+    const { page } = kit;
+    const input = page.locator('.quick-input-widget input.input');
+    for (let i = 0; i < 3; i++) {
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('F1');
+      if (await input.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) return input;
+      log('the palette did not open (focus in a webview?): focusing the workbench and trying again');
+      await page.locator('.part.sidebar .composite.title, .part.statusbar').first().click({ timeout: 3_000 }).catch(() => {});
+    }
+    throw new Error('the command palette does not open');
+  };
+  /**
    * Runs a command from the palette: types `>text`, waits for the row containing opts.match (default
    * `text`), presses Enter; opts.pick: then clicks the quick-pick row containing it.
    */
   kit.command = async (text, { match = text, pick } = {}) => {
     const { page } = kit;
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
     const qi = page.locator('.quick-input-widget');
-    const input = qi.locator('input.input');
-    await input.waitFor();
+    const input = await kit.openPalette();
     await input.fill(`>${text}`);
     await qi.locator('.quick-input-list .monaco-list-row', { hasText: match }).first().waitFor({ timeout: 10_000 });
     await page.waitForTimeout(150);

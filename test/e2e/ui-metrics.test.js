@@ -11,7 +11,7 @@ const path = require('path');
 const { uiRun } = require('./ui-kit');
 
 const settings = { 'virtscope.benchmark.seconds': 1 };
-uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGuests, contextMenu, command }) => {
+uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGuests, contextMenu, command, openPalette }) => {
   const frame = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   /** A virtscope command (or a Developer:/View:/File: one) from the palette; `pick`: then the quick-pick row. */
   const palette = (title, pick) => command(/^(Developer|View|File):/.test(title) ? title : `virtscope: ${title}`, { match: title, pick });
@@ -101,9 +101,7 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
     qi.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
   /** A command whose palette label is exactly `title` (typed, a similar one could rank first). */
   const paletteExact = async (title) => {
-    await page.keyboard.press('Escape');
-    await page.keyboard.press('F1');
-    await qi.locator('input.input').fill(`>${title}`);
+    await (await openPalette()).fill(`>${title}`);
     await qiItem(title).click();
   };
   /** What the panel must show for a figure of the report: its factor against the report's host figure. */
