@@ -113,20 +113,25 @@ function uiRun(name, opts, body) {
     }
   };
   /**
-   * Opens the command palette and returns its input. F1 pressed while a webview has the focus can be
-   * lost; then the focus is moved to the workbench (the side bar's title) and F1 pressed again.
+   * Opens the command palette and types `text` into it; returns its input. While a webview has the
+   * focus, the palette can close as soon as it opens (the webview takes the focus back): then the
+   * focus is moved to the workbench (the side bar's title) and it is tried again.
    */
-  kit.openPalette = async () => {
+  kit.openPalette = async (text) => {
     const { page } = kit;
     const input = page.locator('.quick-input-widget input.input');
     for (let i = 0; i < 3; i++) {
       await page.keyboard.press('Escape');
       await page.keyboard.press('F1');
-      if (await input.waitFor({ state: 'visible', timeout: 3_000 }).then(() => true, () => false)) return input;
-      log('the palette did not open (focus in a webview?): focusing the workbench and trying again');
-      await page.locator('.part.sidebar .composite.title, .part.statusbar').first().click({ timeout: 3_000 }).catch(() => {});
+      const ok = await input
+        .waitFor({ state: 'visible', timeout: 3_000 })
+        .then(() => input.fill(text, { timeout: 3_000 }))
+        .then(() => true, () => false);
+      if (ok) return input;
+      log('the palette did not stay open (focus in a webview?): focusing the workbench and trying again');
+      await page.locator('.part.sidebar .composite.title').first().click({ timeout: 3_000 }).catch(() => {});
     }
-    throw new Error('the command palette does not open');
+    throw new Error(`the command palette does not open to take "${text}"`);
   };
   /**
    * Runs a command from the palette: types `>text`, waits for the row containing opts.match (default
@@ -135,8 +140,7 @@ function uiRun(name, opts, body) {
   kit.command = async (text, { match = text, pick } = {}) => {
     const { page } = kit;
     const qi = page.locator('.quick-input-widget');
-    const input = await kit.openPalette();
-    await input.fill(`>${text}`);
+    const input = await kit.openPalette(`>${text}`);
     await qi.locator('.quick-input-list .monaco-list-row', { hasText: match }).first().waitFor({ timeout: 10_000 });
     await page.waitForTimeout(150);
     await input.press('Enter');

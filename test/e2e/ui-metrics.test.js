@@ -101,7 +101,7 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
     qi.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
   /** A command whose palette label is exactly `title` (typed, a similar one could rank first). */
   const paletteExact = async (title) => {
-    await (await openPalette()).fill(`>${title}`);
+    await openPalette(`>${title}`);
     await qiItem(title).click();
   };
   /** What the panel must show for a figure of the report: its factor against the report's host figure. */
