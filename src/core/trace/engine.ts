@@ -294,6 +294,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const startedAt = new Date().toISOString();
   const dur = Math.max(1, Math.round(opts.durationSec));
   const detail = opts.detail ?? 'kick-path';
+  const level = TRACE_DETAIL[detail];
 
   progress('reading the domain');
   const xml = await target.domainXml();
@@ -338,10 +339,10 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     }
 
     // --- QEMU: log to a private file, switch on the events this build has
-    if (!opts.noTrace && !opts.noQemuTrace && TRACE_DETAIL[detail].qemuEvents.length) {
+    if (!opts.noTrace && !opts.noQemuTrace && level.qemuEvents.length) {
       progress('enabling QEMU trace events');
       const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
-      qemuEvents = [...TRACE_DETAIL[detail].qemuEvents, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
+      qemuEvents = [...level.qemuEvents, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
       const already = qemuEvents.filter((e) => avail.get(e));
       if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
       logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-trace-'));
@@ -368,7 +369,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
     progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
     const r = await target.exec.exec(
-      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? TRACE_DETAIL[detail].guestProbes)],
+      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? level.guestProbes)],
       { timeoutMs: (dur + 90) * 1000, signal },
     );
     guestOut = r.stdout;
@@ -436,8 +437,8 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   if (!a || !b) warnings.push(`the guest has no interface ${iface}: packets and bytes unknown`);
   const irqBefore = parseInterrupts(section(guestOut, 'irq-before'));
   const irqAfter = parseInterrupts(section(guestOut, 'irq-after'));
-  const irqs: Record<string, number> = {};
-  for (const [name, n] of irqAfter) if (irqBefore.has(name)) irqs[name] = n - irqBefore.get(name)!;
+  const irqs = new Map<string, number>();
+  for (const [name, n] of irqAfter) if (irqBefore.has(name)) irqs.set(name, n - irqBefore.get(name)!);
   const nicDevice = /^nicdev (virtio\d+)$/m.exec(guestOut)?.[1];
   const iperfJson = section(guestOut, 'workload');
   const sent = opts.workload.kind === 'iperf3' ? iperfSentBps(iperfJson) : undefined;
@@ -461,7 +462,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     txBytes: a && b ? a.txBytes - b.txBytes : 0,
     guestHits,
     ...(Object.keys(kicksByQueue).length ? { guestKicksByQueue: kicksByQueue } : {}),
-    ...(irqAfter.size ? { guestInterrupts: { nicDevice, byName: obj(new Map(Object.entries(irqs))) } } : {}),
+    ...(irqAfter.size ? { guestInterrupts: { nicDevice, byName: obj(irqs) } } : {}),
     guestMissing: missing,
     guestNotProbeable: INLINE_FUNCTIONS,
     qemu: { events: qemuEvents, byEvent: obj(q.byEvent), notifyByQueue: obj(q.notifyByQueue), txQueue, txQueueNotifies },
@@ -471,7 +472,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
       qemu:
         opts.noTrace || opts.noQemuTrace
           ? { used: false, note: 'not traced in this run' }
-          : !TRACE_DETAIL[detail].qemuEvents.length
+          : !level.qemuEvents.length
             ? { used: false, note: `not used at detail ${detail}: the guest counts its kicks per virtqueue itself; set virtscope.trace.detail to "full" to count them in QEMU too (steps 8–9 and the guest/QEMU cross-check)` }
           : {
               used: qemuEvents.length > 0,
