@@ -21,7 +21,7 @@ const GUEST = arg('guest', 'labvm');
 const NETNS = arg('netns', 'virtscope-lab');
 const ALL = process.argv.includes('--all');
 
-type Config = { name: string; opts: { noTrace?: boolean; noQemuTrace?: boolean; guestProbes?: string[]; detail?: TraceDetail } };
+type Config = { name: string; opts: { noTrace?: boolean; guestProbes?: string[]; qemuEvents?: string[]; detail?: TraceDetail } };
 
 const fail = (m: string): never => {
   throw new Error(m);
@@ -36,9 +36,9 @@ async function main(): Promise<void> {
     const target = traceTargetFor(b, g);
     const base: Config = { name: 'without trace', opts: { noTrace: true } };
     const known: Record<string, Config> = {
-      default: { name: 'default trace, detail kick-path (4 guest kprobes, no QEMU events)', opts: { detail: 'kick-path' } },
+      default: { name: 'default trace, detail kick-path (1 guest kprobe, vp_notify; no QEMU events)', opts: { detail: 'kick-path' } },
       full: { name: 'full trace (15 guest kprobes + QEMU kicks and interrupts)', opts: { detail: 'full' } },
-      'full-guest': { name: 'full: guest kprobes only', opts: { detail: 'full', noQemuTrace: true } },
+      'full-guest': { name: 'full: guest kprobes only', opts: { detail: 'full', qemuEvents: [] } },
       'full-qemu': { name: 'full: QEMU trace events only', opts: { detail: 'full', guestProbes: [] } },
     };
     const pick = ALL ? Object.keys(known) : arg('configs', 'default,full').split(',');

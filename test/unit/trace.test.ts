@@ -168,6 +168,14 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   delete (light.guestHits as Record<string, number>).free_old_xmit_skbs;
   assert.match(stepFigures(light).find((s) => s.n === 2)?.note ?? '', /not counted at detail "kick-path": set virtscope\.trace\.detail to "full"/);
   assert.match(reportMarkdown(light), /detail `kick-path`/);
+  // start_xmit not probed: step 1 counts the packets the interface counted (equal on the recorded run)
+  delete (light.guestHits as Record<string, number>).start_xmit;
+  const s1 = stepFigures(light)[0];
+  assert.equal(s1.count, r.txPackets);
+  assert.equal(r.txPackets, r.guestHits.start_xmit, 'the counter and the kprobe agree on the recorded run');
+  assert.match(s1.source, /eth0 tx_packets counter/);
+  delete (light.guestHits as Record<string, number>).netif_tx_wake_queue;
+  assert.match(derivedFigures(light).find((d) => d.name.startsWith('queue wakes'))!.meaning, /^Not counted at detail "kick-path"/);
   assert.match(stepFigures({ ...light, guestMissing: ['free_old_xmit_skbs', 'free_old_xmit'] }).find((s) => s.n === 2)?.note ?? '', /not in this guest kernel/);
   const kicks = derivedFigures(r).find((d) => d.name.startsWith('kicks per packet'));
   assert.ok(kicks?.value && Math.abs(kicks.value - r.guestHits.vp_notify / r.txPackets) < 1e-9);
@@ -227,12 +235,13 @@ test('guest interrupts from /proc/interrupts: per queue, summed over CPUs; repor
   assert.match(derivedFigures(tcg).find((x) => x.name.startsWith('TX completion'))!.name, /skb_xmit_done/);
 });
 
-test('detail levels: kick-path probes a subset, about a quarter of the full trace\'s hits on the recorded run', () => {
+test('detail levels: kick-path probes the kick alone, under 5 % of the full trace\'s hits on the recorded run', () => {
   const full = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult; // recorded at detail full
   const all = Object.values(full.guestHits).reduce((a, b) => a + b, 0);
   const kp = TRACE_DETAIL['kick-path'].guestProbes.reduce((a, f) => a + (full.guestHits[f] ?? 0), 0);
   assert.ok(TRACE_DETAIL['kick-path'].guestProbes.every((f) => (GUEST_PROBES as readonly string[]).includes(f)));
-  assert.ok(kp / all < 0.3, `kick-path hits ${kp} of ${all}`);
+  assert.deepEqual(TRACE_DETAIL['kick-path'].guestProbes, ['vp_notify']);
+  assert.ok(kp / all < 0.05, `kick-path hits ${kp} of ${all}`);
   assert.deepEqual(TRACE_DETAIL['kick-path'].qemuEvents, [], 'QEMU is traced at full detail only');
   // a kick-path result: QEMU's steps say why they are empty, and there is no guest/QEMU cross-check row
   const light: TraceResult = {

@@ -29,10 +29,11 @@ export const KPROBE_GROUP = 'virtscope';
 export const QEMU_EVENTS = ['virtio_queue_notify', 'virtio_notify', 'virtio_notify_irqfd'];
 
 /**
- * How much a trace counts. 'kick-path' (the default) counts each packet-level decision in the guest:
- * 4 kprobes, about a quarter of the hits of 'full', kicks per virtqueue, interrupts from the guest's
- * /proc/interrupts; QEMU is not traced (its log line per kick is written by the vCPU thread). 'full'
- * counts every function of the diagram the guest kernel has, and QEMU's kicks and interrupts too.
+ * How much a trace counts. 'kick-path' (the default) probes the kick alone (vp_notify, counted per
+ * virtqueue: 4 % of the hits of 'full' on the recorded run) and takes packets and interrupts per
+ * virtqueue from the guest's own counters; QEMU is not traced (its log line per kick is written by the
+ * vCPU thread). 'full' counts every function of the diagram the guest kernel has, and QEMU's kicks and
+ * interrupts too.
  */
 export type TraceDetail = 'kick-path' | 'full';
 export const TRACE_DETAIL: Record<TraceDetail, { readonly guestProbes: readonly string[]; readonly qemuEvents: readonly string[] }> = {
@@ -62,14 +63,14 @@ export interface TraceOptions {
   guestInterface?: string;
   signal?: AbortSignal;
   progress?: (message: string) => void;
-  /** Skip the guest kprobes (the overhead benchmark's baseline uses the same code path without them). */
+  /** Count nothing: no kprobe, no QEMU event (the overhead benchmark's baseline runs the same code path). */
   noTrace?: boolean;
-  /** Leave QEMU's trace events off (to measure what each source costs). */
-  noQemuTrace?: boolean;
-  /** What to count (default 'kick-path'); guestProbes overrides its guest functions. */
+  /** What to count (default 'kick-path'); guestProbes and qemuEvents override its sources (to measure what each costs). */
   detail?: TraceDetail;
   /** Guest functions to probe (default: those of `detail`). */
   guestProbes?: readonly string[];
+  /** QEMU trace events to switch on (default: those of `detail`). */
+  qemuEvents?: readonly string[];
   /** Where the libvirt QEMU pid files are (default /run/libvirt/qemu). */
   qemuRunDir?: string;
 }
@@ -295,6 +296,8 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const dur = Math.max(1, Math.round(opts.durationSec));
   const detail = opts.detail ?? 'kick-path';
   const level = TRACE_DETAIL[detail];
+  const wantGuest = opts.noTrace ? [] : opts.guestProbes ?? level.guestProbes;
+  const wantQemu = opts.noTrace ? [] : opts.qemuEvents ?? level.qemuEvents;
 
   progress('reading the domain');
   const xml = await target.domainXml();
@@ -339,10 +342,10 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     }
 
     // --- QEMU: log to a private file, switch on the events this build has
-    if (!opts.noTrace && !opts.noQemuTrace && level.qemuEvents.length) {
+    if (wantQemu.length) {
       progress('enabling QEMU trace events');
       const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
-      qemuEvents = [...level.qemuEvents, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
+      qemuEvents = [...wantQemu, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
       const already = qemuEvents.filter((e) => avail.get(e));
       if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
       logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-trace-'));
@@ -369,7 +372,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
     progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
     const r = await target.exec.exec(
-      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...(opts.noTrace ? [] : opts.guestProbes ?? level.guestProbes)],
+      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...wantGuest],
       { timeoutMs: (dur + 90) * 1000, signal },
     );
     guestOut = r.stdout;
@@ -470,9 +473,9 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     sources: {
       guest: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : probed.length ? { used: true, note: missing.length ? `not in this kernel: ${missing.join(', ')}` : undefined } : { used: false, note: 'no probe could be placed in the guest' },
       qemu:
-        opts.noTrace || opts.noQemuTrace
+        opts.noTrace || opts.qemuEvents?.length === 0
           ? { used: false, note: 'not traced in this run' }
-          : !level.qemuEvents.length
+          : !wantQemu.length
             ? { used: false, note: `not used at detail ${detail}: the guest counts its kicks per virtqueue itself; set virtscope.trace.detail to "full" to count them in QEMU too (steps 8–9 and the guest/QEMU cross-check)` }
           : {
               used: qemuEvents.length > 0,

@@ -41,6 +41,13 @@ export function stepFigures(r: TraceResult): StepFigure[] {
     switch (src.kind) {
       case 'guest': {
         const g = guestCount(r, src.functions);
+        if (g.count === undefined && src.counter === 'tx-packets' && r.sources.guest.used)
+          return {
+            ...base,
+            count: r.txPackets,
+            source: `guest ${r.iface} tx_packets counter`,
+            note: `one per ${src.functions.join('/')} call: virtio-net counts each packet it was handed (at detail "full" the kprobe counts them: 7,643 = 7,643 on the recorded run)`,
+          };
         if (g.count === undefined)
           return {
             ...base,
@@ -136,7 +143,7 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
       name: 'queue wakes per packet (netif_tx_wake_queue / packets)',
       value: per(r.guestHits.netif_tx_wake_queue, pk),
       unit: '',
-      meaning: 'The driver wakes the queue after each clean-up that leaves room in the ring, stopped or not: an upper bound of the queue stops (netif_stop_queue itself is inline and cannot be counted). Many stops mean the ring fills up faster than the host drains it — the host side is the bottleneck.',
+      meaning: `${'netif_tx_wake_queue' in r.guestHits || !r.sources.guest.used ? '' : `Not counted at detail "${r.detail}": set virtscope.trace.detail to "full" to count it. `}The driver wakes the queue after each clean-up that leaves room in the ring, stopped or not: an upper bound of the queue stops (netif_stop_queue itself is inline and cannot be counted). Many stops mean the ring fills up faster than the host drains it — the host side is the bottleneck.`,
     },
     ...(r.sources.qemu.used ? [crossCheck(tx, kicks, qemuKicks)] : []),
   ];
