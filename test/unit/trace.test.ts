@@ -175,7 +175,7 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   assert.equal(r.txPackets, r.guestHits.start_xmit, 'the counter and the kprobe agree on the recorded run');
   assert.match(s1.source, /eth0 tx_packets counter/);
   delete (light.guestHits as Record<string, number>).netif_tx_wake_queue;
-  assert.match(derivedFigures(light).find((d) => d.name.startsWith('queue wakes'))!.meaning, /^Not counted at detail "kick-path"/);
+  assert.match(derivedFigures(light).find((d) => d.name.startsWith('queue wakes'))!.meaning, /^not counted at detail "kick-path": set virtscope\.trace\.detail to "full" to count it\. The driver/);
   assert.match(stepFigures({ ...light, guestMissing: ['free_old_xmit_skbs', 'free_old_xmit'] }).find((s) => s.n === 2)?.note ?? '', /not in this guest kernel/);
   const kicks = derivedFigures(r).find((d) => d.name.startsWith('kicks per packet'));
   assert.ok(kicks?.value && Math.abs(kicks.value - r.guestHits.vp_notify / r.txPackets) < 1e-9);

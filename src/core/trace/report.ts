@@ -32,6 +32,9 @@ function guestCount(r: TraceResult, fns: readonly string[]): { count?: number; f
   return { count: present.reduce((s, f) => s + r.guestHits[f], 0), fn: present.join(' + ') };
 }
 
+/** Why a probe the guest kernel has was not placed: the detail level left it out. */
+const notCounted = (r: TraceResult) => `not counted at detail "${r.detail ?? 'full'}": set virtscope.trace.detail to "full" to count it`;
+
 /** The count of each step of the diagram, with where it came from or why there is none. */
 export function stepFigures(r: TraceResult): StepFigure[] {
   const direct = new Map<number, StepFigure>();
@@ -46,7 +49,7 @@ export function stepFigures(r: TraceResult): StepFigure[] {
             ...base,
             count: r.txPackets,
             source: `guest ${r.iface} tx_packets counter`,
-            note: `one per ${src.functions.join('/')} call: virtio-net counts each packet it was handed (at detail "full" the kprobe counts them: 7,643 = 7,643 on the recorded run)`,
+            note: `one per ${src.functions.join('/')} call: virtio-net counts each packet it was handed (at detail "full" a kprobe counts the calls themselves)`,
           };
         if (g.count === undefined)
           return {
@@ -56,7 +59,7 @@ export function stepFigures(r: TraceResult): StepFigure[] {
               ? r.sources.guest.note
               : src.functions.every((f) => r.guestMissing.includes(f))
                 ? 'not in this guest kernel (inlined or renamed)'
-                : `not counted at detail "${r.detail ?? 'full'}": set virtscope.trace.detail to "full" to count it (more probe hits, more overhead)`,
+                : `${notCounted(r)} (more probe hits, more overhead)`,
           };
         return { ...base, count: g.count, source: `guest kprobe ${g.fn}` };
       }
@@ -143,7 +146,7 @@ export function derivedFigures(r: TraceResult): DerivedFigure[] {
       name: 'queue wakes per packet (netif_tx_wake_queue / packets)',
       value: per(r.guestHits.netif_tx_wake_queue, pk),
       unit: '',
-      meaning: `${'netif_tx_wake_queue' in r.guestHits || !r.sources.guest.used ? '' : `Not counted at detail "${r.detail}": set virtscope.trace.detail to "full" to count it. `}The driver wakes the queue after each clean-up that leaves room in the ring, stopped or not: an upper bound of the queue stops (netif_stop_queue itself is inline and cannot be counted). Many stops mean the ring fills up faster than the host drains it — the host side is the bottleneck.`,
+      meaning: `${'netif_tx_wake_queue' in r.guestHits || !r.sources.guest.used ? '' : `${notCounted(r)}. `}The driver wakes the queue after each clean-up that leaves room in the ring, stopped or not: an upper bound of the queue stops (netif_stop_queue itself is inline and cannot be counted). Many stops mean the ring fills up faster than the host drains it — the host side is the bottleneck.`,
     },
     ...(r.sources.qemu.used ? [crossCheck(tx, kicks, qemuKicks)] : []),
   ];
