@@ -26,7 +26,9 @@ describe('trace', () => {
     assert.match(text, /^# virtio-net TX trace: labvm/);
     const json = JSON.parse(fs.readFileSync(md.replace(/\.md$/, '.json'), 'utf8'));
     assert.equal(json.steps.length, 23);
-    assert.ok(json.guestHits.start_xmit > 0 && json.guestHits.vp_notify > 0, 'guest counts present');
+    // the default detail (kick-path): the kick probed, step (1) start_xmit from the interface counter
+    assert.ok(json.guestHits.vp_notify > 0, `guest kicks counted: ${JSON.stringify(json.guestHits)}`);
+    assert.ok(json.steps[0].count > 0 && json.steps[0].count === json.txPackets, `step 1 = tx_packets: ${JSON.stringify(json.steps[0])}`);
     const base = md.split(/[/\\]/).pop()!;
     await waitFor(
       () => vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => t.label.includes(base.replace(/\.md$/, '')))),
