@@ -7,11 +7,14 @@
 //   node --import tsx bench/trace-overhead.ts [--rounds N] [--seconds S] [--guest labvm] [--netns virtscope-lab] [--configs default,full] [--all]
 // --configs default,full (the default) picks what is measured, each against its own baseline runs;
 // full-guest and full-qemu split the full level into its guest and QEMU parts; --all runs all.
+// --pool a.md,b.md runs nothing: it pools the paired drops of earlier outputs of this bench (their
+// tables, in Mbit/s as printed) per configuration, and prints the overhead over all of their rounds.
 // Needs the lab (bash scripts/lab.sh up). Goal: overhead < 10 %. Under TCG (no KVM on this machine)
 // the figure is that of an emulated CPU, where a kprobe hit costs far more than on hardware.
 import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { runTrace, TraceDetail } from '../src/core/trace/engine';
 import { traceTargetFor } from '../src/core/trace/target';
+import { readFileSync } from 'node:fs';
 import { arg, median, medianCi, pct } from './util';
 
 const GOAL = 0.1;
@@ -27,14 +30,51 @@ const fail = (m: string): never => {
   throw new Error(m);
 };
 
+const BASE = 'without trace';
+
+/** Met when the whole 95 % confidence interval of the paired drop is under the goal. */
+function overheadVerdict(rounds: number, [lo, hi]: [number, number]): string {
+  return rounds < 5 ? 'no verdict: fewer than 5 rounds' : hi < GOAL ? 'met' : lo >= GOAL ? 'NOT met' : `not resolved: the confidence interval straddles ${GOAL * 100} %`;
+}
+
+/**
+ * The paired drops per configuration in an earlier output of this bench. Its table lists the runs in
+ * the order they were measured: per round, one baseline run per configuration, so baseline run
+ * round × configurations + k pairs with configuration k's run of that round.
+ */
+function dropsFromOutput(text: string): Map<string, number[]> {
+  const rows = text
+    .split('\n')
+    .filter((l) => l.startsWith('| ') && !l.startsWith('| configuration'))
+    .map((l) => l.split('|').map((c) => c.trim()))
+    .map((c) => ({ name: c[1], runs: c[5].split(',').map(Number) }));
+  const base = rows.find((r) => r.name === BASE)?.runs ?? fail(`no "${BASE}" row`);
+  const configs = rows.filter((r) => r.name !== BASE);
+  return new Map(configs.map((c, k) => [c.name, c.runs.map((t, i) => (base[i * configs.length + k] - t) / base[i * configs.length + k])]));
+}
+
+function pool(files: string[]): void {
+  const pooled = new Map<string, number[]>();
+  for (const f of files) for (const [name, d] of dropsFromOutput(readFileSync(f, 'utf8'))) pooled.set(name, [...(pooled.get(name) ?? []), ...d]);
+  console.log(`## Trace overhead pooled over ${files.length} runs of this bench: ${files.join(', ')}\n`);
+  console.log('| configuration | rounds | overhead | 95 % CI | goal < 10 % |');
+  console.log('|---|---:|---:|---|---|');
+  for (const [name, d] of pooled) {
+    const ci = medianCi(d);
+    console.log(`| ${name} | ${d.length} | ${pct(median(d))} | ${pct(ci[0])} … ${pct(ci[1])} | ${overheadVerdict(d.length, ci)} |`);
+  }
+}
+
 async function main(): Promise<void> {
+  const poolFiles = arg('pool', '');
+  if (poolFiles) return pool(poolFiles.split(','));
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
   await b.connect();
   try {
     const g = (await b.list()).find((x) => x.name === GUEST);
     if (!g) throw new Error(`guest ${GUEST} not found on qemu:///system: bash scripts/lab.sh up`);
     const target = traceTargetFor(b, g);
-    const base: Config = { name: 'without trace', opts: { noTrace: true } };
+    const base: Config = { name: BASE, opts: { noTrace: true } };
     const known: Record<string, Config> = {
       default: { name: 'default trace, detail kick-path (1 guest kprobe, vp_notify; no QEMU events)', opts: { detail: 'kick-path' } },
       full: { name: 'full trace (15 guest kprobes + QEMU kicks and interrupts)', opts: { detail: 'full' } },
@@ -85,8 +125,7 @@ async function main(): Promise<void> {
     }
     const def = drops.get(configs[0].name)!; // the first picked (default: the default level)
     const [lo, hi] = medianCi(def);
-    const verdict =
-      ROUNDS < 5 ? 'no verdict: fewer than 5 rounds' : hi < GOAL ? 'met' : lo >= GOAL ? 'NOT met' : `not resolved: the confidence interval straddles ${GOAL * 100} %`;
+    const verdict = overheadVerdict(ROUNDS, [lo, hi]);
     const full = drops.get(known.full.name) ?? [];
     const [flo, fhi] = full.length ? medianCi(full) : [NaN, NaN];
     console.log('');
