@@ -70,6 +70,8 @@ export function diffGuests(before: ReadonlyMap<string, Guest>, after: ReadonlyMa
  */
 export class Connection extends EventEmitter {
   private backend: Backend | undefined;
+  /** The backend being connected (start() in progress): dispose() closes it too. */
+  private opening: Backend | undefined;
   private _status: ConnectionStatus = { state: 'idle' };
   private _guests = new Map<string, Guest>();
   private pushes = false;
@@ -144,8 +146,10 @@ export class Connection extends EventEmitter {
     this.setStatus({ state: 'connecting' });
     const gen = ++this.generation;
     const backend = this.factory(this.config);
+    this.opening = backend;
     try {
       await backend.connect();
+      if (this.opening === backend) this.opening = undefined;
       if (this.disposed || gen !== this.generation) {
         await backend.close().catch(() => {});
         return;
@@ -164,6 +168,7 @@ export class Connection extends EventEmitter {
       this.opts.log.info(`${this.label}: connected (${this.pushes ? 'events' : 'polling while visible'})`);
       this.updatePolling();
     } catch (e) {
+      if (this.opening === backend) this.opening = undefined;
       await backend.close().catch(() => {});
       if (gen !== this.generation) return;
       this.backend = undefined;
@@ -307,8 +312,10 @@ export class Connection extends EventEmitter {
     clearTimeout(this.reconnectTimer);
     this.stopPolling();
     const b = this.backend;
+    const opening = this.opening;
     this.backend = undefined;
-    await b?.close().catch(() => {});
+    this.opening = undefined;
+    await Promise.all([b?.close().catch(() => {}), opening?.close().catch(() => {})]);
     this.removeAllListeners();
   }
 }

@@ -169,14 +169,14 @@ test('malformed: truncated packet, then end of stream', async () => {
   const p = h.client.listAllDomains();
   h.toClient.write(withSerial(fixture('list-all-domains.reply.bin'), 1).subarray(0, 30));
   h.toClient.end();
-  await expectClosedWith(h, [p], /libvirt connection closed in the middle of a packet \(received 30 of 64 bytes\)/);
+  await expectClosedWith(h, [p], /libvirt packet cut short: 30 of 64 bytes received; the daemon closed the connection/);
 });
 
 test('malformed: end of stream inside the length word', async () => {
   const h = harness();
   const p = h.client.listAllDomains();
   h.toClient.end(Buffer.from([0, 0]));
-  await expectClosedWith(h, [p], /closed in the middle of a packet \(received 2 of 4 bytes\)/);
+  await expectClosedWith(h, [p], /libvirt packet cut short: 2 of 4 bytes received \(inside the length word\)/);
 });
 
 test('daemon hangs up cleanly: pending calls reject', async () => {

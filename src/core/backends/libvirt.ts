@@ -188,6 +188,10 @@ export class LibvirtBackend implements Backend {
   private connecting: Promise<LibvirtClient> | undefined;
   private readonly listeners = new Set<(ev: BackendEvent) => void>();
   private closedByUser = false;
+  /** The client still saying hello (auth, open): close() ends it at once. */
+  private opening: LibvirtClient | undefined;
+  /** Bumped by close(): an open() that started before gives up. */
+  private closeCount = 0;
   /** Undefined until the first bulk-stats call tells whether the driver has it. */
   private bulkStats: boolean | undefined;
   /** Undefine flags the driver accepted last time. */
@@ -228,19 +232,30 @@ export class LibvirtBackend implements Backend {
 
   private async open(): Promise<LibvirtClient> {
     const endpoint = resolveLibvirtUri(this.config.uri!, { socketPath: this.config.socketPath });
+    const closes = this.closeCount;
     const stream = this.options.openStream
       ? await this.options.openStream(endpoint)
       : await connectUnix(endpoint.socketPath, { timeoutMs: this.options.connectTimeoutMs, hint: daemonStartHint(endpoint) });
     const client = new LibvirtClient(stream, this.options);
+    const closedMeanwhile = () => new BackendError(`libvirt connection to ${this.config.uri} closed while connecting`, 'ECLOSED');
+    if (closes !== this.closeCount) {
+      client.destroy();
+      throw closedMeanwhile();
+    }
+    this.opening = client;
     try {
       await client.authenticate();
       await client.connectOpen(endpoint.name, 0);
+      if (closes !== this.closeCount) throw closedMeanwhile();
     } catch (e) {
       client.destroy();
+      if (closes !== this.closeCount) throw closedMeanwhile();
       if (e instanceof LibvirtError) {
         throw new LibvirtError(e.remote, `The daemon at ${endpoint.socketPath} could not open ${endpoint.name}. ${daemonStartHint(endpoint)}`);
       }
       throw e;
+    } finally {
+      if (this.opening === client) this.opening = undefined;
     }
     this.closedByUser = false;
     this.clientValue = client;
@@ -268,6 +283,10 @@ export class LibvirtBackend implements Backend {
 
   async close(): Promise<void> {
     this.closedByUser = true;
+    this.closeCount++;
+    // A daemon that accepted but never answers the hello must not keep the socket open.
+    this.opening?.destroy();
+    this.opening = undefined;
     const c = this.clientValue;
     this.clientValue = undefined;
     if (!c) return;

@@ -47,6 +47,11 @@ export interface LibvirtClientOptions {
   keepaliveIntervalMs?: number;
   /** Declare the daemon dead after this many unanswered PINGs. Default 5. */
   keepaliveCount?: number;
+  /**
+   * Close the connection when more than this many bytes wait unsent (the daemon does not read),
+   * on top of one large call in flight. Default 4 MiB.
+   */
+  maxQueuedBytes?: number;
 }
 
 export interface CallOptions {
@@ -75,6 +80,7 @@ export const MAX_PACKET_LENGTH = P.VIR_NET_MESSAGE_MAX + P.VIR_NET_MESSAGE_LEN_M
 export const MIN_PACKET_LENGTH = P.VIR_NET_MESSAGE_LEN_MAX + P.VIR_NET_MESSAGE_HEADER_MAX;
 /** Timed-out serials whose late replies are dropped quietly (bounded). */
 const EXPIRED_SERIALS_MAX = 1024;
+const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   private serial = 0;
@@ -91,6 +97,9 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   private readonly callTimeoutMs: number;
   private readonly keepaliveIntervalMs: number;
   private readonly keepaliveCount: number;
+  private readonly maxQueuedBytes: number;
+  /** Largest packet queued since the stream last drained: a big call may legitimately wait. */
+  private largestQueued = 0;
 
   constructor(
     private readonly stream: Duplex,
@@ -100,12 +109,12 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     this.callTimeoutMs = options.callTimeoutMs ?? 60_000;
     this.keepaliveIntervalMs = options.keepaliveIntervalMs ?? 5000;
     this.keepaliveCount = options.keepaliveCount ?? 5;
+    this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
     stream.on('end', () => this.onEnd());
     stream.on('close', () => this.onEnd());
-    stream.on('error', (err) =>
-      this.fail(new LibvirtConnectionError(`libvirt connection error: ${err.message}`, (err as NodeJS.ErrnoException).code ?? 'EIO')),
-    );
+    stream.on('drain', () => (this.largestQueued = 0));
+    stream.on('error', (err) => this.onStreamError(err));
     if (this.keepaliveIntervalMs > 0) {
       this.keepaliveTimer = setInterval(() => this.keepaliveTick(), this.keepaliveIntervalMs);
       this.keepaliveTimer.unref();
@@ -171,17 +180,28 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     }
   }
 
+  /** "libvirt packet cut short: 12 of 40 bytes received" while a packet is half read, else undefined. */
+  private cutShort(): string | undefined {
+    if (this.expected >= 0) return `libvirt packet cut short: ${this.buffered + 4} of ${this.expected + 4} bytes received`;
+    if (this.buffered > 0) return `libvirt packet cut short: ${this.buffered} of 4 bytes received (inside the length word)`;
+    return undefined;
+  }
+
   private onEnd(): void {
     if (this.closed) return;
-    if (this.expected >= 0 || this.buffered > 0) {
-      const want = this.expected >= 0 ? this.expected + 4 : 4;
-      const got = this.expected >= 0 ? this.buffered + 4 : this.buffered;
-      this.fail(
-        new LibvirtConnectionError(`libvirt connection closed in the middle of a packet (received ${got} of ${want} bytes)`, 'EPROTO'),
-      );
+    const partial = this.cutShort();
+    if (partial) {
+      this.fail(new LibvirtConnectionError(`${partial}; the daemon closed the connection`, 'EPROTO'));
     } else {
       this.fail(new LibvirtConnectionError('libvirt connection closed by the daemon', 'ECONNRESET'));
     }
+  }
+
+  private onStreamError(err: Error): void {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    const partial = this.cutShort();
+    if (partial) this.fail(new LibvirtConnectionError(`${partial}; then connection error: ${err.message}`, code));
+    else this.fail(new LibvirtConnectionError(`libvirt connection error: ${err.message}`, code));
   }
 
   private protocolError(detail: string): void {
@@ -272,12 +292,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     if (Date.now() - this.lastReceived < this.keepaliveIntervalMs) return;
     if (this.unansweredPings >= this.keepaliveCount) {
       const secs = Math.round((Date.now() - this.lastReceived) / 1000);
-      this.fail(
-        new LibvirtConnectionError(
-          `libvirt daemon did not answer ${this.unansweredPings} keepalive pings (silent for ${secs} s); connection closed`,
-          'ETIMEDOUT',
-        ),
-      );
+      const partial = this.cutShort();
+      const message = partial
+        ? `${partial}, then nothing for ${secs} s (${this.unansweredPings} keepalive pings unanswered); connection closed`
+        : `libvirt daemon did not answer ${this.unansweredPings} keepalive pings (silent for ${secs} s); connection closed`;
+      this.fail(new LibvirtConnectionError(message, 'ETIMEDOUT'));
       return;
     }
     this.unansweredPings++;
@@ -292,7 +311,19 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     P.encodeHeader(w, { prog, vers, proc, type, serial, status: MessageStatus.OK });
     const packet = Buffer.concat([w.finish(), body]);
     packet.writeUInt32BE(packet.length, 0);
-    this.stream.write(packet);
+    // Every PING gets a PONG: a daemon that sends but never reads would grow this queue forever.
+    const queued = this.stream.writableLength;
+    if (queued > this.maxQueuedBytes + this.largestQueued) {
+      this.fail(
+        new LibvirtConnectionError(
+          `the daemon is not reading: ${queued} bytes queued unsent, closing`,
+          'ENOBUFS',
+          'The libvirt daemon is hung or overloaded; check it (systemctl status libvirtd) and restart it if it stays so.',
+        ),
+      );
+      return;
+    }
+    if (!this.stream.write(packet)) this.largestQueued = Math.max(this.largestQueued, packet.length);
   }
 
   /** Low-level call: `encode` writes the args, `decode` reads the reply inside the receive path. */
