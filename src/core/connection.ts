@@ -86,6 +86,8 @@ export class Connection extends EventEmitter {
   private readonly opts: Required<ConnectionOptions>;
   /** Bumped on every (re)connect so stale backend events are ignored. */
   private generation = 0;
+  /** The outage under way: when it began and the status that first described it. */
+  private outage: { since: number; status: Extract<ConnectionStatus, { state: 'unreachable' }> } | undefined;
 
   constructor(
     readonly config: ConnectionConfig,
@@ -165,7 +167,7 @@ export class Connection extends EventEmitter {
       this.reconnectDelay = this.opts.reconnectMinMs;
       this.setStatus({ state: 'connected' });
       if (diff.added.length || diff.changed.length || diff.removed.length) this.emit('guests', diff);
-      this.opts.log.info(`${this.label}: connected (${this.pushes ? 'events' : 'polling while visible'})`);
+      this.logConnected();
       this.updatePolling();
     } catch (e) {
       if (this.opening === backend) this.opening = undefined;
@@ -176,12 +178,30 @@ export class Connection extends EventEmitter {
     }
   }
 
+  private logConnected(): void {
+    const how = this.pushes ? 'events' : 'polling while visible';
+    if (!this.outage) return this.opts.log.info(`${this.label}: connected (${how})`);
+    const secs = Math.round((Date.now() - this.outage.since) / 100) / 10;
+    this.outage = undefined;
+    this.opts.log.info(`${this.label}: reachable again after ${secs} s (${how})`);
+  }
+
+  /**
+   * One warning per outage; each failed retry only at debug. Within an outage a bare reason
+   * (no hint) never replaces one that says how to fix it.
+   */
   private becomeUnreachable(e: unknown): void {
     const err = e instanceof Error ? e : new Error(String(e));
     const hint = err instanceof BackendError ? err.hint : undefined;
-    const was = this._status.state;
-    this.setStatus({ state: 'unreachable', message: err.message, hint, since: Date.now() });
-    if (was !== 'unreachable') this.opts.log.warn(`${this.label}: unreachable: ${err.message}${hint ? ` (${hint})` : ''}`);
+    const text = `${this.label}: unreachable: ${err.message}${hint ? ` (${hint})` : ''}`;
+    const first = !this.outage;
+    if (!this.outage || hint || !this.outage.status.hint) {
+      const since = this.outage?.since ?? Date.now();
+      this.outage = { since, status: { state: 'unreachable', message: err.message, hint, since } };
+    }
+    this.setStatus(this.outage.status);
+    if (first) this.opts.log.warn(text);
+    else this.opts.log.debug(`${text} (still unreachable, retrying)`);
     if (this._guests.size) {
       const removed = [...this._guests.keys()];
       this._guests = new Map();
@@ -205,7 +225,6 @@ export class Connection extends EventEmitter {
   private onBackendEvent(gen: number, ev: BackendEvent): void {
     if (gen !== this.generation || this.disposed) return;
     if (ev.type === 'disconnected') {
-      this.opts.log.warn(`${this.label}: ${ev.error.message}`);
       const b = this.backend;
       this.backend = undefined;
       this.generation++;
@@ -236,6 +255,7 @@ export class Connection extends EventEmitter {
       this.refreshAgain = true;
       return this.refreshing;
     }
+    const gen = this.generation;
     this.refreshing = (async () => {
       try {
         do {
@@ -243,6 +263,8 @@ export class Connection extends EventEmitter {
           await this.relist();
         } while (this.refreshAgain);
       } catch (e) {
+        // Already handled (the disconnect event came first, or dispose): its reason stays.
+        if (gen !== this.generation || this.disposed) return;
         // A failed list on a live connection means the host went away: reconnect.
         const b = this.backend;
         this.backend = undefined;

@@ -2,7 +2,7 @@
 // driven by a scripted in-memory backend. The real backends are covered by test/integration.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection, diffGuests, GuestDiff } from '../../src/core/connection';
+import { Connection, ConnectionStatus, diffGuests, GuestDiff } from '../../src/core/connection';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Guest, Verb } from '../../src/core/model';
 
 class Scripted implements Backend {
@@ -125,5 +125,77 @@ test('perform runs the verb and refreshes', async () => {
   await c.start();
   await c.perform('a', 'start');
   assert.equal(c.guest('a')?.state, 'running');
+  await c.dispose();
+});
+
+/** A Logger that records every call as [level, message]. */
+function recordingLogger() {
+  const calls: [string, string][] = [];
+  const at = (level: string) => (msg: string) => void calls.push([level, msg]);
+  return { calls, log: { info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') } };
+}
+
+test('an outage is logged once (warn) and its end once (info); retries only at debug', async () => {
+  const { LibvirtBackend } = await import('../../src/core/backends/libvirt');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  // A socket path that does not exist (nothing is created): every attempt fails with ENOENT.
+  const absent = path.join(os.tmpdir(), `virtscope-absent-${process.pid}`, 'libvirt-sock');
+  const { calls, log } = recordingLogger();
+  let attempts = 0;
+  let up = false;
+  Scripted.up = true;
+  Scripted.guests = [guest('a')];
+  const c = new Connection(
+    { id: 'down', type: 'libvirt', uri: 'qemu:///system', socketPath: absent },
+    (k) => (attempts++, up ? new Scripted(k, true) : new LibvirtBackend(k)),
+    { reconnectMinMs: 5, reconnectMaxMs: 10, log },
+  );
+  await c.start();
+  for (let i = 0; i < 200 && attempts < 8; i++) await sleep(5);
+  assert.ok(attempts >= 8, `${attempts} attempts`);
+  up = true;
+  for (let i = 0; i < 200 && (c.status.state as string) !== 'connected'; i++) await sleep(5);
+  assert.equal(c.status.state as string, 'connected');
+  await c.dispose();
+  const warns = calls.filter(([l]) => l === 'warn');
+  assert.equal(warns.length, 1, `one warning for the whole outage, got: ${JSON.stringify(warns)}`);
+  assert.match(warns[0][1], /^down: unreachable: libvirt socket .* does not exist/);
+  const infos = calls.filter(([l]) => l === 'info');
+  assert.equal(infos.length, 1, JSON.stringify(infos));
+  assert.match(infos[0][1], /^down: reachable again after \d+(\.\d)? s/);
+  assert.equal(calls.filter(([l]) => l === 'error').length, 0);
+});
+
+test('a bare error from a refresh in flight does not replace the fuller reason of the same outage', async () => {
+  class Held extends Scripted {
+    static release: ((e: Error) => void) | undefined;
+    override async list() {
+      if (!Held.release) return super.list();
+      return new Promise<Guest[]>((_, reject) => (Held.release = reject));
+    }
+  }
+  Scripted.up = true;
+  Scripted.guests = [guest('a')];
+  let backend!: Held;
+  const c = new Connection(cfg, (k) => (backend = new Held(k, true)), { reconnectMinMs: 60_000, reconnectMaxMs: 60_000 });
+  await c.start();
+  const statuses: ConnectionStatus[] = [];
+  c.on('status', (s: ConnectionStatus) => statuses.push(s));
+  Held.release = () => undefined;
+  const refreshing = c.refresh(); // list() now hangs until the "daemon dies"
+  await sleep(1);
+  const full = new BackendError('libvirt connection to qemu:///system (/var/run/libvirt/libvirt-sock) lost: closed', 'ECONNRESET', 'Start the libvirt daemon');
+  backend.listener!({ type: 'disconnected', error: full });
+  Held.release(new BackendError('libvirt connection closed by the daemon', 'ECONNRESET'));
+  Held.release = undefined;
+  await refreshing;
+  const s = c.status;
+  assert.equal(s.state, 'unreachable');
+  assert.equal(s.state === 'unreachable' && s.message, full.message);
+  assert.equal(s.state === 'unreachable' && s.hint, 'Start the libvirt daemon');
+  for (const x of statuses) {
+    if (x.state === 'unreachable') assert.equal(x.message, full.message, 'no later bare reason was ever shown');
+  }
   await c.dispose();
 });
