@@ -21,11 +21,22 @@ let bundled: Promise<string> | undefined;
 export function serverBundle(): Promise<string> {
   bundled ??= (async () => {
     const esbuild = await import('esbuild');
-    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-ls-')), 'server.js');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-ls-'));
+    // a run that never calls disposeServerBundle() (the bench, a failed test) still leaves nothing
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    const out = path.join(dir, 'server.js');
     await esbuild.build({ entryPoints: [path.join(ROOT, 'src/language/server.ts')], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['*.node'], logLevel: 'warning' });
     return out;
   })();
   return bundled;
+}
+
+/** Removes the bundle's temp dir (a later serverBundle() builds it anew). */
+export async function disposeServerBundle(): Promise<void> {
+  const b = bundled;
+  bundled = undefined;
+  const file = await b?.catch(() => undefined);
+  if (file) await fs.promises.rm(path.dirname(file), { recursive: true, force: true });
 }
 
 export class LspClient {

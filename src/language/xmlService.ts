@@ -17,7 +17,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import * as path from 'node:path';
 import { AttributeInfo, ChildInfo, DocElement, ElementPattern, loadSchema, ROOT_SCHEMAS, SchemaModel, ValueSpace } from '../core/schema/model';
 import { ancestry, contextAt, namespaceOf, scan, ScanResult, ScanTag } from '../core/schema/xmlScan';
-import { validateXml, ValidatorMissingError, XmlProblem } from '../core/schema/xmllint';
+import { oversize, refusal, validateXml, ValidatorMissingError, XmlProblem } from '../core/schema/xmllint';
 
 export interface XmlServiceOptions {
   /** Directory with libvirt's *.rng; undefined: none installed. */
@@ -61,6 +61,9 @@ export class XmlService {
 
   async diagnostics(doc: TextDocument): Promise<Diagnostic[]> {
     const text = doc.getText();
+    // too large (no scan of it either) or pointing at other files: that one word, nothing else
+    const refused = refusal(text);
+    if (refused) return [toDiagnostic(refused)];
     const r = scan(text);
     const { root, file } = this.schemaFor(r);
     const out: Diagnostic[] = [];
@@ -153,6 +156,7 @@ export class XmlService {
 
   completion(doc: TextDocument, pos: Position): CompletionItem[] {
     const text = doc.getText();
+    if (oversize(text)) return []; // its diagnostic says why
     const offset = doc.offsetAt(pos);
     const r = scan(text);
     const model = this.model(r);
@@ -236,6 +240,8 @@ export class XmlService {
 
   hover(doc: TextDocument, pos: Position): Hover | null {
     const text = doc.getText();
+    const big = oversize(text);
+    if (big) return { contents: { kind: MarkupKind.Markdown, value: `virtscope: no hover or completion here: ${big}` } };
     const offset = doc.offsetAt(pos);
     const r = scan(text);
     const model = this.model(r);
@@ -397,7 +403,7 @@ function toDiagnostic(p: XmlProblem): Diagnostic {
     range: Range.create(p.line, p.character, p.endLine, p.endCharacter),
     severity: p.severity === 'error' ? DiagnosticSeverity.Error : p.severity === 'warning' ? DiagnosticSeverity.Warning : DiagnosticSeverity.Information,
     message: p.message,
-    source: p.source === 'xml' ? 'xml' : p.source === 'schema' ? 'libvirt schema (xmllint)' : 'xmllint',
+    source: p.source === 'xml' ? 'xml' : p.source === 'schema' ? 'libvirt schema (xmllint)' : p.source === 'refused' ? 'virtscope' : 'xmllint',
   };
 }
 

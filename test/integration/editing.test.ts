@@ -18,7 +18,7 @@ import {
   editableDefinitions,
   GuestExistsError,
 } from '../../src/core/editing/definitions';
-import { LXC_TEMPLATE, QEMU_TEMPLATE, renderTemplate } from '../../src/core/editing/templates';
+import { LXC_TEMPLATE, QEMU_TEMPLATE, renderTemplate, TEST_TEMPLATE } from '../../src/core/editing/templates';
 import { LspClient } from '../lsp-client';
 
 const URI = 'qemu:///system';
@@ -31,6 +31,34 @@ function virsh(...args: string[]): Promise<string> {
 }
 /** What libvirt stores for the domain, read by virsh (not by the code under test; virsh adds a newline). */
 const hostXml = async () => (await virsh('dumpxml', '--inactive', '--security-info', NAME)).replace(/\n\n$/, '\n');
+
+describe('libvirt definitions without a baseline (test+unix:///default)', () => {
+  // the test driver's state lives in libvirtd's memory; a throwaway domain, undefined afterwards
+  const TEST_URI = 'test+unix:///default';
+  const name = `vs-nobase-${process.pid}`;
+  const tvirsh = (...args: string[]) =>
+    new Promise<string>((resolve, reject) => execFile('virsh', ['-c', TEST_URI, ...args], { timeout: 20_000 }, (err, out, errOut) => (err ? reject(new Error(`virsh ${args.join(' ')}: ${errOut}`)) : resolve(out))));
+  let backend: LibvirtBackend;
+  after(async () => {
+    await tvirsh('undefine', name).catch(() => undefined);
+    await backend?.close();
+  });
+
+  it('a save without a baseline over a host definition changed meanwhile is a conflict; the host keeps its text', async () => {
+    backend = new LibvirtBackend({ id: 'test', type: 'libvirt', uri: TEST_URI });
+    await backend.connect();
+    const defs = editableDefinitions(backend)!;
+    const { guestId } = await defs.create(renderTemplate(TEST_TEMPLATE, name), undefined);
+    const opened = await defs.read(guestId);
+    await tvirsh('desc', name, '--config', '--new-desc', 'changed behind the editor');
+    const err = await defs.save(guestId, opened, undefined).then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof DefinitionConflictError, String(err));
+    assert.match(err.current, /changed behind the editor/);
+    assert.match(await defs.read(guestId), /changed behind the editor/);
+    // the same text as the host's goes through
+    await defs.save(guestId, err.current, undefined);
+  });
+});
 
 describe('libvirt domain definitions (qemu:///system)', () => {
   let backend: LibvirtBackend;

@@ -5,9 +5,11 @@
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LspClient, positionOf, serverBundle } from '../lsp-client';
+import { validateXml } from '../../src/core/schema/xmllint';
+import { disposeServerBundle, LspClient, positionOf, serverBundle } from '../lsp-client';
 
 const FIX = path.join(__dirname, '../fixtures/language');
 const DOMAIN = fs.readFileSync(path.join(FIX, 'domain.xml'), 'utf8');
@@ -149,6 +151,74 @@ describe('language server over LSP', () => {
       assert.match((h2?.contents as { value: string }).value, /\*\*type\*\*.*`file`, `block`/s);
     });
 
+    describe('documents that point at other files', () => {
+      const MARKER = `SECRET-MARKER-${process.pid}`;
+      let dir: string;
+      let secret: string;
+      before(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-test-secret-'));
+        secret = path.join(dir, 'secret.txt');
+        fs.writeFileSync(secret, `${MARKER}\nsecond line\n`);
+      });
+      after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+      const refused = (d: Array<{ message: string; range: { start: { line: number; character: number } } }>, text: string) => {
+        assert.ok(!JSON.stringify(d).includes(MARKER), `the file's content leaked: ${JSON.stringify(d)}`);
+        assert.equal(d.length, 1, JSON.stringify(d));
+        assert.match(d[0].message, /libvirt definitions take no DOCTYPE or entity declarations; this one is not read/);
+        assert.deepEqual(d[0].range.start, positionOf(text, '<!DOCTYPE'));
+      };
+
+      it('a DOCTYPE naming an external DTD: one diagnostic, the file never shown', async () => {
+        const text = `<!DOCTYPE domain SYSTEM "file://${secret}">\n${DOMAIN}`;
+        refused(await ls.change(uri, text), text);
+      });
+
+      it('a parameter entity pulling in a file: one diagnostic, the file never shown', async () => {
+        const text = `<?xml version="1.0"?>\n<!DOCTYPE domain [\n  <!ENTITY % p SYSTEM "file://${secret}">\n  %p;\n]>\n${DOMAIN}`;
+        refused(await ls.change(uri, text), text);
+      });
+
+      it('an entity-expansion bomb (billion laughs): one diagnostic', async () => {
+        const ents = ['<!ENTITY lol "lol">', ...Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`)];
+        const text = `<?xml version="1.0"?>\n<!DOCTYPE domain [\n${ents.join('\n')}\n]>\n${DOMAIN.replace('fixture</name>', '&lol9;</name>')}`;
+        refused(await ls.change(uri, text), text);
+      });
+
+      it('a DOCTYPE hidden in another encoding (UTF-7) is not read either', async () => {
+        const text = `<?xml version="1.0" encoding="UTF-7"?>\n+ADw-!DOCTYPE domain SYSTEM +ACI-file://${secret}+ACI-+AD4-\n${DOMAIN}`;
+        const d = await ls.change(uri, text);
+        assert.ok(!JSON.stringify(d).includes(MARKER), `the file's content leaked: ${JSON.stringify(d)}`);
+        assert.ok(d.length >= 1, JSON.stringify(d));
+      });
+    });
+
+    describe('large documents', () => {
+      const bigUri = 'virtscope-guest:/test/big.xml';
+      it('a ~20 MB domain gets "not validated" quickly; completion and hover stay cheap', async () => {
+        const filler = `    <!-- ${'x'.repeat(100)} -->\n`;
+        const big = DOMAIN.replace('  <devices>\n', `  <devices>\n${filler.repeat(Math.ceil((20 * 1024 * 1024) / filler.length))}`);
+        const t0 = Date.now();
+        const d = await ls.open(bigUri, 'xml', big);
+        assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+        assert.equal(d.length, 1, JSON.stringify(d));
+        assert.match(d[0].message, /not validated: the document is 20\.\d MB, over the 2 MB limit for validation/);
+        assert.deepEqual(d[0].range.start, { line: 0, character: 0 });
+        const pos = positionOf(big, '<memory', 2);
+        assert.deepEqual(await ls.completion(bigUri, pos.line, pos.character), []);
+        const h = await ls.hover(bigUri, pos.line, pos.character);
+        assert.match((h?.contents as { value: string } | undefined)?.value ?? '', /over the 2 MB limit/);
+        await ls.close(bigUri);
+      });
+
+      it('a small invalid document still gets its normal diagnostic', async () => {
+        const bad = DOMAIN.replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static'>1</vcpux>");
+        const d = await ls.change(uri, bad);
+        assert.equal(d.length, 1, JSON.stringify(d));
+        assert.match(d[0].message, /tag mismatch: vcpu/);
+      });
+    });
+
     it('didClose clears the diagnostics', async () => {
       const next = ls.nextDiagnostics(uri);
       await ls.close(uri);
@@ -212,6 +282,27 @@ describe('server bundle', () => {
     const js = fs.readFileSync(await serverBundle(), 'utf8');
     assert.doesNotMatch(js, /require\("vscode"\)/);
     assert.doesNotMatch(js, /require\("[^"]+\.node"\)/);
+  });
+});
+
+after(async () => {
+  // the bundle's temp dir goes with the run (nothing left in /tmp)
+  const dir = path.dirname(await serverBundle());
+  await disposeServerBundle();
+  assert.equal(fs.existsSync(dir), false, `${dir} is left behind`);
+});
+
+describe('xmllint', () => {
+  it('one that takes too long is given up, and says so', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-test-xmllint-'));
+    try {
+      const slow = path.join(dir, 'xmllint');
+      fs.writeFileSync(slow, '#!/bin/sh\nexec sleep 5\n', { mode: 0o755 });
+      const p = await validateXml(DOMAIN, undefined, { xmllint: slow, timeoutMs: 300 });
+      assert.deepEqual(p.map((x) => [x.line, x.character, x.severity, x.message]), [[0, 0, 'info', 'not validated: xmllint took over 0.3 s: validation given up']]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

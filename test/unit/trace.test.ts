@@ -18,7 +18,7 @@ import {
   parseNetDev,
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
-import { domainVirtType, inNetns, kvmCountsJson, mergeKvm, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
+import { domainVirtType, HostKvmTracer, inNetns, kvmCountsJson, mergeKvm, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
 import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
 import { GUEST_PROBES, STEPS } from '../../src/core/trace/steps';
 
@@ -272,4 +272,20 @@ test('report under KVM: exits per packet, step 7 from IO exits, exits-by-reason 
   const md = reportMarkdown(r);
   assert.match(md, /## Host: KVM exits of this guest/);
   assert.doesNotMatch(md, /TCG emulation/);
+});
+
+test('host kvm tracer: a step failing after the tracefs instance was made removes it again', async () => {
+  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-test-tracefs-'));
+  try {
+    const root = path.join(tmp, 'tracing');
+    await fs.mkdir(path.join(root, 'events/kvm/kvm_exit'), { recursive: true });
+    await fs.mkdir(path.join(root, 'instances'));
+    // a QEMU pid with no /proc entry: listing its threads fails after the instance exists
+    await fs.writeFile(path.join(tmp, 'vm.pid'), '2147483646\n');
+    const kvm = new HostKvmTracer(root);
+    await assert.rejects(kvm.start('vm', tmp), /task/);
+    assert.deepEqual(await fs.readdir(path.join(root, 'instances')), []);
+  } finally {
+    await fs.rm(tmp, { recursive: true, force: true });
+  }
 });

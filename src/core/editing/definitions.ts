@@ -60,8 +60,8 @@ export interface EditableDefinitions {
   /** The host's current definition text, for editing. */
   read(guestId: string): Promise<string>;
   /**
-   * Writes `text` as the definition of `guestId`, provided the host still has `baseline` (pass
-   * undefined with `force` to overwrite whatever is there).
+   * Writes `text` as the definition of `guestId`, provided the host still has `baseline` (without
+   * one: provided the host has `text` already; `force` overwrites whatever is there).
    */
   save(guestId: string, text: string, baseline: string | undefined, opts?: { force?: boolean }): Promise<SaveResult>;
   /** Creates a new guest (`name` for lxc-tools; libvirt reads it from the XML). */
@@ -73,6 +73,20 @@ export function editableDefinitions(backend: Backend): EditableDefinitions | und
   if (backend instanceof LibvirtBackend) return new LibvirtDefinitions(backend);
   if (backend instanceof LxcBackend) return new LxcDefinitions(backend);
   return undefined;
+}
+
+/**
+ * Refuses a write over a host text the document was not opened from. Without a baseline (an
+ * editor restored after a reload) there is no knowing what the user saw: only a host text equal to
+ * the one being saved goes without asking.
+ */
+function checkBaseline(what: string, current: string, text: string, baseline: string | undefined, force: boolean | undefined): void {
+  if (force) return;
+  if (baseline === undefined) {
+    if (current !== text) throw new DefinitionConflictError(`${what} on the host differs from this document, and virtscope has no record of the version this document was opened from (restored after a reload?)`, current);
+  } else if (current !== baseline) {
+    throw new DefinitionConflictError(`${what} changed on the host since it was opened`, current);
+  }
 }
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
@@ -128,9 +142,7 @@ class LibvirtDefinitions implements EditableDefinitions {
   async save(guestId: string, text: string, baseline: string | undefined, opts: { force?: boolean } = {}): Promise<SaveResult> {
     const dom = await this.lookup(guestId);
     const current = await this.xml(dom);
-    if (!opts.force && baseline !== undefined && current !== baseline) {
-      throw new DefinitionConflictError(`The definition of "${dom.name}" changed on the host since it was opened`, current);
-    }
+    checkBaseline(`The definition of "${dom.name}"`, current, text, baseline, opts.force);
     return this.define(text);
   }
 
@@ -206,9 +218,7 @@ class LxcDefinitions implements EditableDefinitions {
   async save(name: string, text: string, baseline: string | undefined, opts: { force?: boolean } = {}): Promise<SaveResult> {
     const file = await this.configPath(name);
     const current = await this.read(name);
-    if (!opts.force && baseline !== undefined && current !== baseline) {
-      throw new DefinitionConflictError(`The config of "${name}" changed on the host since it was opened`, current);
-    }
+    checkBaseline(`The config of "${name}"`, current, text, baseline, opts.force);
     await this.check(name, text);
     const backup = `${file}.virtscope.bak`;
     await fs.copyFile(file, backup);

@@ -18,15 +18,23 @@ export interface XmlProblem {
   readonly endCharacter: number;
   readonly severity: Severity;
   readonly message: string;
-  /** 'xml' (well-formedness), 'schema' (RELAX NG validity), 'validator' (xmllint itself). */
-  readonly source: 'xml' | 'schema' | 'validator';
+  /** 'xml' (well-formedness), 'schema' (RELAX NG validity), 'validator' (xmllint itself), 'refused' (not validated, and why). */
+  readonly source: 'xml' | 'schema' | 'validator' | 'refused';
 }
 
 export interface ValidateOptions {
   /** xmllint binary (default: `xmllint` on PATH). */
   xmllint?: string;
   timeoutMs?: number;
+  /** Larger documents are not validated (default MAX_VALIDATE_BYTES). */
+  maxBytes?: number;
 }
+
+/** Above this, validation (and the language server's scans) would take seconds and hundreds of MB. */
+export const MAX_VALIDATE_BYTES = 2 * 1024 * 1024;
+const DEFAULT_TIMEOUT_MS = 20_000;
+
+export const DECLARATIONS_REFUSED = 'libvirt definitions take no DOCTYPE or entity declarations; this one is not read';
 
 export class ValidatorMissingError extends Error {
   constructor(readonly binary: string) {
@@ -41,24 +49,74 @@ export class ValidatorMissingError extends Error {
  * is no xmllint.
  */
 export async function validateXml(text: string, schemaFile: string | undefined, opts: ValidateOptions = {}): Promise<XmlProblem[]> {
+  const refused = refusal(text, opts.maxBytes);
+  if (refused) return [refused];
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-xml-'));
   const file = path.join(dir, 'document.xml');
   const bin = opts.xmllint ?? 'xmllint';
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
-    await fs.writeFile(file, text, 'utf8');
+    await fs.writeFile(file, withoutEncodingDecl(text), 'utf8');
+    // no --loaddtd/--noent/--xinclude: nothing but this file is to be read (--relaxng implies
+    // entity substitution in xmllint, hence the refusal of any declaration above)
     const args = ['--noout', '--nonet', ...(schemaFile ? ['--relaxng', schemaFile] : []), file];
     let stderr = '';
     try {
-      stderr = (await run(bin, args, { timeoutMs: opts.timeoutMs ?? 20_000 })).stderr;
+      stderr = (await run(bin, args, { timeoutMs })).stderr;
     } catch (e) {
       if (e instanceof ExecError && e.notFound) throw new ValidatorMissingError(bin);
-      if (!(e instanceof ExecError) || e.exitCode === null) throw e;
+      if (!(e instanceof ExecError)) throw e;
+      if (e.exitCode === null) return [notValidated(`xmllint took over ${+(timeoutMs / 1000).toFixed(1)} s: validation given up`)];
       stderr = e.stderr;
     }
     return parseXmllintOutput(stderr, file, text);
   } finally {
     await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
+}
+
+/** Where the text declares a DOCTYPE or an entity (anywhere: a comment is no reason to look closer). */
+export function declarationOffset(text: string): number | undefined {
+  const m = /<!(?:DOCTYPE|ENTITY)/i.exec(text);
+  return m ? m.index : undefined;
+}
+
+/** A DOCTYPE could name any file (or define entities that expand without end): never handed on. */
+function declarationProblem(text: string): XmlProblem | undefined {
+  const at = declarationOffset(text);
+  if (at === undefined) return undefined;
+  const before = text.slice(0, at);
+  const line = before.split('\n').length - 1;
+  const character = at - (before.lastIndexOf('\n') + 1);
+  return { line, character, endLine: line, endCharacter: character + '<!DOCTYPE'.length, severity: 'error', message: DECLARATIONS_REFUSED, source: 'refused' };
+}
+
+/** The text's size in MB when it is over `maxBytes`. */
+export function oversize(text: string, maxBytes = MAX_VALIDATE_BYTES): string | undefined {
+  // cheap bound first: a UTF-8 byte count walks the whole string
+  if (text.length * 3 <= maxBytes) return undefined;
+  const bytes = Buffer.byteLength(text, 'utf8');
+  return bytes > maxBytes ? `the document is ${(bytes / 1024 / 1024).toFixed(1)} MB, over the ${fmtMb(maxBytes)} limit for validation` : undefined;
+}
+
+function fmtMb(bytes: number): string {
+  const mb = bytes / 1024 / 1024;
+  return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
+}
+
+/** Why `text` is not to be validated at all (a declaration, its size), as the one problem to show. */
+export function refusal(text: string, maxBytes = MAX_VALIDATE_BYTES): XmlProblem | undefined {
+  const why = oversize(text, maxBytes);
+  return why ? notValidated(why) : declarationProblem(text);
+}
+
+function notValidated(why: string): XmlProblem {
+  return { line: 0, character: 0, endLine: 0, endCharacter: 1, severity: 'info', message: `not validated: ${why}`, source: 'refused' };
+}
+
+/** The file is written as UTF-8 whatever the text declares; blank the declaration (same length, same columns). */
+function withoutEncodingDecl(text: string): string {
+  return text.replace(/^(\uFEFF?<\?xml\b[^>]*?\s)(encoding\s*=\s*(["'])[^"']*\3)/, (_m, head: string, decl: string) => head + ' '.repeat(decl.length));
 }
 
 /**
@@ -79,6 +137,14 @@ export function parseXmllintOutput(stderr: string, file: string, text: string): 
     const l = lines[i];
     if (!l.trim() || l === `${file} validates` || l === `${file} fails to validate`) continue;
     const m = posRe.exec(l);
+    if (!m && OTHER_FILE.test(l)) {
+      // a message about another file (an entity it pulled in): its excerpt is that file's content
+      const caret = lines.slice(i + 1, i + 5).findIndex((x) => /^\s*\^\s*$/.test(x));
+      i += caret >= 0 ? caret + 1 : 1;
+      const message = OTHER_FILE.exec(l)![1].trim();
+      if (!out.some((p) => p.message === message)) out.push({ ...elementRange(src, 0, undefined), severity: 'error', message, source: 'xml' });
+      continue;
+    }
     if (m) {
       const line = Math.max(0, parseInt(m[1], 10) - 1);
       const element = m[2];
@@ -134,6 +200,8 @@ export function parseXmllintOutput(stderr: string, file: string, text: string): 
   return kept.length ? kept.sort((a, b) => a.line - b.line || a.character - b.character) : out;
 }
 
+/** `OTHERFILE:LINE: parser error : MESSAGE`, followed by an excerpt of that file. */
+const OTHER_FILE = /^\S+:\d+: (?:[^:]*?(?:error|warning)) : (.*)$/;
 const VAGUE = /^(Invalid sequence in interleave|Element \S+ failed to validate (content|attributes))$/;
 const EXTRA = /^Extra element (\S+) in interleave$/;
 

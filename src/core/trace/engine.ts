@@ -512,10 +512,13 @@ export class HostKvmTracer {
   private pids = new Set<number>();
   counts?: KvmEventCounts;
 
+  /** `root`: the host's tracefs (another directory in tests). */
+  constructor(private readonly root = '/sys/kernel/tracing') {}
+
   async start(domain: string, runDir = '/run/libvirt/qemu'): Promise<TraceSourceStatus> {
     const pid = Number((await fs.readFile(path.join(runDir, `${domain}.pid`), 'utf8')).trim());
     if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir}`);
-    const root = '/sys/kernel/tracing';
+    const root = this.root;
     if (!(await fs.stat(path.join(root, 'events')).then(() => true, () => false))) {
       // not mounted: mount it for the trace, unmount it afterwards
       await run('mount', ['-t', 'tracefs', 'nodev', root], { timeoutMs: 10_000 }).catch((e: Error) => {
@@ -523,17 +526,28 @@ export class HostKvmTracer {
       });
       this.mounted = root;
     }
-    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(async () => {
-      await this.unmount();
+    // cleanup is owed from here on (the mount, then the instance): any throw below undoes them
+    try {
+      return await this.open(root, pid);
+    } catch (e) {
+      const undone = this.dir ? await this.stop() : `nothing left behind${await this.unmount()}`;
+      throw new Error(`${(e as Error).message} (${undone})`);
+    }
+  }
+
+  private async open(root: string, pid: number): Promise<TraceSourceStatus> {
+    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(() => {
       throw new Error('host tracefs has no kvm events (is the kvm module loaded?)');
     });
-    this.dir = path.join(root, 'instances', `virtscope-${process.pid}-${pid}`);
-    await fs.mkdir(this.dir);
+    const dir = path.join(root, 'instances', `virtscope-${process.pid}-${pid}`);
+    await fs.mkdir(dir);
+    this.dir = dir;
     for (const t of await fs.readdir(`/proc/${pid}/task`)) this.pids.add(Number(t));
     await fs.writeFile(path.join(this.dir, 'buffer_size_kb'), '8192').catch(() => {});
     await fs.writeFile(path.join(this.dir, 'set_event_pid'), [...this.pids].join(' '));
     for (const e of KVM_EVENTS) await fs.writeFile(path.join(this.dir, 'events/kvm', e, 'enable'), '1').catch(() => {});
     this.reader = spawn('cat', [path.join(this.dir, 'trace_pipe')], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.reader.on('error', (e) => (this.readerError = e.message)); // reported by stop()
     // keep only complete lines; count in chunks so memory stays bounded
     let partial = '';
     this.reader.stdout!.on('data', (d: Buffer) => {
@@ -544,10 +558,13 @@ export class HostKvmTracer {
       if (this.text.length > 4 << 20) this.flush();
     });
     await fs.writeFile(path.join(this.dir, 'tracing_on'), '1');
+    this.tracingOn = true;
     return { used: true, note: `QEMU pid ${pid}, ${this.pids.size} threads` };
   }
   private parts: KvmEventCounts[] = [];
   private mounted?: string;
+  private readerError?: string;
+  private tracingOn = false;
   private async unmount(): Promise<string> {
     if (!this.mounted) return '';
     const m = this.mounted;
@@ -564,8 +581,10 @@ export class HostKvmTracer {
     const dir = this.dir;
     this.dir = undefined;
     try {
-      await fs.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
-      await new Promise((r) => setTimeout(r, 300));
+      if (this.tracingOn) {
+        await fs.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
+        await new Promise((r) => setTimeout(r, 300));
+      }
       const reader = this.reader;
       if (reader && reader.exitCode === null) {
         const closed = new Promise((r) => reader.once('close', r));
@@ -576,7 +595,8 @@ export class HostKvmTracer {
       this.flush();
       this.counts = mergeKvm(this.parts);
       await fs.rmdir(dir);
-      return `host kvm events off, tracefs instance removed${await this.unmount()}`;
+      const lost = this.readerError ? ` (reading trace_pipe failed: ${this.readerError}; counts incomplete)` : '';
+      return `host kvm events off, tracefs instance removed${lost}${await this.unmount()}`;
     } catch (e) {
       return `host kvm cleanup FAILED for ${dir}: ${(e as Error).message}${await this.unmount()}`;
     }
