@@ -19,11 +19,13 @@ PROFILE=$E2E_DIR/profile
 N24=$E2E_DIR/node24/node_modules/node/bin/node
 CS=$E2E_DIR/cs/node_modules/code-server/out/node/entry.js
 say() { echo "[start] $*"; }
+# shellcheck source=lib/npm-env.sh
+source scripts/lib/npm-env.sh
 
 # ---- 1. install ------------------------------------------------------------------------------
 if [ ! -d node_modules ]; then
   say "npm ci"
-  npm ci --no-audit --no-fund
+  npm_clean npm ci --no-audit --no-fund
 fi
 say "code-server (a real VS Code), Node 24, Chromium → $E2E_DIR"
 bash scripts/install-e2e.sh

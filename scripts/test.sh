@@ -4,6 +4,9 @@
 # Chromium). Installs what it needs on a fresh Debian machine. Ends with "N passed, N failed".
 #   VIRTSCOPE_KEEP_LAB=1   leave the lab up afterwards (faster re-runs)
 #   VIRTSCOPE_STAGES="unit integration e2e"   run only some stages
+#   VIRTSCOPE_E2E_DIR   where the e2e tools (code-server, its Node 24, playwright-core) live; default
+#                       ~/.cache/virtscope-e2e, but under CI=true a new empty folder on every run (removed
+#                       afterwards), so CI walks a fresh machine's install path each time
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,12 +40,24 @@ node_stage() { # name, netns|-, files...
 }
 
 need_root
-say "installing (Debian packages, npm, the lab's guest image, a real VS Code)"
-bash scripts/lab.sh deps || { echo "lab deps failed" >&2; exit 1; }
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund || { echo "npm ci failed" >&2; exit 1; }
+# shellcheck source=lib/npm-env.sh
+source scripts/lib/npm-env.sh
+if [ -z "${VIRTSCOPE_E2E_DIR:-}" ] && [ "${CI:-}" = true ]; then
+  VIRTSCOPE_E2E_DIR=$(mktemp -d /tmp/virtscope-e2e-tools-XXXXXX)
+  fresh_e2e_dir=$VIRTSCOPE_E2E_DIR
 fi
-if has_stage e2e; then bash scripts/install-e2e.sh || { echo "installing the e2e VS Code failed" >&2; exit 1; }; fi
+export VIRTSCOPE_E2E_DIR=${VIRTSCOPE_E2E_DIR:-$HOME/.cache/virtscope-e2e}
+say "installing: Debian packages (scripts/lab.sh deps)"
+bash scripts/lab.sh deps || { echo "installing the Debian packages failed: see above; re-run: bash scripts/lab.sh deps" >&2; exit 1; }
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing: npm ci"
+  npm_clean npm ci --no-audit --no-fund || { echo "npm ci failed: see above; re-run: npm ci" >&2; exit 1; }
+fi
+if has_stage e2e; then
+  say "installing: e2e tools (code-server, Node 24, playwright-core, Chromium) into $VIRTSCOPE_E2E_DIR"
+  bash scripts/install-e2e.sh || { echo "installing the e2e VS Code failed: see above" >&2; exit 1; }
+fi
+say "installing done"
 
 say "typecheck"
 if ! npx tsc -p . --noEmit; then broken+=(typecheck); failed=$((failed + 1)); else passed=$((passed + 1)); fi
@@ -67,6 +82,17 @@ if has_stage integration || has_stage e2e; then
       rc=${PIPESTATUS[0]}
       while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(sed -nE 's/^([0-9]+) passed, ([0-9]+) failed.*/\1 \2/p' "$OUT/e2e.log")
       [ "$rc" -eq 0 ] || broken+=(e2e)
+      # The README's other command: `npm start` from an empty tool folder under CI (see the test's header).
+      say "npm start test"
+      if [ "${CI:-}" = true ]; then start_dir=$(mktemp -d /tmp/virtscope-start-tools-XXXXXX); else start_dir=$VIRTSCOPE_E2E_DIR; fi
+      START_E2E_DIR=$start_dir timeout -k 10 1200 node test/e2e/start.test.js 2>&1 | tee "$OUT/start.log"
+      rc=${PIPESTATUS[0]}
+      [ "${CI:-}" = true ] && rm -rf "$start_dir"
+      if grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$OUT/start.log"; then
+        read -r p f < <(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/start.log" | tail -1 | awk '{print $1, $3}')
+      else p=0; f=1; fi
+      passed=$((passed + p)); failed=$((failed + f))
+      [ "$rc" -eq 0 ] || broken+=(npm-start)
     fi
   fi
 fi
@@ -86,6 +112,7 @@ if [ "${lab_up:-0}" = 1 ] && [ "${VIRTSCOPE_KEEP_LAB:-0}" != 1 ]; then
   else echo "not ok - lab down left:$left"; failed=$((failed + 1)); broken+=(lab-down); fi
 fi
 
+[ -n "${fresh_e2e_dir:-}" ] && rm -rf "$fresh_e2e_dir"
 say "done in $(( $(date +%s) - t0 ))s; logs in $OUT"
 [ ${#broken[@]} -eq 0 ] || echo "stages that failed: ${broken[*]}"
 echo "${passed} passed, ${failed} failed"

@@ -20,11 +20,14 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *   mouse        [x, y] the pointer is moved to before a picture (no hover tooltips); null: left where it is
  *   failureShot  file name of the picture taken at the first failed step (default 99-<name>-failure.png)
  *   consoleLog   keep the browser console in <shots>/console.log
+ *   before       results of steps already run outside the browser: [{ title, ok, line? }]
+ *   after        async (kit) => …, run once the browser is closed; its kit.step()s count too
  * kit: { page, log, goto(), step(title, fn, needs?), fail(title, line?), shot(file), sidebar(), row(name),
  *        activityItem(), openGuests(guest, opts?), contextMenu(guest, item), command(text, opts?) }.
  */
 function uiRun(name, opts, body) {
   const { settings, shots = '', clearShots = false, mouse = [1390, 840], failureShot = `99-${name}-failure.png`, consoleLog = false } = opts;
+  const { before = [], after } = opts;
   const url = process.env.CS_URL;
   const runDir = process.env.RUN_DIR || require('os').tmpdir();
   const settingsFile = process.env.SETTINGS_FILE || path.join(runDir, '..', 'ud', 'User', 'settings.json');
@@ -32,7 +35,7 @@ function uiRun(name, opts, body) {
   const shotName = (file) => path.posix.join('test/e2e/screenshots', shots, file);
   const t0 = Date.now();
   const log = (...a) => console.log(`  [${name} ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
-  const results = [];
+  const results = before.map(({ title, ok }) => ({ title, ok }));
   let failureShotTaken = false;
   const kit = { log, page: undefined };
 
@@ -173,6 +176,10 @@ function uiRun(name, opts, body) {
     } finally {
       if (consoleLog) fs.writeFileSync(path.join(shotsDir, 'console.log'), consoleLines.join('\n') + '\n');
       await browser.close();
+    }
+    if (after) {
+      kit.page = undefined;
+      await after(kit);
     }
   })()
     .catch((e) => {
