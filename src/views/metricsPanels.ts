@@ -3,6 +3,7 @@
 // validates every message from its webview, and is restored after a window reload by its serializer.
 import * as vscode from 'vscode';
 import { Connection } from '../core/connection';
+import { webviewNonce } from '../core/nonce';
 import { Guest } from '../core/model';
 import { Sampler, libvirtDomainPid } from '../core/metrics/sampler';
 import { ProcTracker } from '../core/metrics/observe';
@@ -28,15 +29,8 @@ export interface PanelDeps {
   openGuest: (connectionId: string, guestId: string) => void;
 }
 
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
-
 export function html(webview: vscode.Webview, extensionUri: vscode.Uri, title: string): string {
-  const n = nonce();
+  const n = webviewNonce();
   const js = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.js'));
   const cssUri = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview.css'));
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);

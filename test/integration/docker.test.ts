@@ -92,3 +92,21 @@ test('a missing socket: unreachable with which socket was tried and how to start
   const b = new DockerBackend({ ...cfg, socketPath: '/nonexistent/podman.sock' });
   await assert.rejects(b.connect(), (e: Error & { hint?: string }) => /nonexistent\/podman\.sock/.test(e.message) && /podman system service/.test(e.hint ?? ''));
 });
+
+test('an idle engine connection stays up for 60 s: no status change, no guest diff, no reconnect', { timeout: 90_000 }, async () => {
+  const c = new Connection(cfg, (k) => new DockerBackend(k));
+  await c.start();
+  assert.equal(c.status.state, 'connected');
+  const statuses: string[] = [];
+  let diffs = 0;
+  c.on('status', (s: { state: string; message?: string }) => statuses.push(`${s.state}${s.message ? `: ${s.message}` : ''}`));
+  c.on('guests', () => diffs++);
+  try {
+    await new Promise((r) => setTimeout(r, 60_000));
+    assert.deepEqual(statuses, [], 'no status change while idle');
+    assert.equal(diffs, 0, 'no guest diff while idle');
+    assert.equal(c.status.state, 'connected');
+  } finally {
+    await c.dispose();
+  }
+});

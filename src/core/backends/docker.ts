@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
+import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -50,14 +51,66 @@ function engineMessage(e: unknown): string {
   return ee?.json?.message || ee?.json?.cause || ee?.reason || ee?.message || String(e);
 }
 
+/** Docker or Podman, judged by the socket's path (both speak the same API). */
+function engineName(socketPath: string): string {
+  if (/podman/i.test(socketPath)) return 'Podman API';
+  if (/docker/i.test(socketPath)) return 'Docker';
+  return 'container engine';
+}
+
+/** How to bring the engine behind `socketPath` back. */
+export function engineStartHint(socketPath: string, env: NodeJS.ProcessEnv = process.env): string {
+  const podman = `podman system service --time=0 unix://${socketPath}`;
+  const userSocket = !!env.XDG_RUNTIME_DIR && socketPath.startsWith(`${env.XDG_RUNTIME_DIR}/`);
+  if (/podman/i.test(socketPath)) {
+    return userSocket
+      ? `Start the Podman API service: systemctl --user start podman.socket, or: ${podman}`
+      : `Start the Podman API service: sudo systemctl start podman.socket, or: ${podman}`;
+  }
+  if (/docker/i.test(socketPath)) return 'Start Docker: sudo systemctl start docker (or docker.socket)';
+  return `Start the engine serving ${socketPath}: sudo systemctl start docker, sudo systemctl start podman.socket, or: ${podman}`;
+}
+
+/** The connection to the engine is gone: which socket, what happened, how to start it again. */
+export function engineLost(socketPath: string, why: string, code: string | number = 'ECLOSED'): BackendError {
+  return new BackendError(`${engineName(socketPath)} connection (${socketPath}) lost: ${why}`, code, engineStartHint(socketPath));
+}
+
+/** Node's bare words for a closed socket, said for a person. */
+function lostWhy(e: unknown): string {
+  const m = engineMessage(e);
+  if (m === 'aborted' || m === 'socket hang up') return `the engine closed the connection (${m})`;
+  return m;
+}
+
+export interface DockerBackendOptions {
+  /** Deadline of every ordinary engine request. */
+  requestTimeoutMs?: number;
+  /** While events are followed, the engine is pinged this often to notice one that hangs (0: never). */
+  heartbeatMs?: number;
+}
+
+/** Seconds a stop or restart waits for the container before the engine kills it. */
+const STOP_WAIT_S = 10;
+
 export class DockerBackend implements Backend {
   private docker: Docker | undefined;
   private socketPath: string | undefined;
   private events: NodeJS.ReadableStream | undefined;
   private listener: ((ev: BackendEvent) => void) | undefined;
   private closed = false;
+  private lost = false;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly heartbeatMs: number;
 
-  constructor(readonly config: ConnectionConfig) {}
+  constructor(
+    readonly config: ConnectionConfig,
+    options: DockerBackendOptions = {},
+  ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS;
+    this.heartbeatMs = options.heartbeatMs ?? 10_000;
+  }
 
   /** The socket actually used (after connect). */
   get socket(): string | undefined {
@@ -74,7 +127,7 @@ export class DockerBackend implements Backend {
         lastErr = `no socket at ${p}`;
         continue;
       }
-      const d = new Docker({ socketPath: p, timeout: 15_000 });
+      const d = engineClient(p, this.requestTimeoutMs);
       try {
         await d.ping();
         this.docker = d;
@@ -98,8 +151,19 @@ export class DockerBackend implements Backend {
     return this.docker;
   }
 
+  /**
+   * An engine error as the user should read it: the engine's own words for a refused request
+   * (it has an HTTP status), a lost connection with its socket and a hint otherwise.
+   */
+  private fail(e: unknown): BackendError {
+    const ee = e as EngineError & { code?: string };
+    if (ee?.statusCode !== undefined || !this.socketPath) return new BackendError(engineMessage(e), ee?.statusCode);
+    return engineLost(this.socketPath, lostWhy(e), ee?.code ?? 'ECLOSED');
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.heartbeat);
     const ev = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     ev?.destroy?.();
     this.events = undefined;
@@ -110,7 +174,7 @@ export class DockerBackend implements Backend {
     try {
       rows = await this.api().listContainers({ all: true });
     } catch (e) {
-      throw new BackendError(engineMessage(e));
+      throw this.fail(e);
     }
     return rows.map((c) => ({
       id: c.Id,
@@ -129,7 +193,7 @@ export class DockerBackend implements Backend {
       info = await this.api().getContainer(id).inspect();
     } catch (e) {
       if ((e as EngineError).statusCode === 404) return undefined;
-      throw new BackendError(engineMessage(e));
+      throw this.fail(e);
     }
     const nano = info.HostConfig?.NanoCpus ?? 0;
     return {
@@ -148,16 +212,18 @@ export class DockerBackend implements Backend {
 
   async perform(id: string, verb: Verb): Promise<void> {
     const c = this.api().getContainer(id);
+    // stop and restart wait up to STOP_WAIT_S for the container before the engine answers
+    const waiting = { abortSignal: AbortSignal.timeout(STOP_WAIT_S * 1000 + this.requestTimeoutMs) };
     try {
       switch (verb) {
         case 'start':
           await c.start();
           return;
         case 'shutdown':
-          await c.stop({ t: 10 });
+          await c.stop({ t: STOP_WAIT_S, ...waiting });
           return;
         case 'reboot':
-          await c.restart({ t: 10 });
+          await c.restart({ t: STOP_WAIT_S, ...waiting });
           return;
         case 'suspend':
           await c.pause();
@@ -173,7 +239,7 @@ export class DockerBackend implements Backend {
           return;
       }
     } catch (e) {
-      throw new BackendError(engineMessage(e), (e as EngineError).statusCode);
+      throw this.fail(e);
     }
   }
 
@@ -182,7 +248,7 @@ export class DockerBackend implements Backend {
       const info = await this.api().getContainer(id).inspect();
       return { language: 'json', text: JSON.stringify(info, null, 2) + '\n' };
     } catch (e) {
-      throw new BackendError(engineMessage(e), (e as EngineError).statusCode);
+      throw this.fail(e);
     }
   }
 
@@ -192,12 +258,25 @@ export class DockerBackend implements Backend {
     return true;
   }
 
+  /** Tells the listener once that the connection is gone. */
+  private disconnect(error: BackendError): void {
+    if (this.closed || this.lost) return;
+    this.lost = true;
+    clearTimeout(this.heartbeat);
+    this.listener?.({ type: 'disconnected', error });
+  }
+
   private async openEvents(): Promise<void> {
     let stream: NodeJS.ReadableStream;
     try {
       stream = await this.api().getEvents({ filters: { type: ['container'] } });
     } catch (e) {
-      this.listener?.({ type: 'disconnected', error: new BackendError(`event stream: ${engineMessage(e)}`) });
+      const err = this.fail(e);
+      this.disconnect(new BackendError(`event stream: ${err.message}`, err.code, err.hint));
+      return;
+    }
+    if (this.closed) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
       return;
     }
     this.events = stream;
@@ -217,11 +296,23 @@ export class DockerBackend implements Backend {
         }
       }
     });
-    const ended = (err?: Error) => {
-      if (this.closed) return;
-      this.listener?.({ type: 'disconnected', error: new BackendError(`engine event stream ended${err ? `: ${err.message}` : ''}`) });
-    };
-    stream.on('end', () => ended());
-    stream.on('error', (e: Error) => ended(e));
+    const socket = this.socketPath ?? '?';
+    stream.on('end', () => this.disconnect(engineLost(socket, 'the engine ended the event stream')));
+    stream.on('error', (e: Error) => this.disconnect(engineLost(socket, lostWhy(e), (e as { code?: string }).code ?? 'ECLOSED')));
+    this.scheduleHeartbeat();
+  }
+
+  /** The event stream is silent both when idle and when the engine hangs: a ping tells them apart. */
+  private scheduleHeartbeat(): void {
+    if (!this.heartbeatMs || this.closed || this.lost) return;
+    this.heartbeat = setTimeout(async () => {
+      try {
+        await this.api().ping();
+        this.scheduleHeartbeat();
+      } catch (e) {
+        this.disconnect(engineLost(this.socketPath ?? '?', `ping failed: ${lostWhy(e)}`, (e as { code?: string }).code ?? 'ETIMEDOUT'));
+      }
+    }, this.heartbeatMs);
+    this.heartbeat.unref?.();
   }
 }

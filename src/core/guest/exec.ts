@@ -6,12 +6,13 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { PassThrough } from 'node:stream';
 import { Backend, BackendError, Guest } from '../model';
 import { LibvirtBackend } from '../backends/libvirt';
 import { LxcBackend } from '../backends/lxc';
 import { DockerBackend } from '../backends/docker';
+import { engineClient } from '../backends/engineClient';
 import { LibvirtError } from '../libvirt/client';
 
 export interface GuestExecOptions {
@@ -32,6 +33,8 @@ export interface GuestExecutor {
 /** The PATH given to guest programs (agents and lxc-attach --clear-env start with an empty environment). */
 export const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_TIMEOUT_MS = 60_000;
+/** How long a timed-out container exec may take to find the process to kill. */
+const KILL_INSPECT_MS = 2_000;
 
 /** Raised when a guest command was cancelled or timed out; the guest process was killed. */
 export class GuestExecAborted extends Error {
@@ -63,7 +66,7 @@ export function executorFor(backend: Backend, guest: Guest): GuestExecutor {
       if (!(backend instanceof DockerBackend)) throw new BackendError(`${guest.name}: a container needs a Docker/Podman connection`);
       const socketPath = backend.socket ?? backend.config.socketPath;
       if (!socketPath) throw new BackendError(`${guest.name}: not connected to the container engine`);
-      return new EngineExecutor(new Docker({ socketPath }), guest);
+      return new EngineExecutor(engineClient(socketPath), guest);
     }
   }
 }
@@ -474,9 +477,43 @@ class EngineExecutor implements GuestExecutor {
     this.description = `${guest.name} (engine exec)`;
   }
 
+  /** One timer covers the whole call (create, start, output, exit code): a hung engine cannot outlast it. */
   async exec(argv: string[], opts: GuestExecOptions = {}): Promise<GuestExecResult> {
     const where = this.guest.name;
     if (opts.signal?.aborted) throw new GuestExecAborted(where, argv, 'cancelled');
+    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // aborts the engine requests themselves, so no socket is left waiting
+    const ac = new AbortController();
+    let aborted: 'cancelled' | 'timeout' | undefined;
+    const stop = (why: 'cancelled' | 'timeout') => {
+      aborted ??= why;
+      ac.abort();
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onAbort = () => stop('cancelled');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const abortP = new Promise<never>((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true }));
+    abortP.catch(() => {});
+    const run: { ex?: Docker.Exec; stream?: NodeJS.ReadWriteStream } = {};
+    try {
+      return await Promise.race([this.run(argv, opts, ac.signal, run), abortP]);
+    } catch (e) {
+      if (!aborted) throw e;
+      (run.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+      if (run.ex) await this.killExec(run.ex);
+      throw new GuestExecAborted(where, argv, aborted, timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async run(
+    argv: string[],
+    opts: GuestExecOptions,
+    abortSignal: AbortSignal,
+    run: { ex?: Docker.Exec; stream?: NodeJS.ReadWriteStream },
+  ): Promise<GuestExecResult> {
     const container = this.docker.getContainer(this.guest.id);
     const ex = await container.exec({
       Cmd: argv,
@@ -485,8 +522,11 @@ class EngineExecutor implements GuestExecutor {
       AttachStdin: opts.stdin !== undefined,
       Env: [`PATH=${GUEST_PATH}`],
       Tty: false,
+      abortSignal,
     });
-    const stream = (await ex.start({ hijack: true, stdin: opts.stdin !== undefined })) as NodeJS.ReadWriteStream;
+    run.ex = ex;
+    const stream = (await ex.start({ hijack: true, stdin: opts.stdin !== undefined, abortSignal })) as NodeJS.ReadWriteStream;
+    run.stream = stream;
     const out = new PassThrough();
     const err = new PassThrough();
     let so = '';
@@ -494,39 +534,23 @@ class EngineExecutor implements GuestExecutor {
     out.setEncoding('utf8').on('data', (d: string) => (so += d));
     err.setEncoding('utf8').on('data', (d: string) => (se += d));
     this.docker.modem.demuxStream(stream, out, err);
+    const finished = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
     if (opts.stdin !== undefined) {
       stream.write(opts.stdin);
       // half-close so the program sees EOF
       const s = stream as unknown as { end?: () => void };
       s.end?.();
     }
-    const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    let aborted: 'cancelled' | 'timeout' | undefined;
-    const finished = new Promise<void>((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', () => resolve());
-    });
-    const abortP = new Promise<void>((resolve) => {
-      const timer = setTimeout(() => ((aborted = 'timeout'), resolve()), timeoutMs);
-      const onAbort = () => ((aborted = 'cancelled'), resolve());
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
-      void finished.then(() => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
-      });
-    });
-    await Promise.race([finished, abortP]);
-    if (aborted) {
-      await this.killExec(ex);
-      (stream as unknown as { destroy?: () => void }).destroy?.();
-      throw new GuestExecAborted(where, argv, aborted, timeoutMs);
-    }
+    await finished;
     // the stream can end before the engine records the exit code
-    let info = await ex.inspect();
+    let info = await ex.inspect({ abortSignal });
     for (let i = 0; i < 50 && info.Running; i++) {
       await sleep(20);
-      info = await ex.inspect();
+      info = await ex.inspect({ abortSignal });
     }
     return { exitCode: typeof info.ExitCode === 'number' ? info.ExitCode : -1, stdout: so, stderr: se };
   }
@@ -534,7 +558,8 @@ class EngineExecutor implements GuestExecutor {
   /** The engine has no "kill exec": the exec's Pid is a host pid when the engine runs on this host. */
   private async killExec(ex: Docker.Exec): Promise<void> {
     try {
-      const info = await ex.inspect();
+      // bounded: after a timeout the engine may be the thing that hangs
+      const info = await ex.inspect({ abortSignal: AbortSignal.timeout(KILL_INSPECT_MS) });
       if (info.Pid && info.Pid > 0) await killHostTree(info.Pid);
     } catch {
       /* engine gone */

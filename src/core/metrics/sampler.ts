@@ -5,12 +5,13 @@
 import { EventEmitter } from 'node:events';
 import { existsSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { Connection } from '../connection';
 import { Backend, Guest } from '../model';
 import { LibvirtBackend } from '../backends/libvirt';
 import { DockerBackend } from '../backends/docker';
-import { executorFor } from '../guest/exec';
+import { engineClient } from '../backends/engineClient';
+import { executorFor, GuestExecAborted } from '../guest/exec';
 import { cgroupCountersOfPid, cgroupPsiOfPid } from './cgroup';
 import { ProcFiles } from './procfs';
 import {
@@ -242,7 +243,7 @@ async function collectEngine(conn: Connection, backend: DockerBackend, hostCpus:
   if (!d) {
     const socketPath = backend.socket ?? backend.config.socketPath;
     if (!socketPath) return [];
-    d = new Docker({ socketPath, timeout: 10_000 });
+    d = engineClient(socketPath, 10_000);
     engines.set(backend, d);
   }
   const running = [...conn.guests.values()].filter((g) => g.state === 'running');
@@ -376,6 +377,8 @@ export interface SamplerOptions {
   connection: (id: string) => Connection | undefined;
   /** Guest-side reads happen at most this often (they run a program in the guest). */
   guestSideMinMs?: number;
+  /** A guest-side read that takes longer is killed (a hung agent or engine must not stop the view). */
+  guestSideTimeoutMs?: number;
   log?: { warn(m: string): void; debug(m: string): void };
 }
 
@@ -562,7 +565,7 @@ export class Sampler extends EventEmitter {
       try {
         const ex = executorFor(conn.requireBackend(), guest);
         s.via = ex.description;
-        const r = await ex.exec(['/bin/sh', '-c', GUEST_SCRIPT], { timeoutMs: 15_000 });
+        const r = await ex.exec(['/bin/sh', '-c', GUEST_SCRIPT], { timeoutMs: this.opts.guestSideTimeoutMs ?? 15_000 });
         if (!/@@end/.test(r.stdout)) throw new Error(`the guest-side script failed (exit ${r.exitCode}): ${r.stderr.trim().slice(0, 200)}`);
         const reading = parseGuestSide(r.stdout, Date.now());
         const p = deriveGuestSide(s.last, reading);
@@ -574,8 +577,8 @@ export class Sampler extends EventEmitter {
         s.ok = false;
         s.error = (e as Error).message;
         s.hint = (e as { hint?: string }).hint;
-        // an absent agent answers quickly: do not hammer it
-        s.nextAt = Date.now() + 10_000;
+        // an absent agent answers quickly: do not hammer it; after a timeout the wait was long enough
+        if (!(e instanceof GuestExecAborted)) s.nextAt = Date.now() + 10_000;
       } finally {
         s.busy = false;
       }
