@@ -69,7 +69,7 @@ export interface HostExit {
 }
 
 /** A long-running process on a host (a server, a reader of a trace pipe). */
-export interface HostProcess {
+export interface HostChild {
   readonly argv: readonly string[];
   readonly pid: number | undefined;
   readonly stdin: Writable;
@@ -117,7 +117,7 @@ export interface Host {
   /** Runs argv to its end. Resolves with any exit code; rejects with HostRunError when it cannot run to its end. */
   run(argv: readonly string[], opts?: HostRunOptions): Promise<HostRunResult>;
   /** Starts argv and returns at once; aborting `signal` kills it with its children. */
-  spawn(argv: readonly string[], opts?: HostSpawnOptions): HostProcess;
+  spawn(argv: readonly string[], opts?: HostSpawnOptions): HostChild;
   readFile(path: string): Promise<string>;
   writeFile(path: string, data: string, opts?: HostWriteOptions): Promise<void>;
   readdir(path: string): Promise<HostDirent[]>;

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Host, HostDirent, HostExit, HostProcess, HostRunError, HostRunOptions, HostRunResult, HostSpawnOptions, HostStat, HostWriteOptions } from './host';
+import { Host, HostDirent, HostExit, HostChild, HostRunError, HostRunOptions, HostRunResult, HostSpawnOptions, HostStat, HostWriteOptions } from './host';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024;
@@ -19,7 +19,7 @@ export class LocalHost implements Host {
     return runLocal(this.label, argv, opts);
   }
 
-  spawn(argv: readonly string[], opts: HostSpawnOptions = {}): HostProcess {
+  spawn(argv: readonly string[], opts: HostSpawnOptions = {}): HostChild {
     return spawnLocal(this.label, argv, opts);
   }
 
@@ -170,7 +170,7 @@ function runLocal(label: string, argv: readonly string[], opts: HostRunOptions):
   });
 }
 
-function spawnLocal(label: string, argv: readonly string[], opts: HostSpawnOptions): HostProcess {
+function spawnLocal(label: string, argv: readonly string[], opts: HostSpawnOptions): HostChild {
   if (!argv.length) throw new Error('empty argv');
   const child = spawnChild(argv[0], argv.slice(1), { env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.on('error', () => undefined);

@@ -9,7 +9,8 @@ import { Guest, formatBytes } from '../model';
 import { BenchReport, MetricId, metricDef } from '../bench/types';
 import { fmt, slowdown } from '../bench/report';
 import { cgroupCountersOfPid, CgroupCounters } from './cgroup';
-import { GuestSideReading, libvirtDomainPid, Sampler } from './sampler';
+import { capabilitiesOf } from '../capabilities';
+import { GuestSideReading, Sampler } from './sampler';
 import { ProcTracker } from './observe';
 
 export type Source = 'measured' | 'definition' | 'benchmark' | 'not measurable';
@@ -60,9 +61,9 @@ export interface HostFacts {
   reportName?: string;
 }
 
+/** The guest's process on the host: QEMU, the libvirt-LXC controller, a container's init. */
 async function initPidOf(conn: Connection, g: Guest): Promise<number | undefined> {
-  if (g.kind === 'qemu' || g.kind === 'libvirt-lxc') return libvirtDomainPid(g.kind, g.name);
-  return g.runtimeId;
+  return capabilitiesOf(conn.requireBackend(), g).hostProcess?.pid();
 }
 
 /** Reads the facts of one side now. */
