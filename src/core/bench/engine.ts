@@ -1,20 +1,22 @@
 // The benchmark engine: runs the same tools on the host (baseline) and inside each guest, parses their
 // JSON, and records every invocation. No vscode import. Every process it starts (host or guest) and
 // every file it creates is tracked; cancel or failure stops/removes them in a finally block.
-import { spawn, ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Backend, Guest } from '../model';
-import { executorFor, GuestExecutor, GuestExecResult, hostExecutor, killHostTree, GuestExecAborted } from '../guest/exec';
+import { capabilitiesOf } from '../capabilities';
+import { domainVirtType } from '../domainXml';
+import { Backend, BackendError, Guest } from '../model';
+import { GuestExecutor, GuestExecResult, GuestExecAborted } from '../guest/exec';
+import { Host, HostRunError } from '../host/host';
+import { localHost } from '../host/local';
+import { hostIPv4s, inNetns } from '../host/net';
+import { HostServer } from '../host/server';
 import {
-  domainVirtType,
   hostEndpointFor,
   jsonFrom,
   parseFio,
   parseIperf3,
-  parseIpAddrJson,
   parseIpAddrOneline,
   parsePing,
   parseSockperf,
@@ -49,6 +51,8 @@ export interface RunHooks {
   executor?: (t: ResolvedTarget) => GuestExecutor;
   /** For the fidelity bench: wraps every target's executor, the host's included. */
   wrap?: (target: string, exec: GuestExecutor) => GuestExecutor;
+  /** The machine the guests run on: the baseline and the servers run there (default: this machine). */
+  host?: Host;
 }
 
 export class BenchCancelled extends Error {
@@ -67,48 +71,27 @@ export function installHint(tool: string): string {
 const NS_RE = /^[A-Za-z0-9_.-]+$/;
 const TOOL_OF_SUITE: Record<Suite, string[]> = { network: ['iperf3', 'sockperf'], disk: ['fio'], cpu: ['sysbench'], memory: ['sysbench'] };
 
-/** A host-side server process (iperf3 -s, sockperf sr), optionally inside a network namespace. */
-class HostServer {
-  private child: ChildProcess | undefined;
-  private exited = false;
-  output = '';
-  constructor(readonly argv: string[]) {}
-
-  async start(port: number, signal?: AbortSignal): Promise<void> {
-    const child = spawn(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
-    const exited = new Promise<void>((r) => child.on('close', () => ((this.exited = true), r())));
-    child.on('error', (e) => (this.output += String(e)));
-    // ready when the server's own network namespace shows a LISTEN socket on the port
-    const hex = port.toString(16).toUpperCase().padStart(4, '0');
-    const t0 = Date.now();
-    while (Date.now() - t0 < 10_000) {
-      if (signal?.aborted) break;
-      if (this.exited) break;
-      const tcp = await fs.readFile(`/proc/${child.pid}/net/tcp`, 'utf8').catch(() => '');
-      if (tcp.split('\n').some((l) => l.split(/\s+/)[2]?.endsWith(`:${hex}`) && l.split(/\s+/)[4] === '0A')) return;
-      await new Promise((r) => setTimeout(r, 30));
-    }
-    await this.stop();
-    void exited;
-    throw new Error(`${this.argv.join(' ')} did not start listening: ${this.output.trim().slice(0, 300)}`);
-  }
-
-  async stop(): Promise<void> {
-    const c = this.child;
-    if (!c || c.pid === undefined || this.exited) return;
-    await killHostTree(c.pid);
-    for (let i = 0; i < 100 && !this.exited; i++) await new Promise((r) => setTimeout(r, 10));
-  }
+/** Programs on the host itself (the baseline), with the guest executors' cancel/timeout errors. */
+export function hostExecutorOn(host: Host): GuestExecutor {
+  return {
+    description: host.label,
+    exec: async (argv, opts = {}) => {
+      const timeoutMs = opts.timeoutMs ?? 60_000;
+      try {
+        return await host.run(argv, { timeoutMs, signal: opts.signal, stdin: opts.stdin });
+      } catch (e) {
+        if (e instanceof HostRunError && (e.reason === 'cancelled' || e.reason === 'timeout')) throw new GuestExecAborted(host.label, argv, e.reason, timeoutMs);
+        throw e;
+      }
+    },
+  };
 }
 
-function hostNs(opts: BenchOptions): string[] {
-  const ns = opts.hostNetworkNamespace;
-  if (!ns) return [];
-  if (!NS_RE.test(ns)) throw new Error(`invalid network namespace name ${JSON.stringify(ns)}`);
-  return ['nsenter', `--net=/run/netns/${ns}`, '--'];
+/** The guest's executor, asked of its backend. */
+function guestExecutor(t: ResolvedTarget): GuestExecutor {
+  const exec = capabilitiesOf(t.backend, t.guest).exec;
+  if (!exec) throw new BackendError(`cannot run programs inside "${t.guest.name}" through connection "${t.backend.config.id}"`);
+  return exec;
 }
 
 interface Target {
@@ -132,11 +115,13 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
   let runSeq = 0;
 
   const wrap = hooks.wrap ?? ((_: string, e: GuestExecutor) => e);
-  const host: Target = { name: 'host', kind: 'host', exec: wrap('host', hostExecutor()), env: await hostEnvironment() };
+  const machine = hooks.host ?? localHost;
+  const hostNs = (argv: string[]) => inNetns(opts.hostNetworkNamespace, argv);
+  const host: Target = { name: 'host', kind: 'host', exec: wrap('host', hostExecutorOn(machine)), env: await hostEnvironment(machine) };
   const targets: Target[] = [];
   if (opts.includeHost) targets.push(host);
   for (const r of resolved) {
-    const exec = wrap(r.guest.name, (hooks.executor ?? ((t) => executorFor(t.backend, t.guest)))(r));
+    const exec = wrap(r.guest.name, (hooks.executor ?? guestExecutor)(r));
     targets.push({
       name: r.guest.name,
       kind: r.guest.kind,
@@ -224,7 +209,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
   // ---- network
   const networkSuite = async (t: Target) => {
     let serverAddr = '127.0.0.1';
-    let nsPrefix: string[] = [];
+    let inHostNs = (argv: string[]) => argv;
     if (t.kind !== 'host') {
       if (!t.env.hostEndpoint) {
         notes.push({
@@ -236,7 +221,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
         return;
       }
       serverAddr = t.env.hostEndpoint;
-      nsPrefix = hostNs(opts);
+      inHostNs = hostNs;
     }
     if (!(await has(t, 'iperf3'))) missing(t, 'network', 'iperf3');
     else {
@@ -245,8 +230,8 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
         ['net.hostToGuest', true],
       ] as Array<[MetricId, boolean]>) {
         const port = 20000 + Math.floor(Math.random() * 10000);
-        const server = new HostServer([...nsPrefix, 'iperf3', '-s', '-1', '-B', serverAddr, '-p', String(port)]);
-        cleanups.push(() => server.stop());
+        const server = new HostServer(machine, inHostNs(['iperf3', '-s', '-1', '-B', serverAddr, '-p', String(port)]));
+        cleanups.push(async () => void (await server.stop()));
         await server.start(port, signal);
         try {
           const argv = ['iperf3', '-c', serverAddr, '-p', String(port), '-t', String(opts.netSeconds), '-J', '--title', `virtscope-${runTag}`];
@@ -264,8 +249,8 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
     else if (!(await has(host, 'sockperf'))) missing(host, 'network', 'sockperf');
     else {
       const port = 20000 + Math.floor(Math.random() * 10000);
-      const server = new HostServer([...nsPrefix, 'sockperf', 'sr', '--tcp', '-i', serverAddr, '-p', String(port)]);
-      cleanups.push(() => server.stop());
+      const server = new HostServer(machine, inHostNs(['sockperf', 'sr', '--tcp', '-i', serverAddr, '-p', String(port)]));
+      cleanups.push(async () => void (await server.stop()));
       await server.start(port, signal);
       try {
         const argv = ['sockperf', 'ping-pong', '--tcp', '-i', serverAddr, '-p', String(port), '-t', String(opts.latencySeconds), '--full-rtt'];
@@ -283,7 +268,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
     if (!(await has(host, 'ping'))) missing(host, 'network', 'ping');
     else {
       const count = Math.max(10, opts.latencySeconds * 50);
-      const argv = [...nsPrefix, 'ping', '-c', String(count), '-i', '0.02', '-q', t.kind === 'host' ? '127.0.0.1' : serverAddrOfGuest(t)];
+      const argv = inHostNs(['ping', '-c', String(count), '-i', '0.02', '-q', t.kind === 'host' ? '127.0.0.1' : serverAddrOfGuest(t)]);
       const { run } = await runTool(host, 'ping', argv, (count * 0.02 + 30) * 1000, false);
       run.target = t.name;
       const p = /(?:rtt|round-trip) min\/avg\/max(?:\/mdev)? = [0-9.]+\/([0-9.]+)\//.exec(String(run.raw));
@@ -333,7 +318,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
     const file = device ?? (t.kind === 'host' ? path.join(dir!, `virtscope-bench-${runTag}.fio`) : `${dir!.replace(/\/$/, '')}/virtscope-bench-${runTag}.fio`);
     if (!device) {
       cleanups.push(async () => {
-        if (t.kind === 'host') await fs.rm(file, { force: true });
+        if (t.kind === 'host') await machine.rm(file, { force: true });
         else await t.exec.exec(['rm', '-f', '--', file], { timeoutMs: 20_000 }).catch(() => undefined);
       });
     }
@@ -409,16 +394,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
     }
   };
 
-  const hostAddresses = async (o: BenchOptions) => {
-    const r = await hostExecutor()
-      .exec([...hostNs(o), 'ip', '-j', '-4', 'addr', 'show'], { timeoutMs: 10_000 })
-      .catch(() => undefined);
-    try {
-      return r ? parseIpAddrJson(JSON.parse(r.stdout)) : [];
-    } catch {
-      return [];
-    }
-  };
+  const hostAddresses = (o: BenchOptions) => hostIPv4s(machine, { netns: o.hostNetworkNamespace }).catch(() => []);
 
   // ---- run
   try {
@@ -496,14 +472,11 @@ export function fioArgv(file: string, o: Pick<BenchOptions, 'diskSeconds' | 'dis
   return argv;
 }
 
-async function hostEnvironment(): Promise<TargetEnv> {
-  const cpuinfo = await fs.readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+async function hostEnvironment(host: Host): Promise<TargetEnv> {
+  const cpuinfo = await host.readFile('/proc/cpuinfo').catch(() => '');
   const flags = /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.split(/\s+/) ?? [];
   const hw = flags.includes('vmx') ? 'vmx (Intel VT-x)' : flags.includes('svm') ? 'svm (AMD-V)' : 'none';
-  const kvm = await fs.access('/dev/kvm').then(
-    () => true,
-    () => false,
-  );
+  const kvm = await host.exists('/dev/kvm');
   const warnings: string[] = [];
   if (hw === 'none') warnings.push(`host: the CPU exposes no vmx/svm${kvm ? ' (/dev/kvm exists but cannot run ordinary guests with hardware virtualization)' : ''}: QEMU guests here run under TCG emulation`);
   return {

@@ -8,8 +8,11 @@ import { Connection } from '../connection';
 import { Guest, formatBytes } from '../model';
 import { BenchReport, MetricId, metricDef } from '../bench/types';
 import { fmt, slowdown } from '../bench/report';
-import { cgroupCountersOfPid, CgroupCounters } from './cgroup';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
+import { CGROUP_ROOT, cgroupCountersOfPid, CgroupCounters } from './cgroup';
 import { capabilitiesOf } from '../capabilities';
+import { domainVirtType } from '../domainXml';
 import { GuestSideReading, Sampler } from './sampler';
 import { ProcTracker } from './observe';
 
@@ -61,11 +64,6 @@ export interface HostFacts {
   reportName?: string;
 }
 
-/** The guest's process on the host: QEMU, the libvirt-LXC controller, a container's init. */
-async function initPidOf(conn: Connection, g: Guest): Promise<number | undefined> {
-  return capabilitiesOf(conn.requireBackend(), g).hostProcess?.pid();
-}
-
 /** Reads the facts of one side now. */
 export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, bench?: BenchReport): Promise<SideFacts> {
   const f: SideFacts = { guest: g, connectionId: conn.config.id };
@@ -74,10 +72,12 @@ export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, b
   } catch {
     /* optional */
   }
-  f.hostPid = await initPidOf(conn, g);
-  if (f.hostPid) {
-    f.cgroup = await cgroupCountersOfPid(f.hostPid);
-    const t = new ProcTracker();
+  // the guest's process on its host: QEMU, the libvirt-LXC controller, a container's init
+  const proc = capabilitiesOf(conn.requireBackend(), g).hostProcess;
+  f.hostPid = await proc?.pid();
+  if (proc && f.hostPid) {
+    f.cgroup = await cgroupCountersOfPid(f.hostPid, CGROUP_ROOT, proc.host);
+    const t = new ProcTracker(proc.host);
     if (g.kind === 'qemu') {
       const rows = await t.vm(f.hostPid);
       f.hostProcs = rows.filter((r) => r.role === 'main').length;
@@ -116,8 +116,8 @@ export function benchOf(r: BenchReport, connectionId: string, g: Pick<Guest, 'id
   return out;
 }
 
-export async function hostFacts(bench?: BenchReport, reportName?: string): Promise<HostFacts> {
-  const cpuinfo = await fs.readFile('/proc/cpuinfo', 'utf8').catch(() => '');
+export async function hostFacts(bench?: BenchReport, reportName?: string, host: Host = localHost): Promise<HostFacts> {
+  const cpuinfo = await host.readFile('/proc/cpuinfo').catch(() => '');
   const h: HostFacts = { cpus: os.cpus().length, memBytes: os.totalmem(), kernel: `${os.type()} ${os.release()}`, hwVirt: /\b(vmx|svm)\b/.test(cpuinfo), reportName };
   if (bench) {
     h.bench = {};
@@ -143,7 +143,7 @@ export async function latestReport(dir: string): Promise<{ report: BenchReport; 
 const xf = (x: number) => `${x.toFixed(2)}×`;
 
 function domType(def?: string): string | undefined {
-  return /<domain[^>]*\btype=['"](\w+)['"]/.exec(def ?? '')?.[1];
+  return def ? domainVirtType(def) : undefined;
 }
 
 function benchCell(side: SideFacts, host: HostFacts, metric: MetricId, label: string): Cell {

@@ -2,14 +2,16 @@
 // trace events (through the monitor), host kvm events when the guest runs under KVM; a workload
 // meanwhile (iperf3 from the guest to the host, or the user's own traffic). Everything that is
 // switched on is switched off again in `finally`, also on cancel and failure.
-import { spawn, ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { run } from '../exec';
+import { domainVirtType } from '../domainXml';
+import { runOn } from '../exec';
 import type { GuestExecutor } from '../guest/exec';
+import type { Host, HostChild } from '../host/host';
+import { localHost } from '../host/local';
+import { hostIPv4s } from '../host/net';
+import { libvirtDomainPid } from '../host/pids';
+import { startIperfServer, type HostServer } from '../host/server';
 import {
-  firstIPv4,
   interfaceBridges,
   iperfSentBps,
   KvmEventCounts,
@@ -52,6 +54,8 @@ export interface TraceTarget {
   /** HMP command on the guest's QEMU monitor. */
   readonly hmp: (command: string) => Promise<string>;
   readonly domainXml: () => Promise<string>;
+  /** The machine QEMU runs on (its monitor log file, kvm events, the iperf3 server); default this machine. */
+  readonly host?: Host;
 }
 
 export interface TraceOptions {
@@ -133,73 +137,18 @@ export function kvmCountsJson(k: KvmEventCounts): KvmCountsJson {
 
 const obj = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]));
 
-/** `<domain type='kvm'>` → kvm. */
-export function domainVirtType(xml: string): string {
-  return /<domain\b[^>]*\btype=(['"])(\w+)\1/.exec(xml)?.[2] ?? 'unknown';
-}
-
-/** Runs a host program, inside `netns` when given (nsenter --net=/run/netns/<name>, argument array). */
-export function inNetns(netns: string | undefined, file: string, args: string[]): [string, string[]] {
-  if (!netns) return [file, args];
-  if (!/^[\w.-]+$/.test(netns)) throw new Error(`not a network namespace name: ${JSON.stringify(netns)}`);
-  return ['nsenter', [`--net=/run/netns/${netns}`, '--', file, ...args]];
-}
+export { domainVirtType };
 
 /** The host's address on the guest's bridge, read inside `netns`. */
-export async function hostAddressForGuest(xml: string, netns?: string): Promise<{ ip?: string; bridge?: string; why?: string }> {
+export async function hostAddressForGuest(xml: string, netns?: string, host: Host = localHost): Promise<{ ip?: string; bridge?: string; why?: string }> {
   const ifs = interfaceBridges(xml);
   const br = ifs.find((i) => i.bridge)?.bridge;
   if (!br) return { why: ifs.length ? 'the guest\'s interface has no bridge on the host (user-mode or direct networking)' : 'the guest has no bridged or libvirt-network interface' };
   try {
-    const [f, a] = inNetns(netns, 'ip', ['-j', 'addr', 'show', 'dev', br]);
-    const { stdout } = await run(f, a, { timeoutMs: 10_000 });
-    const ip = firstIPv4(stdout);
+    const ip = (await hostIPv4s(host, { netns, dev: br }))[0]?.address;
     return ip ? { ip, bridge: br } : { bridge: br, why: `bridge ${br} has no IPv4 address${netns ? ` in network namespace ${netns}` : ''}` };
   } catch (e) {
     return { bridge: br, why: `cannot read bridge ${br}${netns ? ` in network namespace ${netns}` : ''}: ${(e as Error).message}` };
-  }
-}
-
-/** An iperf3 server on the host (one test, then it exits), bound to `ip`, in `netns`. */
-export class HostIperfServer {
-  private child?: ChildProcess;
-  port = 0;
-  async start(ip: string, netns: string | undefined, firstPort: number, signal?: AbortSignal): Promise<number> {
-    for (let port = firstPort; port < firstPort + 20; port++) {
-      const [f, a] = inNetns(netns, 'iperf3', ['-s', '-1', '--forceflush', '-B', ip, '-p', String(port)]);
-      const child = spawn(f, a, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const ok = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(true), 4000);
-        const onData = (d: Buffer) => {
-          out += d.toString();
-          if (/Server listening/.test(out)) (clearTimeout(t), resolve(true));
-          if (/error|in use/i.test(out)) (clearTimeout(t), resolve(false));
-        };
-        child.stdout!.on('data', onData);
-        child.stderr!.on('data', onData);
-        child.on('error', (e) => ((out += String(e)), clearTimeout(t), resolve(false)));
-        child.on('exit', () => (clearTimeout(t), resolve(false)));
-        signal?.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
-      });
-      if (ok) {
-        this.child = child;
-        this.port = port;
-        return port;
-      }
-      child.kill('SIGKILL');
-      if (signal?.aborted) throw new TraceCancelled();
-      if (/ENOENT/.test(out)) throw new Error('iperf3 is not installed on the host (apt-get install iperf3)');
-      if (!/in use/i.test(out)) throw new Error(`iperf3 server on ${ip}:${port}${netns ? ` (netns ${netns})` : ''} did not start: ${out.trim().slice(0, 300)}`);
-    }
-    throw new Error(`no free port for iperf3 on ${ip} in ${firstPort}–${firstPort + 19}`);
-  }
-  stop(): boolean {
-    const c = this.child;
-    this.child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return false;
-    c.kill('SIGTERM');
-    return true;
   }
 }
 
@@ -301,13 +250,14 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
 
   progress('reading the domain');
   const xml = await target.domainXml();
-  const virtType = domainVirtType(xml);
+  const virtType = domainVirtType(xml) ?? 'unknown';
+  const host = target.host ?? localHost;
   check();
 
   // --- workload endpoint on the host
   let hostIp: string | undefined;
   let port: number | undefined;
-  const server = new HostIperfServer();
+  let server: HostServer | undefined;
   // --- QEMU trace state
   const qemuOn: string[] = [];
   let logDir: string | undefined;
@@ -332,12 +282,12 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     if (opts.workload.kind === 'iperf3') {
       hostIp = opts.workload.hostIp;
       if (!hostIp) {
-        const a = await hostAddressForGuest(xml, opts.hostNetns);
+        const a = await hostAddressForGuest(xml, opts.hostNetns, host);
         if (!a.ip) throw new Error(`cannot find the host's address for the guest to send to: ${a.why}. Give the host address, or trace your own traffic.`);
         hostIp = a.ip;
       }
       progress(`starting iperf3 server on ${hostIp}${opts.hostNetns ? ` (netns ${opts.hostNetns})` : ''}`);
-      port = await server.start(hostIp, opts.hostNetns, opts.workload.port ?? 5211 + Math.floor(Math.random() * 40), signal);
+      ({ server, port } = await startIperfServer(host, { bind: hostIp, netns: opts.hostNetns, firstPort: opts.workload.port ?? 5211 + Math.floor(Math.random() * 40), signal }));
       check();
     }
 
@@ -348,8 +298,8 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
       qemuEvents = [...wantQemu, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
       const already = qemuEvents.filter((e) => avail.get(e));
       if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
-      logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-trace-'));
-      await fs.chmod(logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
+      logDir = await host.mkdtemp('virtscope-trace-');
+      await host.chmod(logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
       logFile = path.join(logDir, 'qemu-trace.log');
       await target.hmp(`logfile ${logFile}`);
       logfileSet = true;
@@ -362,7 +312,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
       check();
     }
     if (!opts.noTrace && virtType === 'kvm') {
-      kvm = new HostKvmTracer();
+      kvm = new HostKvmTracer(undefined, host);
       const st = await kvm.start(target.name, opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
       Object.assign(kvmStatus, st);
       if (!st.used) kvm = undefined;
@@ -385,7 +335,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
     progress('cleaning up');
     // order: workload, QEMU events and logfile (before the guest cleanup's agent traffic, so both sides
     // count the same window), guest probes and lock, host kvm
-    if (server.stop()) cleanup.push('host iperf3 server stopped');
+    if (await server?.stop()) cleanup.push('host iperf3 server stopped');
     for (const e of qemuOn) {
       try {
         await target.hmp(`trace-event ${e} off`);
@@ -412,8 +362,8 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
       }
     }
     if (kvm) cleanup.push(await kvm.stop());
-    if (logFile) qemuLog = await readSettled(logFile);
-    if (logDir) await fs.rm(logDir, { recursive: true, force: true }).catch(() => {});
+    if (logFile) qemuLog = await readSettled(host, logFile);
+    if (logDir) await host.rm(logDir, { recursive: true, force: true }).catch(() => {});
   }
 
   // --- parse
@@ -493,35 +443,38 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
 }
 
 /** Reads a file QEMU may still be flushing (it closes a replaced logfile after an RCU grace period). */
-async function readSettled(file: string): Promise<string> {
+async function readSettled(host: Host, file: string): Promise<string> {
   let last = -1;
   for (let i = 0; i < 10; i++) {
-    const size = await fs.stat(file).then((s) => s.size, () => -1);
+    const size = await host.stat(file).then((s) => s?.size ?? -1, () => -1);
     if (size === last) break;
     last = size;
     await new Promise((r) => setTimeout(r, 300));
   }
-  return fs.readFile(file, 'utf8').catch(() => '');
+  return host.readFile(file).catch(() => '');
 }
 
 /** Host tracefs kvm events of one QEMU process, in a private tracefs instance, streamed and counted. */
 export class HostKvmTracer {
   private dir?: string;
-  private reader?: ChildProcess;
+  private reader?: HostChild;
   private text = '';
   private pids = new Set<number>();
   counts?: KvmEventCounts;
 
   /** `root`: the host's tracefs (another directory in tests). */
-  constructor(private readonly root = '/sys/kernel/tracing') {}
+  constructor(
+    private readonly root = '/sys/kernel/tracing',
+    private readonly host: Host = localHost,
+  ) {}
 
   async start(domain: string, runDir = '/run/libvirt/qemu'): Promise<TraceSourceStatus> {
-    const pid = Number((await fs.readFile(path.join(runDir, `${domain}.pid`), 'utf8')).trim());
-    if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir}`);
+    const pid = await libvirtDomainPid(this.host, 'qemu', domain, runDir);
+    if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir} on ${this.host.label}`);
     const root = this.root;
-    if (!(await fs.stat(path.join(root, 'events')).then(() => true, () => false))) {
+    if (!(await this.host.exists(path.join(root, 'events')))) {
       // not mounted: mount it for the trace, unmount it afterwards
-      await run('mount', ['-t', 'tracefs', 'nodev', root], { timeoutMs: 10_000 }).catch((e: Error) => {
+      await runOn(this.host, ['mount', '-t', 'tracefs', 'nodev', root], { timeoutMs: 10_000 }).catch((e: Error) => {
         throw new Error(`host tracefs is not mounted at ${root} and mounting it failed (${e.message}); run as root`);
       });
       this.mounted = root;
@@ -536,18 +489,17 @@ export class HostKvmTracer {
   }
 
   private async open(root: string, pid: number): Promise<TraceSourceStatus> {
-    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(() => {
-      throw new Error('host tracefs has no kvm events (is the kvm module loaded?)');
-    });
+    if (!(await this.host.exists(path.join(root, 'events/kvm/kvm_exit')))) throw new Error('host tracefs has no kvm events (is the kvm module loaded?)');
     const dir = path.join(root, 'instances', `virtscope-${process.pid}-${pid}`);
-    await fs.mkdir(dir);
+    await this.host.mkdir(dir);
     this.dir = dir;
-    for (const t of await fs.readdir(`/proc/${pid}/task`)) this.pids.add(Number(t));
-    await fs.writeFile(path.join(this.dir, 'buffer_size_kb'), '8192').catch(() => {});
-    await fs.writeFile(path.join(this.dir, 'set_event_pid'), [...this.pids].join(' '));
-    for (const e of KVM_EVENTS) await fs.writeFile(path.join(this.dir, 'events/kvm', e, 'enable'), '1').catch(() => {});
-    this.reader = spawn('cat', [path.join(this.dir, 'trace_pipe')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.reader.on('error', (e) => (this.readerError = e.message)); // reported by stop()
+    for (const t of await this.host.readdir(`/proc/${pid}/task`)) this.pids.add(Number(t.name));
+    await this.host.writeFile(path.join(this.dir, 'buffer_size_kb'), '8192').catch(() => {});
+    await this.host.writeFile(path.join(this.dir, 'set_event_pid'), [...this.pids].join(' '));
+    for (const e of KVM_EVENTS) await this.host.writeFile(path.join(this.dir, 'events/kvm', e, 'enable'), '1').catch(() => {});
+    this.reader = this.host.spawn(['cat', path.join(this.dir, 'trace_pipe')]);
+    this.reader.stderr.resume();
+    void this.reader.exited.then((e) => e.error && (this.readerError = e.error.message)); // reported by stop()
     // keep only complete lines; count in chunks so memory stays bounded
     let partial = '';
     this.reader.stdout!.on('data', (d: Buffer) => {
@@ -557,7 +509,7 @@ export class HostKvmTracer {
       this.text += s.slice(0, cut + 1);
       if (this.text.length > 4 << 20) this.flush();
     });
-    await fs.writeFile(path.join(this.dir, 'tracing_on'), '1');
+    await this.host.writeFile(path.join(this.dir, 'tracing_on'), '1');
     this.tracingOn = true;
     return { used: true, note: `QEMU pid ${pid}, ${this.pids.size} threads` };
   }
@@ -569,7 +521,7 @@ export class HostKvmTracer {
     if (!this.mounted) return '';
     const m = this.mounted;
     this.mounted = undefined;
-    return run('umount', [m], { timeoutMs: 10_000 }).then(() => `, ${m} unmounted again`, (e: Error) => `, umount ${m} FAILED: ${e.message}`);
+    return runOn(this.host, ['umount', m], { timeoutMs: 10_000 }).then(() => `, ${m} unmounted again`, (e: Error) => `, umount ${m} FAILED: ${e.message}`);
   }
   private flush(): void {
     this.parts.push(parseKvmEvents(this.text, { pids: this.pids }));
@@ -582,19 +534,19 @@ export class HostKvmTracer {
     this.dir = undefined;
     try {
       if (this.tracingOn) {
-        await fs.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
+        await this.host.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
         await new Promise((r) => setTimeout(r, 300));
       }
       const reader = this.reader;
-      if (reader && reader.exitCode === null) {
-        const closed = new Promise((r) => reader.once('close', r));
-        reader.kill('SIGTERM');
-        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]); // its last output is counted
+      if (reader && !reader.done) {
+        reader.signal('SIGTERM');
+        await Promise.race([reader.exited, new Promise((r) => setTimeout(r, 2000))]); // its last output is counted
+        await reader.kill(); // in case it did not listen
       }
-      for (const e of KVM_EVENTS) await fs.writeFile(path.join(dir, 'events/kvm', e, 'enable'), '0').catch(() => {});
+      for (const e of KVM_EVENTS) await this.host.writeFile(path.join(dir, 'events/kvm', e, 'enable'), '0').catch(() => {});
       this.flush();
       this.counts = mergeKvm(this.parts);
-      await fs.rmdir(dir);
+      await this.host.rmdir(dir);
       const lost = this.readerError ? ` (reading trace_pipe failed: ${this.readerError}; counts incomplete)` : '';
       return `host kvm events off, tracefs instance removed${lost}${await this.unmount()}`;
     } catch (e) {
