@@ -10,6 +10,7 @@ import { Backend, BackendError, Guest } from '../model';
 import { GuestExecutor, GuestExecResult, GuestExecAborted } from '../guest/exec';
 import { Host, HostRunError } from '../host/host';
 import { localHost } from '../host/local';
+import { hostBasics } from '../host/facts';
 import { hostIPv4s, inNetns } from '../host/net';
 import { HostServer } from '../host/server';
 import {
@@ -117,7 +118,8 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
   const wrap = hooks.wrap ?? ((_: string, e: GuestExecutor) => e);
   const machine = hooks.host ?? localHost;
   const hostNs = (argv: string[]) => inNetns(opts.hostNetworkNamespace, argv);
-  const host: Target = { name: 'host', kind: 'host', exec: wrap('host', hostExecutorOn(machine)), env: await hostEnvironment(machine) };
+  const hostEnv = await hostEnvironment(machine);
+  const host: Target = { name: 'host', kind: 'host', exec: wrap('host', hostExecutorOn(machine)), env: hostEnv.env };
   const targets: Target[] = [];
   if (opts.includeHost) targets.push(host);
   for (const r of resolved) {
@@ -432,7 +434,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
     startedAt,
     finishedAt: new Date().toISOString(),
     spec: { ...spec, options: opts },
-    environment: { host: { ...host.env, memoryBytes: os.totalmem() }, targets: targets.filter((t) => t.kind !== 'host').map((t) => t.env) },
+    environment: { host: { ...host.env, memoryBytes: hostEnv.memoryBytes }, targets: targets.filter((t) => t.kind !== 'host').map((t) => t.env) },
     measurements,
     runs,
     notes,
@@ -472,21 +474,22 @@ export function fioArgv(file: string, o: Pick<BenchOptions, 'diskSeconds' | 'dis
   return argv;
 }
 
-async function hostEnvironment(host: Host): Promise<TargetEnv> {
-  const cpuinfo = await host.readFile('/proc/cpuinfo').catch(() => '');
-  const flags = /^flags\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.split(/\s+/) ?? [];
+async function hostEnvironment(host: Host): Promise<{ env: TargetEnv; memoryBytes: number }> {
+  const b = await hostBasics(host);
+  const flags = /^flags\s*:\s*(.*)$/m.exec(b.cpuinfo)?.[1]?.split(/\s+/) ?? [];
   const hw = flags.includes('vmx') ? 'vmx (Intel VT-x)' : flags.includes('svm') ? 'svm (AMD-V)' : 'none';
   const kvm = await host.exists('/dev/kvm');
   const warnings: string[] = [];
   if (hw === 'none') warnings.push(`host: the CPU exposes no vmx/svm${kvm ? ' (/dev/kvm exists but cannot run ordinary guests with hardware virtualization)' : ''}: QEMU guests here run under TCG emulation`);
-  return {
+  const env: TargetEnv = {
     target: 'host',
     kind: 'host',
     virtualization: `host (hardware virtualization: ${hw}; /dev/kvm ${kvm ? 'present' : 'absent'})`,
-    kernel: os.release(),
-    cpuModel: /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? os.cpus()[0]?.model,
-    cpus: os.cpus().length,
+    kernel: b.kernelRelease,
+    cpuModel: b.cpuModel,
+    cpus: b.cpus,
     tools: {},
     warnings,
   };
+  return { env, memoryBytes: b.memBytes };
 }

@@ -3,12 +3,12 @@
 // benchmark report — or "not measurable here", with why. No vscode import.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as os from 'node:os';
 import { Connection } from '../connection';
 import { Guest, formatBytes } from '../model';
 import { BenchReport, MetricId, metricDef } from '../bench/types';
 import { fmt, slowdown } from '../bench/report';
 import type { Host } from '../host/host';
+import { hostBasics } from '../host/facts';
 import { localHost } from '../host/local';
 import { CGROUP_ROOT, cgroupCountersOfPid, CgroupCounters } from './cgroup';
 import { capabilitiesOf } from '../capabilities';
@@ -117,8 +117,8 @@ export function benchOf(r: BenchReport, connectionId: string, g: Pick<Guest, 'id
 }
 
 export async function hostFacts(bench?: BenchReport, reportName?: string, host: Host = localHost): Promise<HostFacts> {
-  const cpuinfo = await host.readFile('/proc/cpuinfo').catch(() => '');
-  const h: HostFacts = { cpus: os.cpus().length, memBytes: os.totalmem(), kernel: `${os.type()} ${os.release()}`, hwVirt: /\b(vmx|svm)\b/.test(cpuinfo), reportName };
+  const b = await hostBasics(host);
+  const h: HostFacts = { cpus: b.cpus, memBytes: b.memBytes, kernel: `${b.osType} ${b.kernelRelease}`, hwVirt: /\b(vmx|svm)\b/.test(b.cpuinfo), reportName };
   if (bench) {
     h.bench = {};
     for (const m of bench.measurements) if (m.target === 'host') h.bench[m.metric] = m.value;
