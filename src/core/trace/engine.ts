@@ -233,14 +233,160 @@ function section(out: string, name: string): string {
 }
 
 /** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
+/** What a trace switched on, so `finally` switches exactly that off again. */
+class TraceRun {
+  readonly warnings: string[] = [];
+  readonly cleanup: string[] = [];
+  readonly token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly host: Host;
+  readonly group: string;
+  hostIp?: string;
+  port?: number;
+  server?: HostServer;
+  readonly qemuOn: string[] = [];
+  qemuEvents: string[] = [];
+  logDir?: string;
+  logFile?: string;
+  logfileSet = false;
+  guestTouched = false;
+  kvm?: HostKvmTracer;
+  guestOut = '';
+  qemuLog = '';
+
+  constructor(
+    readonly target: TraceTarget,
+    readonly opts: TraceOptions,
+  ) {
+    this.host = target.host ?? localHost;
+    this.group = opts.noTrace ? '-' : KPROBE_GROUP;
+  }
+
+  progress(message: string): void {
+    this.opts.progress?.(message);
+  }
+
+  check(): void {
+    if (this.opts.signal?.aborted) throw new TraceCancelled();
+  }
+}
+
+// ---- guest side
+
+/** One trace per guest: take its lock (refused with the holder's token while another trace runs). */
+async function lockGuest(run: TraceRun, dur: number): Promise<void> {
+  const { target, token } = run;
+  const lock = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', token, String(dur + 300)], { timeoutMs: 60_000, signal: run.opts.signal });
+  const busy = /^busy (\S+)(?: (\d+))?/m.exec(lock.stdout);
+  if (busy) throw new Error(`another virtio-net trace is running in ${target.name} (${busy[1]}${busy[2] ? `; its lock runs out in ${busy[2]} s` : ''})`);
+  if (!/^locked$/m.test(lock.stdout)) throw new Error(`cannot take the trace lock in ${target.name}: ${(lock.stderr || lock.stdout).trim().slice(0, 300)}`);
+  run.guestTouched = true;
+}
+
+/** The guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between. */
+async function traceGuest(run: TraceRun, dur: number, probes: readonly string[]): Promise<void> {
+  const { target, opts } = run;
+  run.progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${run.hostIp}:${run.port})` : ' (your traffic)'}`);
+  const r = await target.exec.exec(
+    ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', run.group, opts.guestInterface ?? 'eth0', String(dur), run.hostIp ?? '-', String(run.port ?? 0), ...probes],
+    { timeoutMs: (dur + 90) * 1000, signal: opts.signal },
+  );
+  run.guestOut = r.stdout;
+  if (!run.guestOut.includes('### end')) throw new Error(`the trace script in ${target.name} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
+  if (r.stderr.trim()) run.warnings.push(`guest: ${r.stderr.trim().slice(0, 500)}`);
+}
+
+async function cleanGuest(run: TraceRun): Promise<void> {
+  if (!run.guestTouched) return;
+  const { group } = run;
+  try {
+    const c = await run.target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group, run.token], { timeoutMs: 60_000 });
+    run.cleanup.push(group === '-' ? 'guest trace lock released' : `guest kprobes of group ${group} removed, lock released (${c.stdout.trim() || 'ok'})`);
+  } catch (e) {
+    run.cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
+  }
+}
+
+// ---- host side
+
+/** The iperf3 server the guest sends to, on the host's address on the guest's bridge (or the one given). */
+async function startWorkload(run: TraceRun, xml: string): Promise<void> {
+  const { opts, host } = run;
+  if (opts.workload.kind !== 'iperf3') return;
+  let hostIp = opts.workload.hostIp;
+  if (!hostIp) {
+    const a = await hostAddressForGuest(xml, opts.hostNetns, host);
+    if (!a.ip) throw new Error(`cannot find the host's address for the guest to send to: ${a.why}. Give the host address, or trace your own traffic.`);
+    hostIp = a.ip;
+  }
+  run.hostIp = hostIp;
+  run.progress(`starting iperf3 server on ${hostIp}${opts.hostNetns ? ` (netns ${opts.hostNetns})` : ''}`);
+  const firstPort = opts.workload.port ?? 5211 + Math.floor(Math.random() * 40);
+  ({ server: run.server, port: run.port } = await startIperfServer(host, { bind: hostIp, netns: opts.hostNetns, firstPort, signal: opts.signal }));
+  run.check();
+}
+
+/** QEMU: log to a private file, switch on the events this build has. */
+async function startQemuEvents(run: TraceRun, wanted: readonly string[]): Promise<void> {
+  if (!wanted.length) return;
+  const { target, host } = run;
+  run.progress('enabling QEMU trace events');
+  const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
+  run.qemuEvents = [...wanted, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
+  const already = run.qemuEvents.filter((e) => avail.get(e));
+  if (already.length) run.warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
+  run.logDir = await host.mkdtemp('virtscope-trace-');
+  await host.chmod(run.logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
+  run.logFile = path.join(run.logDir, 'qemu-trace.log');
+  await target.hmp(`logfile ${run.logFile}`);
+  run.logfileSet = true;
+  for (const e of run.qemuEvents) {
+    if (avail.get(e)) continue;
+    const r = await target.hmp(`trace-event ${e} on`);
+    if (r.trim()) run.warnings.push(`trace-event ${e}: ${r.trim()}`);
+    run.qemuOn.push(e);
+  }
+  run.check();
+}
+
+/** QEMU events off and its logfile back to stderr, then the log read and removed. */
+async function stopQemuEvents(run: TraceRun): Promise<void> {
+  const { target, cleanup } = run;
+  for (const e of run.qemuOn) {
+    try {
+      await target.hmp(`trace-event ${e} off`);
+    } catch (err) {
+      cleanup.push(`QEMU trace-event ${e} off FAILED: ${(err as Error).message}`);
+    }
+  }
+  if (run.qemuOn.length) cleanup.push(`QEMU trace events off: ${run.qemuOn.join(', ')}`);
+  if (run.logfileSet) {
+    // QEMU logs to stderr (the domain log) unless told otherwise: point it back there, which closes our file
+    try {
+      await target.hmp('logfile /dev/stderr');
+      cleanup.push('QEMU logfile reset to stderr');
+    } catch (err) {
+      cleanup.push(`QEMU logfile reset FAILED: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function readQemuLog(run: TraceRun): Promise<void> {
+  if (run.logFile) run.qemuLog = await readSettled(run.host, run.logFile);
+  if (run.logDir) await run.host.rm(run.logDir, { recursive: true, force: true }).catch(() => {});
+}
+
+/** Host kvm events of the guest's QEMU; why not, in `status`, when they cannot be counted. */
+async function startKvm(run: TraceRun, status: TraceSourceStatus): Promise<void> {
+  const kvm = new HostKvmTracer(undefined, run.host);
+  const st = await kvm.start(run.target.name, run.opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
+  Object.assign(status, st);
+  if (st.used) run.kvm = kvm;
+  run.check();
+}
+
+/** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
 export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise<TraceResult> {
-  const progress = opts.progress ?? (() => {});
-  const signal = opts.signal;
-  const check = () => {
-    if (signal?.aborted) throw new TraceCancelled();
-  };
-  const warnings: string[] = [];
-  const cleanup: string[] = [];
+  const run = new TraceRun(target, opts);
   const startedAt = new Date().toISOString();
   const dur = Math.max(1, Math.round(opts.durationSec));
   const detail = opts.detail ?? 'kick-path';
@@ -248,125 +394,45 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const wantGuest = opts.noTrace ? [] : opts.guestProbes ?? level.guestProbes;
   const wantQemu = opts.noTrace ? [] : opts.qemuEvents ?? level.qemuEvents;
 
-  progress('reading the domain');
+  run.progress('reading the domain');
   const xml = await target.domainXml();
   const virtType = domainVirtType(xml) ?? 'unknown';
-  const host = target.host ?? localHost;
-  check();
-
-  // --- workload endpoint on the host
-  let hostIp: string | undefined;
-  let port: number | undefined;
-  let server: HostServer | undefined;
-  // --- QEMU trace state
-  const qemuOn: string[] = [];
-  let logDir: string | undefined;
-  let logFile: string | undefined;
-  let logfileSet = false;
-  // --- guest state
-  const group = opts.noTrace ? '-' : KPROBE_GROUP;
-  let guestTouched = false;
-  // --- host kvm
-  let kvm: HostKvmTracer | undefined;
+  run.check();
   const kvmStatus: TraceSourceStatus = virtType === 'kvm' ? { used: false } : { used: false, note: `no KVM exits: the guest runs under ${virtType === 'qemu' ? 'TCG emulation' : virtType} (domain type '${virtType}'), so there are no VM exits to count` };
-  let guestOut = '';
-  let qemuLog = '';
-  let qemuEvents: string[] = [];
-  const token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   try {
-    const lock = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', token, String(dur + 300)], { timeoutMs: 60_000, signal });
-    const busy = /^busy (\S+)(?: (\d+))?/m.exec(lock.stdout);
-    if (busy) throw new Error(`another virtio-net trace is running in ${target.name} (${busy[1]}${busy[2] ? `; its lock runs out in ${busy[2]} s` : ''})`);
-    if (!/^locked$/m.test(lock.stdout)) throw new Error(`cannot take the trace lock in ${target.name}: ${(lock.stderr || lock.stdout).trim().slice(0, 300)}`);
-    guestTouched = true;
-    if (opts.workload.kind === 'iperf3') {
-      hostIp = opts.workload.hostIp;
-      if (!hostIp) {
-        const a = await hostAddressForGuest(xml, opts.hostNetns, host);
-        if (!a.ip) throw new Error(`cannot find the host's address for the guest to send to: ${a.why}. Give the host address, or trace your own traffic.`);
-        hostIp = a.ip;
-      }
-      progress(`starting iperf3 server on ${hostIp}${opts.hostNetns ? ` (netns ${opts.hostNetns})` : ''}`);
-      ({ server, port } = await startIperfServer(host, { bind: hostIp, netns: opts.hostNetns, firstPort: opts.workload.port ?? 5211 + Math.floor(Math.random() * 40), signal }));
-      check();
-    }
-
-    // --- QEMU: log to a private file, switch on the events this build has
-    if (wantQemu.length) {
-      progress('enabling QEMU trace events');
-      const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
-      qemuEvents = [...wantQemu, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
-      const already = qemuEvents.filter((e) => avail.get(e));
-      if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
-      logDir = await host.mkdtemp('virtscope-trace-');
-      await host.chmod(logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
-      logFile = path.join(logDir, 'qemu-trace.log');
-      await target.hmp(`logfile ${logFile}`);
-      logfileSet = true;
-      for (const e of qemuEvents) {
-        if (avail.get(e)) continue;
-        const r = await target.hmp(`trace-event ${e} on`);
-        if (r.trim()) warnings.push(`trace-event ${e}: ${r.trim()}`);
-        qemuOn.push(e);
-      }
-      check();
-    }
-    if (!opts.noTrace && virtType === 'kvm') {
-      kvm = new HostKvmTracer(undefined, host);
-      const st = await kvm.start(target.name, opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
-      Object.assign(kvmStatus, st);
-      if (!st.used) kvm = undefined;
-      check();
-    }
-
-    // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
-    progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
-    const r = await target.exec.exec(
-      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...wantGuest],
-      { timeoutMs: (dur + 90) * 1000, signal },
-    );
-    guestOut = r.stdout;
-    if (!guestOut.includes('### end')) throw new Error(`the trace script in ${target.name} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
-    if (r.stderr.trim()) warnings.push(`guest: ${r.stderr.trim().slice(0, 500)}`);
+    await lockGuest(run, dur);
+    await startWorkload(run, xml);
+    await startQemuEvents(run, wantQemu);
+    if (!opts.noTrace && virtType === 'kvm') await startKvm(run, kvmStatus);
+    await traceGuest(run, dur, wantGuest);
   } catch (e) {
-    if (signal?.aborted) throw new TraceCancelled();
+    if (opts.signal?.aborted) throw new TraceCancelled();
     throw e;
   } finally {
-    progress('cleaning up');
+    run.progress('cleaning up');
     // order: workload, QEMU events and logfile (before the guest cleanup's agent traffic, so both sides
     // count the same window), guest probes and lock, host kvm
-    if (await server?.stop()) cleanup.push('host iperf3 server stopped');
-    for (const e of qemuOn) {
-      try {
-        await target.hmp(`trace-event ${e} off`);
-      } catch (err) {
-        cleanup.push(`QEMU trace-event ${e} off FAILED: ${(err as Error).message}`);
-      }
-    }
-    if (qemuOn.length) cleanup.push(`QEMU trace events off: ${qemuOn.join(', ')}`);
-    if (logfileSet) {
-      // QEMU logs to stderr (the domain log) unless told otherwise: point it back there, which closes our file
-      try {
-        await target.hmp('logfile /dev/stderr');
-        cleanup.push('QEMU logfile reset to stderr');
-      } catch (err) {
-        cleanup.push(`QEMU logfile reset FAILED: ${(err as Error).message}`);
-      }
-    }
-    if (guestTouched) {
-      try {
-        const c = await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group, token], { timeoutMs: 60_000 });
-        cleanup.push(group === '-' ? 'guest trace lock released' : `guest kprobes of group ${group} removed, lock released (${c.stdout.trim() || 'ok'})`);
-      } catch (e) {
-        cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
-      }
-    }
-    if (kvm) cleanup.push(await kvm.stop());
-    if (logFile) qemuLog = await readSettled(host, logFile);
-    if (logDir) await host.rm(logDir, { recursive: true, force: true }).catch(() => {});
+    if (await run.server?.stop()) run.cleanup.push('host iperf3 server stopped');
+    await stopQemuEvents(run);
+    await cleanGuest(run);
+    if (run.kvm) run.cleanup.push(await run.kvm.stop());
+    await readQemuLog(run);
   }
+  return traceResult(run, { startedAt, dur, detail, virtType, wantQemu, kvmStatus });
+}
 
-  // --- parse
+interface RunFacts {
+  startedAt: string;
+  dur: number;
+  detail: TraceDetail;
+  virtType: string;
+  wantQemu: readonly string[];
+  kvmStatus: TraceSourceStatus;
+}
+
+/** The guest script's output: what was probed, hits, packets, interrupts, the workload's rate. */
+function guestCounts(run: TraceRun) {
+  const { opts, warnings, guestOut } = run;
   const probed: string[] = [];
   const missing: string[] = [];
   for (const line of guestOut.split('\n')) {
@@ -379,7 +445,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const guestHits: Record<string, number> = {};
   // a "missed" hit is a call during which the handler could not run (a probe hit inside another
   // probe's handler, e.g. an interrupt): the function was still called, so it counts
-  for (const f of probed) guestHits[f] = (profile.get(`vs_${f}`)?.hits ?? 0) + (profile.get(`vs_${f}`)?.misses ?? 0);
+  for (const fn of probed) guestHits[fn] = (profile.get(`vs_${fn}`)?.hits ?? 0) + (profile.get(`vs_${fn}`)?.misses ?? 0);
   const missed = [...profile].filter(([k]) => k.startsWith('vs_')).map(([, v]) => v).reduce((s, v) => s + v.misses, 0);
   if (missed) warnings.push(`${missed} of the counted calls hit a probe while another probe's handler ran (nested, e.g. in an interrupt); they are counted from kprobe_profile's "missed" column`);
   const before = parseNetDev(section(guestOut, 'netdev-before'));
@@ -396,23 +462,30 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const iperfJson = section(guestOut, 'workload');
   const sent = opts.workload.kind === 'iperf3' ? iperfSentBps(iperfJson) : undefined;
   if (opts.workload.kind === 'iperf3' && sent === undefined) warnings.push(`iperf3 in the guest gave no result: ${iperfJson.trim().slice(0, 300)}`);
+  const tx = { txPackets: a && b ? a.txPackets - b.txPackets : 0, txBytes: a && b ? a.txBytes - b.txBytes : 0 };
+  return { probed, missing, guestHits, kicksByQueue, iface, tx, irqAfter, irqs, nicDevice, sent };
+}
 
-  const q = parseQemuTraceLog(qemuLog, new Set(qemuEvents));
+/** The guest's output, QEMU's log and the kvm counts, read into the result. */
+function traceResult(run: TraceRun, f: RunFacts): TraceResult {
+  const { opts, warnings, qemuEvents, hostIp, port } = run;
+  const { startedAt, dur, detail, virtType, wantQemu, kvmStatus } = f;
+  const { probed, missing, guestHits, kicksByQueue, iface, tx, irqAfter, irqs, nicDevice, sent } = guestCounts(run);
+  const q = parseQemuTraceLog(run.qemuLog, new Set(qemuEvents));
   let txQueue: string | undefined;
   let txQueueNotifies = 0;
   for (const [k, v] of q.notifyByQueue) if (v > txQueueNotifies) (txQueue = k), (txQueueNotifies = v);
-  const kc: KvmEventCounts | undefined = kvm?.counts;
+  const kc: KvmEventCounts | undefined = run.kvm?.counts;
 
   return {
-    guest: target.name,
+    guest: run.target.name,
     startedAt,
     durationSec: dur,
     detail,
     virtType,
     workload: { kind: opts.workload.kind, hostIp, port, hostNetns: opts.hostNetns, sentBitsPerSecond: sent },
     iface,
-    txPackets: a && b ? a.txPackets - b.txPackets : 0,
-    txBytes: a && b ? a.txBytes - b.txBytes : 0,
+    ...tx,
     guestHits,
     ...(Object.keys(kicksByQueue).length ? { guestKicksByQueue: kicksByQueue } : {}),
     ...(irqAfter.size ? { guestInterrupts: { nicDevice, byName: obj(irqs) } } : {}),
@@ -437,7 +510,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
             },
       kvm: kvmStatus,
     },
-    cleanup,
+    cleanup: run.cleanup,
     warnings,
   };
 }
