@@ -75,7 +75,12 @@ function isProvider(b: Backend): b is Backend & CapabilityProvider {
 export function capabilitiesOf(backend: Backend, guest?: Guest): Capabilities {
   if (!guest) return isProvider(backend) ? { ...backend.capabilities() } : {};
   const own = isProvider(backend) ? backend.capabilities(guest) : engineCapabilities(guest);
-  return { ...own, exec: execOf(backend, guest) };
+  // made on first use: an executor may open a client (the engine's) that most callers never need
+  let exec: GuestExec | undefined | null = null;
+  return Object.defineProperty({ ...own } as Capabilities, 'exec', {
+    enumerable: true,
+    get: () => (exec === null ? (exec = execOf(backend, guest)) : exec),
+  });
 }
 
 /**
