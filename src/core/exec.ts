@@ -1,5 +1,8 @@
-// Running host programs: always execFile with an argument array, never a shell string.
-import { execFile } from 'node:child_process';
+// Running host programs when only success counts: a non-zero exit becomes an ExecError carrying the
+// program's own stderr. Always an argument array, never a shell string; the work is the Host's.
+import type { Host, HostRunFailure } from './host/host';
+import { HostRunError } from './host/host';
+import { localHost } from './host/local';
 
 export interface ExecResult {
   readonly stdout: string;
@@ -14,13 +17,15 @@ export class ExecError extends Error {
     readonly stderr: string,
     readonly stdout: string,
     cause?: string,
+    /** Why it did not run to its end (undefined: it ran and exited with exitCode). */
+    readonly failure?: HostRunFailure,
   ) {
     super(firstLine(stderr) || cause || `${file} exited with ${exitCode}`);
     this.name = 'ExecError';
   }
-  /** True when the program itself is missing (ENOENT). */
+  /** True when the program itself is missing. */
   get notFound(): boolean {
-    return this.exitCode === null && /ENOENT/.test(this.message);
+    return this.failure === 'not-found';
   }
 }
 
@@ -40,29 +45,23 @@ export interface RunOptions {
   maxBuffer?: number;
 }
 
-/** Run `file` with `args` (no shell). Rejects with ExecError carrying the program's own stderr. */
+/** Runs argv on `host`; rejects with ExecError unless it exits 0. */
+export async function runOn(host: Host, argv: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
+  const [file, ...args] = argv;
+  try {
+    const r = await host.run(argv, { timeoutMs: opts.timeoutMs, signal: opts.signal, env: opts.env, maxOutputBytes: opts.maxBuffer });
+    if (r.exitCode !== 0) throw new ExecError(file, args, r.exitCode, r.stderr, r.stdout);
+    return { stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    if (!(e instanceof HostRunError)) throw e;
+    // a program that could not run to its end: the host's message (names the program and host) leads
+    const err = new ExecError(file, args, null, e.stderr, e.stdout, e.message, e.reason);
+    err.message = e.message;
+    throw err;
+  }
+}
+
+/** Run `file` with `args` on this machine (no shell). Rejects with ExecError carrying the program's own stderr. */
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<ExecResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args as string[],
-      {
-        timeout: opts.timeoutMs ?? 30_000,
-        signal: opts.signal,
-        env: opts.env,
-        maxBuffer: opts.maxBuffer ?? 32 * 1024 * 1024,
-        encoding: 'utf8',
-        shell: false,
-      },
-      (err, stdout, stderr) => {
-        if (!err) return resolve({ stdout, stderr });
-        const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
-        const code = typeof e.code === 'number' ? e.code : null;
-        let cause = e.message;
-        if (e.code === 'ENOENT') cause = `ENOENT: ${file} is not installed or not on PATH`;
-        else if (e.killed) cause = `${file} timed out or was cancelled`;
-        reject(new ExecError(file, args, code, stderr ?? '', stdout ?? '', cause));
-      },
-    );
-  });
+  return runOn(localHost, [file, ...args], opts);
 }

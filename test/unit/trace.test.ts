@@ -18,7 +18,8 @@ import {
   parseNetDev,
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
-import { domainVirtType, HostKvmTracer, inNetns, kvmCountsJson, mergeKvm, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
+import { inNetns } from '../../src/core/host/net';
+import { domainVirtType, HostKvmTracer, kvmCountsJson, mergeKvm, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
 import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
 import { GUEST_PROBES, STEPS } from '../../src/core/trace/steps';
 
@@ -148,9 +149,9 @@ test('domain XML: bridge of the guest interface, virt type; ip -j; iperf3 -J; ns
   assert.equal(firstIPv4('not json'), undefined);
   assert.equal(iperfSentBps('{"end":{"sum_sent":{"bits_per_second":123.5}}}'), 123.5);
   assert.equal(iperfSentBps('{"error":"unable to connect"}'), undefined);
-  assert.deepEqual(inNetns('virtscope-lab', 'iperf3', ['-s']), ['nsenter', ['--net=/run/netns/virtscope-lab', '--', 'iperf3', '-s']]);
-  assert.deepEqual(inNetns(undefined, 'ip', ['a']), ['ip', ['a']]);
-  assert.throws(() => inNetns('../x y', 'ip', []));
+  assert.deepEqual(inNetns('virtscope-lab', ['iperf3', '-s']), ['nsenter', '--net=/run/netns/virtscope-lab', '--', 'iperf3', '-s']);
+  assert.deepEqual(inNetns(undefined, ['ip', 'a']), ['ip', 'a']);
+  assert.throws(() => inNetns('../x y', ['ip']));
 });
 
 test('report: every diagram step, derived figures, annotated diagram, files', async () => {

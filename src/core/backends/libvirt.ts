@@ -16,6 +16,11 @@ import {
 import { LibvirtClient, LibvirtClientOptions, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
 import { connectUnix, daemonStartHint, LibvirtEndpoint, resolveLibvirtUri } from '../libvirt/transport';
+import type { Capabilities, CapabilityProvider } from '../capabilities';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
+import { libvirtDomainPid } from '../host/pids';
+import { LibvirtDefinitions } from './libvirtDefinitions';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -75,6 +80,13 @@ export interface LibvirtBackendOptions extends LibvirtClientOptions {
   concurrency?: number;
   /** false: never ask for bulk stats (as on drivers without them); for tests and comparisons. */
   bulkStats?: boolean;
+  /** The machine the domains run on, for their processes (default: this machine). */
+  host?: Host;
+}
+
+/** Is the URI a driver on this machine (where the domains' pid files and cgroups are)? */
+export function isLocalLibvirtUri(uri: string): boolean {
+  return /^(qemu|lxc):\/\/\/(system|session)/.test(uri);
 }
 
 const LIST_STATS = P.DomainStatsType.STATE | P.DomainStatsType.VCPU | P.DomainStatsType.BALLOON;
@@ -182,7 +194,7 @@ function num(v: P.TypedParamValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-export class LibvirtBackend implements Backend {
+export class LibvirtBackend implements Backend, CapabilityProvider {
   readonly kind: GuestKind;
   private clientValue: LibvirtClient | undefined;
   private connecting: Promise<LibvirtClient> | undefined;
@@ -465,6 +477,22 @@ export class LibvirtBackend implements Backend {
     const c = await this.client();
     const dom = await this.lookup(c, guestId);
     return { language: 'xml', text: await c.domainGetXMLDesc(dom, 0) };
+  }
+
+  /**
+   * What this connection can do for `guest`: its definition and bulk stats always; a monitor for
+   * QEMU domains; the host process where the driver runs on this machine.
+   */
+  capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
+    const caps: Omit<Capabilities, 'exec'> = { definition: new LibvirtDefinitions(this), stats: { all: (o) => this.stats(o) } };
+    if (!guest) return caps;
+    if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
+    if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
+      const host = this.options.host ?? localHost;
+      const kind = guest.kind;
+      caps.hostProcess = { host, pid: () => libvirtDomainPid(host, kind, guest.name) };
+    }
+    return caps;
   }
 
   /** A QEMU monitor command on a running qemu domain; HMP text by default (QMP JSON with hmp: false). */

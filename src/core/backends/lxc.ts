@@ -1,7 +1,11 @@
-// lxc-tools containers through the lxc-* programs (execFile with argument arrays, never a shell).
-import { promises as fs } from 'node:fs';
+// lxc-tools containers through the lxc-* programs (argument arrays, never a shell), on a Host.
 import * as path from 'node:path';
-import { run, ExecError } from '../exec';
+import type { Capabilities, CapabilityProvider } from '../capabilities';
+import { runOn, ExecError } from '../exec';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
+import { lxcPathOn } from '../host/lxcpath';
+import { LxcDefinitions } from './lxcDefinitions';
 import {
   Backend,
   BackendError,
@@ -89,10 +93,14 @@ export function limitsFromConfig(entries: Array<[string, string]>): { vcpus?: nu
   return { vcpus, memoryBytes };
 }
 
-export class LxcBackend implements Backend {
+export class LxcBackend implements Backend, CapabilityProvider {
   private lxcPath: string | undefined;
 
-  constructor(readonly config: ConnectionConfig) {
+  constructor(
+    readonly config: ConnectionConfig,
+    /** The machine whose lxc-tools this connection drives. */
+    readonly host: Host = localHost,
+  ) {
     this.lxcPath = config.lxcPath;
   }
 
@@ -102,7 +110,7 @@ export class LxcBackend implements Backend {
 
   private async lxc(tool: string, args: string[], timeoutMs = 30_000): Promise<string> {
     try {
-      return (await run(tool, args, { timeoutMs })).stdout;
+      return (await runOn(this.host, [tool, ...args], { timeoutMs })).stdout;
     } catch (e) {
       if (e instanceof ExecError && e.notFound) {
         throw new BackendError(`${tool} was not found`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
@@ -111,13 +119,32 @@ export class LxcBackend implements Backend {
     }
   }
 
+  /** Where the containers are: the configured lxcpath, else lxc's own (looked up once). */
+  async containersPath(): Promise<string> {
+    this.lxcPath ??= await lxcPathOn(this.host, this.config.lxcPath);
+    return this.lxcPath;
+  }
+
   async connect(): Promise<void> {
-    if (!this.lxcPath) this.lxcPath = (await this.lxc('lxc-config', ['lxc.lxcpath'])).trim() || '/var/lib/lxc';
-    try {
-      await fs.access(this.lxcPath);
-    } catch {
+    if (!this.lxcPath) this.lxcPath = await lxcPathOn(this.host, this.config.lxcPath, { strict: true });
+    if (!(await this.host.exists(this.lxcPath))) {
       throw new BackendError(`LXC path ${this.lxcPath} does not exist`, 'ENOENT', 'Create a container with lxc-create, or set lxcPath in virtscope.connections');
     }
+  }
+
+  /** The config files as definitions; a container's init as its host process. */
+  capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
+    const caps: Omit<Capabilities, 'exec'> = { definition: new LxcDefinitions(this) };
+    if (guest) caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+    return caps;
+  }
+
+  /** The container's init on the host: the pid lxc-info gave when listing, else asked now. */
+  private async initPid(guest: Guest): Promise<number | undefined> {
+    if (guest.runtimeId && (await this.host.exists(`/proc/${guest.runtimeId}`))) return guest.runtimeId;
+    const out = await this.lxc('lxc-info', ['-n', guest.name, ...this.pathArgs(), '-pH'], 5000).catch(() => '');
+    const pid = parseInt(out.trim(), 10);
+    return Number.isFinite(pid) && pid > 0 ? pid : undefined;
   }
 
   async close(): Promise<void> {}
@@ -129,18 +156,13 @@ export class LxcBackend implements Backend {
   /** Container names: directories under lxcpath with a config file (what lxc-ls does). */
   private async names(): Promise<string[]> {
     const dir = this.lxcPath!;
-    const entries = await fs.readdir(dir, { withFileTypes: true });
+    const entries = await this.host.readdir(dir);
     const names: string[] = [];
     await Promise.all(
       entries
-        .filter((e) => e.isDirectory())
+        .filter((e) => e.type === 'directory')
         .map(async (e) => {
-          try {
-            await fs.access(path.join(dir, e.name, 'config'));
-            names.push(e.name);
-          } catch {
-            /* not a container */
-          }
+          if (await this.host.exists(path.join(dir, e.name, 'config'))) names.push(e.name);
         }),
     );
     return names.sort();
@@ -162,7 +184,7 @@ export class LxcBackend implements Backend {
     }
     let limits: { vcpus?: number; memoryBytes?: number } = {};
     try {
-      limits = limitsFromConfig(parseLxcConfig(await fs.readFile(this.configPath(name), 'utf8')));
+      limits = limitsFromConfig(parseLxcConfig(await this.host.readFile(this.configPath(name))));
     } catch {
       /* unreadable config: no limits shown */
     }
@@ -214,7 +236,7 @@ export class LxcBackend implements Backend {
 
   async definition(name: string): Promise<Definition> {
     try {
-      return { language: 'lxc-config', text: await fs.readFile(this.configPath(name), 'utf8') };
+      return { language: 'lxc-config', text: await this.host.readFile(this.configPath(name)) };
     } catch (e) {
       throw new BackendError(`Cannot read the config of container "${name}": ${(e as Error).message}`);
     }

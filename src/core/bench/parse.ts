@@ -1,6 +1,7 @@
 // Parsers for the benchmark tools' output. iperf3 (-J) and fio (--output-format=json) print JSON;
 // sockperf, ping and sysbench have no machine-readable output, so their one summary line each is
 // matched strictly (a mismatch is an error, never a silent zero).
+import type { Ipv4 } from '../host/net';
 
 export class ParseError extends Error {
   constructor(tool: string, what: string, text: string) {
@@ -101,11 +102,9 @@ export function parseSysbenchMemory(text: string): { mibPerSec: number } {
   return { mibPerSec: parseFloat(m[1]) };
 }
 
-export interface Ipv4 {
-  address: string;
-  prefix: number;
-  ifname?: string;
-}
+export type { Ipv4 } from '../host/net';
+export { parseIpAddrJson } from '../host/net';
+export { domainVirtType } from '../domainXml';
 
 /** `ip -o -4 addr show` (iproute2 or busybox): "2: eth0    inet 10.77.0.20/24 brd …". Loopback excluded. */
 export function parseIpAddrOneline(text: string): Ipv4[] {
@@ -113,19 +112,6 @@ export function parseIpAddrOneline(text: string): Ipv4[] {
   for (const line of text.split('\n')) {
     const m = /^\d+:\s+(\S+)\s+inet\s+(\d+\.\d+\.\d+\.\d+)\/(\d+)/.exec(line.trim());
     if (m && !m[2].startsWith('127.')) out.push({ ifname: m[1], address: m[2], prefix: +m[3] });
-  }
-  return out;
-}
-
-/** `ip -j -4 addr show` (iproute2 JSON). Loopback excluded. */
-export function parseIpAddrJson(json: any): Ipv4[] {
-  const out: Ipv4[] = [];
-  for (const l of Array.isArray(json) ? json : []) {
-    for (const a of l.addr_info ?? []) {
-      if (a.family === 'inet' && typeof a.local === 'string' && !a.local.startsWith('127.')) {
-        out.push({ ifname: l.ifname, address: a.local, prefix: Number(a.prefixlen) });
-      }
-    }
   }
   return out;
 }
@@ -145,9 +131,4 @@ export function sameSubnet(a: Ipv4, b: string): boolean {
 export function hostEndpointFor(guest: readonly Ipv4[], host: readonly Ipv4[]): { guest: Ipv4; host: Ipv4 } | undefined {
   for (const g of guest) for (const h of host) if (sameSubnet(h, g.address) && h.address !== g.address) return { guest: g, host: h };
   return undefined;
-}
-
-/** `<domain type='kvm'>` → 'kvm'. */
-export function domainVirtType(xml: string): string | undefined {
-  return /<domain\b[^>]*\btype=['"]([^'"]+)['"]/.exec(xml)?.[1];
 }

@@ -1,6 +1,6 @@
 // From recorded target references (a report's spec, a tasks.json entry) to live guests.
 import { Backend, Guest } from '../model';
-import { ResolvedTarget } from './engine';
+import { ResolvedTarget } from './run';
 import { BenchTargetRef } from './types';
 
 /** A target as written by hand (tasks.json): a guest name, optionally "connectionId/name". */

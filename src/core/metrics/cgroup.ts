@@ -1,7 +1,8 @@
 // What the host's cgroup files say about a process's cgroup: v1 controllers (cpuacct, memory, blkio),
 // the v2 hierarchy (pure v2 at /sys/fs/cgroup, or hybrid with v2 at /sys/fs/cgroup/unified), PSI.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
 import { IoCounters, parseBlkioV1, parseIoStatV2, parseKeyValues, parseProcCgroup, parsePsi, ProcCgroup } from './parse';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -13,20 +14,22 @@ export interface CgroupLayout {
   pureV2: boolean;
 }
 
-let layoutCache: CgroupLayout | undefined;
+/** The layout of each host's standard root (it does not change while the host runs). */
+const layoutCache = new WeakMap<Host, CgroupLayout>();
 
-export async function cgroupLayout(root = CGROUP_ROOT): Promise<CgroupLayout> {
-  if (layoutCache && root === CGROUP_ROOT) return layoutCache;
-  const exists = (p: string) => fs.access(p).then(() => true, () => false);
+export async function cgroupLayout(root = CGROUP_ROOT, host: Host = localHost): Promise<CgroupLayout> {
+  const cached = root === CGROUP_ROOT ? layoutCache.get(host) : undefined;
+  if (cached) return cached;
+  const exists = (p: string) => host.exists(p);
   let l: CgroupLayout;
   if (await exists(path.join(root, 'cgroup.controllers'))) l = { v2Root: root, pureV2: true };
   else if (await exists(path.join(root, 'unified', 'cgroup.controllers'))) l = { v2Root: path.join(root, 'unified'), pureV2: false };
   else l = { v2Root: '', pureV2: false };
-  if (root === CGROUP_ROOT) layoutCache = l;
+  if (root === CGROUP_ROOT) layoutCache.set(host, l);
   return l;
 }
 
-const read = (p: string) => fs.readFile(p, 'utf8').catch(() => undefined);
+const reader = (host: Host) => (p: string) => host.readFile(p).catch(() => undefined);
 
 export interface CgroupCounters {
   /** The cgroup paths found (v1 per controller, v2). */
@@ -52,10 +55,10 @@ export interface CgroupCounters {
 const UNLIMITED = 2 ** 62;
 
 /** Reads the counters of the cgroup(s) of `pid`. A v2 path of "/" (the root) is ignored: that is the host. */
-export async function cgroupCountersOfPid(pid: number, root = CGROUP_ROOT): Promise<CgroupCounters | undefined> {
-  const text = await read(`/proc/${pid}/cgroup`);
+export async function cgroupCountersOfPid(pid: number, root = CGROUP_ROOT, host: Host = localHost): Promise<CgroupCounters | undefined> {
+  const text = await reader(host)(`/proc/${pid}/cgroup`);
   if (!text) return undefined;
-  return cgroupCounters(parseProcCgroup(text), root);
+  return cgroupCounters(parseProcCgroup(text), root, host);
 }
 
 /** Readers of one cgroup's files: a v1 controller's, or the v2 directory's (undefined when absent). */
@@ -65,8 +68,9 @@ interface CgroupFiles {
   v2(file: string): Promise<string | undefined>;
 }
 
-async function cgroupFiles(paths: ProcCgroup, root: string): Promise<CgroupFiles> {
-  const layout = await cgroupLayout(root);
+async function cgroupFiles(paths: ProcCgroup, root: string, host: Host): Promise<CgroupFiles> {
+  const layout = await cgroupLayout(root, host);
+  const read = reader(host);
   const v2 = layout.v2Root && paths.v2 && paths.v2 !== '/' ? path.join(layout.v2Root, paths.v2) : undefined;
   return {
     layout,
@@ -96,15 +100,15 @@ function psiOf(pCpu: string | undefined, pMem: string | undefined, pIo: string |
  * tick from a libvirt domain's or an engine container's cgroup, in 4-6 file reads instead of the
  * ~20 of cgroupCountersOfPid. Same values as cgroupCountersOfPid's psi and cpuNs.
  */
-export async function cgroupPsiOfPid(pid: number, options: { cpu?: boolean } = {}, root = CGROUP_ROOT): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'> | undefined> {
-  const text = await read(`/proc/${pid}/cgroup`);
+export async function cgroupPsiOfPid(pid: number, options: { cpu?: boolean } = {}, root = CGROUP_ROOT, host: Host = localHost): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'> | undefined> {
+  const text = await reader(host)(`/proc/${pid}/cgroup`);
   if (!text) return undefined;
-  return cgroupPsi(parseProcCgroup(text), options, root);
+  return cgroupPsi(parseProcCgroup(text), options, root, host);
 }
 
 /** cgroupPsiOfPid for known cgroup paths. */
-export async function cgroupPsi(paths: ProcCgroup, options: { cpu?: boolean } = {}, root = CGROUP_ROOT): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'>> {
-  const f = await cgroupFiles(paths, root);
+export async function cgroupPsi(paths: ProcCgroup, options: { cpu?: boolean } = {}, root = CGROUP_ROOT, host: Host = localHost): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'>> {
+  const f = await cgroupFiles(paths, root, host);
   const none = Promise.resolve(undefined);
   const [cpuacct, cpuStat2, pCpu, pMem, pIo] = await Promise.all([
     options.cpu ? f.v1('cpuacct', 'cpuacct.usage') : none,
@@ -116,8 +120,8 @@ export async function cgroupPsi(paths: ProcCgroup, options: { cpu?: boolean } = 
   return { cpuNs: cpuNsOf(cpuacct, cpuStat2), psi: psiOf(pCpu, pMem, pIo) };
 }
 
-export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Promise<CgroupCounters> {
-  const { layout, v1, v2: f2 } = await cgroupFiles(paths, root);
+export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT, host: Host = localHost): Promise<CgroupCounters> {
+  const { layout, v1, v2: f2 } = await cgroupFiles(paths, root, host);
   const out: CgroupCounters = { paths, version: layout.pureV2 ? 'v2' : layout.v2Root ? 'hybrid' : 'v1' };
   const [cpuacct, cpuStat2, quota, period, shares, cpuMax, weight, memUse, memLim, memStat, memCur, memMax, memStat2, blkB, blkO, ioStat, pCpu, pMem, pIo] =
     await Promise.all([
@@ -175,25 +179,25 @@ export async function cgroupCounters(paths: ProcCgroup, root = CGROUP_ROOT): Pro
 }
 
 /** Processes (tgids) in a process's cgroup (v1 memory/cpuacct or v2 path). */
-export async function cgroupProcs(paths: ProcCgroup, root = CGROUP_ROOT): Promise<number[]> {
-  const layout = await cgroupLayout(root);
+export async function cgroupProcs(paths: ProcCgroup, root = CGROUP_ROOT, host: Host = localHost): Promise<number[]> {
+  const layout = await cgroupLayout(root, host);
   const candidates: string[] = [];
   if (layout.pureV2 && paths.v2) candidates.push(path.join(root, paths.v2));
   for (const c of ['memory', 'pids', 'cpuacct', 'freezer']) if (paths.v1[c] !== undefined && !layout.pureV2) candidates.push(path.join(root, c, paths.v1[c]));
   if (layout.v2Root && paths.v2 && paths.v2 !== '/') candidates.push(path.join(layout.v2Root, paths.v2));
   for (const dir of candidates) {
-    const procs = await collectProcs(dir);
+    const procs = await collectProcs(host, dir);
     if (procs) return procs;
   }
   return [];
 }
 
 /** cgroup.procs of a directory and of its children (a container's payload may nest cgroups). */
-async function collectProcs(dir: string): Promise<number[] | undefined> {
-  const own = await read(path.join(dir, 'cgroup.procs'));
+async function collectProcs(host: Host, dir: string): Promise<number[] | undefined> {
+  const own = await reader(host)(path.join(dir, 'cgroup.procs'));
   if (own === undefined) return undefined;
   const out = own.split('\n').filter(Boolean).map(Number);
-  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) if (e.isDirectory()) out.push(...((await collectProcs(path.join(dir, e.name))) ?? []));
+  const entries = await host.readdir(dir).catch(() => []);
+  for (const e of entries) if (e.type === 'directory') out.push(...((await collectProcs(host, path.join(dir, e.name))) ?? []));
   return out;
 }

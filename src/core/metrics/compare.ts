@@ -3,13 +3,17 @@
 // benchmark report — or "not measurable here", with why. No vscode import.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import * as os from 'node:os';
 import { Connection } from '../connection';
 import { Guest, formatBytes } from '../model';
 import { BenchReport, MetricId, metricDef } from '../bench/types';
 import { fmt, slowdown } from '../bench/report';
-import { cgroupCountersOfPid, CgroupCounters } from './cgroup';
-import { GuestSideReading, libvirtDomainPid, Sampler } from './sampler';
+import type { Host } from '../host/host';
+import { hostBasics } from '../host/facts';
+import { localHost } from '../host/local';
+import { CGROUP_ROOT, cgroupCountersOfPid, CgroupCounters } from './cgroup';
+import { capabilitiesOf } from '../capabilities';
+import { domainVirtType } from '../domainXml';
+import { GuestSideReading, Sampler } from './sampler';
 import { ProcTracker } from './observe';
 
 export type Source = 'measured' | 'definition' | 'benchmark' | 'not measurable';
@@ -60,11 +64,6 @@ export interface HostFacts {
   reportName?: string;
 }
 
-async function initPidOf(conn: Connection, g: Guest): Promise<number | undefined> {
-  if (g.kind === 'qemu' || g.kind === 'libvirt-lxc') return libvirtDomainPid(g.kind, g.name);
-  return g.runtimeId;
-}
-
 /** Reads the facts of one side now. */
 export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, bench?: BenchReport): Promise<SideFacts> {
   const f: SideFacts = { guest: g, connectionId: conn.config.id };
@@ -73,10 +72,12 @@ export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, b
   } catch {
     /* optional */
   }
-  f.hostPid = await initPidOf(conn, g);
-  if (f.hostPid) {
-    f.cgroup = await cgroupCountersOfPid(f.hostPid);
-    const t = new ProcTracker();
+  // the guest's process on its host: QEMU, the libvirt-LXC controller, a container's init
+  const proc = capabilitiesOf(conn.requireBackend(), g).hostProcess;
+  f.hostPid = await proc?.pid();
+  if (proc && f.hostPid) {
+    f.cgroup = await cgroupCountersOfPid(f.hostPid, CGROUP_ROOT, proc.host);
+    const t = new ProcTracker(proc.host);
     if (g.kind === 'qemu') {
       const rows = await t.vm(f.hostPid);
       f.hostProcs = rows.filter((r) => r.role === 'main').length;
@@ -115,9 +116,9 @@ export function benchOf(r: BenchReport, connectionId: string, g: Pick<Guest, 'id
   return out;
 }
 
-export async function hostFacts(bench?: BenchReport, reportName?: string): Promise<HostFacts> {
-  const cpuinfo = await fs.readFile('/proc/cpuinfo', 'utf8').catch(() => '');
-  const h: HostFacts = { cpus: os.cpus().length, memBytes: os.totalmem(), kernel: `${os.type()} ${os.release()}`, hwVirt: /\b(vmx|svm)\b/.test(cpuinfo), reportName };
+export async function hostFacts(bench?: BenchReport, reportName?: string, host: Host = localHost): Promise<HostFacts> {
+  const b = await hostBasics(host);
+  const h: HostFacts = { cpus: b.cpus, memBytes: b.memBytes, kernel: `${b.osType} ${b.kernelRelease}`, hwVirt: /\b(vmx|svm)\b/.test(b.cpuinfo), reportName };
   if (bench) {
     h.bench = {};
     for (const m of bench.measurements) if (m.target === 'host') h.bench[m.metric] = m.value;
@@ -142,7 +143,7 @@ export async function latestReport(dir: string): Promise<{ report: BenchReport; 
 const xf = (x: number) => `${x.toFixed(2)}×`;
 
 function domType(def?: string): string | undefined {
-  return /<domain[^>]*\btype=['"](\w+)['"]/.exec(def ?? '')?.[1];
+  return def ? domainVirtType(def) : undefined;
 }
 
 function benchCell(side: SideFacts, host: HostFacts, metric: MetricId, label: string): Cell {

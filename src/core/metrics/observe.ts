@@ -1,7 +1,8 @@
 // What the host can see of a guest: a container's processes (every one, from its cgroup) and a VM's
 // QEMU process with its threads (vCPUs among them) — nothing of the guest's own processes.
-import { promises as fs } from 'node:fs';
-import { cgroupProcs } from './cgroup';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
+import { CGROUP_ROOT, cgroupProcs } from './cgroup';
 import { parseProcCgroup } from './parse';
 
 export interface ProcRow {
@@ -34,6 +35,13 @@ const PAGE = 4096;
 export class ProcTracker {
   private prev = new Map<string, { ticks: number; t: number }>();
 
+  /** `host`: where the processes run (their /proc). */
+  constructor(private readonly host: Host = localHost) {}
+
+  private read(p: string): Promise<string> {
+    return this.host.readFile(p).catch(() => '');
+  }
+
   private cpu(key: string, ticks: number, t: number): number | undefined {
     const p = this.prev.get(key);
     this.prev.set(key, { ticks, t });
@@ -43,13 +51,13 @@ export class ProcTracker {
 
   /** Every process in the cgroup of `pid` (a container's init): what the host sees of a container. */
   async container(pid: number): Promise<ProcRow[]> {
-    const cgText = await fs.readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => '');
+    const cgText = await this.read(`/proc/${pid}/cgroup`);
     if (!cgText) return [];
-    const pids = await cgroupProcs(parseProcCgroup(cgText));
+    const pids = await cgroupProcs(parseProcCgroup(cgText), CGROUP_ROOT, this.host);
     const t = Date.now();
     const rows: ProcRow[] = [];
     for (const p of pids.slice(0, 500)) {
-      const st = parseStat(await fs.readFile(`/proc/${p}/stat`, 'utf8').catch(() => ''));
+      const st = parseStat(await this.read(`/proc/${p}/stat`));
       if (!st) continue;
       rows.push({ pid: p, comm: st.comm, state: st.state, cpu: this.cpu(`p${p}`, st.ticks, t), rssBytes: st.rssPages * PAGE, role: 'process' });
     }
@@ -59,13 +67,13 @@ export class ProcTracker {
   /** The QEMU process and its threads: "CPU n/KVM" (or "/TCG") threads are the vCPUs. */
   async vm(qemuPid: number): Promise<ProcRow[]> {
     const t = Date.now();
-    const main = parseStat(await fs.readFile(`/proc/${qemuPid}/stat`, 'utf8').catch(() => ''));
+    const main = parseStat(await this.read(`/proc/${qemuPid}/stat`));
     if (!main) return [];
     // the process row carries the total of all its threads; the thread rows follow (the main thread too)
     const rows: ProcRow[] = [{ pid: qemuPid, comm: main.comm, state: main.state, cpu: this.cpu(`p${qemuPid}`, main.ticks, t), rssBytes: main.rssPages * PAGE, role: 'main' }];
-    const tids = await fs.readdir(`/proc/${qemuPid}/task`).catch(() => [] as string[]);
+    const tids = (await this.host.readdir(`/proc/${qemuPid}/task`).catch(() => [])).map((e) => e.name);
     for (const tid of tids) {
-      const st = parseStat(await fs.readFile(`/proc/${qemuPid}/task/${tid}/stat`, 'utf8').catch(() => ''));
+      const st = parseStat(await this.read(`/proc/${qemuPid}/task/${tid}/stat`));
       if (!st) continue;
       const role = /^CPU \d+\//.test(st.comm) ? 'vcpu' : /iothread|IO /i.test(st.comm) ? 'io' : Number(tid) === qemuPid ? 'main thread' : 'thread';
       rows.push({ pid: qemuPid, tid: Number(tid), comm: st.comm, state: st.state, cpu: this.cpu(`t${tid}`, st.ticks, t), role });

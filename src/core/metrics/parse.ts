@@ -116,20 +116,37 @@ export interface NetCounters {
   txPkts: number;
 }
 
-/** /proc/net/dev summed over interfaces (lo excluded unless `includeLo`). */
-export function parseNetDev(text: string, includeLo = false): NetCounters & { interfaces: string[] } {
-  const out = { rxBytes: 0, txBytes: 0, rxPkts: 0, txPkts: 0, interfaces: [] as string[] };
+/** Counters of one interface in /proc/net/dev. */
+export interface NetDevCounters {
+  readonly rxBytes: number;
+  readonly rxPackets: number;
+  readonly txBytes: number;
+  readonly txPackets: number;
+}
+
+/** /proc/net/dev → counters by interface (lines that are not all numbers are skipped). */
+export function netDevByInterface(text: string): Map<string, NetDevCounters> {
+  const out = new Map<string, NetDevCounters>();
   for (const line of text.split('\n')) {
     const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
     if (!m) continue;
-    if (m[1] === 'lo' && !includeLo) continue;
     const f = m[2].trim().split(/\s+/).map(Number);
-    if (f.length < 16) continue;
-    out.interfaces.push(m[1]);
-    out.rxBytes += f[0];
-    out.rxPkts += f[1];
-    out.txBytes += f[8];
-    out.txPkts += f[9];
+    if (f.length < 16 || f.some((x) => !Number.isFinite(x))) continue;
+    out.set(m[1], { rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9] });
+  }
+  return out;
+}
+
+/** /proc/net/dev summed over interfaces (lo excluded unless `includeLo`). */
+export function parseNetDev(text: string, includeLo = false): NetCounters & { interfaces: string[] } {
+  const out = { rxBytes: 0, txBytes: 0, rxPkts: 0, txPkts: 0, interfaces: [] as string[] };
+  for (const [name, c] of netDevByInterface(text)) {
+    if (name === 'lo' && !includeLo) continue;
+    out.interfaces.push(name);
+    out.rxBytes += c.rxBytes;
+    out.rxPkts += c.rxPackets;
+    out.txBytes += c.txBytes;
+    out.txPkts += c.txPackets;
   }
   return out;
 }

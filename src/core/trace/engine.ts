@@ -2,14 +2,16 @@
 // trace events (through the monitor), host kvm events when the guest runs under KVM; a workload
 // meanwhile (iperf3 from the guest to the host, or the user's own traffic). Everything that is
 // switched on is switched off again in `finally`, also on cancel and failure.
-import { spawn, ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { run } from '../exec';
+import { domainVirtType } from '../domainXml';
+import { runOn } from '../exec';
 import type { GuestExecutor } from '../guest/exec';
+import type { Host, HostChild } from '../host/host';
+import { localHost } from '../host/local';
+import { hostIPv4s } from '../host/net';
+import { libvirtDomainPid } from '../host/pids';
+import { startIperfServer, type HostServer } from '../host/server';
 import {
-  firstIPv4,
   interfaceBridges,
   iperfSentBps,
   KvmEventCounts,
@@ -52,6 +54,8 @@ export interface TraceTarget {
   /** HMP command on the guest's QEMU monitor. */
   readonly hmp: (command: string) => Promise<string>;
   readonly domainXml: () => Promise<string>;
+  /** The machine QEMU runs on (its monitor log file, kvm events, the iperf3 server); default this machine. */
+  readonly host?: Host;
 }
 
 export interface TraceOptions {
@@ -133,73 +137,18 @@ export function kvmCountsJson(k: KvmEventCounts): KvmCountsJson {
 
 const obj = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) => b[1] - a[1]));
 
-/** `<domain type='kvm'>` → kvm. */
-export function domainVirtType(xml: string): string {
-  return /<domain\b[^>]*\btype=(['"])(\w+)\1/.exec(xml)?.[2] ?? 'unknown';
-}
-
-/** Runs a host program, inside `netns` when given (nsenter --net=/run/netns/<name>, argument array). */
-export function inNetns(netns: string | undefined, file: string, args: string[]): [string, string[]] {
-  if (!netns) return [file, args];
-  if (!/^[\w.-]+$/.test(netns)) throw new Error(`not a network namespace name: ${JSON.stringify(netns)}`);
-  return ['nsenter', [`--net=/run/netns/${netns}`, '--', file, ...args]];
-}
+export { domainVirtType };
 
 /** The host's address on the guest's bridge, read inside `netns`. */
-export async function hostAddressForGuest(xml: string, netns?: string): Promise<{ ip?: string; bridge?: string; why?: string }> {
+export async function hostAddressForGuest(xml: string, netns?: string, host: Host = localHost): Promise<{ ip?: string; bridge?: string; why?: string }> {
   const ifs = interfaceBridges(xml);
   const br = ifs.find((i) => i.bridge)?.bridge;
   if (!br) return { why: ifs.length ? 'the guest\'s interface has no bridge on the host (user-mode or direct networking)' : 'the guest has no bridged or libvirt-network interface' };
   try {
-    const [f, a] = inNetns(netns, 'ip', ['-j', 'addr', 'show', 'dev', br]);
-    const { stdout } = await run(f, a, { timeoutMs: 10_000 });
-    const ip = firstIPv4(stdout);
+    const ip = (await hostIPv4s(host, { netns, dev: br }))[0]?.address;
     return ip ? { ip, bridge: br } : { bridge: br, why: `bridge ${br} has no IPv4 address${netns ? ` in network namespace ${netns}` : ''}` };
   } catch (e) {
     return { bridge: br, why: `cannot read bridge ${br}${netns ? ` in network namespace ${netns}` : ''}: ${(e as Error).message}` };
-  }
-}
-
-/** An iperf3 server on the host (one test, then it exits), bound to `ip`, in `netns`. */
-export class HostIperfServer {
-  private child?: ChildProcess;
-  port = 0;
-  async start(ip: string, netns: string | undefined, firstPort: number, signal?: AbortSignal): Promise<number> {
-    for (let port = firstPort; port < firstPort + 20; port++) {
-      const [f, a] = inNetns(netns, 'iperf3', ['-s', '-1', '--forceflush', '-B', ip, '-p', String(port)]);
-      const child = spawn(f, a, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      const ok = await new Promise<boolean>((resolve) => {
-        const t = setTimeout(() => resolve(true), 4000);
-        const onData = (d: Buffer) => {
-          out += d.toString();
-          if (/Server listening/.test(out)) (clearTimeout(t), resolve(true));
-          if (/error|in use/i.test(out)) (clearTimeout(t), resolve(false));
-        };
-        child.stdout!.on('data', onData);
-        child.stderr!.on('data', onData);
-        child.on('error', (e) => ((out += String(e)), clearTimeout(t), resolve(false)));
-        child.on('exit', () => (clearTimeout(t), resolve(false)));
-        signal?.addEventListener('abort', () => (clearTimeout(t), resolve(false)), { once: true });
-      });
-      if (ok) {
-        this.child = child;
-        this.port = port;
-        return port;
-      }
-      child.kill('SIGKILL');
-      if (signal?.aborted) throw new TraceCancelled();
-      if (/ENOENT/.test(out)) throw new Error('iperf3 is not installed on the host (apt-get install iperf3)');
-      if (!/in use/i.test(out)) throw new Error(`iperf3 server on ${ip}:${port}${netns ? ` (netns ${netns})` : ''} did not start: ${out.trim().slice(0, 300)}`);
-    }
-    throw new Error(`no free port for iperf3 on ${ip} in ${firstPort}–${firstPort + 19}`);
-  }
-  stop(): boolean {
-    const c = this.child;
-    this.child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return false;
-    c.kill('SIGTERM');
-    return true;
   }
 }
 
@@ -284,14 +233,160 @@ function section(out: string, name: string): string {
 }
 
 /** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
+/** What a trace switched on, so `finally` switches exactly that off again. */
+class TraceRun {
+  readonly warnings: string[] = [];
+  readonly cleanup: string[] = [];
+  readonly token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  readonly host: Host;
+  readonly group: string;
+  hostIp?: string;
+  port?: number;
+  server?: HostServer;
+  readonly qemuOn: string[] = [];
+  qemuEvents: string[] = [];
+  logDir?: string;
+  logFile?: string;
+  logfileSet = false;
+  guestTouched = false;
+  kvm?: HostKvmTracer;
+  guestOut = '';
+  qemuLog = '';
+
+  constructor(
+    readonly target: TraceTarget,
+    readonly opts: TraceOptions,
+  ) {
+    this.host = target.host ?? localHost;
+    this.group = opts.noTrace ? '-' : KPROBE_GROUP;
+  }
+
+  progress(message: string): void {
+    this.opts.progress?.(message);
+  }
+
+  check(): void {
+    if (this.opts.signal?.aborted) throw new TraceCancelled();
+  }
+}
+
+// ---- guest side
+
+/** One trace per guest: take its lock (refused with the holder's token while another trace runs). */
+async function lockGuest(run: TraceRun, dur: number): Promise<void> {
+  const { target, token } = run;
+  const lock = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', token, String(dur + 300)], { timeoutMs: 60_000, signal: run.opts.signal });
+  const busy = /^busy (\S+)(?: (\d+))?/m.exec(lock.stdout);
+  if (busy) throw new Error(`another virtio-net trace is running in ${target.name} (${busy[1]}${busy[2] ? `; its lock runs out in ${busy[2]} s` : ''})`);
+  if (!/^locked$/m.test(lock.stdout)) throw new Error(`cannot take the trace lock in ${target.name}: ${(lock.stderr || lock.stdout).trim().slice(0, 300)}`);
+  run.guestTouched = true;
+}
+
+/** The guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between. */
+async function traceGuest(run: TraceRun, dur: number, probes: readonly string[]): Promise<void> {
+  const { target, opts } = run;
+  run.progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${run.hostIp}:${run.port})` : ' (your traffic)'}`);
+  const r = await target.exec.exec(
+    ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', run.group, opts.guestInterface ?? 'eth0', String(dur), run.hostIp ?? '-', String(run.port ?? 0), ...probes],
+    { timeoutMs: (dur + 90) * 1000, signal: opts.signal },
+  );
+  run.guestOut = r.stdout;
+  if (!run.guestOut.includes('### end')) throw new Error(`the trace script in ${target.name} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
+  if (r.stderr.trim()) run.warnings.push(`guest: ${r.stderr.trim().slice(0, 500)}`);
+}
+
+async function cleanGuest(run: TraceRun): Promise<void> {
+  if (!run.guestTouched) return;
+  const { group } = run;
+  try {
+    const c = await run.target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group, run.token], { timeoutMs: 60_000 });
+    run.cleanup.push(group === '-' ? 'guest trace lock released' : `guest kprobes of group ${group} removed, lock released (${c.stdout.trim() || 'ok'})`);
+  } catch (e) {
+    run.cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
+  }
+}
+
+// ---- host side
+
+/** The iperf3 server the guest sends to, on the host's address on the guest's bridge (or the one given). */
+async function startWorkload(run: TraceRun, xml: string): Promise<void> {
+  const { opts, host } = run;
+  if (opts.workload.kind !== 'iperf3') return;
+  let hostIp = opts.workload.hostIp;
+  if (!hostIp) {
+    const a = await hostAddressForGuest(xml, opts.hostNetns, host);
+    if (!a.ip) throw new Error(`cannot find the host's address for the guest to send to: ${a.why}. Give the host address, or trace your own traffic.`);
+    hostIp = a.ip;
+  }
+  run.hostIp = hostIp;
+  run.progress(`starting iperf3 server on ${hostIp}${opts.hostNetns ? ` (netns ${opts.hostNetns})` : ''}`);
+  const firstPort = opts.workload.port ?? 5211 + Math.floor(Math.random() * 40);
+  ({ server: run.server, port: run.port } = await startIperfServer(host, { bind: hostIp, netns: opts.hostNetns, firstPort, signal: opts.signal }));
+  run.check();
+}
+
+/** QEMU: log to a private file, switch on the events this build has. */
+async function startQemuEvents(run: TraceRun, wanted: readonly string[]): Promise<void> {
+  if (!wanted.length) return;
+  const { target, host } = run;
+  run.progress('enabling QEMU trace events');
+  const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
+  run.qemuEvents = [...wanted, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
+  const already = run.qemuEvents.filter((e) => avail.get(e));
+  if (already.length) run.warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
+  run.logDir = await host.mkdtemp('virtscope-trace-');
+  await host.chmod(run.logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
+  run.logFile = path.join(run.logDir, 'qemu-trace.log');
+  await target.hmp(`logfile ${run.logFile}`);
+  run.logfileSet = true;
+  for (const e of run.qemuEvents) {
+    if (avail.get(e)) continue;
+    const r = await target.hmp(`trace-event ${e} on`);
+    if (r.trim()) run.warnings.push(`trace-event ${e}: ${r.trim()}`);
+    run.qemuOn.push(e);
+  }
+  run.check();
+}
+
+/** QEMU events off and its logfile back to stderr, then the log read and removed. */
+async function stopQemuEvents(run: TraceRun): Promise<void> {
+  const { target, cleanup } = run;
+  for (const e of run.qemuOn) {
+    try {
+      await target.hmp(`trace-event ${e} off`);
+    } catch (err) {
+      cleanup.push(`QEMU trace-event ${e} off FAILED: ${(err as Error).message}`);
+    }
+  }
+  if (run.qemuOn.length) cleanup.push(`QEMU trace events off: ${run.qemuOn.join(', ')}`);
+  if (run.logfileSet) {
+    // QEMU logs to stderr (the domain log) unless told otherwise: point it back there, which closes our file
+    try {
+      await target.hmp('logfile /dev/stderr');
+      cleanup.push('QEMU logfile reset to stderr');
+    } catch (err) {
+      cleanup.push(`QEMU logfile reset FAILED: ${(err as Error).message}`);
+    }
+  }
+}
+
+async function readQemuLog(run: TraceRun): Promise<void> {
+  if (run.logFile) run.qemuLog = await readSettled(run.host, run.logFile);
+  if (run.logDir) await run.host.rm(run.logDir, { recursive: true, force: true }).catch(() => {});
+}
+
+/** Host kvm events of the guest's QEMU; why not, in `status`, when they cannot be counted. */
+async function startKvm(run: TraceRun, status: TraceSourceStatus): Promise<void> {
+  const kvm = new HostKvmTracer(undefined, run.host);
+  const st = await kvm.start(run.target.name, run.opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
+  Object.assign(status, st);
+  if (st.used) run.kvm = kvm;
+  run.check();
+}
+
+/** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
 export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise<TraceResult> {
-  const progress = opts.progress ?? (() => {});
-  const signal = opts.signal;
-  const check = () => {
-    if (signal?.aborted) throw new TraceCancelled();
-  };
-  const warnings: string[] = [];
-  const cleanup: string[] = [];
+  const run = new TraceRun(target, opts);
   const startedAt = new Date().toISOString();
   const dur = Math.max(1, Math.round(opts.durationSec));
   const detail = opts.detail ?? 'kick-path';
@@ -299,124 +394,45 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const wantGuest = opts.noTrace ? [] : opts.guestProbes ?? level.guestProbes;
   const wantQemu = opts.noTrace ? [] : opts.qemuEvents ?? level.qemuEvents;
 
-  progress('reading the domain');
+  run.progress('reading the domain');
   const xml = await target.domainXml();
-  const virtType = domainVirtType(xml);
-  check();
-
-  // --- workload endpoint on the host
-  let hostIp: string | undefined;
-  let port: number | undefined;
-  const server = new HostIperfServer();
-  // --- QEMU trace state
-  const qemuOn: string[] = [];
-  let logDir: string | undefined;
-  let logFile: string | undefined;
-  let logfileSet = false;
-  // --- guest state
-  const group = opts.noTrace ? '-' : KPROBE_GROUP;
-  let guestTouched = false;
-  // --- host kvm
-  let kvm: HostKvmTracer | undefined;
+  const virtType = domainVirtType(xml) ?? 'unknown';
+  run.check();
   const kvmStatus: TraceSourceStatus = virtType === 'kvm' ? { used: false } : { used: false, note: `no KVM exits: the guest runs under ${virtType === 'qemu' ? 'TCG emulation' : virtType} (domain type '${virtType}'), so there are no VM exits to count` };
-  let guestOut = '';
-  let qemuLog = '';
-  let qemuEvents: string[] = [];
-  const token = `${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   try {
-    const lock = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', token, String(dur + 300)], { timeoutMs: 60_000, signal });
-    const busy = /^busy (\S+)(?: (\d+))?/m.exec(lock.stdout);
-    if (busy) throw new Error(`another virtio-net trace is running in ${target.name} (${busy[1]}${busy[2] ? `; its lock runs out in ${busy[2]} s` : ''})`);
-    if (!/^locked$/m.test(lock.stdout)) throw new Error(`cannot take the trace lock in ${target.name}: ${(lock.stderr || lock.stdout).trim().slice(0, 300)}`);
-    guestTouched = true;
-    if (opts.workload.kind === 'iperf3') {
-      hostIp = opts.workload.hostIp;
-      if (!hostIp) {
-        const a = await hostAddressForGuest(xml, opts.hostNetns);
-        if (!a.ip) throw new Error(`cannot find the host's address for the guest to send to: ${a.why}. Give the host address, or trace your own traffic.`);
-        hostIp = a.ip;
-      }
-      progress(`starting iperf3 server on ${hostIp}${opts.hostNetns ? ` (netns ${opts.hostNetns})` : ''}`);
-      port = await server.start(hostIp, opts.hostNetns, opts.workload.port ?? 5211 + Math.floor(Math.random() * 40), signal);
-      check();
-    }
-
-    // --- QEMU: log to a private file, switch on the events this build has
-    if (wantQemu.length) {
-      progress('enabling QEMU trace events');
-      const avail = parseInfoTraceEvents(await target.hmp('info trace-events'));
-      qemuEvents = [...wantQemu, ...[...avail.keys()].filter((e) => /^virtio_net_.*(tx|flush)/.test(e))].filter((e) => avail.has(e));
-      const already = qemuEvents.filter((e) => avail.get(e));
-      if (already.length) warnings.push(`QEMU trace events already on before the trace (left on afterwards): ${already.join(', ')}`);
-      logDir = await fs.mkdtemp(path.join(os.tmpdir(), 'virtscope-trace-'));
-      await fs.chmod(logDir, 0o777); // QEMU may run as another user (libvirt-qemu)
-      logFile = path.join(logDir, 'qemu-trace.log');
-      await target.hmp(`logfile ${logFile}`);
-      logfileSet = true;
-      for (const e of qemuEvents) {
-        if (avail.get(e)) continue;
-        const r = await target.hmp(`trace-event ${e} on`);
-        if (r.trim()) warnings.push(`trace-event ${e}: ${r.trim()}`);
-        qemuOn.push(e);
-      }
-      check();
-    }
-    if (!opts.noTrace && virtType === 'kvm') {
-      kvm = new HostKvmTracer();
-      const st = await kvm.start(target.name, opts.qemuRunDir).catch((e: Error) => ({ used: false, note: e.message }));
-      Object.assign(kvmStatus, st);
-      if (!st.used) kvm = undefined;
-      check();
-    }
-
-    // --- the guest: kprobes, counters, workload, counters, profile — one script so nothing else runs in between
-    progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${hostIp}:${port})` : ' (your traffic)'}`);
-    const r = await target.exec.exec(
-      ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', group, opts.guestInterface ?? 'eth0', String(dur), hostIp ?? '-', String(port ?? 0), ...wantGuest],
-      { timeoutMs: (dur + 90) * 1000, signal },
-    );
-    guestOut = r.stdout;
-    if (!guestOut.includes('### end')) throw new Error(`the trace script in ${target.name} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
-    if (r.stderr.trim()) warnings.push(`guest: ${r.stderr.trim().slice(0, 500)}`);
+    await lockGuest(run, dur);
+    await startWorkload(run, xml);
+    await startQemuEvents(run, wantQemu);
+    if (!opts.noTrace && virtType === 'kvm') await startKvm(run, kvmStatus);
+    await traceGuest(run, dur, wantGuest);
   } catch (e) {
-    if (signal?.aborted) throw new TraceCancelled();
+    if (opts.signal?.aborted) throw new TraceCancelled();
     throw e;
   } finally {
-    progress('cleaning up');
+    run.progress('cleaning up');
     // order: workload, QEMU events and logfile (before the guest cleanup's agent traffic, so both sides
     // count the same window), guest probes and lock, host kvm
-    if (server.stop()) cleanup.push('host iperf3 server stopped');
-    for (const e of qemuOn) {
-      try {
-        await target.hmp(`trace-event ${e} off`);
-      } catch (err) {
-        cleanup.push(`QEMU trace-event ${e} off FAILED: ${(err as Error).message}`);
-      }
-    }
-    if (qemuOn.length) cleanup.push(`QEMU trace events off: ${qemuOn.join(', ')}`);
-    if (logfileSet) {
-      // QEMU logs to stderr (the domain log) unless told otherwise: point it back there, which closes our file
-      try {
-        await target.hmp('logfile /dev/stderr');
-        cleanup.push('QEMU logfile reset to stderr');
-      } catch (err) {
-        cleanup.push(`QEMU logfile reset FAILED: ${(err as Error).message}`);
-      }
-    }
-    if (guestTouched) {
-      try {
-        const c = await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', group, token], { timeoutMs: 60_000 });
-        cleanup.push(group === '-' ? 'guest trace lock released' : `guest kprobes of group ${group} removed, lock released (${c.stdout.trim() || 'ok'})`);
-      } catch (e) {
-        cleanup.push(`guest kprobe cleanup FAILED: ${(e as Error).message}`);
-      }
-    }
-    if (kvm) cleanup.push(await kvm.stop());
-    if (logFile) qemuLog = await readSettled(logFile);
-    if (logDir) await fs.rm(logDir, { recursive: true, force: true }).catch(() => {});
+    if (await run.server?.stop()) run.cleanup.push('host iperf3 server stopped');
+    await stopQemuEvents(run);
+    await cleanGuest(run);
+    if (run.kvm) run.cleanup.push(await run.kvm.stop());
+    await readQemuLog(run);
   }
+  return traceResult(run, { startedAt, dur, detail, virtType, wantQemu, kvmStatus });
+}
 
-  // --- parse
+interface RunFacts {
+  startedAt: string;
+  dur: number;
+  detail: TraceDetail;
+  virtType: string;
+  wantQemu: readonly string[];
+  kvmStatus: TraceSourceStatus;
+}
+
+/** The guest script's output: what was probed, hits, packets, interrupts, the workload's rate. */
+function guestCounts(run: TraceRun) {
+  const { opts, warnings, guestOut } = run;
   const probed: string[] = [];
   const missing: string[] = [];
   for (const line of guestOut.split('\n')) {
@@ -429,7 +445,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const guestHits: Record<string, number> = {};
   // a "missed" hit is a call during which the handler could not run (a probe hit inside another
   // probe's handler, e.g. an interrupt): the function was still called, so it counts
-  for (const f of probed) guestHits[f] = (profile.get(`vs_${f}`)?.hits ?? 0) + (profile.get(`vs_${f}`)?.misses ?? 0);
+  for (const fn of probed) guestHits[fn] = (profile.get(`vs_${fn}`)?.hits ?? 0) + (profile.get(`vs_${fn}`)?.misses ?? 0);
   const missed = [...profile].filter(([k]) => k.startsWith('vs_')).map(([, v]) => v).reduce((s, v) => s + v.misses, 0);
   if (missed) warnings.push(`${missed} of the counted calls hit a probe while another probe's handler ran (nested, e.g. in an interrupt); they are counted from kprobe_profile's "missed" column`);
   const before = parseNetDev(section(guestOut, 'netdev-before'));
@@ -446,23 +462,30 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const iperfJson = section(guestOut, 'workload');
   const sent = opts.workload.kind === 'iperf3' ? iperfSentBps(iperfJson) : undefined;
   if (opts.workload.kind === 'iperf3' && sent === undefined) warnings.push(`iperf3 in the guest gave no result: ${iperfJson.trim().slice(0, 300)}`);
+  const tx = { txPackets: a && b ? a.txPackets - b.txPackets : 0, txBytes: a && b ? a.txBytes - b.txBytes : 0 };
+  return { probed, missing, guestHits, kicksByQueue, iface, tx, irqAfter, irqs, nicDevice, sent };
+}
 
-  const q = parseQemuTraceLog(qemuLog, new Set(qemuEvents));
+/** The guest's output, QEMU's log and the kvm counts, read into the result. */
+function traceResult(run: TraceRun, f: RunFacts): TraceResult {
+  const { opts, warnings, qemuEvents, hostIp, port } = run;
+  const { startedAt, dur, detail, virtType, wantQemu, kvmStatus } = f;
+  const { probed, missing, guestHits, kicksByQueue, iface, tx, irqAfter, irqs, nicDevice, sent } = guestCounts(run);
+  const q = parseQemuTraceLog(run.qemuLog, new Set(qemuEvents));
   let txQueue: string | undefined;
   let txQueueNotifies = 0;
   for (const [k, v] of q.notifyByQueue) if (v > txQueueNotifies) (txQueue = k), (txQueueNotifies = v);
-  const kc: KvmEventCounts | undefined = kvm?.counts;
+  const kc: KvmEventCounts | undefined = run.kvm?.counts;
 
   return {
-    guest: target.name,
+    guest: run.target.name,
     startedAt,
     durationSec: dur,
     detail,
     virtType,
     workload: { kind: opts.workload.kind, hostIp, port, hostNetns: opts.hostNetns, sentBitsPerSecond: sent },
     iface,
-    txPackets: a && b ? a.txPackets - b.txPackets : 0,
-    txBytes: a && b ? a.txBytes - b.txBytes : 0,
+    ...tx,
     guestHits,
     ...(Object.keys(kicksByQueue).length ? { guestKicksByQueue: kicksByQueue } : {}),
     ...(irqAfter.size ? { guestInterrupts: { nicDevice, byName: obj(irqs) } } : {}),
@@ -487,41 +510,44 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
             },
       kvm: kvmStatus,
     },
-    cleanup,
+    cleanup: run.cleanup,
     warnings,
   };
 }
 
 /** Reads a file QEMU may still be flushing (it closes a replaced logfile after an RCU grace period). */
-async function readSettled(file: string): Promise<string> {
+async function readSettled(host: Host, file: string): Promise<string> {
   let last = -1;
   for (let i = 0; i < 10; i++) {
-    const size = await fs.stat(file).then((s) => s.size, () => -1);
+    const size = await host.stat(file).then((s) => s?.size ?? -1, () => -1);
     if (size === last) break;
     last = size;
     await new Promise((r) => setTimeout(r, 300));
   }
-  return fs.readFile(file, 'utf8').catch(() => '');
+  return host.readFile(file).catch(() => '');
 }
 
 /** Host tracefs kvm events of one QEMU process, in a private tracefs instance, streamed and counted. */
 export class HostKvmTracer {
   private dir?: string;
-  private reader?: ChildProcess;
+  private reader?: HostChild;
   private text = '';
   private pids = new Set<number>();
   counts?: KvmEventCounts;
 
   /** `root`: the host's tracefs (another directory in tests). */
-  constructor(private readonly root = '/sys/kernel/tracing') {}
+  constructor(
+    private readonly root = '/sys/kernel/tracing',
+    private readonly host: Host = localHost,
+  ) {}
 
   async start(domain: string, runDir = '/run/libvirt/qemu'): Promise<TraceSourceStatus> {
-    const pid = Number((await fs.readFile(path.join(runDir, `${domain}.pid`), 'utf8')).trim());
-    if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir}`);
+    const pid = await libvirtDomainPid(this.host, 'qemu', domain, runDir);
+    if (!pid) throw new Error(`no QEMU pid for ${domain} in ${runDir} on ${this.host.label}`);
     const root = this.root;
-    if (!(await fs.stat(path.join(root, 'events')).then(() => true, () => false))) {
+    if (!(await this.host.exists(path.join(root, 'events')))) {
       // not mounted: mount it for the trace, unmount it afterwards
-      await run('mount', ['-t', 'tracefs', 'nodev', root], { timeoutMs: 10_000 }).catch((e: Error) => {
+      await runOn(this.host, ['mount', '-t', 'tracefs', 'nodev', root], { timeoutMs: 10_000 }).catch((e: Error) => {
         throw new Error(`host tracefs is not mounted at ${root} and mounting it failed (${e.message}); run as root`);
       });
       this.mounted = root;
@@ -536,18 +562,17 @@ export class HostKvmTracer {
   }
 
   private async open(root: string, pid: number): Promise<TraceSourceStatus> {
-    await fs.access(path.join(root, 'events/kvm/kvm_exit')).catch(() => {
-      throw new Error('host tracefs has no kvm events (is the kvm module loaded?)');
-    });
+    if (!(await this.host.exists(path.join(root, 'events/kvm/kvm_exit')))) throw new Error('host tracefs has no kvm events (is the kvm module loaded?)');
     const dir = path.join(root, 'instances', `virtscope-${process.pid}-${pid}`);
-    await fs.mkdir(dir);
+    await this.host.mkdir(dir);
     this.dir = dir;
-    for (const t of await fs.readdir(`/proc/${pid}/task`)) this.pids.add(Number(t));
-    await fs.writeFile(path.join(this.dir, 'buffer_size_kb'), '8192').catch(() => {});
-    await fs.writeFile(path.join(this.dir, 'set_event_pid'), [...this.pids].join(' '));
-    for (const e of KVM_EVENTS) await fs.writeFile(path.join(this.dir, 'events/kvm', e, 'enable'), '1').catch(() => {});
-    this.reader = spawn('cat', [path.join(this.dir, 'trace_pipe')], { stdio: ['ignore', 'pipe', 'ignore'] });
-    this.reader.on('error', (e) => (this.readerError = e.message)); // reported by stop()
+    for (const t of await this.host.readdir(`/proc/${pid}/task`)) this.pids.add(Number(t.name));
+    await this.host.writeFile(path.join(this.dir, 'buffer_size_kb'), '8192').catch(() => {});
+    await this.host.writeFile(path.join(this.dir, 'set_event_pid'), [...this.pids].join(' '));
+    for (const e of KVM_EVENTS) await this.host.writeFile(path.join(this.dir, 'events/kvm', e, 'enable'), '1').catch(() => {});
+    this.reader = this.host.spawn(['cat', path.join(this.dir, 'trace_pipe')]);
+    this.reader.stderr.resume();
+    void this.reader.exited.then((e) => e.error && (this.readerError = e.error.message)); // reported by stop()
     // keep only complete lines; count in chunks so memory stays bounded
     let partial = '';
     this.reader.stdout!.on('data', (d: Buffer) => {
@@ -557,7 +582,7 @@ export class HostKvmTracer {
       this.text += s.slice(0, cut + 1);
       if (this.text.length > 4 << 20) this.flush();
     });
-    await fs.writeFile(path.join(this.dir, 'tracing_on'), '1');
+    await this.host.writeFile(path.join(this.dir, 'tracing_on'), '1');
     this.tracingOn = true;
     return { used: true, note: `QEMU pid ${pid}, ${this.pids.size} threads` };
   }
@@ -569,7 +594,7 @@ export class HostKvmTracer {
     if (!this.mounted) return '';
     const m = this.mounted;
     this.mounted = undefined;
-    return run('umount', [m], { timeoutMs: 10_000 }).then(() => `, ${m} unmounted again`, (e: Error) => `, umount ${m} FAILED: ${e.message}`);
+    return runOn(this.host, ['umount', m], { timeoutMs: 10_000 }).then(() => `, ${m} unmounted again`, (e: Error) => `, umount ${m} FAILED: ${e.message}`);
   }
   private flush(): void {
     this.parts.push(parseKvmEvents(this.text, { pids: this.pids }));
@@ -582,19 +607,19 @@ export class HostKvmTracer {
     this.dir = undefined;
     try {
       if (this.tracingOn) {
-        await fs.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
+        await this.host.writeFile(path.join(dir, 'tracing_on'), '0').catch(() => {});
         await new Promise((r) => setTimeout(r, 300));
       }
       const reader = this.reader;
-      if (reader && reader.exitCode === null) {
-        const closed = new Promise((r) => reader.once('close', r));
-        reader.kill('SIGTERM');
-        await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]); // its last output is counted
+      if (reader && !reader.done) {
+        reader.signal('SIGTERM');
+        await Promise.race([reader.exited, new Promise((r) => setTimeout(r, 2000))]); // its last output is counted
+        await reader.kill(); // in case it did not listen
       }
-      for (const e of KVM_EVENTS) await fs.writeFile(path.join(dir, 'events/kvm', e, 'enable'), '0').catch(() => {});
+      for (const e of KVM_EVENTS) await this.host.writeFile(path.join(dir, 'events/kvm', e, 'enable'), '0').catch(() => {});
       this.flush();
       this.counts = mergeKvm(this.parts);
-      await fs.rmdir(dir);
+      await this.host.rmdir(dir);
       const lost = this.readerError ? ` (reading trace_pipe failed: ${this.readerError}; counts incomplete)` : '';
       return `host kvm events off, tracefs instance removed${lost}${await this.unmount()}`;
     } catch (e) {

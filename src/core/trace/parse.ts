@@ -1,6 +1,7 @@
 // Parsers for what the trace sources print: the guest's kprobe_profile and /proc/net/dev, QEMU's
 // `info trace-events` and its trace log (the "log" backend), and host tracefs kvm event lines.
 // Pure functions, unit-tested on recorded text.
+import { parseIpAddrJson } from '../host/net';
 
 /** kprobe_profile: "  <event>   <nhit>   <nmissed>" per line → hits by event name (group stripped). */
 export function parseKprobeProfile(text: string): Map<string, { hits: number; misses: number }> {
@@ -48,25 +49,7 @@ export function parseInterrupts(text: string): Map<string, number> {
   return out;
 }
 
-export interface NetDevCounters {
-  readonly rxBytes: number;
-  readonly rxPackets: number;
-  readonly txBytes: number;
-  readonly txPackets: number;
-}
-
-/** /proc/net/dev → counters by interface. */
-export function parseNetDev(text: string): Map<string, NetDevCounters> {
-  const out = new Map<string, NetDevCounters>();
-  for (const line of text.split('\n')) {
-    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const f = m[2].trim().split(/\s+/).map(Number);
-    if (f.length < 16 || f.some((x) => !Number.isFinite(x))) continue;
-    out.set(m[1], { rxBytes: f[0], rxPackets: f[1], txBytes: f[8], txPackets: f[9] });
-  }
-  return out;
-}
+export { netDevByInterface as parseNetDev, type NetDevCounters } from '../metrics/parse';
 
 /** HMP `info trace-events` → state by event name ("virtio_notify : state 1"). */
 export function parseInfoTraceEvents(text: string): Map<string, boolean> {
@@ -224,12 +207,10 @@ export function interfaceBridges(domainXml: string): { bridge?: string; network?
 /** `ip -j addr show dev X` → first IPv4 address. */
 export function firstIPv4(ipJson: string): string | undefined {
   try {
-    const links = JSON.parse(ipJson) as { addr_info?: { family?: string; local?: string }[] }[];
-    for (const l of links) for (const a of l.addr_info ?? []) if (a.family === 'inet' && a.local) return a.local;
+    return parseIpAddrJson(JSON.parse(ipJson), { loopback: true })[0]?.address;
   } catch {
-    /* not JSON */
+    return undefined; // not JSON
   }
-  return undefined;
 }
 
 /** iperf3 -J output → sender bits per second (undefined when absent). */
