@@ -9,7 +9,8 @@ import { ALL_SUITES, BenchOptions, BenchReport, BenchSpec, DEFAULT_OPTIONS, Suit
 import { describeGuest, KIND_LABEL } from '../core/model';
 import { ConnectionNode, GuestNode, GuestTreeProvider } from '../views/guestTree';
 import { Connections } from './connections';
-import { hostNetworkNamespace, reportsDir } from './trace';
+import { Config } from './config';
+import { reportsDir } from './trace';
 
 export const BENCH_RUN = 'virtscope.bench.run';
 export const BENCH_COMPARE = 'virtscope.bench.compare';
@@ -17,6 +18,7 @@ export const BENCH_RERUN = 'virtscope.bench.rerun';
 export const TASK_TYPE = 'virtscope';
 
 interface Deps {
+  config: Config;
   connections: Connections;
   tree: GuestTreeProvider;
   log: vscode.LogOutputChannel;
@@ -58,26 +60,24 @@ function backendsOf(connections: Connections) {
 }
 
 /** Options from settings, plus per-call overrides. */
-function optionsFrom(o: BenchCommandOptions = {}): BenchOptions {
-  const c = vscode.workspace.getConfiguration('virtscope.benchmark');
-  const seconds = o.seconds ?? c.get<number>('seconds') ?? 5;
+function optionsFrom(config: Config, o: BenchCommandOptions = {}): BenchOptions {
+  const c = config.benchmark;
+  const seconds = o.seconds ?? c.seconds;
   return {
     ...DEFAULT_OPTIONS,
     netSeconds: seconds,
     latencySeconds: Math.max(1, Math.min(seconds, 5)),
     diskSeconds: seconds,
     cpuSeconds: seconds,
-    diskSizeMiB: c.get<number>('diskSizeMiB') ?? DEFAULT_OPTIONS.diskSizeMiB,
-    hostNetworkNamespace: hostNetworkNamespace(),
+    diskSizeMiB: c.diskSizeMiB,
+    hostNetworkNamespace: config.hostNetworkNamespace,
     includeHost: o.includeHost ?? true,
   };
 }
 
 /** Per-guest disk paths from settings (`virtscope.benchmark.diskPaths`: { "labvm": "/dev/vda" }). */
-function withDiskPaths(specs: TargetSpec[]): TargetSpec[] {
-  const c = vscode.workspace.getConfiguration('virtscope.benchmark');
-  const paths = c.get<Record<string, string>>('diskPaths') ?? {};
-  const raw = c.get<boolean>('allowRawDeviceWrites') ?? false;
+function withDiskPaths(config: Config, specs: TargetSpec[]): TargetSpec[] {
+  const { diskPaths: paths, allowRawDeviceWrites: raw } = config.benchmark;
   return specs.map((s) => {
     const o = typeof s === 'string' ? { guestName: s.includes('/') ? s.slice(s.indexOf('/') + 1) : s, connectionId: s.includes('/') ? s.slice(0, s.indexOf('/')) : undefined } : s;
     const p = paths[o.guestName];
@@ -170,7 +170,7 @@ async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, opt
   }
   const suites = options?.suites ?? (await askSuites(`Run Benchmark on ${['host', ...nodes.map((n) => n.guest!.name)].join(', ')}`));
   if (!suites) return undefined;
-  const specs = withDiskPaths(nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
+  const specs = withDiskPaths(deps.config, nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
   let targets: ResolvedTarget[];
   try {
     targets = await resolveTargets(specs, backendsOf(deps.connections));
@@ -178,7 +178,7 @@ async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, opt
     void vscode.window.showErrorMessage((e as Error).message);
     return undefined;
   }
-  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(options) };
+  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(deps.config, options) };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
 
@@ -235,7 +235,7 @@ async function rerunCommand(deps: Deps, uri?: vscode.Uri, options?: { open?: boo
     void vscode.window.showErrorMessage(`Re-run benchmark: ${(e as Error).message}`);
     return undefined;
   }
-  const spec: BenchSpec = { ...old.spec, guests: targets.map((t) => t.ref), options: { ...old.spec.options, hostNetworkNamespace: hostNetworkNamespace() ?? old.spec.options.hostNetworkNamespace } };
+  const spec: BenchSpec = { ...old.spec, guests: targets.map((t) => t.ref), options: { ...old.spec.options, hostNetworkNamespace: deps.config.hostNetworkNamespace ?? old.spec.options.hostNetworkNamespace } };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
 
@@ -270,8 +270,8 @@ class BenchTerminal implements vscode.Pseudoterminal {
   private async run(): Promise<number> {
     const suites = (this.def.suites?.length ? this.def.suites : [...ALL_SUITES]).filter((s): s is Suite => ALL_SUITES.includes(s));
     try {
-      const targets = await resolveTargets(withDiskPaths(this.def.guests ?? []), backendsOf(this.deps.connections));
-      const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom({ seconds: this.def.seconds, includeHost: this.def.includeHost }) };
+      const targets = await resolveTargets(withDiskPaths(this.deps.config, this.def.guests ?? []), backendsOf(this.deps.connections));
+      const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }) };
       this.line(`virtscope benchmark: ${suites.join(', ')} on ${['host', ...targets.map((t) => t.guest.name)].join(', ')}`);
       const report = await runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });
       for (const n of report.notes) this.line(`${n.level}: ${n.message}`);

@@ -133,7 +133,7 @@ async function addConnection(ctx: Ctx): Promise<void> {
     { title: 'Add connection: kind' },
   );
   if (!type) return;
-  const existing = Connections.configured();
+  const existing = ctx.connections.configured();
   let cfg: ConnectionConfig | undefined;
   if (type.value === 'libvirt') {
     const uri = await vscode.window.showInputBox({
@@ -174,7 +174,7 @@ async function addConnection(ctx: Ctx): Promise<void> {
 }
 
 async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise<void> {
-  const existing = Connections.configured();
+  const existing = ctx.connections.configured();
   let id = node?.conn.config.id;
   if (!id) {
     const pick = await vscode.window.showQuickPick(existing.map((c) => ({ label: c.label ?? c.id, description: c.uri ?? c.socketPath ?? c.type, id: c.id })), {

@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { GuestTreeProvider, Node } from '../views/guestTree';
 import { registerCommands } from './commands';
+import { Config } from './config';
 import { Connections } from './connections';
 import { DEF_SCHEME, DefinitionProvider } from './definitions';
 import { registerEditing } from './editing';
@@ -18,8 +19,9 @@ export interface VirtscopeApi {
 export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const t0 = Date.now();
   const log = vscode.window.createOutputChannel('virtscope', { log: true });
+  const config = new Config();
   let tree: GuestTreeProvider | undefined;
-  const connections = new Connections(log, (c) => tree?.watch(c));
+  const connections = new Connections(config, log, (c) => tree?.watch(c));
   tree = new GuestTreeProvider(() => connections.all);
   for (const c of connections.all) tree.watch(c);
   const view = vscode.window.createTreeView<Node>('virtscope.guests', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
@@ -27,6 +29,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const definitions = new DefinitionProvider(connections);
   context.subscriptions.push(
     log,
+    config,
     connections,
     tree,
     view,
@@ -34,11 +37,11 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     connections.onDidChange(() => tree!.reset()),
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
     ...registerCommands({ connections, tree, view: view as vscode.TreeView<unknown>, log, definitions }),
-    registerTraceCommand({ tree, log, fallbackDir: context.globalStorageUri.fsPath }),
-    ...registerBench({ connections, tree, log, fallbackDir: context.globalStorageUri.fsPath }),
+    registerTraceCommand({ config, tree, log, fallbackDir: context.globalStorageUri.fsPath }),
+    ...registerBench({ config, connections, tree, log, fallbackDir: context.globalStorageUri.fsPath }),
   );
   registerEditing(context, { connections, tree, log });
-  registerMetrics({ context, connections, tree, log });
+  registerMetrics({ context, config, connections, tree, log });
   log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);
   return { connections, tree };
 }

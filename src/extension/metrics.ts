@@ -4,6 +4,7 @@ import { Sampler } from '../core/metrics/sampler';
 import { GuestKind } from '../core/model';
 import { GuestNode, GuestTreeProvider, ConnectionNode } from '../views/guestTree';
 import { MetricsPanels } from '../views/metricsPanels';
+import { Config } from './config';
 import { Connections } from './connections';
 import { reportsDir } from './trace';
 
@@ -16,14 +17,10 @@ export const METRICS_STATE = 'virtscope.metrics._state';
 
 export interface MetricsDeps {
   context: vscode.ExtensionContext;
+  config: Config;
   connections: Connections;
   tree: GuestTreeProvider;
   log: vscode.LogOutputChannel;
-}
-
-function intervalMs(): number {
-  const s = vscode.workspace.getConfiguration('virtscope').get<number>('metrics.intervalSeconds') ?? 1;
-  return Math.max(0.25, Number.isFinite(s) ? s : 1) * 1000;
 }
 
 async function pickGuest(tree: GuestTreeProvider, kinds?: GuestKind[]): Promise<GuestNode | undefined> {
@@ -44,9 +41,9 @@ async function pickConnection(connections: Connections): Promise<string | undefi
 }
 
 export function registerMetrics(deps: MetricsDeps): void {
-  const { context, connections, tree, log } = deps;
+  const { context, config, connections, tree, log } = deps;
   const fallbackDir = context.globalStorageUri.fsPath;
-  const sampler = new Sampler({ intervalMs: intervalMs(), connection: (id) => connections.byId(id), log });
+  const sampler = new Sampler({ intervalMs: config.metricsIntervalMs, connection: (id) => connections.byId(id), log });
   let panels: MetricsPanels;
   const openGuest = (connectionId: string, guestId: string) => panels.show({ view: 'guest', connectionId, guestId });
   panels = new MetricsPanels({
@@ -62,8 +59,8 @@ export function registerMetrics(deps: MetricsDeps): void {
     { dispose: () => sampler.dispose() },
     panels,
     ...panels.serializers(),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('virtscope.metrics.intervalSeconds')) sampler.setInterval(intervalMs());
+    config.onDidChange((changed) => {
+      if (changed.has('metrics.intervalSeconds')) sampler.setInterval(config.metricsIntervalMs);
     }),
     vscode.commands.registerCommand(METRICS_SHOW, async (node?: unknown) => {
       const n = node instanceof GuestNode ? node : await pickGuest(tree);

@@ -7,6 +7,7 @@ import { hostAddressForGuest, runTrace, TraceCancelled, Workload } from '../core
 import { writeTraceReport } from '../core/trace/report';
 import { traceTargetFor } from '../core/trace/target';
 import { GuestNode, GuestTreeProvider } from '../views/guestTree';
+import { Config } from './config';
 
 export const TRACE_COMMAND = 'virtscope.traceTx';
 
@@ -20,17 +21,11 @@ export interface TraceCommandOptions {
 }
 
 interface Deps {
+  config: Config;
   tree: GuestTreeProvider;
   log: vscode.LogOutputChannel;
   /** Where reports go without a workspace folder. */
   fallbackDir: string;
-}
-
-/** The host network namespace for host-side endpoints: one shared setting (the benchmark's name is read too). */
-export function hostNetworkNamespace(): string | undefined {
-  const c = vscode.workspace.getConfiguration('virtscope');
-  const v = c.get<string>('hostNetworkNamespace') || c.get<string>('benchmark.hostNetworkNamespace');
-  return v?.trim() || undefined;
 }
 
 export function reportsDir(fallback: string): string {
@@ -86,7 +81,7 @@ export function registerTraceCommand(deps: Deps): vscode.Disposable {
     try {
       const backend = node.conn.requireBackend();
       const target = traceTargetFor(backend, g);
-      const netns = hostNetworkNamespace();
+      const netns = deps.config.hostNetworkNamespace;
       const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
       if (!choice) return undefined;
       let workload: Workload = { kind: 'external' };
@@ -115,7 +110,7 @@ export function registerTraceCommand(deps: Deps): vscode.Disposable {
             durationSec: choice.durationSec,
             workload,
             hostNetns: netns,
-            detail: vscode.workspace.getConfiguration('virtscope').get<string>('trace.detail') === 'full' ? 'full' : 'kick-path',
+            detail: deps.config.traceDetail,
             signal: ac.signal,
             progress: (m) => {
               deps.log.info(`trace ${g.name}: ${m}`);
