@@ -47,12 +47,19 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private connNodes = new Map<Connection, ConnectionNode>();
   private groupNodes = new Map<string, GroupNode>();
   private guestNodes = new Map<string, GuestNode>();
-  private readonly subs: Array<() => void> = [];
+  /** Per watched connection: removes the tree's listeners from it. */
+  private readonly subs = new Map<Connection, () => void>();
 
   constructor(private connections: () => readonly Connection[]) {}
 
-  /** Call when the set of connections changed (settings edited). */
+  /** Call when the set of connections changed (settings edited): the replaced ones are unwatched. */
   reset(): void {
+    const live = new Set(this.connections());
+    for (const [conn, off] of this.subs) {
+      if (live.has(conn)) continue;
+      off();
+      this.subs.delete(conn);
+    }
     this.connNodes.clear();
     this.groupNodes.clear();
     this.guestNodes.clear();
@@ -61,6 +68,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
 
   /** Wires a connection's change events to precise tree updates. */
   watch(conn: Connection): void {
+    if (this.subs.has(conn)) return;
     const onStatus = () => {
       const n = this.connNodes.get(conn);
       if (n) this.emitter.fire(n);
@@ -68,7 +76,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     const onGuests = (d: GuestDiff) => this.onGuests(conn, d);
     conn.on('status', onStatus);
     conn.on('guests', onGuests);
-    this.subs.push(() => {
+    this.subs.set(conn, () => {
       conn.off('status', onStatus);
       conn.off('guests', onGuests);
     });
@@ -178,7 +186,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   dispose(): void {
-    for (const s of this.subs) s();
+    for (const off of this.subs.values()) off();
+    this.subs.clear();
     this.emitter.dispose();
   }
 }
