@@ -12,12 +12,9 @@ import { Connections } from './connections';
 import { Config } from './config';
 import { reportsDir } from './trace';
 
-export const BENCH_RUN = 'virtscope.bench.run';
-export const BENCH_COMPARE = 'virtscope.bench.compare';
-export const BENCH_RERUN = 'virtscope.bench.rerun';
 export const TASK_TYPE = 'virtscope';
 
-interface Deps {
+export interface BenchDeps {
   config: Config;
   connections: Connections;
   tree: GuestTreeProvider;
@@ -86,7 +83,7 @@ function withDiskPaths(config: Config, specs: TargetSpec[]): TargetSpec[] {
 }
 
 /** Runs a benchmark with a cancellable notification; writes and (optionally) opens the report. */
-async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTarget[], open: boolean): Promise<string | undefined> {
+async function runWithProgress(deps: BenchDeps, spec: BenchSpec, targets: ResolvedTarget[], open: boolean): Promise<string | undefined> {
   const names = ['host', ...targets.map((t) => t.guest.name)].filter((n) => n !== 'host' || spec.options.includeHost);
   try {
     const report = await vscode.window.withProgress(
@@ -121,7 +118,7 @@ async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTar
   }
 }
 
-async function saveAndOpen(deps: Deps, report: BenchReport, open: boolean): Promise<string> {
+async function saveAndOpen(deps: BenchDeps, report: BenchReport, open: boolean): Promise<string> {
   const dir = reportsDir(deps.fallbackDir);
   const out = await writeReport(report, dir);
   deps.log.info(`benchmark report: ${out.md} (raw data ${out.json})`);
@@ -141,7 +138,7 @@ async function askSuites(title: string): Promise<Suite[] | undefined> {
   return picks?.length ? picks.map((p) => p.suite) : undefined;
 }
 
-async function pickGuests(deps: Deps): Promise<GuestNode[] | undefined> {
+async function pickGuests(deps: BenchDeps): Promise<GuestNode[] | undefined> {
   const nodes = deps.tree.allGuestNodes().filter((n) => n.guest?.state === 'running');
   const picks = await vscode.window.showQuickPick(
     nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: `${KIND_LABEL[n.guest!.kind]} on ${n.conn.label}`, node: n })),
@@ -150,7 +147,7 @@ async function pickGuests(deps: Deps): Promise<GuestNode[] | undefined> {
   return picks?.map((p) => p.node);
 }
 
-async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, options?: BenchCommandOptions): Promise<string | undefined> {
+export async function runCommand(deps: BenchDeps, clicked?: unknown, selected?: unknown, options?: BenchCommandOptions): Promise<string | undefined> {
   // tree: (clicked, selection[]); palette: nothing; tests: (node, [nodes], options)
   const fromTree = (Array.isArray(selected) && selected.length ? selected : clicked ? [clicked] : []) as Array<GuestNode | ConnectionNode>;
   let nodes: GuestNode[] = [];
@@ -197,7 +194,7 @@ function jsonOf(u: vscode.Uri): string {
   return u.fsPath.replace(/\.md$/, '.json');
 }
 
-async function compareCommand(deps: Deps, a?: vscode.Uri, b?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
+export async function compareCommand(deps: BenchDeps, a?: vscode.Uri, b?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
   let files = a && b ? [a, b] : undefined;
   if (!files) {
     files = await pickReportFiles('Compare Benchmark Reports: pick two reports (.json)', true);
@@ -220,7 +217,7 @@ async function compareCommand(deps: Deps, a?: vscode.Uri, b?: vscode.Uri): Promi
   }
 }
 
-async function rerunCommand(deps: Deps, uri?: vscode.Uri, options?: { open?: boolean }): Promise<string | undefined> {
+export async function rerunCommand(deps: BenchDeps, uri?: vscode.Uri, options?: { open?: boolean }): Promise<string | undefined> {
   let u = uri instanceof vscode.Uri ? uri : undefined;
   const active = vscode.window.activeTextEditor?.document.uri;
   if (!u && active && /\.virtscope[/\\]reports[/\\].*\.(md|json)$/.test(active.fsPath)) u = active;
@@ -249,7 +246,7 @@ class BenchTerminal implements vscode.Pseudoterminal {
 
   constructor(
     private readonly def: BenchTaskDefinition,
-    private readonly deps: Deps,
+    private readonly deps: BenchDeps,
   ) {}
 
   private line(s: string): void {
@@ -286,16 +283,14 @@ class BenchTerminal implements vscode.Pseudoterminal {
   }
 }
 
-function benchTask(def: BenchTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder, name: string, deps: Deps): vscode.Task {
+function benchTask(def: BenchTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder, name: string, deps: BenchDeps): vscode.Task {
   return new vscode.Task(def, scope, name, TASK_TYPE, new vscode.CustomExecution(async (resolved) => new BenchTerminal(resolved as BenchTaskDefinition, deps)));
 }
 
-export function registerBench(deps: Deps): vscode.Disposable[] {
+/** The task provider, and aborting runs in progress on deactivation (the commands: registry.ts). */
+export function registerBenchTasks(deps: BenchDeps): vscode.Disposable[] {
   return [
     { dispose: () => active.forEach((ac) => ac.abort()) },
-    vscode.commands.registerCommand(BENCH_RUN, (clicked?: unknown, selected?: unknown, options?: BenchCommandOptions) => runCommand(deps, clicked, selected, options)),
-    vscode.commands.registerCommand(BENCH_COMPARE, (a?: vscode.Uri, b?: vscode.Uri) => compareCommand(deps, a, b)),
-    vscode.commands.registerCommand(BENCH_RERUN, (uri?: vscode.Uri, options?: { open?: boolean }) => rerunCommand(deps, uri, options)),
     vscode.tasks.registerTaskProvider(TASK_TYPE, {
       provideTasks: () => [benchTask({ type: TASK_TYPE, guests: [], suites: [...ALL_SUITES] }, vscode.TaskScope.Workspace, 'benchmark the host (all suites)', deps)],
       resolveTask: (task) => {

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Connection, GuestDiff } from '../core/connection';
 import { Guest, GuestKind, KIND_LABEL } from '../core/model';
+import { CMD } from '../extension/commandIds';
 import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
 
 export class ConnectionNode {
@@ -154,7 +155,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     return connectionChildren(n.conn.status, n.conn.guests.values()).map((c) =>
       c.type === 'group'
         ? this.groupNode(n, c.kind)
-        : new MessageNode(n, c.id, c.label, icon(c.icon), c.tooltip, c.fix ? { command: 'virtscope.connection.help', title: 'How to fix', arguments: [n] } : undefined),
+        : new MessageNode(n, c.id, c.label, icon(c.icon), c.tooltip, c.fix ? { command: CMD.connectionHelp, title: 'How to fix', arguments: [n] } : undefined),
     );
   }
 

@@ -9,6 +9,7 @@ import { ProcTracker } from '../core/metrics/observe';
 import { buildRows, gatherSide, hostFacts, latestReport } from '../core/metrics/compare';
 import { HOST_KEYS, GUEST_KEYS, Ring } from '../core/metrics/series';
 import { PanelState, validMessage, validState, WebviewMsg } from '../core/metrics/messages';
+import { CMD } from '../extension/commandIds';
 
 export { validMessage, validState };
 
@@ -109,7 +110,7 @@ abstract class MetricsPanel {
       this.syncSubscription();
       await this.update();
     } else if (m.type === 'bench') {
-      await vscode.commands.executeCommand('virtscope.bench.run');
+      await vscode.commands.executeCommand(CMD.benchRun);
     }
   }
 
