@@ -3,12 +3,15 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './metrics.css';
+import { CompareCell, Cols, GuestKey, HostKey, InitMsg, isToWebview, ObserveSide, OverviewRow, PickOption, ProcRowMsg, SideInfo, ToWebview, WebviewMsg } from '../../src/protocol/metrics';
 
-declare function acquireVsCodeApi(): { postMessage(m: unknown): void; getState(): any; setState(s: unknown): void };
+declare function acquireVsCodeApi(): { postMessage(m: WebviewMsg): void; getState(): any; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
 
-type Cols = { t: number[]; series: Record<string, Array<number | null>> };
-type Msg = { type: string; [k: string]: any };
+/** A message of one type, from the protocol. */
+type Msg<T extends ToWebview['type']> = Extract<ToWebview, { type: T }>;
+type Init<V extends 'guest' | 'host'> = Extract<InitMsg, { view: V }>;
+type PairInit = Extract<InitMsg, { containers: PickOption[] }>;
 
 const app = document.getElementById('app')!;
 const state: any = vscode.getState() ?? {};
@@ -40,20 +43,21 @@ const fmtNum = (n: number | null | undefined) => (n == null || !Number.isFinite(
 
 // ---- guest panel ------------------------------------------------------------------------------
 
-interface ChartDef {
+interface ChartDef<K extends HostKey | GuestKey = HostKey | GuestKey> {
   title: string;
-  keys: string[];
+  /** Keys of the protocol's HOST_KEYS / GUEST_KEYS: a misspelt key does not compile. */
+  keys: K[];
   labels: string[];
   fmt: (n: number | null | undefined) => string;
 }
-const HOST_CHARTS: ChartDef[] = [
+const HOST_CHARTS: Array<ChartDef<HostKey>> = [
   { title: 'CPU', keys: ['cpu', 'cpuAlloc', 'vcpu0', 'vcpu1'], labels: ['% of host', '% of its CPUs', 'vCPU 0', 'vCPU 1'], fmt: fmtPct },
   { title: 'Memory', keys: ['memUsed', 'memAlloc'], labels: ['used on host', 'allocated'], fmt: fmtBytes },
   { title: 'Disk I/O', keys: ['diskRd', 'diskWr'], labels: ['read', 'write'], fmt: fmtRate },
   { title: 'Network I/O', keys: ['netRx', 'netTx'], labels: ['rx', 'tx'], fmt: fmtRate },
   { title: 'Pressure (PSI some avg10)', keys: ['psiCpu', 'psiMem', 'psiIo'], labels: ['cpu', 'memory', 'io'], fmt: fmtPct },
 ];
-const GUEST_CHARTS: ChartDef[] = [
+const GUEST_CHARTS: Array<ChartDef<GuestKey>> = [
   { title: 'CPU', keys: ['gCpu'], labels: ['busy % (guest /proc/stat)'], fmt: fmtPct },
   { title: 'Memory', keys: ['gMemUsed', 'gMemTotal'], labels: ['used', 'total'], fmt: fmtBytes },
   { title: 'Disk I/O', keys: ['gDiskRd', 'gDiskWr'], labels: ['read', 'write'], fmt: fmtRate },
@@ -63,7 +67,7 @@ const GUEST_CHARTS: ChartDef[] = [
 
 class Chart {
   plot: uPlot;
-  data: Cols = { t: [], series: {} };
+  data: { t: number[]; series: Partial<Record<string, Array<number | null>>> } = { t: [], series: {} };
   constructor(parent: HTMLElement, readonly def: ChartDef, width: number) {
     const box = el('div', { class: 'chart' });
     parent.append(box);
@@ -90,7 +94,7 @@ class Chart {
     this.data = { t: c.t.slice(), series: Object.fromEntries(this.def.keys.map((k) => [k, (c.series[k] ?? c.t.map(() => null)).slice()])) };
     this.draw();
   }
-  append(t: number, p: Record<string, number>, rangeSec: number): void {
+  append(t: number, p: Partial<Record<string, number>>, rangeSec: number): void {
     this.data.t.push(t);
     for (const k of this.def.keys) (this.data.series[k] ??= []).push(p[k] ?? null);
     const cut = t - rangeSec * 1000;
@@ -98,7 +102,7 @@ class Chart {
     while (n < this.data.t.length && this.data.t[n] < cut) n++;
     if (n) {
       this.data.t.splice(0, n);
-      for (const k of this.def.keys) this.data.series[k].splice(0, n);
+      for (const k of this.def.keys) this.data.series[k]?.splice(0, n);
     }
     this.draw();
   }
@@ -106,7 +110,7 @@ class Chart {
     // for tests and screen readers: how many points the chart holds, and the latest value
     this.plot.root.dataset.points = String(this.data.t.length);
     const k0 = this.def.keys[0];
-    const last = this.data.series[k0]?.[this.data.series[k0].length - 1];
+    const last = this.data.series[k0]?.at(-1);
     this.plot.root.setAttribute('aria-label', `${this.def.title}: ${this.def.labels[0]} ${this.def.fmt(last)}`);
     this.plot.setData([this.data.t.map((x) => x / 1000), ...this.def.keys.map((k) => this.data.series[k] ?? [])] as unknown as uPlot.AlignedData);
   }
@@ -115,7 +119,7 @@ class Chart {
 let hostCharts: Chart[] = [];
 let guestCharts: Chart[] = [];
 
-function guestPanel(m: Msg): void {
+function guestPanel(m: Init<'guest'>): void {
   app.replaceChildren();
   const range = state.range ?? 300;
   const ranges = el('div', { class: 'ranges', role: 'group', 'aria-label': 'time range' });
@@ -140,7 +144,7 @@ function guestPanel(m: Msg): void {
   right.append(el('div', { id: 'guest-extra' }));
 }
 
-function guestSideInfo(side: any): void {
+function guestSideInfo(side: SideInfo | undefined): void {
   const note = document.getElementById('guest-note');
   const extra = document.getElementById('guest-extra');
   if (!note || !extra) return;
@@ -174,7 +178,7 @@ function sparkline(values: Array<number | null>, max = 100): HTMLCanvasElement {
   return c;
 }
 
-const OV_COLS: Array<[string, string, (r: any) => string]> = [
+const OV_COLS: Array<[string, string, (r: OverviewRow) => string]> = [
   ['name', 'Guest', (r) => r.name],
   ['kind', 'Kind', (r) => r.kind],
   ['state', 'State', (r) => r.state],
@@ -184,12 +188,12 @@ const OV_COLS: Array<[string, string, (r: any) => string]> = [
   ['net', 'Net rx/tx', (r) => `${fmtRate(r.netRx)} / ${fmtRate(r.netTx)}`],
 ];
 
-function overview(m: Msg): void {
+function overview(m: Init<'host'>): void {
   app.replaceChildren(el('header', {}, el('h1', {}, m.title), el('span', { class: 'sub', id: 'host-line' }, '')));
   app.append(el('table', { class: 'grid overview', id: 'overview' }));
 }
 
-function overviewRows(m: Msg): void {
+function overviewRows(m: Msg<'rows'>): void {
   const h = m.host ?? {};
   const line = document.getElementById('host-line');
   if (line) line.textContent = `host: CPU ${fmtPct(h.cpu)} · memory ${fmtBytes(h.memUsed)} / ${fmtBytes(h.memAlloc)} · PSI cpu ${fmtPct(h.psiCpu)} · ${m.rows.length} guests${m.error ? ` · ${m.error}` : ''}`;
@@ -197,12 +201,12 @@ function overviewRows(m: Msg): void {
   if (!table) return;
   const sort = state.sort ?? 'cpu';
   const dir = state.dir ?? -1;
-  const key = (r: any) => (sort === 'disk' ? (r.diskRd ?? 0) + (r.diskWr ?? 0) : sort === 'net' ? (r.netRx ?? 0) + (r.netTx ?? 0) : r[sort]);
+  const key = (r: OverviewRow): unknown => (sort === 'disk' ? (r.diskRd ?? 0) + (r.diskWr ?? 0) : sort === 'net' ? (r.netRx ?? 0) + (r.netTx ?? 0) : (r as unknown as Record<string, unknown>)[sort]);
   const rows = [...m.rows].sort((a, b) => {
     const x = key(a);
     const y = key(b);
     if (typeof x === 'string' || typeof y === 'string') return dir * String(x ?? '').localeCompare(String(y ?? ''));
-    return dir * ((x ?? -1) - (y ?? -1));
+    return dir * (((x as number | undefined) ?? -1) - ((y as number | undefined) ?? -1));
   });
   const head = el('tr');
   for (const [k, label] of OV_COLS) {
@@ -236,7 +240,7 @@ function overviewRows(m: Msg): void {
 
 // ---- observability ----------------------------------------------------------------------------
 
-function picker(side: 'container' | 'vm', options: any[], selected?: string): HTMLSelectElement {
+function picker(side: 'container' | 'vm', options: PickOption[], selected?: string): HTMLSelectElement {
   const s = el('select', { id: `pick-${side}` });
   for (const o of options) {
     const opt = el('option', { value: o.key }, o.label);
@@ -250,13 +254,13 @@ function picker(side: 'container' | 'vm', options: any[], selected?: string): HT
   return s;
 }
 
-function procTable(rows: any[], thread: boolean): HTMLTableElement {
+function procTable(rows: ProcRowMsg[], thread: boolean): HTMLTableElement {
   const t = el('table', { class: 'grid procs' }, el('tr', {}, el('th', {}, thread ? 'tid' : 'pid'), el('th', {}, 'command'), el('th', {}, 'role'), el('th', {}, 'CPU'), el('th', {}, 'RSS')));
   for (const r of rows) t.append(el('tr', { class: r.role }, el('td', {}, String(r.tid ?? r.pid)), el('td', {}, r.comm), el('td', {}, r.role), el('td', {}, fmtPct(r.cpu)), el('td', {}, r.rssBytes ? fmtBytes(r.rssBytes) : '')));
   return t;
 }
 
-function observe(m: Msg): void {
+function observe(m: PairInit): void {
   app.replaceChildren(el('header', {}, el('h1', {}, m.title), el('span', { class: 'sub' }, 'What the host can see of each, live')));
   const cols = el('div', { class: 'sides' });
   const c = el('section', { class: 'side', id: 'obs-container' });
@@ -269,8 +273,8 @@ function observe(m: Msg): void {
   app.append(cols);
 }
 
-function observeData(m: Msg): void {
-  for (const [id, d, thread] of [['obs-container', m.container, false], ['obs-vm', m.vm, true]] as const) {
+function observeData(m: Msg<'observeData'>): void {
+  for (const [id, d, thread] of [['obs-container', m.container, false], ['obs-vm', m.vm, true]] as Array<[string, ObserveSide | undefined, boolean]>) {
     const body = document.querySelector(`#${id} .body`);
     if (!body) continue;
     if (!d) {
@@ -285,7 +289,7 @@ function observeData(m: Msg): void {
 
 const SRC: Record<string, string> = { measured: 'measured now', definition: 'from the definition', benchmark: 'from the latest benchmark report', 'not measurable': 'not measurable here' };
 
-function compare(m: Msg): void {
+function compare(m: PairInit): void {
   app.replaceChildren(el('header', {}, el('h1', {}, m.title), el('span', { class: 'sub', id: 'cmp-sub' }, '')));
   const pick = el('div', { class: 'pickers' }, 'Container: ', picker('container', m.containers, m.selected?.container), ' VM: ', picker('vm', m.vms, m.selected?.vm));
   const bench = el('button', { id: 'run-bench' }, 'Run Benchmark…');
@@ -294,7 +298,7 @@ function compare(m: Msg): void {
   app.append(pick, el('table', { class: 'grid compare', id: 'compare' }));
 }
 
-function compareRows(m: Msg): void {
+function compareRows(m: Msg<'compareRows'>): void {
   const sub = document.getElementById('cmp-sub');
   if (sub) sub.textContent = m.report ? `latest benchmark report: ${m.report}` : 'no benchmark report yet: rows that need one say so';
   const t = document.getElementById('compare');
@@ -308,7 +312,7 @@ function compareRows(m: Msg): void {
     return;
   }
   t.replaceChildren(el('tr', {}, el('th', {}, 'Seed row'), el('th', {}, 'Seed: container'), el('th', {}, 'Container here'), el('th', {}, 'Seed: KVM'), el('th', {}, 'VM here'), el('th', {}, 'Holds here?')));
-  const cell = (c: any) => el('td', {}, el('div', {}, c.value), el('div', { class: `src src-${c.source.replace(/ /g, '-')}`, title: c.detail ?? '' }, SRC[c.source] + (c.detail ? ` — ${c.detail}` : '')));
+  const cell = (c: CompareCell) => el('td', {}, el('div', {}, c.value), el('div', { class: `src src-${c.source.replace(/ /g, '-')}`, title: c.detail ?? '' }, SRC[c.source] + (c.detail ? ` — ${c.detail}` : '')));
   for (const r of m.rows) {
     const holds = el('td', { class: `holds holds-${r.holds}` }, el('b', {}, r.holds), el('div', { class: 'why' }, r.why));
     if (r.needsBenchmark) {
@@ -325,17 +329,17 @@ function compareRows(m: Msg): void {
 
 // ---- messages ---------------------------------------------------------------------------------
 
-window.addEventListener('message', (ev: MessageEvent<Msg>) => {
+window.addEventListener('message', (ev: MessageEvent<unknown>) => {
   const m = ev.data;
-  if (!m || typeof m.type !== 'string') return;
+  if (!isToWebview(m)) return;
   switch (m.type) {
     case 'init':
-      save({ view: m.view, ...m.state });
+      save(m.state);
       document.title = m.title;
       if (m.view === 'guest') guestPanel(m);
       else if (m.view === 'host') overview(m);
       else if (m.view === 'observe') observe(m);
-      else if (m.view === 'compare') compare(m);
+      else compare(m);
       break;
     case 'series':
       hostCharts.forEach((c) => c.set(m.host));
@@ -343,8 +347,7 @@ window.addEventListener('message', (ev: MessageEvent<Msg>) => {
       guestSideInfo(m.side);
       break;
     case 'point':
-      if (m.host) hostCharts.forEach((c) => c.append(m.host.t, m.host.p, state.range ?? 300));
-      if (m.guest) guestCharts.forEach((c) => c.append(m.guest.t, m.guest.p, state.range ?? 300));
+      for (const [charts, s] of [[hostCharts, m.host], [guestCharts, m.guest]] as const) if (s) charts.forEach((c) => c.append(s.t, s.p, state.range ?? 300));
       guestSideInfo(m.side);
       break;
     case 'rows':

@@ -9,14 +9,13 @@ import { ALL_SUITES, BenchOptions, BenchReport, BenchSpec, DEFAULT_OPTIONS, Suit
 import { describeGuest, KIND_LABEL } from '../core/model';
 import { ConnectionNode, GuestNode, GuestTreeProvider } from '../views/guestTree';
 import { Connections } from './connections';
-import { hostNetworkNamespace, reportsDir } from './trace';
+import { Config } from './config';
+import { reportsDir } from './trace';
 
-export const BENCH_RUN = 'virtscope.bench.run';
-export const BENCH_COMPARE = 'virtscope.bench.compare';
-export const BENCH_RERUN = 'virtscope.bench.rerun';
 export const TASK_TYPE = 'virtscope';
 
-interface Deps {
+export interface BenchDeps {
+  config: Config;
   connections: Connections;
   tree: GuestTreeProvider;
   log: vscode.LogOutputChannel;
@@ -58,26 +57,24 @@ function backendsOf(connections: Connections) {
 }
 
 /** Options from settings, plus per-call overrides. */
-function optionsFrom(o: BenchCommandOptions = {}): BenchOptions {
-  const c = vscode.workspace.getConfiguration('virtscope.benchmark');
-  const seconds = o.seconds ?? c.get<number>('seconds') ?? 5;
+function optionsFrom(config: Config, o: BenchCommandOptions = {}): BenchOptions {
+  const c = config.benchmark;
+  const seconds = o.seconds ?? c.seconds;
   return {
     ...DEFAULT_OPTIONS,
     netSeconds: seconds,
     latencySeconds: Math.max(1, Math.min(seconds, 5)),
     diskSeconds: seconds,
     cpuSeconds: seconds,
-    diskSizeMiB: c.get<number>('diskSizeMiB') ?? DEFAULT_OPTIONS.diskSizeMiB,
-    hostNetworkNamespace: hostNetworkNamespace(),
+    diskSizeMiB: c.diskSizeMiB,
+    hostNetworkNamespace: config.hostNetworkNamespace,
     includeHost: o.includeHost ?? true,
   };
 }
 
 /** Per-guest disk paths from settings (`virtscope.benchmark.diskPaths`: { "labvm": "/dev/vda" }). */
-function withDiskPaths(specs: TargetSpec[]): TargetSpec[] {
-  const c = vscode.workspace.getConfiguration('virtscope.benchmark');
-  const paths = c.get<Record<string, string>>('diskPaths') ?? {};
-  const raw = c.get<boolean>('allowRawDeviceWrites') ?? false;
+function withDiskPaths(config: Config, specs: TargetSpec[]): TargetSpec[] {
+  const { diskPaths: paths, allowRawDeviceWrites: raw } = config.benchmark;
   return specs.map((s) => {
     const o = typeof s === 'string' ? { guestName: s.includes('/') ? s.slice(s.indexOf('/') + 1) : s, connectionId: s.includes('/') ? s.slice(0, s.indexOf('/')) : undefined } : s;
     const p = paths[o.guestName];
@@ -86,7 +83,7 @@ function withDiskPaths(specs: TargetSpec[]): TargetSpec[] {
 }
 
 /** Runs a benchmark with a cancellable notification; writes and (optionally) opens the report. */
-async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTarget[], open: boolean): Promise<string | undefined> {
+async function runWithProgress(deps: BenchDeps, spec: BenchSpec, targets: ResolvedTarget[], open: boolean): Promise<string | undefined> {
   const names = ['host', ...targets.map((t) => t.guest.name)].filter((n) => n !== 'host' || spec.options.includeHost);
   try {
     const report = await vscode.window.withProgress(
@@ -121,7 +118,7 @@ async function runWithProgress(deps: Deps, spec: BenchSpec, targets: ResolvedTar
   }
 }
 
-async function saveAndOpen(deps: Deps, report: BenchReport, open: boolean): Promise<string> {
+async function saveAndOpen(deps: BenchDeps, report: BenchReport, open: boolean): Promise<string> {
   const dir = reportsDir(deps.fallbackDir);
   const out = await writeReport(report, dir);
   deps.log.info(`benchmark report: ${out.md} (raw data ${out.json})`);
@@ -141,7 +138,7 @@ async function askSuites(title: string): Promise<Suite[] | undefined> {
   return picks?.length ? picks.map((p) => p.suite) : undefined;
 }
 
-async function pickGuests(deps: Deps): Promise<GuestNode[] | undefined> {
+async function pickGuests(deps: BenchDeps): Promise<GuestNode[] | undefined> {
   const nodes = deps.tree.allGuestNodes().filter((n) => n.guest?.state === 'running');
   const picks = await vscode.window.showQuickPick(
     nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: `${KIND_LABEL[n.guest!.kind]} on ${n.conn.label}`, node: n })),
@@ -150,7 +147,7 @@ async function pickGuests(deps: Deps): Promise<GuestNode[] | undefined> {
   return picks?.map((p) => p.node);
 }
 
-async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, options?: BenchCommandOptions): Promise<string | undefined> {
+export async function runCommand(deps: BenchDeps, clicked?: unknown, selected?: unknown, options?: BenchCommandOptions): Promise<string | undefined> {
   // tree: (clicked, selection[]); palette: nothing; tests: (node, [nodes], options)
   const fromTree = (Array.isArray(selected) && selected.length ? selected : clicked ? [clicked] : []) as Array<GuestNode | ConnectionNode>;
   let nodes: GuestNode[] = [];
@@ -170,7 +167,7 @@ async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, opt
   }
   const suites = options?.suites ?? (await askSuites(`Run Benchmark on ${['host', ...nodes.map((n) => n.guest!.name)].join(', ')}`));
   if (!suites) return undefined;
-  const specs = withDiskPaths(nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
+  const specs = withDiskPaths(deps.config, nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
   let targets: ResolvedTarget[];
   try {
     targets = await resolveTargets(specs, backendsOf(deps.connections));
@@ -178,7 +175,7 @@ async function runCommand(deps: Deps, clicked?: unknown, selected?: unknown, opt
     void vscode.window.showErrorMessage((e as Error).message);
     return undefined;
   }
-  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(options) };
+  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(deps.config, options) };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
 
@@ -197,7 +194,7 @@ function jsonOf(u: vscode.Uri): string {
   return u.fsPath.replace(/\.md$/, '.json');
 }
 
-async function compareCommand(deps: Deps, a?: vscode.Uri, b?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
+export async function compareCommand(deps: BenchDeps, a?: vscode.Uri, b?: vscode.Uri): Promise<vscode.TextDocument | undefined> {
   let files = a && b ? [a, b] : undefined;
   if (!files) {
     files = await pickReportFiles('Compare Benchmark Reports: pick two reports (.json)', true);
@@ -220,7 +217,7 @@ async function compareCommand(deps: Deps, a?: vscode.Uri, b?: vscode.Uri): Promi
   }
 }
 
-async function rerunCommand(deps: Deps, uri?: vscode.Uri, options?: { open?: boolean }): Promise<string | undefined> {
+export async function rerunCommand(deps: BenchDeps, uri?: vscode.Uri, options?: { open?: boolean }): Promise<string | undefined> {
   let u = uri instanceof vscode.Uri ? uri : undefined;
   const active = vscode.window.activeTextEditor?.document.uri;
   if (!u && active && /\.virtscope[/\\]reports[/\\].*\.(md|json)$/.test(active.fsPath)) u = active;
@@ -235,7 +232,7 @@ async function rerunCommand(deps: Deps, uri?: vscode.Uri, options?: { open?: boo
     void vscode.window.showErrorMessage(`Re-run benchmark: ${(e as Error).message}`);
     return undefined;
   }
-  const spec: BenchSpec = { ...old.spec, guests: targets.map((t) => t.ref), options: { ...old.spec.options, hostNetworkNamespace: hostNetworkNamespace() ?? old.spec.options.hostNetworkNamespace } };
+  const spec: BenchSpec = { ...old.spec, guests: targets.map((t) => t.ref), options: { ...old.spec.options, hostNetworkNamespace: deps.config.hostNetworkNamespace ?? old.spec.options.hostNetworkNamespace } };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
 
@@ -249,7 +246,7 @@ class BenchTerminal implements vscode.Pseudoterminal {
 
   constructor(
     private readonly def: BenchTaskDefinition,
-    private readonly deps: Deps,
+    private readonly deps: BenchDeps,
   ) {}
 
   private line(s: string): void {
@@ -270,8 +267,8 @@ class BenchTerminal implements vscode.Pseudoterminal {
   private async run(): Promise<number> {
     const suites = (this.def.suites?.length ? this.def.suites : [...ALL_SUITES]).filter((s): s is Suite => ALL_SUITES.includes(s));
     try {
-      const targets = await resolveTargets(withDiskPaths(this.def.guests ?? []), backendsOf(this.deps.connections));
-      const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom({ seconds: this.def.seconds, includeHost: this.def.includeHost }) };
+      const targets = await resolveTargets(withDiskPaths(this.deps.config, this.def.guests ?? []), backendsOf(this.deps.connections));
+      const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }) };
       this.line(`virtscope benchmark: ${suites.join(', ')} on ${['host', ...targets.map((t) => t.guest.name)].join(', ')}`);
       const report = await runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });
       for (const n of report.notes) this.line(`${n.level}: ${n.message}`);
@@ -286,16 +283,14 @@ class BenchTerminal implements vscode.Pseudoterminal {
   }
 }
 
-function benchTask(def: BenchTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder, name: string, deps: Deps): vscode.Task {
+function benchTask(def: BenchTaskDefinition, scope: vscode.TaskScope | vscode.WorkspaceFolder, name: string, deps: BenchDeps): vscode.Task {
   return new vscode.Task(def, scope, name, TASK_TYPE, new vscode.CustomExecution(async (resolved) => new BenchTerminal(resolved as BenchTaskDefinition, deps)));
 }
 
-export function registerBench(deps: Deps): vscode.Disposable[] {
+/** The task provider, and aborting runs in progress on deactivation (the commands: registry.ts). */
+export function registerBenchTasks(deps: BenchDeps): vscode.Disposable[] {
   return [
     { dispose: () => active.forEach((ac) => ac.abort()) },
-    vscode.commands.registerCommand(BENCH_RUN, (clicked?: unknown, selected?: unknown, options?: BenchCommandOptions) => runCommand(deps, clicked, selected, options)),
-    vscode.commands.registerCommand(BENCH_COMPARE, (a?: vscode.Uri, b?: vscode.Uri) => compareCommand(deps, a, b)),
-    vscode.commands.registerCommand(BENCH_RERUN, (uri?: vscode.Uri, options?: { open?: boolean }) => rerunCommand(deps, uri, options)),
     vscode.tasks.registerTaskProvider(TASK_TYPE, {
       provideTasks: () => [benchTask({ type: TASK_TYPE, guests: [], suites: [...ALL_SUITES] }, vscode.TaskScope.Workspace, 'benchmark the host (all suites)', deps)],
       resolveTask: (task) => {

@@ -1,30 +1,22 @@
-// Lifecycle verbs and the other tree/palette commands. Every command takes a tree node, or asks
-// with a quick pick when run from the command palette.
+// Lifecycle verbs and the other tree/palette commands. Every command takes a tree node (verbs: the
+// whole selection), or asks with a quick pick when run from the command palette. Registered in
+// registry.ts.
 import * as vscode from 'vscode';
 import { createBackend } from '../core/backends';
 import { Connection } from '../core/connection';
-import { ConnectionConfig, deleteWarning, Guest, KIND_LABEL, Verb, verbLabel, verbsFor, describeGuest } from '../core/model';
+import { ConnectionConfig, Guest, KIND_LABEL, Verb, verbLabel, verbsFor, describeGuest } from '../core/model';
 import { ConnectionNode, GuestNode, GuestTreeProvider, MessageNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { definitionUri, DefinitionProvider } from './definitions';
+import { confirmation, labelFor, planVerb, skippedMessage, targetsOf } from './selection';
 
-export const VERB_COMMANDS: Record<Verb, string> = {
-  start: 'virtscope.start',
-  shutdown: 'virtscope.shutdown',
-  reboot: 'virtscope.reboot',
-  suspend: 'virtscope.suspend',
-  resume: 'virtscope.resume',
-  forceOff: 'virtscope.forceOff',
-  delete: 'virtscope.delete',
-};
-
-interface Ctx {
+export interface CommandsDeps {
   connections: Connections;
   tree: GuestTreeProvider;
-  view: vscode.TreeView<unknown>;
   log: vscode.LogOutputChannel;
   definitions: DefinitionProvider;
 }
+type Ctx = CommandsDeps;
 
 async function pickGuest(ctx: Ctx, title: string, filter: (g: Guest) => boolean): Promise<GuestNode | undefined> {
   const nodes = ctx.tree.allGuestNodes().filter((n) => n.guest && filter(n.guest));
@@ -39,44 +31,36 @@ async function pickGuest(ctx: Ctx, title: string, filter: (g: Guest) => boolean)
   return pick?.node;
 }
 
-async function confirm(verb: Verb, g: Guest): Promise<boolean> {
-  if (verb === 'delete') {
-    const ok = await vscode.window.showWarningMessage(`Delete "${g.name}"?`, { modal: true, detail: deleteWarning(g) }, 'Delete');
-    return ok === 'Delete';
-  }
-  if (verb === 'forceOff') {
-    const ok = await vscode.window.showWarningMessage(
-      `Force off "${g.name}"?`,
-      { modal: true, detail: 'This is like pulling the power cord: processes get no chance to shut down, and unsaved data inside the guest is lost.' },
-      'Force Off',
-    );
-    return ok === 'Force Off';
-  }
-  return true;
+/** Guest nodes among what the tree passed (clicked, selection); none from the palette or another node. */
+function guestTargets(clicked: unknown, selected: unknown): GuestNode[] {
+  return targetsOf(clicked, selected).filter((n): n is GuestNode => (n as { kind?: string } | undefined)?.kind === 'guest');
 }
 
-async function runVerb(ctx: Ctx, verb: Verb, node?: GuestNode): Promise<void> {
-  const label = verbLabel(verb, node?.guest?.kind ?? 'qemu');
-  node ??= await pickGuest(ctx, `virtscope: ${label}`, (g) => verbsFor(g).includes(verb));
-  if (!node) return;
-  const g = node.guest;
-  if (!g) {
-    void vscode.window.showErrorMessage(`The guest is gone from ${node.conn.label}; the tree is refreshed.`);
-    void node.conn.refresh();
-    return;
+/** A lifecycle verb on the clicked guest or the whole selection: guests whose state does not allow it are skipped (one message), destructive verbs ask once. */
+export async function runVerb(ctx: Ctx, verb: Verb, clicked?: unknown, selected?: unknown): Promise<void> {
+  let nodes = guestTargets(clicked, selected);
+  if (!nodes.length) {
+    const picked = await pickGuest(ctx, `virtscope: ${verbLabel(verb, 'qemu')}`, (g) => verbsFor(g).includes(verb));
+    if (!picked) return;
+    nodes = [picked];
   }
+  const plan = planVerb(verb, nodes.map((node) => ({ node, guest: node.guest, name: node.guest?.name ?? node.guestId })));
+  for (const conn of new Set(plan.skipped.filter((s) => s.why === 'gone').map((s) => s.node.conn))) void conn.refresh();
+  const skipped = skippedMessage(verb, plan);
+  if (skipped) void vscode.window.showWarningMessage(skipped);
+  if (!plan.apply.length) return;
+  const ask = confirmation(verb, plan.apply.map((a) => a.guest));
+  if (ask && (await vscode.window.showWarningMessage(ask.message, { modal: true, detail: ask.detail }, ask.button)) !== ask.button) return;
+  const title = `${labelFor(verb, plan.apply.map((a) => a.guest))} ${plan.apply.map((a) => a.guest.name).join(', ')}`;
+  await vscode.window.withProgress({ location: { viewId: 'virtscope.guests' }, title }, () =>
+    Promise.all(plan.apply.map(({ node, guest }) => perform(ctx, verb, node.conn, guest))),
+  );
+}
+
+async function perform(ctx: Ctx, verb: Verb, conn: Connection, g: Guest): Promise<void> {
   const vl = verbLabel(verb, g.kind);
-  if (!verbsFor(g).includes(verb)) {
-    void vscode.window.showWarningMessage(`${vl} does not apply to "${g.name}" while it is ${g.state}.`);
-    return;
-  }
-  if (!(await confirm(verb, g))) return;
-  const conn = node.conn;
   try {
-    await vscode.window.withProgress(
-      { location: { viewId: 'virtscope.guests' }, title: `${vl} ${g.name}` },
-      () => conn.perform(g.id, verb),
-    );
+    await conn.perform(g.id, verb);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     ctx.log.error(`${vl} ${g.name} on ${conn.label} failed: ${msg}`);
@@ -84,7 +68,7 @@ async function runVerb(ctx: Ctx, verb: Verb, node?: GuestNode): Promise<void> {
   }
 }
 
-async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
+export async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
   node ??= await pickGuest(ctx, 'virtscope: Inspect', () => true);
   const g = node?.guest;
   if (!node || !g) return;
@@ -101,12 +85,12 @@ async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
   }
 }
 
-async function refresh(ctx: Ctx, node?: ConnectionNode | GuestNode): Promise<void> {
+export async function refresh(ctx: Ctx, node?: ConnectionNode | GuestNode): Promise<void> {
   const conns: readonly Connection[] = node ? [node.conn] : ctx.connections.all;
   await Promise.all(conns.map((c) => c.refresh()));
 }
 
-async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Promise<void> {
+export async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Promise<void> {
   const conn = node?.kind === 'message' ? node.parent.conn : node?.conn;
   if (!conn) return;
   const s = conn.status;
@@ -123,7 +107,7 @@ async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Pr
   if (pick === 'Show Log') ctx.log.show();
 }
 
-async function addConnection(ctx: Ctx): Promise<void> {
+export async function addConnection(ctx: Ctx): Promise<void> {
   const type = await vscode.window.showQuickPick(
     [
       { label: 'libvirt', description: 'qemu:///system, lxc:///system, test+unix:///default, …', value: 'libvirt' as const },
@@ -133,7 +117,7 @@ async function addConnection(ctx: Ctx): Promise<void> {
     { title: 'Add connection: kind' },
   );
   if (!type) return;
-  const existing = Connections.configured();
+  const existing = ctx.connections.configured();
   let cfg: ConnectionConfig | undefined;
   if (type.value === 'libvirt') {
     const uri = await vscode.window.showInputBox({
@@ -173,8 +157,8 @@ async function addConnection(ctx: Ctx): Promise<void> {
   await ctx.connections.save([...existing, cfg]);
 }
 
-async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise<void> {
-  const existing = Connections.configured();
+export async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise<void> {
+  const existing = ctx.connections.configured();
   let id = node?.conn.config.id;
   if (!id) {
     const pick = await vscode.window.showQuickPick(existing.map((c) => ({ label: c.label ?? c.id, description: c.uri ?? c.socketPath ?? c.type, id: c.id })), {
@@ -186,20 +170,4 @@ async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise<void> 
   const ok = await vscode.window.showWarningMessage(`Remove the connection "${id}" from virtscope?`, { modal: true, detail: 'Only the entry in virtscope.connections is removed; nothing on the host changes.' }, 'Remove');
   if (ok !== 'Remove') return;
   await ctx.connections.save(existing.filter((c) => c.id !== id));
-}
-
-export function registerCommands(ctx: Ctx): vscode.Disposable[] {
-  const d: vscode.Disposable[] = [];
-  for (const [verb, id] of Object.entries(VERB_COMMANDS) as Array<[Verb, string]>) {
-    d.push(vscode.commands.registerCommand(id, (node?: GuestNode) => runVerb(ctx, verb, node?.kind === 'guest' ? node : undefined)));
-  }
-  d.push(
-    vscode.commands.registerCommand('virtscope.inspect', (node?: GuestNode) => inspect(ctx, node?.kind === 'guest' ? node : undefined)),
-    vscode.commands.registerCommand('virtscope.refresh', (node?: ConnectionNode | GuestNode) => refresh(ctx, node)),
-    vscode.commands.registerCommand('virtscope.connection.help', (node?: ConnectionNode | MessageNode) => connectionHelp(ctx, node)),
-    vscode.commands.registerCommand('virtscope.connection.add', () => addConnection(ctx)),
-    vscode.commands.registerCommand('virtscope.connection.remove', (node?: ConnectionNode) => removeConnection(ctx, node?.kind === 'connection' ? node : undefined)),
-    vscode.commands.registerCommand('virtscope.showLog', () => ctx.log.show()),
-  );
-  return d;
 }

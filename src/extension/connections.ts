@@ -1,9 +1,9 @@
 // Owns the Connection objects made from the `virtscope.connections` setting.
 import * as vscode from 'vscode';
 import { createBackend } from '../core/backends';
-import { DEFAULT_CONNECTIONS, parseConnections } from '../core/config';
 import { Connection, Logger } from '../core/connection';
 import { ConnectionConfig } from '../core/model';
+import { Config } from './config';
 
 export class Connections implements vscode.Disposable {
   private list: Connection[] = [];
@@ -13,10 +13,14 @@ export class Connections implements vscode.Disposable {
   private readonly cfgSub: vscode.Disposable;
   private visible = false;
 
-  constructor(private readonly log: Logger, private readonly onCreate: (c: Connection) => void) {
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+    private readonly onCreate: (c: Connection) => void,
+  ) {
     this.load();
-    this.cfgSub = vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('virtscope.connections') || e.affectsConfiguration('virtscope.lxc.pollIntervalSeconds')) {
+    this.cfgSub = config.onDidChange((changed) => {
+      if (changed.has('connections') || changed.has('lxc.pollIntervalSeconds')) {
         this.load();
         this.changed.fire();
       }
@@ -31,20 +35,19 @@ export class Connections implements vscode.Disposable {
     return this.list.find((c) => c.config.id === id);
   }
 
-  static configured(): ConnectionConfig[] {
-    const raw = vscode.workspace.getConfiguration('virtscope').get<unknown>('connections');
-    return parseConnections(raw ?? DEFAULT_CONNECTIONS).connections;
+  /** The connections as configured now (for adding and removing entries). */
+  configured(): ConnectionConfig[] {
+    return this.config.connections().connections;
   }
 
   private load(): void {
     for (const c of this.list) void c.dispose();
-    const cfg = vscode.workspace.getConfiguration('virtscope');
-    const { connections, problems } = parseConnections(cfg.get<unknown>('connections') ?? DEFAULT_CONNECTIONS);
+    const { connections, problems } = this.config.connections();
     for (const p of problems) {
       this.log.warn(`virtscope.connections: ${p}`);
       void vscode.window.showWarningMessage(`virtscope.connections: ${p}. The other connections are loaded.`);
     }
-    const pollMs = Math.max(0.25, cfg.get<number>('lxc.pollIntervalSeconds') ?? 1) * 1000;
+    const pollMs = this.config.lxcPollMs;
     this.list = connections.map((config) => {
       const c = new Connection(config, createBackend, { pollMs, log: this.log });
       this.onCreate(c);
@@ -59,8 +62,7 @@ export class Connections implements vscode.Disposable {
   }
 
   async save(configs: ConnectionConfig[]): Promise<void> {
-    const plain = configs.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)));
-    await vscode.workspace.getConfiguration('virtscope').update('connections', plain, vscode.ConfigurationTarget.Global);
+    await this.config.saveConnections(configs);
   }
 
   dispose(): void {

@@ -208,7 +208,7 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
   }
 }
 
-type AnyNode = ConnectionNode | GroupNode | GuestNode | MessageNode;
+export type AnyNode = ConnectionNode | GroupNode | GuestNode | MessageNode;
 
 const EDITABLE_KINDS: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc'];
 
@@ -225,7 +225,7 @@ export interface EditingDeps {
   readonly log: vscode.LogOutputChannel;
 }
 
-async function editDefinition(fsp: GuestFileSystem, deps: EditingDeps, node?: GuestNode): Promise<void> {
+export async function editDefinition(fsp: GuestFileSystem, deps: EditingDeps, node?: GuestNode): Promise<void> {
   if (!node) {
     const nodes = deps.tree.allGuestNodes().filter((n) => n.guest && EDITABLE_KINDS.includes(n.guest.kind));
     const pick = await vscode.window.showQuickPick(
@@ -262,7 +262,7 @@ async function lxcPathOf(conn: Connection): Promise<string> {
   }
 }
 
-async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: AnyNode): Promise<void> {
+export async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: AnyNode): Promise<void> {
   let conn = node && node.kind !== 'message' ? (node.kind === 'connection' ? node.conn : node.kind === 'group' ? node.parent.conn : node.conn) : undefined;
   if (!conn) {
     const candidates = deps.connections.all.filter((c) => c.config.type !== 'docker' && c.status.state === 'connected');
@@ -302,8 +302,8 @@ async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: AnyNode)
   await openAs(uri, t.language);
 }
 
-/** Wires editing into the extension: call once from activate(). */
-export function registerEditing(context: vscode.ExtensionContext, deps: EditingDeps): void {
+/** Wires editing into the extension (call once from activate()); the commands use the returned file system (registry.ts). */
+export function createEditing(context: vscode.ExtensionContext, deps: EditingDeps): GuestFileSystem {
   const fsp = new GuestFileSystem(deps.connections, deps.log);
   const client = new VirtscopeLanguageClient(context, deps.log, [GUEST_SCHEME, DEF_SCHEME, HOST_SCHEME]);
   context.subscriptions.push(
@@ -311,7 +311,6 @@ export function registerEditing(context: vscode.ExtensionContext, deps: EditingD
     vscode.workspace.onWillSaveTextDocument((e) => fsp.noteSave(e)),
     vscode.workspace.registerTextDocumentContentProvider(HOST_SCHEME, { provideTextDocumentContent: (u) => fsp.snapshots.get(u.toString()) ?? '' }),
     client,
-    vscode.commands.registerCommand('virtscope.editDefinition', (node?: AnyNode) => editDefinition(fsp, deps, node?.kind === 'guest' ? node : undefined)),
-    vscode.commands.registerCommand('virtscope.newGuest', (node?: AnyNode) => newGuest(fsp, deps, node)),
   );
+  return fsp;
 }

@@ -1,13 +1,14 @@
-// Activation: one LogOutputChannel, the connections from settings, the Guests tree and commands.
+// Activation: one LogOutputChannel, the connections from settings, the Guests tree, the features'
+// services, and every command from one table (registry.ts).
 import * as vscode from 'vscode';
 import { GuestTreeProvider, Node } from '../views/guestTree';
-import { registerCommands } from './commands';
+import { Config } from './config';
 import { Connections } from './connections';
 import { DEF_SCHEME, DefinitionProvider } from './definitions';
-import { registerEditing } from './editing';
-import { registerTraceCommand } from './trace';
-import { registerBench } from './bench';
-import { registerMetrics } from './metrics';
+import { createEditing } from './editing';
+import { registerBenchTasks } from './bench';
+import { createMetrics } from './metrics';
+import { Ctx, registerCommands } from './registry';
 
 export interface VirtscopeApi {
   /** For tests: the live connections and tree. */
@@ -18,27 +19,28 @@ export interface VirtscopeApi {
 export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const t0 = Date.now();
   const log = vscode.window.createOutputChannel('virtscope', { log: true });
+  const config = new Config();
   let tree: GuestTreeProvider | undefined;
-  const connections = new Connections(log, (c) => tree?.watch(c));
+  const connections = new Connections(config, log, (c) => tree?.watch(c));
   tree = new GuestTreeProvider(() => connections.all);
   for (const c of connections.all) tree.watch(c);
   const view = vscode.window.createTreeView<Node>('virtscope.guests', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   connections.setVisible(view.visible);
   const definitions = new DefinitionProvider(connections);
+  const fallbackDir = context.globalStorageUri.fsPath;
   context.subscriptions.push(
     log,
+    config,
     connections,
     tree,
     view,
     view.onDidChangeVisibility((e) => connections.setVisible(e.visible)),
     connections.onDidChange(() => tree!.reset()),
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
-    ...registerCommands({ connections, tree, view: view as vscode.TreeView<unknown>, log, definitions }),
-    registerTraceCommand({ tree, log, fallbackDir: context.globalStorageUri.fsPath }),
-    ...registerBench({ connections, tree, log, fallbackDir: context.globalStorageUri.fsPath }),
   );
-  registerEditing(context, { connections, tree, log });
-  registerMetrics({ context, connections, tree, log });
+  const base = { config, connections, tree, log, definitions, fallbackDir };
+  const ctx: Ctx = { ...base, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };
+  context.subscriptions.push(...registerBenchTasks(ctx), ...registerCommands(ctx));
   log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);
   return { connections, tree };
 }

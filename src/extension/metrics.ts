@@ -1,29 +1,18 @@
-// Metrics: the sampler (one per extension host) and the panels' commands and serializers.
+// Metrics: the sampler (one per extension host), the panels' serializers and the commands' handlers.
 import * as vscode from 'vscode';
 import { Sampler } from '../core/metrics/sampler';
 import { GuestKind } from '../core/model';
 import { GuestNode, GuestTreeProvider, ConnectionNode } from '../views/guestTree';
 import { MetricsPanels } from '../views/metricsPanels';
+import { Config } from './config';
 import { Connections } from './connections';
 import { reportsDir } from './trace';
 
-export const METRICS_SHOW = 'virtscope.metrics.show';
-export const METRICS_HOST = 'virtscope.metrics.hostOverview';
-export const METRICS_OBSERVE = 'virtscope.metrics.observe';
-export const METRICS_COMPARE = 'virtscope.metrics.compare';
-/** Not in the palette: the sampler's state, for tests. */
-export const METRICS_STATE = 'virtscope.metrics._state';
-
 export interface MetricsDeps {
   context: vscode.ExtensionContext;
+  config: Config;
   connections: Connections;
-  tree: GuestTreeProvider;
   log: vscode.LogOutputChannel;
-}
-
-function intervalMs(): number {
-  const s = vscode.workspace.getConfiguration('virtscope').get<number>('metrics.intervalSeconds') ?? 1;
-  return Math.max(0.25, Number.isFinite(s) ? s : 1) * 1000;
 }
 
 async function pickGuest(tree: GuestTreeProvider, kinds?: GuestKind[]): Promise<GuestNode | undefined> {
@@ -43,10 +32,18 @@ async function pickConnection(connections: Connections): Promise<string | undefi
   return pick?.id;
 }
 
-export function registerMetrics(deps: MetricsDeps): void {
-  const { context, connections, tree, log } = deps;
+/** The sampler and the panels, made once at activation. */
+export interface Metrics {
+  sampler: Sampler;
+  panels: MetricsPanels;
+  openGuest: (connectionId: string, guestId: string) => void;
+}
+
+/** Makes the sampler and panels and registers the panels' serializers (the commands: registry.ts). */
+export function createMetrics(deps: MetricsDeps): Metrics {
+  const { context, config, connections, log } = deps;
   const fallbackDir = context.globalStorageUri.fsPath;
-  const sampler = new Sampler({ intervalMs: intervalMs(), connection: (id) => connections.byId(id), log });
+  const sampler = new Sampler({ intervalMs: config.metricsIntervalMs, connection: (id) => connections.byId(id), log });
   let panels: MetricsPanels;
   const openGuest = (connectionId: string, guestId: string) => panels.show({ view: 'guest', connectionId, guestId });
   panels = new MetricsPanels({
@@ -62,26 +59,32 @@ export function registerMetrics(deps: MetricsDeps): void {
     { dispose: () => sampler.dispose() },
     panels,
     ...panels.serializers(),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration('virtscope.metrics.intervalSeconds')) sampler.setInterval(intervalMs());
+    config.onDidChange((changed) => {
+      if (changed.has('metrics.intervalSeconds')) sampler.setInterval(config.metricsIntervalMs);
     }),
-    vscode.commands.registerCommand(METRICS_SHOW, async (node?: unknown) => {
-      const n = node instanceof GuestNode ? node : await pickGuest(tree);
-      if (n) openGuest(n.conn.config.id, n.guestId);
-    }),
-    vscode.commands.registerCommand(METRICS_HOST, async (node?: unknown) => {
-      const id = node instanceof ConnectionNode ? node.conn.config.id : await pickConnection(connections);
-      if (id) panels.show({ view: 'host', connectionId: id });
-    }),
-    vscode.commands.registerCommand(METRICS_OBSERVE, () => panels.show({ view: 'observe' })),
-    vscode.commands.registerCommand(METRICS_COMPARE, () => panels.show({ view: 'compare' })),
-    vscode.commands.registerCommand(METRICS_STATE, () => ({
-      active: sampler.active,
-      subscribers: sampler.subscribers,
-      ticks: sampler.ticks,
-      panels: panels.count,
-      intervalMs: sampler.intervalMs,
-      lastTickMs: sampler.lastTickMs,
-    })),
   );
+  return { sampler, panels, openGuest };
+}
+
+export async function showMetrics(m: Metrics, tree: GuestTreeProvider, node?: unknown): Promise<void> {
+  const n = node instanceof GuestNode ? node : await pickGuest(tree);
+  if (n) m.openGuest(n.conn.config.id, n.guestId);
+}
+
+export async function hostOverview(m: Metrics, connections: Connections, node?: unknown): Promise<void> {
+  const id = node instanceof ConnectionNode ? node.conn.config.id : await pickConnection(connections);
+  if (id) m.panels.show({ view: 'host', connectionId: id });
+}
+
+/** The sampler's state, for tests. */
+export function metricsState(m: Metrics) {
+  const { sampler, panels } = m;
+  return {
+    active: sampler.active,
+    subscribers: sampler.subscribers,
+    ticks: sampler.ticks,
+    panels: panels.count,
+    intervalMs: sampler.intervalMs,
+    lastTickMs: sampler.lastTickMs,
+  };
 }

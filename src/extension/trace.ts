@@ -7,8 +7,7 @@ import { hostAddressForGuest, runTrace, TraceCancelled, Workload } from '../core
 import { writeTraceReport } from '../core/trace/report';
 import { traceTargetFor } from '../core/trace/target';
 import { GuestNode, GuestTreeProvider } from '../views/guestTree';
-
-export const TRACE_COMMAND = 'virtscope.traceTx';
+import { Config } from './config';
 
 /** Options that skip the questions (tests, keybindings with args). */
 export interface TraceCommandOptions {
@@ -19,18 +18,12 @@ export interface TraceCommandOptions {
   open?: boolean;
 }
 
-interface Deps {
+export interface TraceDeps {
+  config: Config;
   tree: GuestTreeProvider;
   log: vscode.LogOutputChannel;
   /** Where reports go without a workspace folder. */
   fallbackDir: string;
-}
-
-/** The host network namespace for host-side endpoints: one shared setting (the benchmark's name is read too). */
-export function hostNetworkNamespace(): string | undefined {
-  const c = vscode.workspace.getConfiguration('virtscope');
-  const v = c.get<string>('hostNetworkNamespace') || c.get<string>('benchmark.hostNetworkNamespace');
-  return v?.trim() || undefined;
 }
 
 export function reportsDir(fallback: string): string {
@@ -75,76 +68,75 @@ async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: 
   return { durationSec: Number(d), workload: wl.value };
 }
 
-export function registerTraceCommand(deps: Deps): vscode.Disposable {
-  return vscode.commands.registerCommand(TRACE_COMMAND, async (node?: GuestNode, options?: TraceCommandOptions): Promise<string | undefined> => {
-    if (node && node.kind !== 'guest') node = undefined;
-    if (Array.isArray(options)) options = undefined; // a multi-select tree passes the selection second
-    deps.log.info(`trace: command run ${node ? `on ${node.guest?.name ?? node.guestId}` : 'without a tree node: asking for the guest'}`);
-    node ??= await pickQemuGuest(deps.tree);
-    const g = node?.guest;
-    if (!node || !g) return undefined;
-    try {
-      const backend = node.conn.requireBackend();
-      const target = traceTargetFor(backend, g);
-      const netns = hostNetworkNamespace();
-      const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
-      if (!choice) return undefined;
-      let workload: Workload = { kind: 'external' };
-      if (choice.workload === 'iperf3') {
-        let hostIp = options?.hostIp;
+/** The command's handler (registry.ts): the report's path, or undefined when cancelled or failed. */
+export async function traceCommand(deps: TraceDeps, node?: GuestNode, options?: TraceCommandOptions): Promise<string | undefined> {
+  if (node && node.kind !== 'guest') node = undefined;
+  if (Array.isArray(options)) options = undefined; // a multi-select tree passes the selection second
+  deps.log.info(`trace: command run ${node ? `on ${node.guest?.name ?? node.guestId}` : 'without a tree node: asking for the guest'}`);
+  node ??= await pickQemuGuest(deps.tree);
+  const g = node?.guest;
+  if (!node || !g) return undefined;
+  try {
+    const backend = node.conn.requireBackend();
+    const target = traceTargetFor(backend, g);
+    const netns = deps.config.hostNetworkNamespace;
+    const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
+    if (!choice) return undefined;
+    let workload: Workload = { kind: 'external' };
+    if (choice.workload === 'iperf3') {
+      let hostIp = options?.hostIp;
+      if (!hostIp) {
+        const a = await hostAddressForGuest(await target.domainXml(), netns);
+        hostIp = a.ip;
         if (!hostIp) {
-          const a = await hostAddressForGuest(await target.domainXml(), netns);
-          hostIp = a.ip;
-          if (!hostIp) {
-            hostIp = await vscode.window.showInputBox({
-              title: `Host address for ${g.name}`,
-              prompt: `${a.why?.replace(/\.+$/, '')}. Which host address can the guest reach? (an iperf3 server is started there${netns ? ` in network namespace ${netns}` : ''})`,
-              validateInput: (v) => (/^[\d.]+$|^[0-9a-f:]+$/i.test(v.trim()) ? undefined : 'An IPv4 or IPv6 address'),
-            });
-            if (!hostIp) return undefined;
-          }
-        }
-        workload = { kind: 'iperf3', hostIp: hostIp.trim() };
-      }
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Tracing virtio-net TX of ${g.name}`, cancellable: true },
-        (progress, token) => {
-          const ac = new AbortController();
-          token.onCancellationRequested(() => ac.abort());
-          return runTrace(target, {
-            durationSec: choice.durationSec,
-            workload,
-            hostNetns: netns,
-            detail: vscode.workspace.getConfiguration('virtscope').get<string>('trace.detail') === 'full' ? 'full' : 'kick-path',
-            signal: ac.signal,
-            progress: (m) => {
-              deps.log.info(`trace ${g.name}: ${m}`);
-              progress.report({ message: m });
-            },
+          hostIp = await vscode.window.showInputBox({
+            title: `Host address for ${g.name}`,
+            prompt: `${a.why?.replace(/\.+$/, '')}. Which host address can the guest reach? (an iperf3 server is started there${netns ? ` in network namespace ${netns}` : ''})`,
+            validateInput: (v) => (/^[\d.]+$|^[0-9a-f:]+$/i.test(v.trim()) ? undefined : 'An IPv4 or IPv6 address'),
           });
-        },
-      );
-      for (const c of result.cleanup) deps.log.info(`trace ${g.name}: ${c}`);
-      for (const w of result.warnings) deps.log.warn(`trace ${g.name}: ${w}`);
-      const out = await writeTraceReport(result, reportsDir(deps.fallbackDir));
-      deps.log.info(`trace ${g.name}: report ${out.markdown}`);
-      if (options?.open !== false) {
-        const uri = vscode.Uri.file(out.markdown);
-        await vscode.commands.executeCommand('markdown.showPreview', uri).then(undefined, async () => {
-          await vscode.window.showTextDocument(uri);
+          if (!hostIp) return undefined;
+        }
+      }
+      workload = { kind: 'iperf3', hostIp: hostIp.trim() };
+    }
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Tracing virtio-net TX of ${g.name}`, cancellable: true },
+      (progress, token) => {
+        const ac = new AbortController();
+        token.onCancellationRequested(() => ac.abort());
+        return runTrace(target, {
+          durationSec: choice.durationSec,
+          workload,
+          hostNetns: netns,
+          detail: deps.config.traceDetail,
+          signal: ac.signal,
+          progress: (m) => {
+            deps.log.info(`trace ${g.name}: ${m}`);
+            progress.report({ message: m });
+          },
         });
-      }
-      return out.markdown;
-    } catch (e) {
-      if (e instanceof TraceCancelled) {
-        void vscode.window.showInformationMessage(`Trace of ${g.name} cancelled; probes, trace events and the workload were stopped.`);
-        return undefined;
-      }
-      const msg = (e as Error).message;
-      deps.log.error(`trace ${g.name}: ${msg}`);
-      const hint = (e as { hint?: string }).hint;
-      void vscode.window.showErrorMessage(`Trace of ${g.name} failed: ${msg}${hint ? ` — ${hint}` : ''}`);
+      },
+    );
+    for (const c of result.cleanup) deps.log.info(`trace ${g.name}: ${c}`);
+    for (const w of result.warnings) deps.log.warn(`trace ${g.name}: ${w}`);
+    const out = await writeTraceReport(result, reportsDir(deps.fallbackDir));
+    deps.log.info(`trace ${g.name}: report ${out.markdown}`);
+    if (options?.open !== false) {
+      const uri = vscode.Uri.file(out.markdown);
+      await vscode.commands.executeCommand('markdown.showPreview', uri).then(undefined, async () => {
+        await vscode.window.showTextDocument(uri);
+      });
+    }
+    return out.markdown;
+  } catch (e) {
+    if (e instanceof TraceCancelled) {
+      void vscode.window.showInformationMessage(`Trace of ${g.name} cancelled; probes, trace events and the workload were stopped.`);
       return undefined;
     }
-  });
+    const msg = (e as Error).message;
+    deps.log.error(`trace ${g.name}: ${msg}`);
+    const hint = (e as { hint?: string }).hint;
+    void vscode.window.showErrorMessage(`Trace of ${g.name} failed: ${msg}${hint ? ` — ${hint}` : ''}`);
+    return undefined;
+  }
 }

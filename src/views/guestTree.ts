@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { Connection, GuestDiff } from '../core/connection';
 import { Guest, GuestKind, KIND_LABEL } from '../core/model';
+import { CMD } from '../extension/commandIds';
 import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
 
 export class ConnectionNode {
@@ -47,12 +48,19 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private connNodes = new Map<Connection, ConnectionNode>();
   private groupNodes = new Map<string, GroupNode>();
   private guestNodes = new Map<string, GuestNode>();
-  private readonly subs: Array<() => void> = [];
+  /** Per watched connection: removes the tree's listeners from it. */
+  private readonly subs = new Map<Connection, () => void>();
 
   constructor(private connections: () => readonly Connection[]) {}
 
-  /** Call when the set of connections changed (settings edited). */
+  /** Call when the set of connections changed (settings edited): the replaced ones are unwatched. */
   reset(): void {
+    const live = new Set(this.connections());
+    for (const [conn, off] of this.subs) {
+      if (live.has(conn)) continue;
+      off();
+      this.subs.delete(conn);
+    }
     this.connNodes.clear();
     this.groupNodes.clear();
     this.guestNodes.clear();
@@ -61,6 +69,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
 
   /** Wires a connection's change events to precise tree updates. */
   watch(conn: Connection): void {
+    if (this.subs.has(conn)) return;
     const onStatus = () => {
       const n = this.connNodes.get(conn);
       if (n) this.emitter.fire(n);
@@ -68,7 +77,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     const onGuests = (d: GuestDiff) => this.onGuests(conn, d);
     conn.on('status', onStatus);
     conn.on('guests', onGuests);
-    this.subs.push(() => {
+    this.subs.set(conn, () => {
       conn.off('status', onStatus);
       conn.off('guests', onGuests);
     });
@@ -146,7 +155,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     return connectionChildren(n.conn.status, n.conn.guests.values()).map((c) =>
       c.type === 'group'
         ? this.groupNode(n, c.kind)
-        : new MessageNode(n, c.id, c.label, icon(c.icon), c.tooltip, c.fix ? { command: 'virtscope.connection.help', title: 'How to fix', arguments: [n] } : undefined),
+        : new MessageNode(n, c.id, c.label, icon(c.icon), c.tooltip, c.fix ? { command: CMD.connectionHelp, title: 'How to fix', arguments: [n] } : undefined),
     );
   }
 
@@ -178,7 +187,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   dispose(): void {
-    for (const s of this.subs) s();
+    for (const off of this.subs.values()) off();
+    this.subs.clear();
     this.emitter.dispose();
   }
 }

@@ -9,7 +9,8 @@ import { Sampler, libvirtDomainPid } from '../core/metrics/sampler';
 import { ProcTracker } from '../core/metrics/observe';
 import { buildRows, gatherSide, hostFacts, latestReport } from '../core/metrics/compare';
 import { HOST_KEYS, GUEST_KEYS, Ring } from '../core/metrics/series';
-import { PanelState, validMessage, validState, WebviewMsg } from '../core/metrics/messages';
+import { ObserveSide, PanelState, Sample, ToWebview, validMessage, validState, WebviewMsg } from '../protocol/metrics';
+import { CMD } from '../extension/commandIds';
 
 export { validMessage, validState };
 
@@ -92,7 +93,7 @@ abstract class MetricsPanel {
   protected abstract init(): Promise<void>;
   protected abstract update(): Promise<void>;
 
-  protected post(m: object): void {
+  protected post(m: ToWebview): void {
     void this.panel.webview.postMessage(m);
   }
 
@@ -103,7 +104,7 @@ abstract class MetricsPanel {
       this.syncSubscription();
       await this.update();
     } else if (m.type === 'bench') {
-      await vscode.commands.executeCommand('virtscope.bench.run');
+      await vscode.commands.executeCommand(CMD.benchRun);
     }
   }
 
@@ -178,7 +179,7 @@ class GuestPanel extends MetricsPanel {
     const { host, guest } = this.rings();
     const h = host?.last();
     const g = guest?.last();
-    const m: Record<string, unknown> = { type: 'point', side: this.side() };
+    const m: { type: 'point'; host?: Sample; guest?: Sample; side: ReturnType<GuestPanel['side']> } = { type: 'point', side: this.side() };
     if (h && h.t > this.lastHostT) (m.host = h), (this.lastHostT = h.t);
     if (g && g.t > this.lastGuestT) (m.guest = g), (this.lastGuestT = g.t);
     this.post(m);
@@ -291,7 +292,7 @@ class ObservePanel extends PairPanel {
   }
   protected async update(): Promise<void> {
     const { container, vm } = this.pair();
-    const out: Record<string, unknown> = { type: 'observeData' };
+    const out: { type: 'observeData'; container?: ObserveSide; vm?: ObserveSide } = { type: 'observeData' };
     if (container) {
       const g = container.guest;
       const pid = g.kind === 'libvirt-lxc' ? await libvirtDomainPid('libvirt-lxc', g.name) : g.runtimeId;

@@ -218,7 +218,7 @@ test('ring rows: exact float64 times, float32 values, key subsets, wrap-around',
 });
 
 test('webview messages and restored state are validated', async () => {
-  const { validMessage, validState } = await import('../../src/core/metrics/messages');
+  const { validMessage, validState } = await import('../../src/protocol/metrics');
   assert.deepEqual(validMessage({ type: 'ready' }), { type: 'ready' });
   assert.deepEqual(validMessage({ type: 'range', seconds: 300 }), { type: 'range', seconds: 300 });
   assert.equal(validMessage({ type: 'range', seconds: 7 }), undefined, 'only the offered ranges');

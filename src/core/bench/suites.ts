@@ -197,7 +197,7 @@ export async function guestEnvironment(ctx: RunContext, t: Target): Promise<void
 }
 
 function netnsAdvice(o: BenchOptions): string {
-  return o.hostNetworkNamespace ? ` (in network namespace ${o.hostNetworkNamespace})` : ' (set virtscope.benchmark.hostNetworkNamespace if the guests are in another network namespace)';
+  return o.hostNetworkNamespace ? ` (in network namespace ${o.hostNetworkNamespace})` : ' (set virtscope.hostNetworkNamespace if the guests are in another network namespace)';
 }
 
 /** KVM, TCG or container, from the domain XML's type. */

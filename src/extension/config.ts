@@ -1,0 +1,49 @@
+// One Config: typed getters for the `virtscope.*` settings (defaults and clamps in core/settings.ts)
+// and the one onDidChangeConfiguration listener, which fires the set of sections that changed.
+import * as vscode from 'vscode';
+import { ConnectionConfig } from '../core/model';
+import * as s from '../core/settings';
+
+export type ConfigChange = ReadonlySet<s.SettingSection>;
+
+export class Config implements vscode.Disposable {
+  private readonly emitter = new vscode.EventEmitter<ConfigChange>();
+  /** Fires once per settings edit that touched virtscope, with the sections it touched. */
+  readonly onDidChange = this.emitter.event;
+  private readonly sub = vscode.workspace.onDidChangeConfiguration((e) => {
+    const changed = s.SETTING_SECTIONS.filter((k) => e.affectsConfiguration(`virtscope.${k}`));
+    if (changed.length) this.emitter.fire(new Set(changed));
+  });
+
+  private readonly get: s.SettingGetter = (key) => vscode.workspace.getConfiguration('virtscope').get<unknown>(key);
+
+  connections(): { connections: ConnectionConfig[]; problems: string[] } {
+    return s.connectionsSetting(this.get);
+  }
+  get hostNetworkNamespace(): string | undefined {
+    return s.hostNetworkNamespace(this.get);
+  }
+  get benchmark(): s.BenchmarkSettings {
+    return s.benchmarkSettings(this.get);
+  }
+  get traceDetail(): s.TraceDetail {
+    return s.traceDetail(this.get);
+  }
+  get metricsIntervalMs(): number {
+    return s.metricsIntervalMs(this.get);
+  }
+  get lxcPollMs(): number {
+    return s.lxcPollMs(this.get);
+  }
+
+  /** Writes `virtscope.connections` (user settings), without undefined fields. */
+  async saveConnections(configs: ConnectionConfig[]): Promise<void> {
+    const plain = configs.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)));
+    await vscode.workspace.getConfiguration('virtscope').update('connections', plain, vscode.ConfigurationTarget.Global);
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,66 @@
+// Every command, in one table: id (commandIds.ts) → handler factory over the extension's context,
+// registered in one loop. The Record over CommandId makes the compiler refuse a missing or unknown id.
+import * as vscode from 'vscode';
+import { Verb } from '../core/model';
+import { GuestNode } from '../views/guestTree';
+import { BenchCommandOptions, BenchDeps, compareCommand, rerunCommand, runCommand } from './bench';
+import { CMD, CommandId } from './commandIds';
+import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeConnection, runVerb } from './commands';
+import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
+import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
+import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
+
+/** What the commands work with: made once in activate(). */
+export type Ctx = CommandsDeps &
+  BenchDeps &
+  TraceDeps &
+  EditingDeps & {
+    metrics: Metrics;
+    editing: GuestFileSystem;
+  };
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- VS Code passes whatever the caller gave
+type Handler = (...args: any[]) => unknown;
+type CommandFactory = (ctx: Ctx) => Handler;
+
+/** Verbs act on the clicked node or the tree's whole selection (VS Code passes both). */
+const verb =
+  (v: Verb): CommandFactory =>
+  (ctx) =>
+  (clicked?: unknown, selected?: unknown) =>
+    runVerb(ctx, v, clicked, selected);
+
+/** Only a node of the expected kind counts; anything else (a selection array, a Uri) means "ask". */
+const guestNode = (n: unknown): GuestNode | undefined => ((n as AnyNode | undefined)?.kind === 'guest' ? (n as GuestNode) : undefined);
+
+export const COMMANDS: Record<CommandId, CommandFactory> = {
+  [CMD.start]: verb('start'),
+  [CMD.shutdown]: verb('shutdown'),
+  [CMD.reboot]: verb('reboot'),
+  [CMD.suspend]: verb('suspend'),
+  [CMD.resume]: verb('resume'),
+  [CMD.forceOff]: verb('forceOff'),
+  [CMD.delete]: verb('delete'),
+  [CMD.inspect]: (ctx) => (node?: unknown) => inspect(ctx, guestNode(node)),
+  [CMD.refresh]: (ctx) => (node?: AnyNode) => refresh(ctx, node?.kind === 'connection' || node?.kind === 'guest' ? node : undefined),
+  [CMD.connectionAdd]: (ctx) => () => addConnection(ctx),
+  [CMD.connectionRemove]: (ctx) => (node?: AnyNode) => removeConnection(ctx, node?.kind === 'connection' ? node : undefined),
+  [CMD.connectionHelp]: (ctx) => (node?: AnyNode) => connectionHelp(ctx, node?.kind === 'connection' || node?.kind === 'message' ? node : undefined),
+  [CMD.showLog]: (ctx) => () => ctx.log.show(),
+  [CMD.metricsShow]: (ctx) => (node?: unknown) => showMetrics(ctx.metrics, ctx.tree, node),
+  [CMD.metricsHost]: (ctx) => (node?: unknown) => hostOverview(ctx.metrics, ctx.connections, node),
+  [CMD.metricsObserve]: (ctx) => () => ctx.metrics.panels.show({ view: 'observe' }),
+  [CMD.metricsCompare]: (ctx) => () => ctx.metrics.panels.show({ view: 'compare' }),
+  [CMD.metricsState]: (ctx) => () => metricsState(ctx.metrics),
+  [CMD.benchRun]: (ctx) => (clicked?: unknown, selected?: unknown, options?: BenchCommandOptions) => runCommand(ctx, clicked, selected, options),
+  [CMD.benchCompare]: (ctx) => (a?: vscode.Uri, b?: vscode.Uri) => compareCommand(ctx, a, b),
+  [CMD.benchRerun]: (ctx) => (uri?: vscode.Uri, options?: { open?: boolean }) => rerunCommand(ctx, uri, options),
+  [CMD.editDefinition]: (ctx) => (node?: unknown) => editDefinition(ctx.editing, ctx, guestNode(node)),
+  [CMD.newGuest]: (ctx) => (node?: AnyNode) => newGuest(ctx.editing, ctx, node),
+  [CMD.traceTx]: (ctx) => (node?: GuestNode, options?: TraceCommandOptions) => traceCommand(ctx, node, options),
+};
+
+/** Registers every command of the table. */
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  return (Object.keys(COMMANDS) as CommandId[]).map((id) => vscode.commands.registerCommand(id, COMMANDS[id](ctx)));
+}
