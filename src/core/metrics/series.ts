@@ -39,59 +39,85 @@ export const GUEST_KEYS = [
 ] as const;
 
 export type HostKey = (typeof HOST_KEYS)[number];
-/** The per-vCPU keys of HOST_KEYS, by vCPU index. */
-const VCPU_KEYS = HOST_KEYS.filter((k) => k.startsWith('vcpu'));
+/** Where each HOST_KEYS key sits in a row (see deriveRow). */
+const AT = Object.fromEntries(HOST_KEYS.map((k, i) => [k, i])) as Record<HostKey, number>;
+/** Row index of vCPU 0's key; vCPU i is at VCPU0 + i, up to VCPU_MAX of them. */
+const VCPU0 = AT.vcpu0;
+const VCPU_MAX = HOST_KEYS.filter((k) => k.startsWith('vcpu')).length;
 export type GuestKey = (typeof GUEST_KEYS)[number];
 export type Point = Partial<Record<string, number>>;
 
-/** (cur − prev) / dt, or undefined when either is missing or the counter went back (reset, restart). */
+/** rateN() with undefined for "no value". */
 export function rate(prev: number | undefined, cur: number | undefined, dtSec: number): number | undefined {
-  if (prev === undefined || cur === undefined || !(dtSec > 0)) return undefined;
+  const r = rateN(prev, cur, dtSec);
+  return Number.isNaN(r) ? undefined : r;
+}
+
+/** A row of host-side series: one float64 per HOST_KEYS key, NaN where there is no value. */
+export function newRow(): Float64Array {
+  return new Float64Array(HOST_KEYS.length).fill(NaN);
+}
+
+/** (cur − prev) / dt, or NaN when either is missing or the counter went back (reset, restart). */
+function rateN(prev: number | undefined, cur: number | undefined, dtSec: number): number {
+  if (prev === undefined || cur === undefined || !(dtSec > 0)) return NaN;
   const d = cur - prev;
-  return d < 0 ? undefined : d / dtSec;
+  return d < 0 ? NaN : d / dtSec;
 }
 
 /**
- * One point of host-side series from two readings `dtSec` apart. `hostCpus` is the host's CPU count:
- * a guest using one full core on a 2-CPU host shows cpu = 50 % and, with 1 vCPU, cpuAlloc = 100 %.
+ * One point of host-side series from two readings `dtSec` apart, written into `row` (HOST_KEYS
+ * order, NaN where there is no value) and returned. `hostCpus` is the host's CPU count: a guest
+ * using one full core on a 2-CPU host shows cpu = 50 % and, with 1 vCPU, cpuAlloc = 100 %.
+ * The sampler reuses one row for every guest: no object per guest per tick, no lookups by name.
  */
-export function derive(prev: Counters | undefined, cur: Counters, dtSec: number, hostCpus: number): Point {
-  const p: Point = { memUsed: cur.memUsed, memAlloc: cur.memAlloc };
+export function deriveRow(row: Float64Array, prev: Counters | undefined, cur: Counters, dtSec: number, hostCpus: number): Float64Array {
+  row.fill(NaN);
+  row[AT.memUsed] = cur.memUsed ?? NaN;
+  row[AT.memAlloc] = cur.memAlloc ?? NaN;
   if (cur.hostCpu && prev?.hostCpu) {
     const busy = cur.hostCpu.busy - prev.hostCpu.busy;
     const total = cur.hostCpu.total - prev.hostCpu.total;
-    if (total > 0 && busy >= 0) p.cpu = (100 * busy) / total;
+    if (total > 0 && busy >= 0) row[AT.cpu] = (100 * busy) / total;
   } else {
-    const cores = rate(prev?.cpuNs, cur.cpuNs, dtSec);
-    if (cores !== undefined) {
-      const c = cores / 1e9; // cores in use
-      p.cpu = (100 * c) / Math.max(1, hostCpus);
-      p.cpuAlloc = (100 * c) / Math.max(1e-9, cur.cpuCap ?? hostCpus);
-    }
+    const cores = rateN(prev?.cpuNs, cur.cpuNs, dtSec) / 1e9; // cores in use
+    row[AT.cpu] = (100 * cores) / Math.max(1, hostCpus);
+    row[AT.cpuAlloc] = (100 * cores) / Math.max(1e-9, cur.cpuCap ?? hostCpus);
   }
   if (cur.vcpuNs && prev?.vcpuNs) {
-    for (let i = 0; i < Math.min(VCPU_KEYS.length, cur.vcpuNs.length); i++) {
-      const r = rate(prev.vcpuNs[i], cur.vcpuNs[i], dtSec);
-      if (r !== undefined) p[VCPU_KEYS[i]] = r / 1e7; // ns/s → % of one core
-    }
+    const n = Math.min(VCPU_MAX, cur.vcpuNs.length);
+    for (let i = 0; i < n; i++) row[VCPU0 + i] = rateN(prev.vcpuNs[i], cur.vcpuNs[i], dtSec) / 1e7; // ns/s → % of one core
   }
   if (cur.io && prev?.io) {
-    p.diskRd = rate(prev.io.rdBytes, cur.io.rdBytes, dtSec);
-    p.diskWr = rate(prev.io.wrBytes, cur.io.wrBytes, dtSec);
-    p.diskRdOps = rate(prev.io.rdOps, cur.io.rdOps, dtSec);
-    p.diskWrOps = rate(prev.io.wrOps, cur.io.wrOps, dtSec);
+    row[AT.diskRd] = rateN(prev.io.rdBytes, cur.io.rdBytes, dtSec);
+    row[AT.diskWr] = rateN(prev.io.wrBytes, cur.io.wrBytes, dtSec);
+    row[AT.diskRdOps] = rateN(prev.io.rdOps, cur.io.rdOps, dtSec);
+    row[AT.diskWrOps] = rateN(prev.io.wrOps, cur.io.wrOps, dtSec);
   }
   if (cur.net && prev?.net) {
-    p.netRx = rate(prev.net.rxBytes, cur.net.rxBytes, dtSec);
-    p.netTx = rate(prev.net.txBytes, cur.net.txBytes, dtSec);
-    p.netRxPkts = rate(prev.net.rxPkts, cur.net.rxPkts, dtSec);
-    p.netTxPkts = rate(prev.net.txPkts, cur.net.txPkts, dtSec);
+    row[AT.netRx] = rateN(prev.net.rxBytes, cur.net.rxBytes, dtSec);
+    row[AT.netTx] = rateN(prev.net.txBytes, cur.net.txBytes, dtSec);
+    row[AT.netRxPkts] = rateN(prev.net.rxPkts, cur.net.rxPkts, dtSec);
+    row[AT.netTxPkts] = rateN(prev.net.txPkts, cur.net.txPkts, dtSec);
   }
   if (cur.psi) {
-    p.psiCpu = cur.psi.cpu;
-    p.psiMem = cur.psi.memory;
-    p.psiIo = cur.psi.io;
+    row[AT.psiCpu] = cur.psi.cpu ?? NaN;
+    row[AT.psiMem] = cur.psi.memory ?? NaN;
+    row[AT.psiIo] = cur.psi.io ?? NaN;
   }
+  return row;
+}
+
+/** Sets a row's memAlloc (the host's own row: its total memory). */
+export function setRowMemAlloc(row: Float64Array, bytes: number): void {
+  row[AT.memAlloc] = bytes;
+}
+
+/** The same point as a Point (keys with a value only): for the guest side and tests. */
+export function derive(prev: Counters | undefined, cur: Counters, dtSec: number, hostCpus: number): Point {
+  const row = deriveRow(newRow(), prev, cur, dtSec, hostCpus);
+  const p: Point = {};
+  for (let i = 0; i < row.length; i++) if (!Number.isNaN(row[i])) p[HOST_KEYS[i]] = row[i];
   return p;
 }
 
@@ -151,6 +177,22 @@ export class Ring {
       const x = p[keys[i]];
       this.v[base + 2 + i] = x === undefined || !Number.isFinite(x) ? NaN : x;
     }
+    this.advance();
+  }
+
+  /** push() of a row in this ring's key order (deriveRow's for HOST_KEYS): values by index, not by name. */
+  pushRow(t: number, row: ArrayLike<number>): void {
+    const base = this.head * this.stride + 2;
+    this.time.setFloat64((base - 2) * 4, t, true);
+    const v = this.v;
+    for (let i = 0; i < this.keys.length; i++) {
+      const x = row[i];
+      v[base + i] = x - x === 0 ? x : NaN; // finite values only: x − x is NaN for ±Infinity and NaN
+    }
+    this.advance();
+  }
+
+  private advance(): void {
     this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
     if (this.count < this.capacity) this.count++;
   }
