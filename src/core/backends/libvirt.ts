@@ -182,6 +182,14 @@ function num(v: P.TypedParamValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
+/** A domain's UUID string, made once per domain object (bulk stats hand back the same objects every tick). */
+const uuidStrings = new WeakMap<P.RemoteDomain, string>();
+function uuidOf(dom: P.RemoteDomain): string {
+  let s = uuidStrings.get(dom);
+  if (s === undefined) uuidStrings.set(dom, (s = P.uuidToString(dom.uuid)));
+  return s;
+}
+
 export class LibvirtBackend implements Backend {
   readonly kind: GuestKind;
   private clientValue: LibvirtClient | undefined;
@@ -494,7 +502,7 @@ export class LibvirtBackend implements Backend {
     const stats = options.stats ?? DEFAULT_STATS;
     const records = await this.bulk(c, stats, options.flags ?? 0);
     if (records) {
-      return records.map((r) => ({ uuid: P.uuidToString(r.dom.uuid), name: r.dom.name, id: r.dom.id, params: r.params, source: 'bulk' }));
+      return records.map((r) => ({ uuid: uuidOf(r.dom), name: r.dom.name, id: r.dom.id, params: r.params, source: 'bulk' }));
     }
     const doms = await c.listAllDomains(options.flags ?? 0);
     const out = await mapLimit(doms, this.options.concurrency ?? 32, (dom) => this.statsPerDomain(c, dom, stats));
