@@ -20,7 +20,7 @@ import {
   parsePsi,
   looksLikeWholeDisk,
 } from '../../src/core/metrics/parse';
-import { derive, deriveRow, newRow, rate, Ring, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
+import { derive, deriveRow, newRow, rate, Ring, RingPool, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
 import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR, readHost } from '../../src/core/metrics/sampler';
 import { ProcFiles } from '../../src/core/metrics/procfs';
 import { cgroupCounters, cgroupPsi, cgroupPsiOfPid } from '../../src/core/metrics/cgroup';
@@ -255,6 +255,32 @@ test('deriveRow + pushRow keep the same history as derive + push', () => {
   assert.equal(p.vcpu1, undefined, 'a counter that went back is no point');
   assert.equal(p.psiCpu, undefined);
   assert.equal(p.psiIo, 2);
+});
+
+test('pooled rings (one buffer per block, row by row) keep the same history as rings of their own', () => {
+  const pool = new RingPool(['a', 'b', 'c'], 5, 4);
+  const n = 11; // blocks of 1, 2, 4, 4 slots
+  const pooled = Array.from({ length: n }, () => pool.take());
+  const own = Array.from({ length: n }, () => new Ring(['a', 'b', 'c'], 5));
+  const push = (rings: Ring[], t: number) => rings.forEach((r, i) => r.pushRow(t, [t * 100 + i, i % 2 ? NaN : -i, Infinity]));
+  for (let t = 0; t < 7; t++) {
+    push(pooled, t);
+    push(own, t);
+    pool.pushed(pooled[n - 1]);
+  }
+  pooled.forEach((r, i) => assert.deepEqual(r.columns(), own[i].columns(), `ring ${i}`));
+  assert.equal(pool.bytes, 11 * ringBytes(3, 5));
+  // a released slot comes back empty, at the row the others write next, and writing it leaves the others alone
+  pool.release(pooled[4]);
+  const again = pool.take();
+  assert.equal(again.length, 0);
+  assert.equal(again.headRow, pooled[0].headRow);
+  again.pushRow(99, [1, 2, 3]);
+  pooled.forEach((r, i) => i !== 4 && assert.deepEqual(r.columns(), own[i].columns(), `ring ${i} after reuse`));
+  assert.deepEqual(again.columns(), { t: [99], series: { a: [1], b: [2], c: [3] } });
+  // a block left empty is dropped
+  pool.release(pooled[0]);
+  assert.equal(pool.bytes, 10 * ringBytes(3, 5));
 });
 
 test('webview messages and restored state are validated', async () => {

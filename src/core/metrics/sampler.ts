@@ -29,7 +29,7 @@ import {
   ProcStat,
   splitSections,
 } from './parse';
-import { Counters, derive, deriveRow, GUEST_KEYS, HISTORY_POINTS, HOST_KEYS, newRow, Point, Ring, ringBytes, setRowMemAlloc } from './series';
+import { Counters, derive, deriveRow, GUEST_KEYS, HISTORY_POINTS, HOST_KEYS, newRow, Point, Ring, ringBytes, RingPool, setRowMemAlloc } from './series';
 
 export const HOST_ID = '@host';
 
@@ -414,6 +414,8 @@ export class Sampler extends EventEmitter {
   private readonly row = newRow();
   /** Host-side histories: connection id → guest id → history. */
   private readonly guests = new Map<string, Map<string, GuestHistory>>();
+  /** Their rings, per connection id: side by side, so a tick writes few pages (see RingBlock). */
+  private readonly pools = new Map<string, RingPool>();
   private readonly sides = new Map<string, GuestSideState>();
   /** Errors of the last tick per connection id. */
   readonly errors = new Map<string, string>();
@@ -528,17 +530,27 @@ export class Sampler extends EventEmitter {
       const t = Date.now();
       let histories = this.guests.get(id);
       if (!histories) this.guests.set(id, (histories = new Map()));
+      let pool = this.pools.get(id);
+      if (!pool) this.pools.set(id, (pool = new RingPool(HOST_KEYS, HISTORY_POINTS)));
+      let last: Ring | undefined;
       for (const r of readings) {
         let h = histories.get(r.guestId);
-        if (!h) histories.set(r.guestId, (h = { ring: new Ring(HOST_KEYS, HISTORY_POINTS), name: r.name, lastSeen: t }));
+        if (!h) histories.set(r.guestId, (h = { ring: pool.take(), name: r.name, lastSeen: t }));
         if (h.prev) h.ring.pushRow(t, deriveRow(this.row, h.prev, r.counters, h.prevT ? (t - h.prevT) / 1000 : 0, this.hostCpus));
         h.prev = r.counters;
         h.prevT = t;
         h.lastSeen = t;
+        last = h.ring;
       }
+      if (last) pool.pushed(last);
       this.errors.delete(id);
       // forget guests not seen for an hour (their rings are the only growth)
-      histories.forEach((h, k, m) => t - h.lastSeen > 3_600_000 && m.delete(k));
+      const p = pool;
+      histories.forEach((h, k, m) => {
+        if (t - h.lastSeen <= 3_600_000) return;
+        m.delete(k);
+        p.release(h.ring);
+      });
     } catch (e) {
       this.errors.set(id, (e as Error).message);
       this.opts.log?.debug(`metrics: ${id}: ${(e as Error).message}`);
