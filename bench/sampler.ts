@@ -30,6 +30,14 @@ import { testNodeXml } from './testhost';
 import { median } from './util';
 
 const SECONDS = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_SECONDS ?? 60);
+/**
+ * Rounds of all three, at 1 Hz, before the measured ones: V8 compiles the hot paths on its worker
+ * threads (a function called once a tick reaches the optimizing compiler only after tens of ticks)
+ * and, about 8 s after start-up, runs its memory-reducing full GCs (of this bench's start-up garbage,
+ * tsx's loader thread included) — one-off costs, not those of a sampler that runs for minutes or
+ * hours. Their per-tick CPU is printed too.
+ */
+const WARMUP = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_WARMUP ?? 40);
 const DOMAINS = 100;
 const GOAL_MS = 10;
 const GROUPS = ['--state', '--cpu-total', '--balloon', '--vcpu', '--interface', '--block'];
@@ -190,7 +198,19 @@ async function main(): Promise<void> {
     while (sampler.ticks < 1) await sleep(10);
     await virshTimed(uri); // warm-up
     shell = new VirshShell(uri);
-    await shell.tick(); // connects; warm-up
+    const warm = { sampler: 0, shell: 0 };
+    for (let i = 0; i < WARMUP; i++) {
+      const start = performance.now();
+      const c0 = process.cpuUsage();
+      await sampler.tick();
+      const c = process.cpuUsage(c0);
+      warm.sampler += (c.user + c.system) / 1000;
+      const l0 = processCpuNs(shell.pid);
+      await shell.tick();
+      warm.shell += (processCpuNs(shell.pid) - l0) / 1e6;
+      await virshTimed(uri);
+      await sleep(1000 - (performance.now() - start));
+    }
     const lCpu: number[] = [];
     const lWall: number[] = [];
     let lTicks = 0; // /proc/PID/stat utime+stime (10 ms ticks) inside the shell's ticks
@@ -272,7 +292,8 @@ async function main(): Promise<void> {
     console.log(`host (all three rows): ${uri} — a file-backed test host, served by libvirtd ${daemons.join(', ')}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)} at the end`);
     console.log('libvirtd re-parses a file-backed test host for every new connection: that inflates the per-process');
     console.log('CLI row (one new connection per tick), not the two rows on a kept connection.');
-    console.log(`duration: VIRTSCOPE_BENCH_SAMPLER_SECONDS=${SECONDS} (default 60)`);
+    console.log(`duration: VIRTSCOPE_BENCH_SAMPLER_SECONDS=${SECONDS} (default 60), after VIRTSCOPE_BENCH_SAMPLER_WARMUP=${WARMUP} rounds of all three not counted (default 40: V8 compiles the per-tick code and runs its post-start-up GCs)`);
+    if (WARMUP > 0) console.log(`during the warm-up (not in the table): virtscope ${(warm.sampler / WARMUP).toFixed(2)} ms, long-lived virsh shell ${(warm.shell / WARMUP).toFixed(2)} ms CPU per tick (means)`);
     console.log('');
     console.log('per tick                         CPU median   CPU mean   CPU p95   wall median   libvirtd CPU (mean)');
     console.log(`virtscope Sampler.tick()         ${f(median(sCpu)).padStart(7)} ms ${f(mean(sCpu)).padStart(7)} ms ${f(p95(sCpu)).padStart(6)} ms ${f(median(sWall)).padStart(9)} ms   ${f((dS / hz / SECONDS) * 1000)} ms`);
