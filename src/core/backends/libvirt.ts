@@ -182,14 +182,6 @@ function num(v: P.TypedParamValue | undefined): number | undefined {
   return typeof v === 'number' ? v : undefined;
 }
 
-/** A domain's UUID string, made once per domain object (bulk stats hand back the same objects every tick). */
-const uuidStrings = new WeakMap<P.RemoteDomain, string>();
-function uuidOf(dom: P.RemoteDomain): string {
-  let s = uuidStrings.get(dom);
-  if (s === undefined) uuidStrings.set(dom, (s = P.uuidToString(dom.uuid)));
-  return s;
-}
-
 export class LibvirtBackend implements Backend {
   readonly kind: GuestKind;
   private clientValue: LibvirtClient | undefined;
@@ -617,4 +609,12 @@ export class LibvirtBackend implements Backend {
     };
     for (const l of this.listeners) l(ev);
   }
+}
+
+/** A domain's UUID string, made once per domain object (bulk stats hand back the same objects every tick). */
+const uuidStrings = new WeakMap<P.RemoteDomain, string>();
+function uuidOf(dom: P.RemoteDomain): string {
+  let s = uuidStrings.get(dom);
+  if (s === undefined) uuidStrings.set(dom, (s = P.uuidToString(dom.uuid)));
+  return s;
 }
