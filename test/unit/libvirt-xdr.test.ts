@@ -230,3 +230,26 @@ test('parseDeviceTargets: interface and disk targets from domain XML', () => {
   assert.deepEqual(parseDeviceTargets(xml), { interfaces: ['vs-"x'], disks: ['vda', 'sdb'] });
   assert.deepEqual(parseDeviceTargets('<domain/>'), { interfaces: [], disks: [] });
 });
+
+test('bulk stats with a DomainCache: the same domain object while its bytes stay, a new one when they change', () => {
+  const cache = new P.DomainCache();
+  const dom = (name: string, b: number, id: number): P.RemoteDomain => ({ name, uuid: Buffer.alloc(16, b), id });
+  const reply = (doms: P.RemoteDomain[]) => roundTrip((w) => P.encodeAllDomainStats(w, doms.map((d) => ({ dom: d, params: [{ field: 'state.state', type: P.TypedParamType.INT, value: d.id }] }))));
+  const first = P.decodeAllDomainStats(reply([dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)]), cache);
+  assert.deepEqual(first.map((r) => r.dom), [dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)]);
+  assert.ok(Object.isFrozen(first[0].dom), 'shared objects cannot be changed by a caller');
+  const again = P.decodeAllDomainStats(reply([dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)]), cache);
+  again.forEach((r, i) => assert.equal(r.dom, first[i].dom, `slot ${i} reused`));
+  // another id (started), uuid, name, or order: a new object with the new values, and the params still follow
+  const changed = P.decodeAllDomainStats(reply([dom('a', 1, 7), dom('bb', 9, 2), dom('cc', 3, -1), dom('a', 1, 7)]), cache);
+  assert.deepEqual(changed.map((r) => r.dom), [dom('a', 1, 7), dom('bb', 9, 2), dom('cc', 3, -1), dom('a', 1, 7)]);
+  changed.forEach((r, i) => assert.notEqual(r.dom, first[i]?.dom));
+  assert.deepEqual(changed.map((r) => r.params['state.state']), [7, 2, -1, 7]);
+  // a cut-short reply fails as it does without the cache
+  const full = reply([dom('a', 1, 1)]);
+  const bytes = Buffer.from((full as unknown as { buf: Buffer }).buf.subarray(0, 4 + 4 + 4 + 8));
+  const withCache = () => P.decodeAllDomainStats(new XdrReader(bytes), cache);
+  const without = () => P.decodeAllDomainStats(new XdrReader(bytes));
+  assert.throws(without, XdrError);
+  assert.throws(withCache, (e: Error) => e instanceof XdrError && e.message === (() => { try { without(); } catch (x) { return (x as Error).message; } })());
+});

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import {
   engineCounters,
   memSummary,
+  meminfoSummary,
   parseBlkioV1,
   parseDf,
   parseDiskstats,
@@ -19,7 +20,7 @@ import {
   parsePsi,
   looksLikeWholeDisk,
 } from '../../src/core/metrics/parse';
-import { derive, rate, Ring, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
+import { derive, deriveRow, newRow, rate, Ring, RingPool, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
 import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR, readHost } from '../../src/core/metrics/sampler';
 import { ProcFiles } from '../../src/core/metrics/procfs';
 import { cgroupCounters, cgroupPsi, cgroupPsiOfPid } from '../../src/core/metrics/cgroup';
@@ -215,6 +216,71 @@ test('ring rows: exact float64 times, float32 values, key subsets, wrap-around',
   assert.deepEqual(w.t, [3, 4, 5, 6, 7, 8, 9]);
   HOST_KEYS.forEach((k, i) => assert.deepEqual(w.series[k], w.t.map((n) => n * 100 + i), k));
   assert.equal(wide.bytes, 7 * (8 + 4 * HOST_KEYS.length));
+});
+
+test('meminfoSummary reads the same five fields as memSummary(parseMeminfo(…)), with and without MemAvailable', () => {
+  const guestMem = fx('qemu-guest-side.txt').split('@@meminfo\n')[1].split('@@')[0];
+  for (const text of [fx('host-meminfo'), guestMem, 'MemTotal:  1000 kB\nMemFree:  100 kB\nBuffers:  10 kB\nCached:  5 kB\n', 'MemTotal: 5\n', '']) {
+    assert.deepEqual(meminfoSummary(text), memSummary(parseMeminfo(text)), JSON.stringify(text.slice(0, 40)));
+  }
+  // a field name that is the tail of another must not match it
+  assert.equal(meminfoSummary('SwapCached:  7 kB\nCached:  3 kB\nMemTotal: 10 kB\nMemFree: 1 kB\nBuffers: 0 kB').cached, 3 * 1024);
+});
+
+test('/proc parsers: odd spacing, missing fields and non-numbers as before (NaN, zero, skipped lines)', () => {
+  const st = parseProcStat('cpu  1 2 3 4\n cpuX 0\ncpu0 1 2 3 4 5 6 7 8 9 10\ncpu1 x 1\nintr 1 2 3\n');
+  assert.deepEqual(st.all, { busy: 6, total: 10 });
+  assert.equal(st.perCpu.length, 2, 'a line that does not start with cpu is not a CPU');
+  assert.deepEqual(st.perCpu[0], { busy: 36 - 4 - 5, total: 36 });
+  assert.ok(Number.isNaN(st.perCpu[1].total));
+  const d = parseDiskstats('   8       0 sda 1 0 8 0 2 0 16 0 0 0 0\n 8 1 sda1 1 0 8 0 2 0 16 0 0 0 0\nshort line\n', (n) => n === 'sda');
+  assert.deepEqual(d, { rdBytes: 8 * 512, wrBytes: 16 * 512, rdOps: 1, wrOps: 2, devices: ['sda'] });
+});
+
+test('deriveRow + pushRow keep the same history as derive + push', () => {
+  const a = { cpuNs: 1e9, cpuCap: 2, vcpuNs: [1e9, 2e9], memUsed: 5, io: { rdBytes: 1, wrBytes: 2, rdOps: 3, wrOps: 4 }, net: { rxBytes: 9, txBytes: 8, rxPkts: 7, txPkts: 6 }, psi: { cpu: 1.5 } };
+  const b = { ...a, cpuNs: 2.5e9, vcpuNs: [1.5e9, 1e9], memAlloc: 10, io: { rdBytes: 11, wrBytes: 2, rdOps: 5, wrOps: 4 }, psi: { io: 2 } };
+  const host = { hostCpu: { busy: 10, total: 100 } };
+  const host2 = { hostCpu: { busy: 30, total: 200 }, memUsed: 1 };
+  const byPoint = new Ring(HOST_KEYS, 4);
+  const byRow = new Ring(HOST_KEYS, 4);
+  const row = newRow();
+  for (const [prev, cur, dt] of [[a, b, 2], [b, a, 1], [undefined, a, 0], [a, b, 0], [host, host2, 1]] as const) {
+    byPoint.push(1, derive(prev, cur, dt, 4));
+    byRow.pushRow(1, deriveRow(row, prev, cur, dt, 4));
+  }
+  assert.deepEqual(byRow.columns(), byPoint.columns());
+  const p = derive(a, b, 2, 4);
+  assert.equal(p.cpuAlloc, 37.5);
+  assert.equal(p.vcpu1, undefined, 'a counter that went back is no point');
+  assert.equal(p.psiCpu, undefined);
+  assert.equal(p.psiIo, 2);
+});
+
+test('pooled rings (one buffer per block, row by row) keep the same history as rings of their own', () => {
+  const pool = new RingPool(['a', 'b', 'c'], 5, 4);
+  const n = 11; // blocks of 1, 2, 4, 4 slots
+  const pooled = Array.from({ length: n }, () => pool.take());
+  const own = Array.from({ length: n }, () => new Ring(['a', 'b', 'c'], 5));
+  const push = (rings: Ring[], t: number) => rings.forEach((r, i) => r.pushRow(t, [t * 100 + i, i % 2 ? NaN : -i, Infinity]));
+  for (let t = 0; t < 7; t++) {
+    push(pooled, t);
+    push(own, t);
+    pool.pushed(pooled[n - 1]);
+  }
+  pooled.forEach((r, i) => assert.deepEqual(r.columns(), own[i].columns(), `ring ${i}`));
+  assert.equal(pool.bytes, 11 * ringBytes(3, 5));
+  // a released slot comes back empty, at the row the others write next, and writing it leaves the others alone
+  pool.release(pooled[4]);
+  const again = pool.take();
+  assert.equal(again.length, 0);
+  assert.equal(again.headRow, pooled[0].headRow);
+  again.pushRow(99, [1, 2, 3]);
+  pooled.forEach((r, i) => i !== 4 && assert.deepEqual(r.columns(), own[i].columns(), `ring ${i} after reuse`));
+  assert.deepEqual(again.columns(), { t: [99], series: { a: [1], b: [2], c: [3] } });
+  // a block left empty is dropped
+  pool.release(pooled[0]);
+  assert.equal(pool.bytes, 10 * ringBytes(3, 5));
 });
 
 test('webview messages and restored state are validated', async () => {

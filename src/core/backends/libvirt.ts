@@ -522,7 +522,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     const stats = options.stats ?? DEFAULT_STATS;
     const records = await this.bulk(c, stats, options.flags ?? 0);
     if (records) {
-      return records.map((r) => ({ uuid: P.uuidToString(r.dom.uuid), name: r.dom.name, id: r.dom.id, params: r.params, source: 'bulk' }));
+      return records.map((r) => ({ uuid: uuidOf(r.dom), name: r.dom.name, id: r.dom.id, params: r.params, source: 'bulk' }));
     }
     const doms = await c.listAllDomains(options.flags ?? 0);
     const out = await mapLimit(doms, this.options.concurrency ?? 32, (dom) => this.statsPerDomain(c, dom, stats));
@@ -637,4 +637,12 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     };
     for (const l of this.listeners) l(ev);
   }
+}
+
+/** A domain's UUID string, made once per domain object (bulk stats hand back the same objects every tick). */
+const uuidStrings = new WeakMap<P.RemoteDomain, string>();
+function uuidOf(dom: P.RemoteDomain): string {
+  let s = uuidStrings.get(dom);
+  if (s === undefined) uuidStrings.set(dom, (s = P.uuidToString(dom.uuid)));
+  return s;
 }

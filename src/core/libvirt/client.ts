@@ -85,6 +85,8 @@ const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   private serial = 0;
   private readonly pending = new Map<number, Pending>();
+  /** The domains of bulk-stats replies, by position (see DomainCache). */
+  private readonly statsDomains = new P.DomainCache();
   private readonly expired = new Set<number>();
   private chunks: Buffer[] = [];
   private buffered = 0;
@@ -564,7 +566,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     return this.call(
       Proc.CONNECT_GET_ALL_DOMAIN_STATS,
       (w) => w.array(doms, (x, d) => P.encodeDomain(x, d), P.REMOTE_DOMAIN_LIST_MAX).uint(stats).uint(flags >>> 0),
-      P.decodeAllDomainStats,
+      (r) => P.decodeAllDomainStats(r, this.statsDomains),
       options,
     );
   }

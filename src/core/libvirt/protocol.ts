@@ -360,6 +360,34 @@ export function decodeDomain(r: XdrReader): RemoteDomain {
   return { name, uuid, id };
 }
 
+/**
+ * Domains by position in a reply, like StringCache: the object decoded last time at `slot` when its
+ * encoding (name, uuid, id) is byte for byte the same. Bulk stats name the same domains in the same
+ * order every tick; this keeps one name string, uuid buffer and object per domain instead of three
+ * new ones per domain per tick. The objects are shared: callers must not change them (they are frozen).
+ */
+export class DomainCache {
+  private readonly bytes: Buffer[] = [];
+  private readonly doms: RemoteDomain[] = [];
+
+  decode(r: XdrReader, slot: number): RemoteDomain {
+    const nameLen = r.peekUint();
+    if (nameLen === undefined || nameLen > REMOTE_STRING_MAX) return decodeDomain(r); // its errors
+    const n = 4 + nameLen + ((4 - (nameLen & 3)) & 3) + VIR_UUID_BUFLEN + 4;
+    const known = this.bytes[slot];
+    if (known !== undefined && known.length === n && r.startsWith(known)) {
+      r.skip(n);
+      return this.doms[slot];
+    }
+    if (n > r.remaining) return decodeDomain(r);
+    const raw = r.peekCopy(n);
+    const dom = Object.freeze(decodeDomain(r));
+    this.bytes[slot] = raw;
+    this.doms[slot] = dom;
+    return dom;
+  }
+}
+
 const HEX_DIGIT = [...'0123456789abcdef'].map((c) => c.charCodeAt(0));
 /** Where each byte's two hex digits go in the 36-character form; the rest stays '-'. */
 const UUID_AT = [0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34];
@@ -553,10 +581,11 @@ export interface DomainStatsRecord {
   readonly params: TypedParams;
 }
 
-export function decodeAllDomainStats(r: XdrReader): DomainStatsRecord[] {
+/** `domains`: the caller's DomainCache (a client's own), so replies of other connections do not evict its domains. */
+export function decodeAllDomainStats(r: XdrReader, domains?: DomainCache): DomainStatsRecord[] {
   return r.array(
-    (x) => {
-      const dom = decodeDomain(x);
+    (x, i) => {
+      const dom = domains ? domains.decode(x, i) : decodeDomain(x);
       const params = decodeTypedParamsRecord(x, REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX, 'stats of', dom.name);
       return { dom, params };
     },

@@ -314,6 +314,32 @@ export class XdrReader {
     return s;
   }
 
+  /** The unsigned int at the read position, without moving it (undefined when fewer than 4 bytes remain). */
+  peekUint(): number | undefined {
+    return this.end - this.pos < 4 ? undefined : this.buf.readUInt32BE(this.pos);
+  }
+
+  /** Whether the next `known.length` bytes are `known`'s (nothing is read). */
+  startsWith(known: Uint8Array): boolean {
+    const n = known.length;
+    if (n > this.end - this.pos) return false;
+    const buf = this.buf;
+    const at = this.pos;
+    for (let i = 0; i < n; i++) if (buf[at + i] !== known[i]) return false;
+    return true;
+  }
+
+  /** A copy of the next `n` bytes (nothing is read; n must not exceed `remaining`). */
+  peekCopy(n: number): Buffer {
+    return Buffer.from(this.buf.subarray(this.pos, this.pos + n));
+  }
+
+  /** Moves past `n` bytes already checked with startsWith(). */
+  skip(n: number): void {
+    this.need(n, 'skipped bytes');
+    this.pos += n;
+  }
+
   optional<T>(read: (r: this) => T, what = 'optional'): T | null {
     const at = this.pos;
     const flag = this.uint(`${what} discriminant`);

@@ -12,9 +12,61 @@ export interface ProcStat {
   readonly perCpu: CpuTimes[];
 }
 
-function cpuTimes(fields: number[]): CpuTimes {
+// The host's /proc files are parsed on every sampler tick: the parsers below walk the text by
+// character codes (no split, regex or per-field strings), the cost that counts at 1 Hz.
+
+const SPACE = 32;
+const TAB = 9;
+const isBlank = (c: number) => c === SPACE || c === TAB;
+
+/** End of the line that starts at `at` (the index of its '\n', or the text's length). */
+function lineEnd(text: string, at: number): number {
+  const e = text.indexOf('\n', at);
+  return e < 0 ? text.length : e;
+}
+
+/** Fields of `text[at, end)` from field `from` on (0-based, blank-separated) as numbers into `out`; returns their count. */
+function numbersOf(text: string, at: number, end: number, from: number, out: number[], max = out.length): number {
+  let field = 0;
+  let n = 0;
+  let i = at;
+  while (i < end && n < max) {
+    while (i < end && isBlank(text.charCodeAt(i))) i++;
+    if (i >= end) break;
+    const start = i;
+    while (i < end && !isBlank(text.charCodeAt(i))) i++;
+    if (field++ >= from) out[n++] = toNumber(text, start, i);
+  }
+  return n;
+}
+
+/** Number(text.slice(a, b)) for plain decimal digits without making the string; NaN otherwise. */
+function toNumber(text: string, a: number, b: number): number {
+  let v = 0;
+  for (let i = a; i < b; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return Number(text.slice(a, b));
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** The first blank-separated field of `text[at, end)`. */
+function firstField(text: string, at: number, end: number): string {
+  let i = at;
+  while (i < end && isBlank(text.charCodeAt(i))) i++;
+  const start = i;
+  while (i < end && !isBlank(text.charCodeAt(i))) i++;
+  return text.slice(start, i);
+}
+
+const cpuFields: number[] = new Array(8);
+
+function cpuTimes(text: string, at: number, end: number): CpuTimes {
   // user nice system idle iowait irq softirq steal guest guest_nice
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = fields;
+  const f = cpuFields.fill(0);
+  numbersOf(text, at, end, 1, f);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = f;
   const total = user + nice + system + idle + iowait + irq + softirq + steal;
   return { busy: total - idle - iowait, total };
 }
@@ -22,12 +74,14 @@ function cpuTimes(fields: number[]): CpuTimes {
 export function parseProcStat(text: string): ProcStat {
   let all: CpuTimes = { busy: 0, total: 0 };
   const perCpu: CpuTimes[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('cpu')) continue;
-    const parts = line.trim().split(/\s+/);
-    const t = cpuTimes(parts.slice(1).map(Number));
-    if (parts[0] === 'cpu') all = t;
-    else perCpu.push(t);
+  for (let at = 0; at < text.length; ) {
+    const end = lineEnd(text, at);
+    if (text.startsWith('cpu', at)) {
+      const t = cpuTimes(text, at, end);
+      if (at + 3 === end || isBlank(text.charCodeAt(at + 3))) all = t;
+      else perCpu.push(t);
+    }
+    at = end + 1;
   }
   return { all, perCpu };
 }
@@ -47,6 +101,35 @@ export interface MemSummary {
   used: number;
   available: number;
   cached: number;
+}
+
+/** A /proc/meminfo field in bytes ("Name:   123 kB"), or undefined when the file has no such line. */
+function meminfoField(text: string, name: string): number | undefined {
+  let at = text.startsWith(name) && text.charCodeAt(name.length) === 58 /* : */ ? 0 : -1;
+  if (at < 0) {
+    const i = text.indexOf(`\n${name}:`);
+    if (i < 0) return undefined;
+    at = i + 1;
+  }
+  const end = lineEnd(text, at);
+  const v: number[] = [NaN];
+  numbersOf(text, at + name.length + 1, end, 0, v, 1);
+  if (!Number.isFinite(v[0])) return undefined;
+  const kb = text.indexOf('kB', at);
+  return kb >= 0 && kb < end ? v[0] * 1024 : v[0];
+}
+
+/**
+ * memSummary(parseMeminfo(text)) reading only the five fields it needs (the sampler does this
+ * every tick; the whole-file record is for callers that want other fields).
+ */
+export function meminfoSummary(text: string): MemSummary {
+  const mi: Record<string, number> = {};
+  for (const k of ['MemTotal', 'MemAvailable', 'MemFree', 'Cached', 'Buffers']) {
+    const v = meminfoField(text, k);
+    if (v !== undefined) mi[k] = v;
+  }
+  return memSummary(mi);
 }
 
 export function memSummary(mi: Record<string, number>): MemSummary {
@@ -85,18 +168,31 @@ export interface IoCounters {
  * /proc/diskstats summed over whole disks. `isDisk(name)` tells whole disks from partitions and
  * virtual devices (the caller checks /sys/block); sectors are 512 bytes whatever the device's size.
  */
+/** The 8 counters after the name (reads … writes' ms): a line with fewer is not a device line. */
+const diskFields: number[] = new Array(8);
+
 export function parseDiskstats(text: string, isDisk: (name: string) => boolean): IoCounters & { devices: string[] } {
   const out = { rdBytes: 0, wrBytes: 0, rdOps: 0, wrOps: 0, devices: [] as string[] };
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 11) continue;
-    const name = f[2];
-    if (!isDisk(name)) continue;
-    out.devices.push(name);
-    out.rdOps += Number(f[3]);
-    out.rdBytes += Number(f[5]) * 512;
-    out.wrOps += Number(f[7]);
-    out.wrBytes += Number(f[9]) * 512;
+  const f = diskFields;
+  for (let at = 0; at < text.length; ) {
+    const end = lineEnd(text, at);
+    // major minor name | reads merged sectors ms | writes merged sectors ms | …
+    if (numbersOf(text, at, end, 3, f) === f.length) {
+      let i = at;
+      for (let k = 0; k < 2; k++) {
+        while (i < end && isBlank(text.charCodeAt(i))) i++;
+        while (i < end && !isBlank(text.charCodeAt(i))) i++;
+      }
+      const name = firstField(text, i, end);
+      if (isDisk(name)) {
+        out.devices.push(name);
+        out.rdOps += f[0];
+        out.rdBytes += f[2] * 512;
+        out.wrOps += f[4];
+        out.wrBytes += f[6] * 512;
+      }
+    }
+    at = end + 1;
   }
   return out;
 }

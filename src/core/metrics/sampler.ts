@@ -19,18 +19,17 @@ import {
   EngineStats,
   FsUse,
   looksLikeWholeDisk,
-  memSummary,
+  meminfoSummary,
   parseDf,
   parseDiskstats,
   parseLoadavg,
-  parseMeminfo,
   parseNetDev,
   parseProcStat,
   parsePsi,
   ProcStat,
   splitSections,
 } from './parse';
-import { Counters, derive, GUEST_KEYS, HISTORY_POINTS, HOST_KEYS, Point, Ring, ringBytes } from './series';
+import { Counters, derive, deriveRow, GUEST_KEYS, HISTORY_POINTS, HOST_KEYS, newRow, Point, Ring, ringBytes, RingPool, setRowMemAlloc } from './series';
 
 export const HOST_ID = '@host';
 
@@ -64,7 +63,7 @@ export async function readHost(files?: ProcFiles): Promise<Counters & { cpus: nu
     const [stat, mem, disk, net] = ['/proc/stat', '/proc/meminfo', '/proc/diskstats', '/proc/net/dev'].map((f) => proc.read(f));
     const [pc, pm, pi] = ['cpu', 'memory', 'io'].map((r) => proc.readOpt(`/proc/pressure/${r}`));
     const s = parseProcStat(stat);
-    const m = memSummary(parseMeminfo(mem));
+    const m = meminfoSummary(mem);
     return {
       cpus: s.perCpu.length || os.cpus().length,
       memTotal: m.total,
@@ -311,7 +310,7 @@ export interface GuestSideReading {
 export function parseGuestSide(text: string, t: number): GuestSideReading {
   const s = splitSections(text);
   const stat = parseProcStat(s.stat ?? '');
-  const mem = memSummary(parseMeminfo(s.meminfo ?? ''));
+  const mem = meminfoSummary(s.meminfo ?? '');
   const pretty = /^PRETTY_NAME="?([^"\n]*)"?/m.exec(s.osrelease ?? '')?.[1];
   const psiOf = (x?: string) => (x ? parsePsi(x)?.some.avg10 : undefined);
   return {
@@ -411,8 +410,12 @@ export class Sampler extends EventEmitter {
   private readonly procFiles = new ProcFiles();
   private hostPrev: Counters | undefined;
   private hostPrevT = 0;
+  /** The row every guest's point is derived into before it is copied to its ring. */
+  private readonly row = newRow();
   /** Host-side histories: connection id → guest id → history. */
   private readonly guests = new Map<string, Map<string, GuestHistory>>();
+  /** Their rings, per connection id: side by side, so a tick writes few pages (see RingBlock). */
+  private readonly pools = new Map<string, RingPool>();
   private readonly sides = new Map<string, GuestSideState>();
   /** Errors of the last tick per connection id. */
   readonly errors = new Map<string, string>();
@@ -506,9 +509,11 @@ export class Sampler extends EventEmitter {
       const t = Date.now();
       this.hostCpus = h.cpus;
       this.hostMemTotal = h.memTotal;
-      const p = derive(this.hostPrev, h, (t - this.hostPrevT) / 1000, h.cpus);
-      p.memAlloc = h.memTotal;
-      if (this.hostPrev) this.hostRing.push(t, p);
+      if (this.hostPrev) {
+        const row = deriveRow(this.row, this.hostPrev, h, (t - this.hostPrevT) / 1000, h.cpus);
+        setRowMemAlloc(row, h.memTotal);
+        this.hostRing.pushRow(t, row);
+      }
       this.hostPrev = h;
       this.hostPrevT = t;
     } catch (e) {
@@ -525,18 +530,27 @@ export class Sampler extends EventEmitter {
       const t = Date.now();
       let histories = this.guests.get(id);
       if (!histories) this.guests.set(id, (histories = new Map()));
+      let pool = this.pools.get(id);
+      if (!pool) this.pools.set(id, (pool = new RingPool(HOST_KEYS, HISTORY_POINTS)));
+      let last: Ring | undefined;
       for (const r of readings) {
         let h = histories.get(r.guestId);
-        if (!h) histories.set(r.guestId, (h = { ring: new Ring(HOST_KEYS, HISTORY_POINTS), name: r.name, lastSeen: t }));
-        const p = derive(h.prev, r.counters, h.prevT ? (t - h.prevT) / 1000 : 0, this.hostCpus);
-        if (h.prev) h.ring.push(t, p);
+        if (!h) histories.set(r.guestId, (h = { ring: pool.take(), name: r.name, lastSeen: t }));
+        if (h.prev) h.ring.pushRow(t, deriveRow(this.row, h.prev, r.counters, h.prevT ? (t - h.prevT) / 1000 : 0, this.hostCpus));
         h.prev = r.counters;
         h.prevT = t;
         h.lastSeen = t;
+        last = h.ring;
       }
+      if (last) pool.pushed(last);
       this.errors.delete(id);
       // forget guests not seen for an hour (their rings are the only growth)
-      histories.forEach((h, k, m) => t - h.lastSeen > 3_600_000 && m.delete(k));
+      const p = pool;
+      histories.forEach((h, k, m) => {
+        if (t - h.lastSeen <= 3_600_000) return;
+        m.delete(k);
+        p.release(h.ring);
+      });
     } catch (e) {
       this.errors.set(id, (e as Error).message);
       this.opts.log?.debug(`metrics: ${id}: ${(e as Error).message}`);
