@@ -172,6 +172,19 @@ test('connectUnix: LibvirtBackend lists the remote guests through a socket facto
   }
 });
 
+test('connectUnix: the remote Podman API answers through its own forward', async () => {
+  const s = await host.connectUnix('/run/podman/podman.sock');
+  const reply = await new Promise<string>((resolve, reject) => {
+    let buf = '';
+    s.on('data', (d) => (buf += d));
+    s.on('end', () => resolve(buf));
+    s.on('error', reject);
+    s.write('GET /_ping HTTP/1.1\r\nHost: d\r\nConnection: close\r\n\r\n');
+  });
+  assert.match(reply, /^HTTP\/1\.1 200 OK/);
+  assert.match(reply, /\r\n\r\nOK$/);
+});
+
 test('connectUnix: a socket that is not there says so, with the host', async () => {
   await assert.rejects(host.connectUnix('/run/nothing/here.sock'), /cannot connect to \/run\/nothing\/here\.sock on sshhost-lab: no such socket/);
 });
