@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { HostRunError } from '../../src/core/host/host';
 import { SshHost, SshUnreachableError } from '../../src/core/host/ssh';
+import { processStream } from '../../src/core/host/stream';
 import { LibvirtClient } from '../../src/core/libvirt/client';
 
 const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
@@ -170,6 +171,35 @@ test('connectUnix: LibvirtBackend lists the remote guests through a socket facto
   } finally {
     await b.close();
   }
+});
+
+test('virt-ssh-helper: the libvirt RPC stream over a channel, as qemu+ssh:// does it', async () => {
+  const [client, openMs] = await ms(async () => {
+    const c = new LibvirtClient(processStream(host, ['virt-ssh-helper', 'qemu:///system']), { keepaliveIntervalMs: 0 });
+    await c.authenticate();
+    await c.connectOpen('qemu:///system');
+    return c;
+  });
+  try {
+    const times: number[] = [];
+    let names: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const [doms, t] = await ms(() => client.listAllDomains());
+      names = doms.map((d) => d.name);
+      times.push(t);
+    }
+    assert.ok(names.includes('remotevm'), names.join(','));
+    figures.push(`virt-ssh-helper channel: open ${openMs.toFixed(0)} ms; listAllDomains median ${median(times).toFixed(1)} ms`);
+  } finally {
+    await client.connectClose().catch(() => undefined);
+    client.destroy();
+  }
+});
+
+test('processStream: a helper that is missing on the host closes the stream with a clear reason', async () => {
+  const s = processStream(host, ['no-such-helper-vs', 'qemu:///system']);
+  const e = await new Promise<Error>((resolve) => s.on('error', resolve));
+  assert.match(e.message, /no-such-helper-vs is not installed or not on PATH on sshhost-lab/);
 });
 
 test('connectUnix: the remote Podman API answers through its own forward', async () => {
