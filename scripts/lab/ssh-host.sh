@@ -125,9 +125,8 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 UsePAM no
 StrictModes yes
-# many channels over one ControlMaster connection (default 10)
-MaxSessions 100
-MaxStartups 100:30:200
+# MaxSessions/MaxStartups left at their defaults (10 sessions per connection), as on a real host:
+# the product must live with them
 AllowStreamLocalForwarding yes
 AllowTcpForwarding yes
 StreamLocalBindUnlink yes

@@ -59,6 +59,42 @@ test('run: the first command starts the master; further ones are multiplexed ove
   assert.notEqual(r.stdout.trim(), os.hostname());
 });
 
+/** Local ssh processes that are masters on this control directory. */
+function masters(dir: string): number {
+  let n = 0;
+  for (const p of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    const cmd = (() => {
+      try {
+        return fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+      } catch {
+        return [];
+      }
+    })();
+    if (cmd.includes('ControlMaster=yes') && cmd.some((a) => a.startsWith(dir))) n++;
+  }
+  return n;
+}
+
+/** Connections the second host's sshd has accepted so far (its log). */
+const sshdLogins = () => (fs.readFileSync(path.join(env.SSHHOST_STATE, 'root/var-log/sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+
+test('run: 30 callers at once on a new host: one master, and all run although sshd allows 10 sessions per connection', async () => {
+  const dir = path.join(scratch, 'ctl-many');
+  const h = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, controlDir: dir });
+  const before = sshdLogins();
+  try {
+    const rs = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => h.run(['sh', '-c', `sleep 0.3; echo ${i}`])));
+    const failed = rs.filter((r) => r.status === 'rejected' || r.value.exitCode !== 0);
+    assert.deepEqual(failed.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value.stderr)), []);
+    assert.deepEqual(rs.map((r) => (r.status === 'fulfilled' ? r.value.stdout : '')), Array.from({ length: 30 }, (_, i) => `${i}\n`));
+    assert.equal(masters(dir), 1);
+    // a channel sshd refuses makes ssh fall back, silently, to a connection of its own: none may
+    assert.equal(sshdLogins() - before, 1, 'connections authenticated by the second host\'s sshd');
+  } finally {
+    await h.dispose();
+  }
+});
+
 test('run: hostile argv reaches the remote program intact and nothing in it runs on either machine', async () => {
   const marker = `/tmp/vs-pwned-${randomBytes(4).toString('hex')}`;
   const args = ['two words', '', "it's", '"dq"', `; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `a\ntouch ${marker}`, `|| touch ${marker}`, '$HOME *', '~', '-n', 'ünïcödé ✓', '--'];

@@ -32,6 +32,11 @@ export interface SshHostOptions {
   connectTimeoutS?: number;
   /** The ssh program; default `ssh` on PATH. */
   sshPath?: string;
+  /**
+   * sshd's MaxSessions (default 10): channels beyond it are queued here. sshd refuses them otherwise and
+   * ssh silently falls back to a whole new connection per channel. One session is kept for kills.
+   */
+  maxSessions?: number;
 }
 
 /** The host could not be reached: `reason` is SSH's own last line ("Connection refused", "Host key verification failed."). */
@@ -83,6 +88,8 @@ export class SshHost implements Host {
   private readonly forwards = new Map<string, string>();
   private forwardSeq = 0;
   private disposed = false;
+  private sessions = 0;
+  private readonly sessionWaiters: (() => void)[] = [];
 
   constructor(readonly opts: SshHostOptions) {
     this.label = opts.label ?? opts.destination;
@@ -168,6 +175,7 @@ export class SshHost implements Host {
   }
 
   private async startMaster(): Promise<void> {
+    if (await this.masterAlive()) return; // another caller's master came up meanwhile
     const log = path.join(this.dir!, `${path.basename(this.controlPath)}.log`);
     // the master's stderr goes to a file: after -f it keeps the descriptor, and a pipe would never end
     const fd = openSync(log, 'w', 0o600);
@@ -230,6 +238,27 @@ export class SshHost implements Host {
     return new SshProcess(this, argv, opts);
   }
 
+  /** A session slot on the master; resolves with its release, or undefined when `cancelled` fires first. */
+  async acquireSession(cancelled?: AbortSignal, reserved = false): Promise<(() => void) | undefined> {
+    const limit = Math.max(1, (this.opts.maxSessions ?? 10) - (reserved ? 0 : 1));
+    while (this.sessions >= limit) {
+      if (cancelled?.aborted) return undefined;
+      await new Promise<void>((r) => {
+        this.sessionWaiters.push(r);
+        cancelled?.addEventListener('abort', () => r(), { once: true });
+      });
+    }
+    if (cancelled?.aborted) return undefined;
+    this.sessions++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.sessions--;
+      this.sessionWaiters.shift()?.();
+    };
+  }
+
   /** For SshProcess: master up, then the local ssh client of one channel. */
   async startChannel(argv: readonly string[], env?: NodeJS.ProcessEnv) {
     await this.connect();
@@ -241,7 +270,12 @@ export class SshHost implements Host {
   async killGroup(pg: number, sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (!(await this.masterAlive())) return;
     const argv = this.channelArgv(['sh', '-c', SIGNAL_GROUP, 'sh', sig.replace(/^SIG/, ''), String(pg)]);
-    await runLocalQuiet(argv, await this.env(), 5000);
+    const release = await this.acquireSession(undefined, true);
+    try {
+      await runLocalQuiet(argv, await this.env(), 5000);
+    } finally {
+      release?.();
+    }
   }
 
   async unreachable(sshArgv: readonly string[], stderr: string, stdout = ''): Promise<SshUnreachableError> {
@@ -411,6 +445,7 @@ class SshProcess implements HostProcess {
   private child: ReturnType<typeof spawnChild> | undefined;
   private pg: number | undefined;
   private killing = false;
+  private readonly cancelWait = new AbortController();
   private started: Promise<void>;
 
   constructor(
@@ -420,15 +455,23 @@ class SshProcess implements HostProcess {
   ) {
     let settle!: (e: HostExit) => void;
     this.exited = new Promise((r) => (settle = r));
-    this.started = this.start(opts, (e) => ((this.done = true), settle(e)));
+    let release: (() => void) | undefined;
+    this.started = this.start(opts, (r) => (release = r), (e) => (release?.(), (this.done = true), settle(e)));
     if (opts.signal) {
       if (opts.signal.aborted) void this.kill();
       else opts.signal.addEventListener('abort', () => void this.kill(), { once: true });
     }
   }
 
-  private async start(opts: HostSpawnOptions, settle: (e: HostExit) => void): Promise<void> {
+  private async start(opts: HostSpawnOptions, hold: (release: () => void) => void, settle: (e: HostExit) => void): Promise<void> {
     let sshArgv: string[] = [];
+    const release = await this.host.acquireSession(this.cancelWait.signal);
+    if (!release) {
+      this.stdout.end();
+      this.stderr.end();
+      return settle({ code: null, signal: 'SIGKILL' }); // killed while waiting for a session: never started
+    }
+    hold(release);
     try {
       const ch = await this.host.startChannel(this.argv, opts.env);
       sshArgv = ch.sshArgv;
@@ -499,6 +542,7 @@ class SshProcess implements HostProcess {
   async kill(): Promise<void> {
     if (this.done) return;
     this.killing = true;
+    this.cancelWait.abort();
     await this.started;
     if (this.done) return;
     if (this.pg === undefined) await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
