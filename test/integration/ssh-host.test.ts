@@ -114,6 +114,23 @@ test('run: exit codes, stderr, stdin and env reach the caller; a missing program
   assert.match(e.message, /no-such-program-vs is not installed or not on PATH on sshhost-lab/);
 });
 
+test('run: what the login shell prints before the program is not taken for the program\'s stderr', async () => {
+  const rc = '/root/.bashrc';
+  const old = await host.readFile(rc).catch(() => undefined);
+  await host.writeFile(rc, `echo login-noise >&2\n${old ?? ''}`);
+  try {
+    assert.deepEqual(await host.run(['sh', '-c', 'echo prog >&2; sleep 0.3']), { exitCode: 0, stdout: '', stderr: 'prog\n' });
+    // and kill() still finds the remote process group
+    const p = host.spawn(['sleep', '3013']);
+    await new Promise((r) => setTimeout(r, 400));
+    await p.kill();
+    assert.equal(await remoteCount('^sleep 3013$'), '0');
+  } finally {
+    if (old === undefined) await host.rm(rc, { force: true });
+    else await host.writeFile(rc, old);
+  }
+});
+
 const remoteCount = async (pattern: string) => (await host.run(['pgrep', '-c', '-f', pattern])).stdout.trim();
 
 test('spawn + kill: the remote process and its children are gone', async () => {

@@ -493,7 +493,10 @@ class SshProcess implements HostProcess {
     this.stdin.pipe(child.stdin!);
     child.stdin!.on('error', () => undefined);
     child.stdout!.pipe(this.stdout);
+    // Before our marker line, stderr is SSH's (or the login shell's), never the program's: kept for the
+    // reason of a failure, not passed on. After it, everything is the program's.
     let head = '';
+    let pending = '';
     let headDone = false;
     let notFound = false;
     const errTail: string[] = [];
@@ -503,16 +506,20 @@ class SshProcess implements HostProcess {
         if (errTail.length > 8) errTail.shift();
         return void this.stderr.write(d);
       }
-      head += d.toString('latin1');
-      const nl = head.indexOf('\n');
-      if (nl < 0 && head.length < 4096) return;
-      headDone = true;
-      const first = nl < 0 ? head : head.slice(0, nl);
-      const rest = Buffer.from(nl < 0 ? '' : head.slice(nl + 1), 'latin1');
-      if (first.startsWith(MARK_PG)) this.pg = Number(first.slice(MARK_PG.length));
-      else if (first === MARK_NOT_FOUND) notFound = true;
-      else this.stderr.write(Buffer.from(head, 'latin1')); // not ours: ssh speaking before the remote did
-      if (this.pg !== undefined && rest.length) this.stderr.write(rest), errTail.push(rest.toString('utf8'));
+      pending += d.toString('latin1');
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.startsWith(MARK_PG) || line === MARK_NOT_FOUND) {
+          headDone = true;
+          if (line === MARK_NOT_FOUND) notFound = true;
+          else this.pg = Number(line.slice(MARK_PG.length));
+          if (pending) this.stderr.write(Buffer.from(pending, 'latin1')), errTail.push(Buffer.from(pending, 'latin1').toString('utf8'));
+          return;
+        }
+        head = (head + Buffer.from(line, 'latin1').toString('utf8') + '\n').slice(-8192);
+      }
+      if (pending.length > 8192) (head += pending.slice(0, -8192)), (pending = pending.slice(-8192));
     });
     child.on('error', (e) => settle({ code: null, signal: null, error: new HostRunError(sshArgv, 'this machine', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'spawn-failed', e.message) }));
     child.on('exit', () => {
@@ -532,7 +539,7 @@ class SshProcess implements HostProcess {
       if (notFound) return settle({ code: 127, signal: null, error: new HostRunError(this.argv, this.host.label, 'not-found') });
       // 255 before our marker: SSH never reached the program. After it: the channel broke, or the program said 255.
       if (code === 255 && !this.killing && (this.pg === undefined || !(await this.host.masterUp()))) {
-        const stderr = this.pg === undefined ? head : errTail.join('');
+        const stderr = this.pg === undefined ? head + pending : errTail.join('');
         return settle({ code, signal: null, error: await this.host.unreachable(sshArgv, stderr) });
       }
       settle({ code, signal: sig });
