@@ -68,7 +68,8 @@ init_pid() {
 # nsx CMD...: run CMD inside the second host (all its namespaces), clean environment
 nsx() {
   local pid; pid=$(init_pid) || die "second host not running"
-  nsenter -t "$pid" -m -u -i -n -p -- env -i PATH="$PATH" LANG=C.UTF-8 HOME=/root TERM=dumb "$@"
+  # 9<&-: daemons started here must not inherit (and so hold) the up/down lock
+  nsenter -t "$pid" -m -u -i -n -p -- env -i PATH="$PATH" LANG=C.UTF-8 HOME=/root TERM=dumb "$@" 9<&-
 }
 netns_ino() { stat -L -c %i -- "$NSPATH" 2>/dev/null; }
 netns_pids() { # host pids of every process in our netns
@@ -203,7 +204,7 @@ ensure_init() {
   # unshare stays in the host pid ns as the holder's parent; --kill-child: if it dies, PID 1 (and so
   # everything in the pid namespace) dies with it
   setsid nsenter --net="$NSPATH" -- unshare --mount --uts --ipc --pid --fork --kill-child --mount-proc \
-      --propagation private -- bash "$SELF" _init "$R" < /dev/null > "$STATE/init.log" 2>&1 &
+      --propagation private -- bash "$SELF" _init "$R" < /dev/null > "$STATE/init.log" 2>&1 9<&- &
   up=$!
   for i in $(seq 50); do
     pid=$(cat "/proc/$up/task/$up/children" 2>/dev/null | awk '{ print $1 }') || true
@@ -417,6 +418,11 @@ cmd_selftest() {
   [ "$fail" = 0 ]
 }
 
+# up/down/sshd-*: one at a time (a test bringing the host up while `lab.sh up` does). The lock is on this
+# script itself, so nothing is left behind.
+case ${1:-} in
+  up|down|sshd-kill|sshd-start) exec 9< "$SELF"; flock -w 300 9 || die "another ssh-host.sh up/down is still running" ;;
+esac
 case ${1:-} in
   _init) shift; ns_init "$@" ;;
   up) cmd_up ;;
