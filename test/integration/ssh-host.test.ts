@@ -59,6 +59,22 @@ test('run: the first command starts the master; further ones are multiplexed ove
   assert.notEqual(r.stdout.trim(), os.hostname());
 });
 
+test('run: sshd allows fewer sessions than configured: channels wait for the master, none logs in on its own', async () => {
+  const dir = path.join(scratch, 'ctl-over');
+  const h = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, controlDir: dir, maxSessions: 50 });
+  const before = sshdLogins();
+  try {
+    const rs = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => h.run(['sh', '-c', `cat; sleep 0.3; echo ${i}`], { stdin: `in${i} ` })));
+    assert.deepEqual(
+      rs.map((r) => (r.status === 'fulfilled' ? r.value.stdout : String(r.reason))),
+      Array.from({ length: 30 }, (_, i) => `in${i} ${i}\n`),
+    );
+    assert.equal(sshdLogins() - before, 1, 'connections authenticated by the second host\'s sshd');
+  } finally {
+    await h.dispose();
+  }
+});
+
 /** Local ssh processes that are masters on this control directory. */
 function masters(dir: string): number {
   let n = 0;

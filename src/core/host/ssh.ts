@@ -89,6 +89,8 @@ export class SshHost implements Host {
   private forwardSeq = 0;
   private disposed = false;
   private sessions = 0;
+  /** Learned when sshd refused a session: its MaxSessions is below ours. */
+  private learnedMaxSessions: number | undefined;
   private readonly sessionWaiters: (() => void)[] = [];
 
   constructor(readonly opts: SshHostOptions) {
@@ -230,7 +232,9 @@ export class SshHost implements Host {
     const cmd = ['sh', '-c', WRAPPER, 'sh', ...argv];
     const assign = envDiff(env);
     const remote = remoteCommand(assign.length ? ['env', ...assign, ...cmd] : cmd);
-    return [this.sshPath, ...this.commonArgs(), '-o', 'ControlMaster=no', '-T', '--', this.opts.destination, remote];
+    // ProxyCommand=false: when the master is gone or refuses a session, ssh would silently log in on its
+    // own (a new handshake, maybe a new prompt); the mux path never uses the proxy, so this only stops that
+    return [this.sshPath, ...this.commonArgs(), '-o', 'ControlMaster=no', '-o', 'ProxyCommand=false', '-T', '--', this.opts.destination, remote];
   }
 
   spawn(argv: readonly string[], opts: HostSpawnOptions = {}): HostProcess {
@@ -240,7 +244,8 @@ export class SshHost implements Host {
 
   /** A session slot on the master; resolves with its release, or undefined when `cancelled` fires first. */
   async acquireSession(cancelled?: AbortSignal, reserved = false): Promise<(() => void) | undefined> {
-    const limit = Math.max(1, (this.opts.maxSessions ?? 10) - (reserved ? 0 : 1));
+    const cap = Math.min(this.opts.maxSessions ?? 10, this.learnedMaxSessions ?? Infinity);
+    const limit = reserved ? cap : Math.max(1, cap - 1);
     while (this.sessions >= limit) {
       if (cancelled?.aborted) return undefined;
       await new Promise<void>((r) => {
@@ -257,6 +262,11 @@ export class SshHost implements Host {
       this.sessions--;
       this.sessionWaiters.shift()?.();
     };
+  }
+
+  /** sshd refused a session while `this.sessions` were open (counting the refused one): it allows fewer. */
+  sessionRefused(): void {
+    this.learnedMaxSessions = Math.max(1, Math.min(this.learnedMaxSessions ?? Infinity, this.sessions - 1));
   }
 
   /** For SshProcess: master up, then the local ssh client of one channel. */
@@ -279,7 +289,11 @@ export class SshHost implements Host {
   }
 
   async unreachable(sshArgv: readonly string[], stderr: string, stdout = ''): Promise<SshUnreachableError> {
-    const reason = lastLine(stderr) || (await this.masterReason()) || 'the connection ended';
+    const own = stderr
+      .split('\n')
+      .filter((l) => !/^kex_exchange_identification:|^Connection closed by UNKNOWN|^mux_client_|^Control socket connect/.test(l.trim()))
+      .join('\n');
+    const reason = lastLine(own) || (await this.masterReason()) || `the connection to ${this.label} ended`;
     return new SshUnreachableError(sshArgv, this.label, reason, stdout, stderr);
   }
 
@@ -445,8 +459,14 @@ class SshProcess implements HostProcess {
   private child: ReturnType<typeof spawnChild> | undefined;
   private pg: number | undefined;
   private killing = false;
+  private clientKilled = false;
   private readonly cancelWait = new AbortController();
-  private started: Promise<void>;
+  /** Resolves once a local ssh client runs (or it never will): what kill() must wait for. */
+  private spawned: Promise<void>;
+  private markSpawned!: () => void;
+  /** Resolves when the remote wrapper has said who it is (its process group), or that the program is missing. */
+  private readonly announced: Promise<void>;
+  private markAnnounced!: () => void;
 
   constructor(
     private readonly host: SshHost,
@@ -456,7 +476,9 @@ class SshProcess implements HostProcess {
     let settle!: (e: HostExit) => void;
     this.exited = new Promise((r) => (settle = r));
     let release: (() => void) | undefined;
-    this.started = this.start(opts, (r) => (release = r), (e) => (release?.(), (this.done = true), settle(e)));
+    this.spawned = new Promise((r) => (this.markSpawned = r));
+    this.announced = new Promise((r) => (this.markAnnounced = r));
+    void this.start(opts, (r) => (release = r), (e) => (release?.(), (this.done = true), this.markSpawned(), settle(e)));
     if (opts.signal) {
       if (opts.signal.aborted) void this.kill();
       else opts.signal.addEventListener('abort', () => void this.kill(), { once: true });
@@ -464,14 +486,23 @@ class SshProcess implements HostProcess {
   }
 
   private async start(opts: HostSpawnOptions, hold: (release: () => void) => void, settle: (e: HostExit) => void): Promise<void> {
-    let sshArgv: string[] = [];
-    const release = await this.host.acquireSession(this.cancelWait.signal);
-    if (!release) {
-      this.stdout.end();
-      this.stderr.end();
-      return settle({ code: null, signal: 'SIGKILL' }); // killed while waiting for a session: never started
+    for (let attempt = 0; ; attempt++) {
+      const release = await this.host.acquireSession(this.cancelWait.signal);
+      if (!release) {
+        this.stdout.end();
+        this.stderr.end();
+        return settle({ code: null, signal: 'SIGKILL' }); // killed while waiting for a session: never started
+      }
+      hold(release);
+      // a refused session never started the program (and read none of its stdin): try again
+      if ((await this.attempt(opts, settle)) !== 'refused' || attempt >= 20) return;
+      this.host.sessionRefused();
+      release();
     }
-    hold(release);
+  }
+
+  private async attempt(opts: HostSpawnOptions, settle: (e: HostExit) => void): Promise<'refused' | 'settled'> {
+    let sshArgv: string[] = [];
     try {
       const ch = await this.host.startChannel(this.argv, opts.env);
       sshArgv = ch.sshArgv;
@@ -486,15 +517,16 @@ class SshProcess implements HostProcess {
           : e instanceof HostRunError
             ? e
             : new HostRunError(this.argv, this.host.label, 'spawn-failed', (e as Error).message);
-      return settle({ code: null, signal: null, error });
+      settle({ code: null, signal: null, error });
+      return 'settled';
     }
     const child = this.child;
+    this.markSpawned();
     if (this.killing) child.kill('SIGKILL');
-    this.stdin.pipe(child.stdin!);
     child.stdin!.on('error', () => undefined);
-    child.stdout!.pipe(this.stdout);
+    child.stdout!.pipe(this.stdout, { end: false });
     // Before our marker line, stderr is SSH's (or the login shell's), never the program's: kept for the
-    // reason of a failure, not passed on. After it, everything is the program's.
+    // reason of a failure, not passed on. After it, everything is the program's, and stdin flows.
     let head = '';
     let pending = '';
     let headDone = false;
@@ -513,7 +545,10 @@ class SshProcess implements HostProcess {
         if (line.startsWith(MARK_PG) || line === MARK_NOT_FOUND) {
           headDone = true;
           if (line === MARK_NOT_FOUND) notFound = true;
-          else this.pg = Number(line.slice(MARK_PG.length));
+          else (this.pg = Number(line.slice(MARK_PG.length))), this.stdin.pipe(child.stdin!);
+          this.markAnnounced();
+          // killed before it said who it is: the group is known now (the master still holds our pipes)
+          if (this.clientKilled && this.pg !== undefined) void this.host.killGroup(this.pg).catch(() => undefined);
           if (pending) this.stderr.write(Buffer.from(pending, 'latin1')), errTail.push(Buffer.from(pending, 'latin1').toString('utf8'));
           return;
         }
@@ -521,28 +556,36 @@ class SshProcess implements HostProcess {
       }
       if (pending.length > 8192) (head += pending.slice(0, -8192)), (pending = pending.slice(-8192));
     });
-    child.on('error', (e) => settle({ code: null, signal: null, error: new HostRunError(sshArgv, 'this machine', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'spawn-failed', e.message) }));
-    child.on('exit', () => {
-      if (!this.killing) return;
-      setTimeout(() => {
-        child.stdout!.destroy();
-        child.stderr!.destroy();
-        child.emit('close', null, 'SIGKILL');
-      }, PIPE_GRACE_MS).unref();
-    });
-    let closed = false;
-    child.on('close', async (code, sig) => {
-      if (closed) return;
-      closed = true;
-      if (!this.stdout.writableEnded) this.stdout.end();
-      if (!this.stderr.writableEnded) this.stderr.end();
-      if (notFound) return settle({ code: 127, signal: null, error: new HostRunError(this.argv, this.host.label, 'not-found') });
-      // 255 before our marker: SSH never reached the program. After it: the channel broke, or the program said 255.
-      if (code === 255 && !this.killing && (this.pg === undefined || !(await this.host.masterUp()))) {
-        const stderr = this.pg === undefined ? head + pending : errTail.join('');
-        return settle({ code, signal: null, error: await this.host.unreachable(sshArgv, stderr) });
-      }
-      settle({ code, signal: sig });
+    return new Promise((resolve) => {
+      const done = (e: HostExit) => (settle(e), resolve('settled'));
+      child.on('error', (e) => done({ code: null, signal: null, error: new HostRunError(sshArgv, 'this machine', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'spawn-failed', e.message) }));
+      child.on('exit', () => {
+        if (!this.killing) return;
+        setTimeout(() => {
+          child.stdout!.destroy();
+          child.stderr!.destroy();
+          child.emit('close', null, 'SIGKILL');
+        }, PIPE_GRACE_MS).unref();
+      });
+      let closed = false;
+      child.on('close', async (code, sig) => {
+        if (closed) return;
+        closed = true;
+        const beforeProgram = code === 255 && this.pg === undefined && !notFound && !this.killing;
+        if (beforeProgram && /session request failed|Session open refused/i.test(head + pending) && (await this.host.masterUp())) {
+          child.stdout!.unpipe(this.stdout);
+          return resolve('refused');
+        }
+        if (!this.stdout.writableEnded) this.stdout.end();
+        if (!this.stderr.writableEnded) this.stderr.end();
+        if (notFound) return done({ code: 127, signal: null, error: new HostRunError(this.argv, this.host.label, 'not-found') });
+        // 255 before our marker: SSH never reached the program. After it: the channel broke, or the program said 255.
+        if (code === 255 && !this.killing && (this.pg === undefined || !(await this.host.masterUp()))) {
+          const stderr = this.pg === undefined ? head + pending : errTail.join('');
+          return done({ code, signal: null, error: await this.host.unreachable(this.argv, stderr) });
+        }
+        done({ code, signal: sig });
+      });
     });
   }
 
@@ -550,10 +593,12 @@ class SshProcess implements HostProcess {
     if (this.done) return;
     this.killing = true;
     this.cancelWait.abort();
-    await this.started;
+    await this.spawned;
     if (this.done) return;
-    if (this.pg === undefined) await Promise.race([this.exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+    // a busy host may take a while to start the wrapper: its group is what must die, so wait for it
+    if (this.pg === undefined) await Promise.race([this.exited, this.announced, new Promise((r) => setTimeout(r, 5000).unref())]);
     if (this.pg !== undefined) await this.host.killGroup(this.pg).catch(() => undefined);
+    this.clientKilled = true;
     this.child?.kill('SIGKILL');
     await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
