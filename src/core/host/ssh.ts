@@ -525,37 +525,15 @@ class SshProcess implements HostProcess {
     if (this.killing) child.kill('SIGKILL');
     child.stdin!.on('error', () => undefined);
     child.stdout!.pipe(this.stdout, { end: false });
-    // Before our marker line, stderr is SSH's (or the login shell's), never the program's: kept for the
-    // reason of a failure, not passed on. After it, everything is the program's, and stdin flows.
-    let head = '';
-    let pending = '';
-    let headDone = false;
-    let notFound = false;
-    const errTail: string[] = [];
-    child.stderr!.on('data', (d: Buffer) => {
-      if (headDone) {
-        errTail.push(d.toString('utf8'));
-        if (errTail.length > 8) errTail.shift();
-        return void this.stderr.write(d);
-      }
-      pending += d.toString('latin1');
-      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        if (line.startsWith(MARK_PG) || line === MARK_NOT_FOUND) {
-          headDone = true;
-          if (line === MARK_NOT_FOUND) notFound = true;
-          else (this.pg = Number(line.slice(MARK_PG.length))), this.stdin.pipe(child.stdin!);
-          this.markAnnounced();
-          // killed before it said who it is: the group is known now (the master still holds our pipes)
-          if (this.clientKilled && this.pg !== undefined) void this.host.killGroup(this.pg).catch(() => undefined);
-          if (pending) this.stderr.write(Buffer.from(pending, 'latin1')), errTail.push(Buffer.from(pending, 'latin1').toString('utf8'));
-          return;
-        }
-        head = (head + Buffer.from(line, 'latin1').toString('utf8') + '\n').slice(-8192);
-      }
-      if (pending.length > 8192) (head += pending.slice(0, -8192)), (pending = pending.slice(-8192));
+    const err = new StderrSplitter(this.stderr, (mark) => {
+      if (mark === 'not-found') return this.markAnnounced();
+      this.pg = mark;
+      this.stdin.pipe(child.stdin!); // stdin flows only once the program runs: a refused session loses none
+      this.markAnnounced();
+      // killed before it said who it is: the group is known now (the master still holds our pipes)
+      if (this.clientKilled) void this.host.killGroup(mark).catch(() => undefined);
     });
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     return new Promise((resolve) => {
       const done = (e: HostExit) => (settle(e), resolve('settled'));
       child.on('error', (e) => done({ code: null, signal: null, error: new HostRunError(sshArgv, 'this machine', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'spawn-failed', e.message) }));
@@ -571,17 +549,17 @@ class SshProcess implements HostProcess {
       child.on('close', async (code, sig) => {
         if (closed) return;
         closed = true;
-        const beforeProgram = code === 255 && this.pg === undefined && !notFound && !this.killing;
-        if (beforeProgram && /session request failed|Session open refused/i.test(head + pending) && (await this.host.masterUp())) {
+        const beforeProgram = code === 255 && this.pg === undefined && !err.notFound && !this.killing;
+        if (beforeProgram && /session request failed|Session open refused/i.test(err.sshWords) && (await this.host.masterUp())) {
           child.stdout!.unpipe(this.stdout);
           return resolve('refused');
         }
         if (!this.stdout.writableEnded) this.stdout.end();
         if (!this.stderr.writableEnded) this.stderr.end();
-        if (notFound) return done({ code: 127, signal: null, error: new HostRunError(this.argv, this.host.label, 'not-found') });
+        if (err.notFound) return done({ code: 127, signal: null, error: new HostRunError(this.argv, this.host.label, 'not-found') });
         // 255 before our marker: SSH never reached the program. After it: the channel broke, or the program said 255.
         if (code === 255 && !this.killing && (this.pg === undefined || !(await this.host.masterUp()))) {
-          const stderr = this.pg === undefined ? head + pending : errTail.join('');
+          const stderr = this.pg === undefined ? err.sshWords : err.tail;
           return done({ code, signal: null, error: await this.host.unreachable(this.argv, stderr) });
         }
         done({ code, signal: sig });
@@ -607,6 +585,59 @@ class SshProcess implements HostProcess {
     if (this.done) return;
     if (this.pg !== undefined) void this.host.killGroup(this.pg, sig).catch(() => undefined);
     else this.child?.kill(sig);
+  }
+}
+
+/**
+ * A channel's stderr: before our marker line it is SSH's (or the login shell's), never the program's, and
+ * is kept for the reason of a failure; the marker says the process group (or that the program is
+ * missing); after it, everything is the program's and goes to `out`.
+ */
+class StderrSplitter {
+  private before = '';
+  private pending = '';
+  private seen = false;
+  private readonly last: string[] = [];
+  notFound = false;
+
+  constructor(
+    private readonly out: PassThrough,
+    private readonly onMark: (mark: number | 'not-found') => void,
+  ) {}
+
+  /** What came before the marker (SSH's words), for a failure's reason. */
+  get sshWords(): string {
+    return this.before + this.pending;
+  }
+
+  /** The program's last stderr, for a channel that broke after it started. */
+  get tail(): string {
+    return this.last.join('');
+  }
+
+  push(d: Buffer): void {
+    if (this.seen) return this.program(d);
+    this.pending += d.toString('latin1');
+    for (let nl = this.pending.indexOf('\n'); nl >= 0; nl = this.pending.indexOf('\n')) {
+      const line = this.pending.slice(0, nl);
+      this.pending = this.pending.slice(nl + 1);
+      if (line.startsWith(MARK_PG) || line === MARK_NOT_FOUND) {
+        this.seen = true;
+        this.notFound = line === MARK_NOT_FOUND;
+        this.onMark(this.notFound ? 'not-found' : Number(line.slice(MARK_PG.length)));
+        if (this.pending) this.program(Buffer.from(this.pending, 'latin1'));
+        this.pending = '';
+        return;
+      }
+      this.before = (this.before + Buffer.from(line, 'latin1').toString('utf8') + '\n').slice(-8192);
+    }
+    if (this.pending.length > 8192) (this.before += this.pending.slice(0, -8192)), (this.pending = this.pending.slice(-8192));
+  }
+
+  private program(d: Buffer): void {
+    this.last.push(d.toString('utf8'));
+    if (this.last.length > 8) this.last.shift();
+    this.out.write(d);
   }
 }
 
