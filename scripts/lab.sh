@@ -15,6 +15,8 @@
 #   labpod   podman container (NetworkMode none) from localhost/virtscope-busybox:latest, served by the
 #            Docker-compatible API on /run/podman/podman.sock
 #   vslab    libvirt network (forward mode='bridge') wrapping vsbr0
+#   sshhost  a second host reachable only over SSH (10.81.0.2, alias sshhost-lab): lab/ssh-host.sh, brought
+#            up by `up` and removed by `down`; `lab/ssh-host.sh status|env|exec|selftest` for the rest
 #
 # Subcommands (all idempotent; run as root):
 #   deps                 apt-get install the Debian packages (apt-get update once, only if something is missing)
@@ -76,7 +78,7 @@ GUEST_MEM=${VIRTSCOPE_LAB_GUEST_MEM:-512}
 BUILD_VERSION=4          # bump when the initramfs recipe below changes
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients qemu-system-x86
       lxc libxml2-utils busybox-static fio iperf3 iproute2 podman runc conmon catatonit containernetworking-plugins
-      jq curl procps util-linux sysbench sockperf iputils-ping)
+      jq curl procps util-linux sysbench sockperf iputils-ping openssh-server openssh-client)
 
 # ------------------------------------------------------------------------------------------ helpers
 say() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -783,7 +785,7 @@ ensure_podman_container() {
 # ------------------------------------------------------------------------------------------ up
 cmd_up() {
   need_root up
-  need_cmds virsh libvirtd virtlogd lxc-create lxc-start podman runc busybox curl jq nsenter ip
+  need_cmds virsh libvirtd virtlogd lxc-create lxc-start podman runc busybox curl jq nsenter ip sshd ssh unshare
   local T0 t vt; T0=$(now)
   mkdir -p -- "$RUN"
   if ! guest_built; then cmd_build; fi
@@ -799,6 +801,8 @@ cmd_up() {
   ensure_ct
   ensure_vlxc
   wait_vm_ready "$tvm"
+  t=$(now); bash "$HELPERS/ssh-host.sh" up >/dev/null || die "the second host (lab/ssh-host.sh) did not come up"
+  mark sshhost "$(since "$t")"
   mark total_up "$(since "$T0")"
   printf '%s\n' "${TIMINGS[@]}" > "$RUN/timings"
   printf 'lab up (%s guest, %s): timings\n' "$vt" "$( [ "$vt" = qemu ] && echo 'TCG: slow' || echo KVM)"
@@ -815,6 +819,9 @@ cmd_down() {
     *) die "usage: lab.sh down [--all]" ;;
   esac
   T0=$(now); t=$T0
+  # the second host first: its daemons run beside the local ones and leave nothing behind
+  bash "$HELPERS/ssh-host.sh" down || warn "lab/ssh-host.sh down failed"
+  mark down_sshhost "$(since "$t")"; t=$(now)
   # podman: the lab container, every container made from the lab image (tests), the image, the service
   if have podman; then
     for c in $( { lab_podman ps -a -q --filter "label=$LABEL=1"; lab_podman ps -a -q --filter "ancestor=$IMAGE"; } 2>/dev/null | sort -u); do
@@ -939,6 +946,9 @@ cmd_status() {
   if [ -f "$RUN/cgroup-v1-mounted" ]; then row cgroup "v1: $(tr '\n' ' ' < "$RUN/cgroup-v1-mounted")" "mounted by the lab"; fi
   if guest_built; then row cache "$CACHE" "guest built (kernel $(cat "$GUEST/kernel-version"))"
   else row cache "$CACHE" "guest not built"; fi
+  line=$(bash "$HELPERS/ssh-host.sh" status 2>/dev/null | tail -n 1) || line=""
+  if [ "$line" = "sshhost: up" ]; then ok sshhost "10.81.0.2 (ssh alias sshhost-lab)" "up (lab/ssh-host.sh status)"
+  else ko sshhost "10.81.0.2 (ssh alias sshhost-lab)" "${line#sshhost: }"; fi
   row virt "$(virt_type)" "$( [ "$(virt_type)" = kvm ] && echo KVM || echo 'TCG (no vmx/svm or /dev/kvm not writable)')"
   if [ "$n_up" = "$n_all" ]; then echo "lab: up"; elif [ "$n_up" = 0 ]; then echo "lab: down"
   else echo "lab: partial ($n_up/$n_all components up)"; fi
