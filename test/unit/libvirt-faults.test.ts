@@ -136,47 +136,39 @@ test('a large call on a healthy connection is not mistaken for a daemon that doe
 
 // ---- fault 8: a truncated packet ----------------------------------------------------
 
-test('a daemon that closes mid-packet: "libvirt packet cut short: 12 of 40 bytes received"', async () => {
+/** A daemon that answers the first call with 12 of the 40 bytes it announces, then hangs up or stalls. */
+async function cutShortTest(hangUp: boolean, client: { keepaliveIntervalMs: number; keepaliveCount: number }, check: (c: LibvirtClient) => Promise<void>) {
   const daemon = await fakeDaemon((s) => {
     s.once('data', () => {
       const partial = Buffer.alloc(12);
-      partial.writeUInt32BE(40, 0); // announces 40 bytes, sends 12, hangs up
-      s.end(partial);
+      partial.writeUInt32BE(40, 0);
+      if (hangUp) s.end(partial);
+      else s.write(partial); // and nothing more, socket left open
     });
   });
   let stream: Duplex | undefined;
   try {
     stream = await connectUnix(daemon.socketPath);
-    const client = new LibvirtClient(stream, { keepaliveIntervalMs: 20, keepaliveCount: 1 });
+    await check(new LibvirtClient(stream, client));
+  } finally {
+    stream?.destroy();
+    await daemon.close();
+  }
+}
+
+test('a daemon that closes mid-packet: "libvirt packet cut short: 12 of 40 bytes received"', () =>
+  cutShortTest(true, { keepaliveIntervalMs: 20, keepaliveCount: 1 }, async (client) => {
     const closed = new Promise<Error | undefined>((resolve) => client.once('close', resolve));
     await assert.rejects(client.getHostname(), /libvirt packet cut short: 12 of 40 bytes received/);
     const err = await closed;
     assert.match(err?.message ?? '', /^libvirt packet cut short: 12 of 40 bytes received/);
     assert.doesNotMatch(err?.message ?? '', /keepalive/);
-  } finally {
-    stream?.destroy();
-    await daemon.close();
-  }
-});
+  }));
 
-test('a daemon that stalls mid-packet: keepalive closes it naming the cut-short packet', async () => {
-  const daemon = await fakeDaemon((s) => {
-    s.once('data', () => {
-      const partial = Buffer.alloc(12);
-      partial.writeUInt32BE(40, 0);
-      s.write(partial); // and nothing more, socket left open
-    });
-  });
-  let stream: Duplex | undefined;
-  try {
-    stream = await connectUnix(daemon.socketPath);
-    const client = new LibvirtClient(stream, { keepaliveIntervalMs: 15, keepaliveCount: 2 });
+test('a daemon that stalls mid-packet: keepalive closes it naming the cut-short packet', () =>
+  cutShortTest(false, { keepaliveIntervalMs: 15, keepaliveCount: 2 }, async (client) => {
     await assert.rejects(client.getHostname(), /libvirt packet cut short: 12 of 40 bytes received.*keepalive/);
-  } finally {
-    stream?.destroy();
-    await daemon.close();
-  }
-});
+  }));
 
 // ---- fault 4: dispose() while connecting ----------------------------------------------
 
