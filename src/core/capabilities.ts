@@ -1,13 +1,12 @@
 // What a backend can do for a guest, as small interfaces features ask for, instead of testing the
-// backend's class. A backend returns the ones it has (CapabilityProvider); running a program
-// inside a guest comes from the guest executors for every backend.
+// backend's class. A backend returns the ones it has (CapabilityProvider), running a program
+// inside a guest (its own executor) among them.
 import type { DomainStats, StatsOptions } from './backends/libvirt';
-import { executorFor, type GuestExecutor } from './guest/exec';
+import type { GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
-import { localHost } from './host/local';
 import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
 
-/** Run an argv inside the guest. */
+/** Run an argv inside the guest (the backend's executor for the guest's kind). */
 export type GuestExec = GuestExecutor;
 
 /** Counters of every guest of the connection in one call (libvirt bulk-stats naming). */
@@ -64,40 +63,16 @@ export type CapabilityName = keyof Capabilities;
 
 /** A backend that says what it can do; for `guest` undefined, what it can do for the whole connection (stats, definition). */
 export interface CapabilityProvider {
-  capabilities(guest?: Guest): Omit<Capabilities, 'exec'>;
+  capabilities(guest?: Guest): Capabilities;
 }
 
 function isProvider(b: Backend): b is Backend & CapabilityProvider {
   return typeof (b as Partial<CapabilityProvider>).capabilities === 'function';
 }
 
-/** Everything `backend` can do for `guest` (or for the connection when no guest is given). */
+/** Everything `backend` can do for `guest` (or for the connection when no guest is given); nothing for a backend that does not say. */
 export function capabilitiesOf(backend: Backend, guest?: Guest): Capabilities {
-  if (!guest) return isProvider(backend) ? { ...backend.capabilities() } : {};
-  const own = isProvider(backend) ? backend.capabilities(guest) : engineCapabilities(guest);
-  // made on first use: an executor may open a client (the engine's) that most callers never need
-  let exec: GuestExec | undefined | null = null;
-  return Object.defineProperty({ ...own } as Capabilities, 'exec', {
-    enumerable: true,
-    get: () => (exec === null ? (exec = execOf(backend, guest)) : exec),
-  });
-}
-
-/**
- * Backends that do not say yet (the container engines): the pid the engine reports is the
- * container's init on this machine.
- */
-function engineCapabilities(guest: Guest): Omit<Capabilities, 'exec'> {
-  const pid = guest.runtimeId;
-  return pid ? { hostProcess: { host: localHost, pid: async () => pid } } : {};
-}
-
-function execOf(backend: Backend, guest: Guest): GuestExec | undefined {
-  try {
-    return executorFor(backend, guest);
-  } catch {
-    return undefined; // this backend cannot run programs in this guest
-  }
+  return isProvider(backend) ? { ...backend.capabilities(guest) } : {};
 }
 
 /** One capability, or undefined when the backend does not have it for this guest. */

@@ -11,7 +11,8 @@ import { BenchCancelled, ResolvedTarget, runBenchmark } from '../../src/core/ben
 import { resolveTargets } from '../../src/core/bench/resolve';
 import { BenchOptions, DEFAULT_OPTIONS, valueFromRun } from '../../src/core/bench/types';
 import { readReport, renderMarkdown, writeReport } from '../../src/core/bench/report';
-import { executorFor, descendants, parseStatPpid } from '../../src/core/guest/exec';
+import { executorFor } from '../../src/core/guest/exec';
+import { descendantsOf, statPpid } from '../../src/core/host/local';
 
 const CONNS: ConnectionConfig[] = [
   { id: 'qemu-system', type: 'libvirt', uri: 'qemu:///system' },
@@ -47,11 +48,11 @@ async function hostDescendants(): Promise<string[]> {
   for (const e of await fs.readdir('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     const st = await fs.readFile(`/proc/${e}/stat`, 'utf8').catch(() => '');
-    const pp = parseStatPpid(st);
+    const pp = statPpid(st);
     if (pp !== undefined) m.set(+e, pp);
   }
   const out: string[] = [];
-  for (const p of descendants(process.pid, m)) {
+  for (const p of descendantsOf(process.pid, m)) {
     const cmd = (await fs.readFile(`/proc/${p}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ').trim();
     if (cmd && !/esbuild --service/.test(cmd)) out.push(`${p} ${cmd}`);
   }

@@ -5,14 +5,15 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { capabilitiesOf, capability, requireCapability } from '../../src/core/capabilities';
+import { capabilitiesOf, capability, CapabilityProvider, requireCapability } from '../../src/core/capabilities';
 import { DockerBackend } from '../../src/core/backends/docker';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { LxcBackend } from '../../src/core/backends/lxc';
 import { editableDefinitions } from '../../src/core/editing/definitions';
 import { Host } from '../../src/core/host/host';
 import { localHost } from '../../src/core/host/local';
-import { Guest } from '../../src/core/model';
+import { executorFor } from '../../src/core/guest/exec';
+import { Backend, Guest } from '../../src/core/model';
 import { traceTargetFor } from '../../src/core/trace/target';
 
 const guest = (kind: Guest['kind'], extra: Partial<Guest> = {}): Guest => ({ id: `id-${kind}`, name: `g-${kind}`, kind, state: 'running', rawState: 'running', ...extra });
@@ -80,4 +81,57 @@ test('editableDefinitions and the trace target ask the capabilities', () => {
   assert.equal(traceTargetFor(q, guest('qemu')).name, 'g-qemu');
   assert.throws(() => traceTargetFor(new LxcBackend({ id: 'x', type: 'lxc' }), guest('lxc')), /not a QEMU guest/);
   assert.throws(() => traceTargetFor(new LibvirtBackend({ id: 'l', type: 'libvirt', uri: 'lxc:///system' }), guest('libvirt-lxc')), /not a QEMU guest/);
+});
+
+test('exec: each backend brings its own executor for the guest kinds it runs', () => {
+  const q = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
+  const l = new LibvirtBackend({ id: 'l', type: 'libvirt', uri: 'lxc:///system' });
+  const x = new LxcBackend({ id: 'x', type: 'lxc', lxcPath: '/nonexistent' });
+  const d = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
+  assert.equal(capability(q, guest('qemu'), 'exec')!.description, 'g-qemu (qemu-guest-agent)');
+  assert.equal(capability(l, guest('libvirt-lxc'), 'exec')!.description, 'g-libvirt-lxc (nsenter)');
+  assert.equal(capability(x, guest('lxc'), 'exec')!.description, 'g-lxc (lxc-attach)');
+  assert.equal(capability(d, guest('container'), 'exec')!.description, 'g-container (engine exec)');
+  // a kind the backend does not run: none, and the connection itself has none
+  assert.equal(capability(d, guest('lxc'), 'exec'), undefined);
+  assert.equal(capability(x, guest('container'), 'exec'), undefined);
+  assert.equal(capability(q, undefined, 'exec'), undefined);
+  assert.throws(() => executorFor(x, guest('qemu')), { message: '"g-qemu" has no way to run programs inside it' });
+});
+
+test('exec: a backend of any class that says it can, is asked (no class test)', async () => {
+  const exec = { description: 'fake', exec: async (argv: string[]) => ({ exitCode: 0, stdout: argv.join(' '), stderr: '' }) };
+  const said: Backend & CapabilityProvider = {
+    config: { id: 'f', type: 'docker' },
+    connect: async () => undefined,
+    close: async () => undefined,
+    list: async () => [],
+    get: async () => undefined,
+    perform: async () => undefined,
+    definition: async () => ({ language: 'json', text: '{}' }),
+    subscribe: () => false,
+    capabilities: (g?: Guest) => (g ? { exec } : {}),
+  };
+  assert.equal(executorFor(said, guest('qemu')), exec);
+  assert.equal((await executorFor(said, guest('qemu')).exec(['a', 'b'])).stdout, 'a b');
+  const silent: Backend = { ...said, capabilities: undefined } as unknown as Backend;
+  assert.deepEqual(capabilitiesOf(silent, guest('qemu')), {});
+  assert.throws(() => executorFor(silent, guest('qemu')), /no way to run programs/);
+});
+
+test('exec: Docker/Podman runs on the connection\'s own engine client (none before connect)', async () => {
+  const d = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
+  await assert.rejects(executorFor(d, guest('container')).exec(['true'], { timeoutMs: 2000 }), /Not connected to the container engine/);
+});
+
+test('exec and host process run on the backend\'s host', async () => {
+  const ran: string[][] = [];
+  const host = { ...localHost, label: 'kvm1', run: async (argv: readonly string[]) => (ran.push([...argv]), { exitCode: 0, stdout: 'hi', stderr: '' }) } as unknown as Host;
+  const x = new LxcBackend({ id: 'x', type: 'lxc' }, host);
+  assert.equal((await executorFor(x, guest('lxc')).exec(['echo', 'hi'])).stdout, 'hi');
+  assert.equal(ran[0][0], 'lxc-attach');
+  assert.deepEqual(ran[0].slice(-3), ['--', 'echo', 'hi']);
+  const d = new DockerBackend({ id: 'd', type: 'docker' }, { host });
+  assert.equal(capability(d, guest('container', { runtimeId: 77 }), 'hostProcess')!.host, host);
+  assert.equal(new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' }, { host }).host, host);
 });

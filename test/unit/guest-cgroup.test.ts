@@ -3,7 +3,7 @@
 // /proc/<init pid>/cgroup of the lab's libvirt-LXC domain labvlxc (libvirt 9.0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cgroupProcsFiles, parseCgroupMounts } from '../../src/core/guest/exec';
+import { cgroupProcsFiles, parseCgroupMounts } from '../../src/core/backends/libvirt/cgroupJoin';
 
 const MOUNTINFO = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu

@@ -3,6 +3,10 @@ import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
+import type { Capabilities, CapabilityProvider } from '../capabilities';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
+import { EngineExecutor } from './docker/engineExec';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -88,12 +92,14 @@ export interface DockerBackendOptions {
   requestTimeoutMs?: number;
   /** While events are followed, the engine is pinged this often to notice one that hangs (0: never). */
   heartbeatMs?: number;
+  /** The machine the engine runs on, where its containers' processes are (default: this machine). */
+  host?: Host;
 }
 
 /** Seconds a stop or restart waits for the container before the engine kills it. */
 const STOP_WAIT_S = 10;
 
-export class DockerBackend implements Backend {
+export class DockerBackend implements Backend, CapabilityProvider {
   private docker: Docker | undefined;
   private socketPath: string | undefined;
   private events: NodeJS.ReadableStream | undefined;
@@ -103,6 +109,8 @@ export class DockerBackend implements Backend {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly requestTimeoutMs: number;
   private readonly heartbeatMs: number;
+  /** The machine the engine runs on. */
+  readonly host: Host;
 
   constructor(
     readonly config: ConnectionConfig,
@@ -110,6 +118,7 @@ export class DockerBackend implements Backend {
   ) {
     this.requestTimeoutMs = options.requestTimeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS;
     this.heartbeatMs = options.heartbeatMs ?? 10_000;
+    this.host = options.host ?? localHost;
   }
 
   /** The socket actually used (after connect). */
@@ -144,6 +153,15 @@ export class DockerBackend implements Backend {
         `(sudo systemctl start podman.socket, or: podman system service --time=0 unix:///run/podman/podman.sock), ` +
         `or set DOCKER_HOST / socketPath in virtscope.connections.`,
     );
+  }
+
+  /** Programs inside a container through this connection's engine client; the pid the engine reports as its host process. */
+  capabilities(guest?: Guest): Capabilities {
+    if (guest?.kind !== 'container') return {};
+    const caps: Capabilities = { exec: new EngineExecutor(() => this.api(), guest, this.host) };
+    const pid = guest.runtimeId;
+    if (pid) caps.hostProcess = { host: this.host, pid: async () => pid };
+    return caps;
   }
 
   private api(): Docker {

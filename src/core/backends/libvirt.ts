@@ -21,6 +21,8 @@ import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
+import { NsenterExecutor } from './libvirt/nsenterExec';
+import { QemuAgentExecutor } from './libvirt/qemuAgentExec';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -479,16 +481,24 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     return { language: 'xml', text: await c.domainGetXMLDesc(dom, 0) };
   }
 
+  /** The machine the domains run on (their processes, pid files, cgroups). */
+  get host(): Host {
+    return this.options.host ?? localHost;
+  }
+
   /**
-   * What this connection can do for `guest`: its definition and bulk stats always; a monitor for
-   * QEMU domains; the host process where the driver runs on this machine.
+   * What this connection can do for `guest`: its definition and bulk stats always; programs
+   * inside it (QEMU: the guest agent; libvirt-LXC: nsenter on the host); a monitor for QEMU
+   * domains; the host process where the driver runs on this machine.
    */
-  capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
-    const caps: Omit<Capabilities, 'exec'> = { definition: new LibvirtDefinitions(this), stats: { all: (o) => this.stats(o) } };
+  capabilities(guest?: Guest): Capabilities {
+    const caps: Capabilities = { definition: new LibvirtDefinitions(this), stats: { all: (o) => this.stats(o) } };
     if (!guest) return caps;
+    if (guest.kind === 'qemu') caps.exec = new QemuAgentExecutor(() => this.client(), guest);
+    if (guest.kind === 'libvirt-lxc') caps.exec = new NsenterExecutor(this.host, guest);
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
-      const host = this.options.host ?? localHost;
+      const host = this.host;
       const kind = guest.kind;
       caps.hostProcess = { host, pid: () => libvirtDomainPid(host, kind, guest.name) };
     }

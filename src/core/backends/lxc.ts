@@ -6,6 +6,7 @@ import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { lxcPathOn } from '../host/lxcpath';
 import { LxcDefinitions } from './lxcDefinitions';
+import { LxcAttachExecutor } from './lxc/attachExec';
 import {
   Backend,
   BackendError,
@@ -132,10 +133,11 @@ export class LxcBackend implements Backend, CapabilityProvider {
     }
   }
 
-  /** The config files as definitions; a container's init as its host process. */
-  capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
-    const caps: Omit<Capabilities, 'exec'> = { definition: new LxcDefinitions(this) };
+  /** The config files as definitions; programs inside a container through lxc-attach; its init as its host process. */
+  capabilities(guest?: Guest): Capabilities {
+    const caps: Capabilities = { definition: new LxcDefinitions(this) };
     if (guest) caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+    if (guest?.kind === 'lxc') caps.exec = new LxcAttachExecutor(this.host, guest, this.config.lxcPath);
     return caps;
   }
 

@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { capabilitiesOf } from '../capabilities';
 import { BackendError } from '../model';
-import { GuestExecutor, GuestExecAborted } from '../guest/exec';
-import { Host, HostRunError } from '../host/host';
+import { GuestExecutor, hostExecutorOn } from '../guest/exec';
+import { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { hostBasics } from '../host/facts';
 import { BenchCancelled, ResolvedTarget, RunContext, Target } from './run';
@@ -30,22 +30,6 @@ export interface RunHooks {
 }
 
 const TOOL_OF_SUITE: Record<Suite, string[]> = { network: ['iperf3', 'sockperf'], disk: ['fio'], cpu: ['sysbench'], memory: ['sysbench'] };
-
-/** Programs on the host itself (the baseline), with the guest executors' cancel/timeout errors. */
-export function hostExecutorOn(host: Host): GuestExecutor {
-  return {
-    description: host.label,
-    exec: async (argv, opts = {}) => {
-      const timeoutMs = opts.timeoutMs ?? 60_000;
-      try {
-        return await host.run(argv, { timeoutMs, signal: opts.signal, stdin: opts.stdin });
-      } catch (e) {
-        if (e instanceof HostRunError && (e.reason === 'cancelled' || e.reason === 'timeout')) throw new GuestExecAborted(host.label, argv, e.reason, timeoutMs);
-        throw e;
-      }
-    },
-  };
-}
 
 /** The guest's executor, asked of its backend. */
 function guestExecutor(t: ResolvedTarget): GuestExecutor {

@@ -244,7 +244,7 @@ async function ppidMap(): Promise<Map<number, number>> {
 }
 
 /** Every descendant of `pid` in one snapshot of the ppid map. */
-function descendantsOf(pid: number, ppids: Map<number, number>): number[] {
+export function descendantsOf(pid: number, ppids: ReadonlyMap<number, number>): number[] {
   const kids = new Map<number, number[]>();
   for (const [p, pp] of ppids) kids.set(pp, [...(kids.get(pp) ?? []), p]);
   const out: number[] = [];
