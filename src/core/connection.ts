@@ -65,10 +65,13 @@ export function diffGuests(before: ReadonlyMap<string, Guest>, after: ReadonlyMa
   return { added, changed, removed };
 }
 
-/**
- * Events: 'status' (ConnectionStatus), 'guests' (GuestDiff).
- */
-export class Connection extends EventEmitter {
+/** What a Connection emits: its status, and which guests were added, changed or removed. */
+export interface ConnectionEvents {
+  status: [ConnectionStatus];
+  guests: [GuestDiff];
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
   private backend: Backend | undefined;
   /** The backend being connected (start() in progress): dispose() closes it too. */
   private opening: Backend | undefined;
