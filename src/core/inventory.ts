@@ -99,6 +99,8 @@ class HostState implements ModelHost {
   attempt: Promise<void> | undefined;
   retryTimer: NodeJS.Timeout | undefined;
   retryDelay: number;
+  /** When the outage under way began (kept across retries and Reconnect). */
+  outageSince: number | undefined;
   disposed = false;
 
   constructor(
@@ -284,7 +286,8 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     h.retryTimer = undefined;
     const run = async () => {
       const was = h.status;
-      if (was.state !== 'ready' || discover) this.setHostStatus(h, { state: 'connecting' });
+      // an automatic retry keeps showing the outage (no flicker); a first attempt or Reconnect shows progress
+      if (was.state === 'idle' || discover) this.setHostStatus(h, { state: 'connecting' });
       try {
         await h.remoteHost.connect();
         if (discover || !h.discovered) {
@@ -295,6 +298,7 @@ export class Inventory extends EventEmitter<InventoryEvents> {
         }
         if (h.disposed) return;
         h.retryDelay = this.opts.hostRetryMinMs;
+        h.outageSince = undefined;
         this.setHostStatus(h, { state: 'ready' });
         if (was.state !== 'ready') this.opts.log.info(`${h.label}: reachable (${h.connections.length} connections)`);
         // back from an outage: its connections try now instead of waiting out their own back-off (only
@@ -311,8 +315,8 @@ export class Inventory extends EventEmitter<InventoryEvents> {
 
   private hostUnreachable(h: HostState, e: unknown): void {
     const reason = sshReasonOf(e) ?? (e instanceof Error ? e.message : String(e));
-    const first = h.status.state !== 'unreachable';
-    const since = h.status.state === 'unreachable' ? h.status.since : Date.now();
+    const first = h.outageSince === undefined;
+    const since = (h.outageSince ??= Date.now());
     const delay = h.retryDelay;
     h.retryDelay = Math.min(this.opts.hostRetryMaxMs, h.retryDelay * 2);
     this.setHostStatus(h, { state: 'unreachable', reason, since, retryInMs: delay });
