@@ -78,7 +78,11 @@ export async function inspect(ctx: Ctx, node?: GuestRef): Promise<void> {
 
 /** A connection or guest: its connection; a host: its connections; nothing: every connection. */
 export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | GuestNode): Promise<void> {
+  // a remote host that cannot be reached is tried again now, instead of at its next retry
+  const hosts = node?.kind === 'host' ? [node.host] : node ? [] : ctx.model.hosts;
+  const down = hosts.filter((h) => h.remote && h.status.state === 'unreachable').map((h) => ctx.model.reconnectHost(h.id));
   const conns: readonly Connection[] = node?.kind === 'host' ? node.host.connections : node ? [node.conn] : ctx.model.connections;
+  await Promise.all(down);
   await Promise.all(conns.map((c) => c.refresh()));
 }
 

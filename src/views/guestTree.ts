@@ -90,7 +90,10 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private readonly unsubscribe: () => void;
 
   constructor(private readonly model: Inventory) {
-    const onHosts = () => this.reset();
+    const onHosts = () => {
+      this.prune();
+      this.emitter.fire();
+    };
     const onHost = (h: ModelHost) => {
       this.prune();
       this.fire(this.hostNodes.get(h) ?? undefined);
@@ -133,8 +136,10 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     this.emitter.fire();
   }
 
-  /** Drops cached nodes of connections the model no longer has (a host's connections were replaced). */
+  /** Drops cached nodes of hosts and connections the model no longer has; the others keep their nodes. */
   private prune(): void {
+    const hosts = new Set(this.model.hosts);
+    for (const h of this.hostNodes.keys()) if (!hosts.has(h)) this.hostNodes.delete(h);
     const live = new Set(this.model.connections);
     for (const c of this.connNodes.keys()) if (!live.has(c)) this.connNodes.delete(c);
   }

@@ -183,3 +183,21 @@ test('the tree listens to the model once, and not after dispose (no listeners pi
   for (const ev of ['hosts', 'host', 'status', 'guests'] as const) assert.equal(model.listenerCount(ev), 0, `${ev} after dispose`);
   await model.dispose();
 });
+
+test('adding a host keeps the nodes of everything else (their rows are not rebuilt)', async () => {
+  guests.clear();
+  guests.set('qemu-system', [g('labvm')]);
+  const { model, tree } = await setup();
+  await model.open();
+  const [localNode] = tree.getChildren();
+  const conn = tree.getChildren(localNode)[0];
+  const row = tree.getChildren(tree.getChildren(conn)[0])[0];
+  model.setHosts([{ id: 'new', destination: 'new' }]);
+  const [localAgain, added] = tree.getChildren();
+  assert.equal(localAgain, localNode);
+  assert.equal(tree.getChildren(localAgain)[0], conn);
+  assert.equal(tree.getChildren(tree.getChildren(conn)[0])[0], row);
+  assert.equal(tree.getTreeItem(added).label, 'new');
+  await model.dispose();
+  tree.dispose();
+});
