@@ -228,6 +228,8 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     h.retryDelay = this.opts.hostRetryMinMs;
     await h.attempt;
     await this.connectHost(h, true);
+    // asked for by the user: a service that is down on a reachable host is tried now too
+    if (h.status.state === 'ready') await Promise.all(h.connections.filter((c) => c.status.state === 'unreachable').map((c) => c.refresh()));
   }
 
   async dispose(): Promise<void> {

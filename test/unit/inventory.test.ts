@@ -240,8 +240,13 @@ test('Reconnect Host discovers again: new services appear, vanished ones go', as
   await inv.open();
   assert.deepEqual(inv.host('far')!.connections.map((c) => c.config.id), ['far/lxc-tools']);
   services = ['containers'];
+  world.down.add('far/containers');
   await inv.reconnectHost('far');
   assert.deepEqual(inv.host('far')!.connections.map((c) => c.config.id), ['far/containers']);
+  assert.equal(inv.connection('far/containers')!.status.state, 'unreachable');
+  world.down.delete('far/containers');
+  await inv.reconnectHost('far');
+  assert.equal(inv.connection('far/containers')!.status.state, 'connected', 'Reconnect tries a service that was down now');
   await inv.dispose();
 });
 
