@@ -6,7 +6,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import type { AskpassRequest } from '../../src/core/host/askpass';
 import { SshHost } from '../../src/core/host/ssh';
 import { Inventory } from '../../src/core/inventory';
 import { LOCAL_HOST_ID } from '../../src/core/hosts';
@@ -74,4 +77,43 @@ test('a host that refuses shows SSH\'s own reason and is retried by itself; the 
     const now = model.host('closed')!.status;
     return now.state === 'unreachable' && now.since === retriedFrom && now.retryInMs > 500;
   }, 5_000, 'retried with a longer delay, the same outage');
+});
+
+test('an unknown host key is asked about (with its fingerprint); refused, the host shows ssh\'s reason', async (t) => {
+  if (!up) return t.skip('the second host is down');
+  // the lab's ssh_config with an empty known_hosts of our own: the second host's key is unknown
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-invtest-'));
+  const known = path.join(dir, 'known_hosts');
+  fs.writeFileSync(known, '');
+  const config = path.join(dir, 'ssh_config');
+  fs.writeFileSync(config, fs.readFileSync(env.SSHHOST_SSH_CONFIG, 'utf8').replace(/UserKnownHostsFile .*/, `UserKnownHostsFile ${known}`));
+  const asked: AskpassRequest[] = [];
+  const m = new Inventory({
+    discover: async () => [],
+    remoteHost: (e) =>
+      new SshHost({
+        destination: e.destination,
+        label: e.label,
+        configFile: config,
+        controlDir: path.join(dir, 'ctl'),
+        connectTimeoutS: 5,
+        askpass: async (req) => (asked.push(req), undefined),
+      }),
+    hostRetryMinMs: 60_000,
+  });
+  t.after(async () => {
+    await m.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  m.setLocalConnections([]);
+  m.setHosts([{ id: 'newkey', label: 'sshhost-lab (new key)', destination: env.SSHHOST_ALIAS }]);
+  await m.open();
+  assert.equal(asked.length, 1, JSON.stringify(asked));
+  assert.equal(asked[0].kind, 'host-key');
+  assert.equal(asked[0].host, 'sshhost-lab (new key)');
+  assert.match(asked[0].prompt, /SHA256:/);
+  const s = m.host('newkey')!.status;
+  assert.equal(s.state, 'unreachable');
+  assert.match(s.state === 'unreachable' ? s.reason : '', /Host key verification failed/);
+  assert.equal(fs.readFileSync(known, 'utf8'), '', 'nothing was stored');
 });
