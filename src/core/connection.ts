@@ -86,6 +86,8 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reconnectDelay: number;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
+  /** While its host is unreachable, the host retries for it: no reconnect timer of its own. */
+  private held = false;
   private readonly opts: Required<ConnectionOptions>;
   /** Bumped on every (re)connect so stale backend events are ignored. */
   private generation = 0;
@@ -214,8 +216,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     this.scheduleReconnect();
   }
 
+  /**
+   * Holds (or releases) this connection's own reconnect timer: the model does when the whole host is
+   * unreachable, and retries the host instead (one attempt, one ssh question, for all its connections).
+   */
+  holdReconnect(on: boolean): void {
+    this.held = on;
+    if (!on) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
   private scheduleReconnect(): void {
-    if (this.disposed || this.reconnectTimer) return;
+    if (this.disposed || this.reconnectTimer || this.held) return;
     const delay = this.reconnectDelay;
     this.reconnectDelay = Math.min(this.opts.reconnectMaxMs, this.reconnectDelay * 2);
     this.reconnectTimer = setTimeout(() => {

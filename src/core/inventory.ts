@@ -23,7 +23,7 @@ export type HostStatus =
   | { readonly state: 'idle' }
   | { readonly state: 'connecting' }
   | { readonly state: 'ready' }
-  /** `reason`: SSH's own words ("Connection refused"); retried by itself after `retryInMs`. */
+  /** `reason`: SSH's own words ("Connection refused"); retried by itself after `retryInMs` (0: not, the user declined ssh's question). */
   | { readonly state: 'unreachable'; readonly reason: string; readonly since: number; readonly retryInMs: number };
 
 /** One host of the model, as views and commands see it. */
@@ -99,6 +99,8 @@ class HostState implements ModelHost {
   attempt: Promise<void> | undefined;
   retryTimer: NodeJS.Timeout | undefined;
   retryDelay: number;
+  /** The user cancelled one of ssh's questions: no automatic retry (no question again) until Reconnect. */
+  declined = false;
   /** When the outage under way began (kept across retries and Reconnect). */
   outageSince: number | undefined;
   disposed = false;
@@ -220,12 +222,22 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     if (visible) void this.open();
   }
 
+  /**
+   * The user cancelled one of ssh's questions for this host (a host key, a password): it is not retried
+   * by itself, so the question does not come back unasked; Reconnect Host asks again.
+   */
+  declined(id: string): void {
+    const h = this.remotes.find((r) => r.id === id);
+    if (h) h.declined = true;
+  }
+
   /** Reconnect Host: a remote host is reached and its connections discovered again; this machine's connections refresh. */
   async reconnectHost(id: string): Promise<void> {
     const h = id === LOCAL_HOST_ID ? this.local : this.remotes.find((r) => r.id === id);
     if (!h) return;
     if (!h.remote) return void (await Promise.all(h.connections.map((c) => c.refresh())));
     h.retryDelay = this.opts.hostRetryMinMs;
+    h.declined = false;
     await h.attempt;
     await this.connectHost(h, true);
     // asked for by the user: a service that is down on a reachable host is tried now too
@@ -301,6 +313,7 @@ export class Inventory extends EventEmitter<InventoryEvents> {
         if (h.disposed) return;
         h.retryDelay = this.opts.hostRetryMinMs;
         h.outageSince = undefined;
+        for (const c of h.connections) c.holdReconnect(false);
         this.setHostStatus(h, { state: 'ready' });
         if (was.state !== 'ready') this.opts.log.info(`${h.label}: reachable (${h.connections.length} connections)`);
         // back from an outage: its connections try now instead of waiting out their own back-off (only
@@ -319,11 +332,14 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     const reason = sshReasonOf(e) ?? (e instanceof Error ? e.message : String(e));
     const first = h.outageSince === undefined;
     const since = (h.outageSince ??= Date.now());
-    const delay = h.retryDelay;
+    // the host is retried for all its connections: theirs would each try ssh (and ask its questions) again
+    for (const c of h.connections) c.holdReconnect(true);
+    const delay = h.declined ? 0 : h.retryDelay;
     h.retryDelay = Math.min(this.opts.hostRetryMaxMs, h.retryDelay * 2);
     this.setHostStatus(h, { state: 'unreachable', reason, since, retryInMs: delay });
     if (first) this.opts.log.warn(`${h.label}: unreachable: ${reason}`);
     else this.opts.log.debug(`${h.label}: still unreachable: ${reason}`);
+    if (h.declined) return this.opts.log.info(`${h.label}: not retried by itself (a question of ssh was cancelled): Reconnect Host tries again`);
     h.retryTimer = setTimeout(() => {
       h.retryTimer = undefined;
       if (!h.disposed && !this.disposed) void this.connectHost(h, false);

@@ -132,7 +132,13 @@ export function hostChildren(h: HostView): HostChild[] {
   if (s.state === 'unreachable') {
     return [
       { type: 'message', id: 'error', label: s.reason, icon: { id: 'error', color: 'errorForeground' }, tooltip: `SSH: ${s.reason}` },
-      { type: 'message', id: 'retry', label: 'Retrying by itself — Reconnect now', icon: { id: 'debug-restart' }, action: 'reconnect' },
+      {
+        type: 'message',
+        id: 'retry',
+        label: s.retryInMs > 0 ? 'Retrying by itself — Reconnect now' : 'Not retried (a question was cancelled) — Reconnect',
+        icon: { id: 'debug-restart' },
+        action: 'reconnect',
+      },
     ];
   }
   if (h.connections.length) return [{ type: 'connections' }];

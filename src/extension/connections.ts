@@ -25,7 +25,7 @@ export class Connections implements vscode.Disposable {
   ) {
     this.model = new Inventory({
       discover: discoverConnections,
-      remoteHost: (entry) => sshHostFor(entry, askpass),
+      remoteHost: (entry) => sshHostFor(entry, askpass && this.askpassFor(entry.id, askpass)),
       connection: { pollMs: config.lxcPollMs, log },
       log,
     });
@@ -37,6 +37,15 @@ export class Connections implements vscode.Disposable {
       if (changed.has('hosts')) this.loadHosts();
       if (changed.has('connections') || poll || changed.has('hosts')) this.changed.fire();
     });
+  }
+
+  /** ssh's questions for one host; a cancelled one stops the host's automatic retries (no question loop). */
+  private askpassFor(hostId: string, ask: AskpassHandler): AskpassHandler {
+    return async (req) => {
+      const answer = await ask(req);
+      if (answer === undefined) this.model.declined(hostId);
+      return answer;
+    };
   }
 
   /** Every connection of every host. */

@@ -268,3 +268,41 @@ test('sshReasonOf: the SshUnreachableError itself or as a cause; else nothing', 
   assert.equal(sshReasonOf(new Error('wrapped', { cause: e })), 'Host key verification failed.');
   assert.equal(sshReasonOf(new Error('plain')), undefined);
 });
+
+test('while a host is unreachable its connections do not retry on their own (one ssh attempt per retry, not one per connection)', async () => {
+  let lists = 0;
+  const { inv, remotes } = setup({ discover: async (_h, p) => ['a', 'b', 'c'].map((n) => ({ id: `${p}${n}`, type: 'lxc' as const })) });
+  inv.setHosts([{ id: 'far', destination: 'far' }]);
+  await inv.open();
+  await until(() => inv.host('far')!.connections.every((c) => c.status.state === 'connected'), 'connected');
+  remotes.get('far')!.refuse = 'Connection timed out';
+  for (const n of ['a', 'b', 'c']) world.down.add(`far/${n}`);
+  const made = world.made.length;
+  await Promise.all(inv.host('far')!.connections.map((c) => c.refresh()));
+  await until(() => inv.host('far')!.status.state === 'unreachable', 'unreachable');
+  // a Refresh of one connection meanwhile fails once, and does not start that connection's own retries
+  await inv.connection('far/a')!.refresh();
+  lists = world.made.length;
+  await sleep(120); // connections back off 10-20 ms on their own: several rounds if they were not held
+  assert.equal(world.made.length, lists, `backends made while the host is down: ${world.made.length - made}`);
+  remotes.get('far')!.refuse = undefined;
+  for (const n of ['a', 'b', 'c']) world.down.delete(`far/${n}`);
+  await until(() => inv.host('far')!.connections.every((c) => c.status.state === 'connected'), 'all back, together with the host', 3000);
+  await inv.dispose();
+});
+
+test('a cancelled ssh question: the host is not retried by itself (the question does not come back); Reconnect asks again', async () => {
+  const { inv, remotes } = setup();
+  inv.setHosts([{ id: 'far', destination: 'far' }]);
+  remotes.get('far')!.refuse = 'Host key verification failed.';
+  inv.declined('far');
+  await inv.open();
+  const s = inv.host('far')!.status;
+  assert.ok(s.state === 'unreachable' && s.retryInMs === 0, JSON.stringify(s));
+  await sleep(100);
+  assert.equal(remotes.get('far')!.connects, 1, 'no automatic retry');
+  remotes.get('far')!.refuse = undefined;
+  await inv.reconnectHost('far');
+  assert.equal(inv.host('far')!.status.state, 'ready');
+  await inv.dispose();
+});
