@@ -1,5 +1,7 @@
-// The connections virtscope opens by default, and validation of the user's `virtscope.connections`.
+// The connections virtscope opens by default, and validation of the user's `virtscope.connections` and
+// `virtscope.hosts`.
 import { BackendType, ConnectionConfig } from './model';
+import { HostEntry, LOCAL_HOST_ID } from './hosts';
 
 export const DEFAULT_CONNECTIONS: readonly ConnectionConfig[] = [
   { id: 'qemu-system', label: 'QEMU/KVM (qemu:///system)', type: 'libvirt', uri: 'qemu:///system' },
@@ -34,4 +36,45 @@ export function parseConnections(raw: unknown): { connections: ConnectionConfig[
     connections.push({ id, type, uri, label: str('label'), socketPath: str('socketPath'), lxcPath: str('lxcPath') });
   });
   return { connections, problems };
+}
+
+/** Host ids prefix their connections' ids: letters, digits and `._@-` only, so they read well in ids and URIs. */
+const HOST_ID = /^[A-Za-z0-9][A-Za-z0-9._@-]*$/;
+
+/**
+ * Turns the raw `virtscope.hosts` value into host entries. Bad entries are reported, not fatal: the
+ * rest still load. Nothing secret belongs here: keys and passwords stay with ssh.
+ */
+export function parseHosts(raw: unknown): { hosts: HostEntry[]; problems: string[] } {
+  if (raw === undefined || raw === null) return { hosts: [], problems: [] };
+  if (!Array.isArray(raw)) return { hosts: [], problems: ['virtscope.hosts must be an array'] };
+  const problems: string[] = [];
+  const seen = new Set<string>([LOCAL_HOST_ID]);
+  const hosts: HostEntry[] = [];
+  raw.forEach((e: unknown, i) => {
+    const where = `entry ${i + 1}`;
+    if (!e || typeof e !== 'object') return problems.push(`${where} is not an object`);
+    const o = e as Record<string, unknown>;
+    const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).trim() ? (o[k] as string).trim() : undefined);
+    const destination = str('destination');
+    if (!destination) return problems.push(`${where}: a host needs a destination (an ~/.ssh/config alias or user@host)`);
+    if (destination.startsWith('-') || /\s/.test(destination)) return problems.push(`${where}: "${destination}" is not a host (no leading "-", no spaces)`);
+    let port: number | undefined;
+    if (o.port !== undefined) {
+      if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) return problems.push(`${where}: the port must be 1-65535`);
+      port = o.port;
+    }
+    const id = str('id') ?? hostIdFor(destination, port);
+    if (!HOST_ID.test(id)) return problems.push(`${where}: id "${id}" may hold only letters, digits and . _ @ -`);
+    if (seen.has(id)) return problems.push(`${where}: ${id === LOCAL_HOST_ID ? `"${LOCAL_HOST_ID}" is this machine's id` : `duplicate id "${id}"`}`);
+    seen.add(id);
+    hosts.push({ id, destination, ...(port !== undefined ? { port } : {}), ...(str('label') ? { label: str('label') } : {}) });
+  });
+  return { hosts, problems };
+}
+
+/** A readable id for a destination: `root@kvm1:2222` → `root@kvm1-2222`. */
+export function hostIdFor(destination: string, port?: number): string {
+  const base = `${destination}${port ? `-${port}` : ''}`.replace(/[^A-Za-z0-9._@-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
+  return base || 'host';
 }

@@ -65,10 +65,13 @@ export function diffGuests(before: ReadonlyMap<string, Guest>, after: ReadonlyMa
   return { added, changed, removed };
 }
 
-/**
- * Events: 'status' (ConnectionStatus), 'guests' (GuestDiff).
- */
-export class Connection extends EventEmitter {
+/** What a Connection emits: its status, and which guests were added, changed or removed. */
+export interface ConnectionEvents {
+  status: [ConnectionStatus];
+  guests: [GuestDiff];
+}
+
+export class Connection extends EventEmitter<ConnectionEvents> {
   private backend: Backend | undefined;
   /** The backend being connected (start() in progress): dispose() closes it too. */
   private opening: Backend | undefined;
@@ -83,6 +86,8 @@ export class Connection extends EventEmitter {
   private reconnectDelay: number;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
+  /** While its host is unreachable, the host retries for it: no reconnect timer of its own. */
+  private held = false;
   private readonly opts: Required<ConnectionOptions>;
   /** Bumped on every (re)connect so stale backend events are ignored. */
   private generation = 0;
@@ -211,8 +216,19 @@ export class Connection extends EventEmitter {
     this.scheduleReconnect();
   }
 
+  /**
+   * Holds (or releases) this connection's own reconnect timer: the model does when the whole host is
+   * unreachable, and retries the host instead (one attempt, one ssh question, for all its connections).
+   */
+  holdReconnect(on: boolean): void {
+    this.held = on;
+    if (!on) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
   private scheduleReconnect(): void {
-    if (this.disposed || this.reconnectTimer) return;
+    if (this.disposed || this.reconnectTimer || this.held) return;
     const delay = this.reconnectDelay;
     this.reconnectDelay = Math.min(this.opts.reconnectMaxMs, this.reconnectDelay * 2);
     this.reconnectTimer = setTimeout(() => {

@@ -2,13 +2,14 @@
 // them. Pure functions over a getter, so they are tested without VS Code (src/extension/config.ts
 // binds them to the workspace configuration).
 import { ConnectionConfig } from './model';
-import { DEFAULT_CONNECTIONS, parseConnections } from './config';
+import { DEFAULT_CONNECTIONS, parseConnections, parseHosts } from './config';
+import type { HostEntry } from './hosts';
 
 /** Reads one key under `virtscope.` (e.g. 'benchmark.seconds'). */
 export type SettingGetter = (key: string) => unknown;
 
 /** The settings a change event can name (affectsConfiguration(`virtscope.${section}`)). */
-export const SETTING_SECTIONS = ['connections', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds'] as const;
+export const SETTING_SECTIONS = ['connections', 'hosts', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds'] as const;
 export type SettingSection = (typeof SETTING_SECTIONS)[number];
 
 export type TraceDetail = 'kick-path' | 'full';
@@ -27,6 +28,11 @@ function atLeast(v: unknown, min: number, fallback: number): number {
 
 export function connectionsSetting(get: SettingGetter): { connections: ConnectionConfig[]; problems: string[] } {
   return parseConnections(get('connections') ?? DEFAULT_CONNECTIONS);
+}
+
+/** The remote hosts (`virtscope.hosts`), reached over SSH. */
+export function hostsSetting(get: SettingGetter): { hosts: HostEntry[]; problems: string[] } {
+  return parseHosts(get('hosts'));
 }
 
 /** The network namespace for host-side endpoints of guests (trace and benchmark iperf3 servers). */

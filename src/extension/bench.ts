@@ -6,18 +6,20 @@ import { BenchCancelled, ResolvedTarget, runBenchmark } from '../core/bench/engi
 import { readReport, renderComparison, writeReport } from '../core/bench/report';
 import { resolveTargets, TargetSpec } from '../core/bench/resolve';
 import { ALL_SUITES, BenchOptions, BenchReport, BenchSpec, DEFAULT_OPTIONS, Suite } from '../core/bench/types';
-import { describeGuest, KIND_LABEL } from '../core/model';
-import { ConnectionNode, GuestNode, GuestTreeProvider } from '../views/guestTree';
+import type { GuestRef, Inventory } from '../core/inventory';
+import type { ConnectionNode, GuestNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { Config } from './config';
+import { pickGuests as pickFromModel } from './pickers';
 import { reportsDir } from './trace';
+import { vscodeUi } from './vscodeUi';
 
 export const TASK_TYPE = 'virtscope';
 
 export interface BenchDeps {
   config: Config;
   connections: Connections;
-  tree: GuestTreeProvider;
+  model: Inventory;
   log: vscode.LogOutputChannel;
   /** Where reports go without a workspace folder. */
   fallbackDir: string;
@@ -138,22 +140,22 @@ async function askSuites(title: string): Promise<Suite[] | undefined> {
   return picks?.length ? picks.map((p) => p.suite) : undefined;
 }
 
-async function pickGuests(deps: BenchDeps): Promise<GuestNode[] | undefined> {
-  const nodes = deps.tree.allGuestNodes().filter((n) => n.guest?.state === 'running');
-  const picks = await vscode.window.showQuickPick(
-    nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: `${KIND_LABEL[n.guest!.kind]} on ${n.conn.label}`, node: n })),
-    { title: 'Run Benchmark: guests', canPickMany: true, placeHolder: 'Pick running guests (none: the host only)' },
-  );
-  return picks?.map((p) => p.node);
+async function pickGuests(deps: BenchDeps): Promise<GuestRef[] | undefined> {
+  return pickFromModel(vscodeUi, deps.model, {
+    title: 'Run Benchmark: guests',
+    placeHolder: 'Pick running guests (none: the host only)',
+    filter: (g) => g.state === 'running',
+    none: 'Run Benchmark: no guest is running.',
+  });
 }
 
 export async function runCommand(deps: BenchDeps, clicked?: unknown, selected?: unknown, options?: BenchCommandOptions): Promise<string | undefined> {
   // tree: (clicked, selection[]); palette: nothing; tests: (node, [nodes], options)
   const fromTree = (Array.isArray(selected) && selected.length ? selected : clicked ? [clicked] : []) as Array<GuestNode | ConnectionNode>;
-  let nodes: GuestNode[] = [];
+  let nodes: GuestRef[] = [];
   for (const n of fromTree) {
     if (n?.kind === 'guest') nodes.push(n);
-    else if (n?.kind === 'connection') nodes.push(...deps.tree.allGuestNodes().filter((g) => g.conn === n.conn && g.guest?.state === 'running'));
+    else if (n?.kind === 'connection') nodes.push(...deps.model.guests((g, c) => c === n.conn && g.state === 'running'));
   }
   if (!fromTree.length) {
     const p = await pickGuests(deps);

@@ -4,35 +4,26 @@
 import * as vscode from 'vscode';
 import { createBackend } from '../core/backends';
 import { Connection } from '../core/connection';
-import { ConnectionConfig, Guest, KIND_LABEL, Verb, verbLabel, verbsFor, describeGuest } from '../core/model';
-import { ConnectionNode, GuestNode, GuestTreeProvider, MessageNode } from '../views/guestTree';
+import { GuestRef, Inventory } from '../core/inventory';
+import { ConnectionConfig, Guest, Verb, verbLabel, verbsFor } from '../core/model';
+import { ConnectionNode, GuestNode, HostNode, MessageNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { definitionUri, DefinitionProvider } from './definitions';
+import { pickGuest } from './pickers';
 import { confirmation, labelFor, planVerb, skippedMessage, targetsOf } from './selection';
+import { vscodeUi } from './vscodeUi';
 
 export interface CommandsDeps {
   connections: Connections;
-  tree: GuestTreeProvider;
+  /** The model: what the pickers offer. */
+  model: Inventory;
   log: vscode.LogOutputChannel;
   definitions: DefinitionProvider;
 }
 type Ctx = CommandsDeps;
 
-async function pickGuest(ctx: Ctx, title: string, filter: (g: Guest) => boolean): Promise<GuestNode | undefined> {
-  const nodes = ctx.tree.allGuestNodes().filter((n) => n.guest && filter(n.guest));
-  if (!nodes.length) {
-    void vscode.window.showInformationMessage(`${title}: no guest is in a state that allows it.`);
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: `${KIND_LABEL[n.guest!.kind]} on ${n.conn.label}`, node: n })),
-    { title, placeHolder: 'Pick a guest', matchOnDescription: true, matchOnDetail: true },
-  );
-  return pick?.node;
-}
-
 /** Guest nodes among what the tree passed (clicked, selection); none from the palette or another node. */
-function guestTargets(clicked: unknown, selected: unknown): GuestNode[] {
+function guestTargets(clicked: unknown, selected: unknown): GuestRef[] {
   return targetsOf(clicked, selected).filter((n): n is GuestNode => (n as { kind?: string } | undefined)?.kind === 'guest');
 }
 
@@ -40,7 +31,7 @@ function guestTargets(clicked: unknown, selected: unknown): GuestNode[] {
 export async function runVerb(ctx: Ctx, verb: Verb, clicked?: unknown, selected?: unknown): Promise<void> {
   let nodes = guestTargets(clicked, selected);
   if (!nodes.length) {
-    const picked = await pickGuest(ctx, `virtscope: ${verbLabel(verb, 'qemu')}`, (g) => verbsFor(g).includes(verb));
+    const picked = await pickGuest(vscodeUi, ctx.model, { title: `virtscope: ${verbLabel(verb, 'qemu')}`, filter: (g) => verbsFor(g).includes(verb) });
     if (!picked) return;
     nodes = [picked];
   }
@@ -68,8 +59,8 @@ async function perform(ctx: Ctx, verb: Verb, conn: Connection, g: Guest): Promis
   }
 }
 
-export async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
-  node ??= await pickGuest(ctx, 'virtscope: Inspect', () => true);
+export async function inspect(ctx: Ctx, node?: GuestRef): Promise<void> {
+  node ??= await pickGuest(vscodeUi, ctx.model, { title: 'virtscope: Inspect', none: 'Inspect: no guest is listed (is a connection unreachable?).' });
   const g = node?.guest;
   if (!node || !g) return;
   try {
@@ -85,13 +76,18 @@ export async function inspect(ctx: Ctx, node?: GuestNode): Promise<void> {
   }
 }
 
-export async function refresh(ctx: Ctx, node?: ConnectionNode | GuestNode): Promise<void> {
-  const conns: readonly Connection[] = node ? [node.conn] : ctx.connections.all;
+/** A connection or guest: its connection; a host: its connections; nothing: every connection. */
+export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | GuestNode): Promise<void> {
+  // a remote host that cannot be reached is tried again now, instead of at its next retry
+  const hosts = node?.kind === 'host' ? [node.host] : node ? [] : ctx.model.hosts;
+  const down = hosts.filter((h) => h.remote && h.status.state === 'unreachable').map((h) => ctx.model.reconnectHost(h.id));
+  const conns: readonly Connection[] = node?.kind === 'host' ? node.host.connections : node ? [node.conn] : ctx.model.connections;
+  await Promise.all(down);
   await Promise.all(conns.map((c) => c.refresh()));
 }
 
 export async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Promise<void> {
-  const conn = node?.kind === 'message' ? node.parent.conn : node?.conn;
+  const conn = node?.kind === 'message' ? (node.parent.kind === 'connection' ? node.parent.conn : undefined) : node?.conn;
   if (!conn) return;
   const s = conn.status;
   if (s.state !== 'unreachable') return void conn.refresh();
@@ -158,6 +154,10 @@ export async function addConnection(ctx: Ctx): Promise<void> {
 }
 
 export async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise<void> {
+  if (node?.parent.host.remote) {
+    void vscode.window.showInformationMessage(`${node.conn.label} was found on ${node.parent.host.label}: it goes away with Remove Host.`);
+    return;
+  }
   const existing = ctx.connections.configured();
   let id = node?.conn.config.id;
   if (!id) {

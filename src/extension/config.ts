@@ -1,6 +1,7 @@
 // One Config: typed getters for the `virtscope.*` settings (defaults and clamps in core/settings.ts)
 // and the one onDidChangeConfiguration listener, which fires the set of sections that changed.
 import * as vscode from 'vscode';
+import { HostEntry } from '../core/hosts';
 import { ConnectionConfig } from '../core/model';
 import * as s from '../core/settings';
 
@@ -19,6 +20,9 @@ export class Config implements vscode.Disposable {
 
   connections(): { connections: ConnectionConfig[]; problems: string[] } {
     return s.connectionsSetting(this.get);
+  }
+  hosts(): { hosts: HostEntry[]; problems: string[] } {
+    return s.hostsSetting(this.get);
   }
   get hostNetworkNamespace(): string | undefined {
     return s.hostNetworkNamespace(this.get);
@@ -40,6 +44,12 @@ export class Config implements vscode.Disposable {
   async saveConnections(configs: ConnectionConfig[]): Promise<void> {
     const plain = configs.map((c) => Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined)));
     await vscode.workspace.getConfiguration('virtscope').update('connections', plain, vscode.ConfigurationTarget.Global);
+  }
+
+  /** Writes `virtscope.hosts` (user settings): destinations, ports and labels only, nothing secret. */
+  async saveHosts(entries: HostEntry[]): Promise<void> {
+    const plain = entries.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+    await vscode.workspace.getConfiguration('virtscope').update('hosts', plain, vscode.ConfigurationTarget.Global);
   }
 
   dispose(): void {

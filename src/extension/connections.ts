@@ -1,73 +1,106 @@
-// Owns the Connection objects made from the `virtscope.connections` setting.
+// Binds the settings to the model: `virtscope.connections` are this machine's connections,
+// `virtscope.hosts` the remote hosts (over SSH, their questions asked through VS Code). The model
+// (core/inventory.ts) is the one source; `all` and `byId` are kept for the features that look a
+// connection up by id.
 import * as vscode from 'vscode';
-import { createBackend } from '../core/backends';
+import { discoverConnections } from '../core/backends/discover';
 import { Connection, Logger } from '../core/connection';
+import { HostEntry } from '../core/hosts';
+import type { AskpassHandler } from '../core/host/askpass';
+import { Inventory, sshHostFor } from '../core/inventory';
 import { ConnectionConfig } from '../core/model';
 import { Config } from './config';
 
 export class Connections implements vscode.Disposable {
-  private list: Connection[] = [];
+  readonly model: Inventory;
   private readonly changed = new vscode.EventEmitter<void>();
-  /** Fires when the set of connections was rebuilt from the settings. */
+  /** Fires when the connections or hosts were reloaded from the settings. */
   readonly onDidChange = this.changed.event;
   private readonly cfgSub: vscode.Disposable;
-  private visible = false;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-    private readonly onCreate: (c: Connection) => void,
+    askpass?: AskpassHandler,
   ) {
-    this.load();
+    this.model = new Inventory({
+      discover: discoverConnections,
+      remoteHost: (entry) => sshHostFor(entry, askpass && this.askpassFor(entry.id, askpass)),
+      connection: { pollMs: config.lxcPollMs, log },
+      log,
+    });
+    this.loadLocal(false);
+    this.loadHosts();
     this.cfgSub = config.onDidChange((changed) => {
-      if (changed.has('connections') || changed.has('lxc.pollIntervalSeconds')) {
-        this.load();
-        this.changed.fire();
-      }
+      const poll = changed.has('lxc.pollIntervalSeconds');
+      if (changed.has('connections') || poll) this.loadLocal(poll);
+      if (changed.has('hosts')) this.loadHosts();
+      if (changed.has('connections') || poll || changed.has('hosts')) this.changed.fire();
     });
   }
 
+  /** ssh's questions for one host; a cancelled one stops the host's automatic retries (no question loop). */
+  private askpassFor(hostId: string, ask: AskpassHandler): AskpassHandler {
+    return async (req) => {
+      const answer = await ask(req);
+      if (answer === undefined) this.model.declined(hostId);
+      return answer;
+    };
+  }
+
+  /** Every connection of every host. */
   get all(): readonly Connection[] {
-    return this.list;
+    return this.model.connections;
   }
 
   byId(id: string): Connection | undefined {
-    return this.list.find((c) => c.config.id === id);
+    return this.model.connection(id);
   }
 
-  /** The connections as configured now (for adding and removing entries). */
+  /** This machine's connections as configured now (for adding and removing entries). */
   configured(): ConnectionConfig[] {
     return this.config.connections().connections;
   }
 
-  private load(): void {
-    for (const c of this.list) void c.dispose();
-    const { connections, problems } = this.config.connections();
+  /** The remote hosts as configured now. */
+  configuredHosts(): HostEntry[] {
+    return this.config.hosts().hosts;
+  }
+
+  private warn(setting: string, problems: readonly string[]): void {
     for (const p of problems) {
-      this.log.warn(`virtscope.connections: ${p}`);
-      void vscode.window.showWarningMessage(`virtscope.connections: ${p}. The other connections are loaded.`);
+      this.log.warn(`${setting}: ${p}`);
+      void vscode.window.showWarningMessage(`${setting}: ${p}. The other entries are loaded.`);
     }
-    const pollMs = this.config.lxcPollMs;
-    this.list = connections.map((config) => {
-      const c = new Connection(config, createBackend, { pollMs, log: this.log });
-      this.onCreate(c);
-      c.setVisible(this.visible);
-      return c;
-    });
+  }
+
+  private loadLocal(rebuild: boolean): void {
+    const { connections, problems } = this.config.connections();
+    this.warn('virtscope.connections', problems);
+    this.model.setLocalConnections(connections, { rebuild });
+  }
+
+  private loadHosts(): void {
+    const { hosts, problems } = this.config.hosts();
+    this.warn('virtscope.hosts', problems);
+    this.model.setHosts(hosts);
   }
 
   setVisible(v: boolean): void {
-    this.visible = v;
-    for (const c of this.list) c.setVisible(v);
+    this.model.setVisible(v);
   }
 
   async save(configs: ConnectionConfig[]): Promise<void> {
     await this.config.saveConnections(configs);
   }
 
+  async saveHosts(entries: HostEntry[]): Promise<void> {
+    await this.config.saveHosts(entries);
+  }
+
   dispose(): void {
     this.cfgSub.dispose();
     this.changed.dispose();
-    for (const c of this.list) void c.dispose();
+    void this.model.dispose();
   }
 }

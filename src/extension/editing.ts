@@ -20,9 +20,12 @@ import { renderTemplate, Template, templatesFor } from '../core/editing/template
 import { run } from '../core/exec';
 import { GuestKind } from '../core/model';
 import { LIBVIRT_XML_LANGUAGE, LXC_LANGUAGE, VirtscopeLanguageClient } from '../language/client';
-import { ConnectionNode, GroupNode, GuestNode, GuestTreeProvider, MessageNode } from '../views/guestTree';
+import type { GuestRef, Inventory } from '../core/inventory';
+import type { AnyNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { DEF_SCHEME } from './definitions';
+import { pickConnection, pickGuest } from './pickers';
+import { vscodeUi } from './vscodeUi';
 
 export const GUEST_SCHEME = 'virtscope-guest';
 /** Read-only snapshots of a host's definition, for Compare after a conflict. */
@@ -208,7 +211,7 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
   }
 }
 
-export type AnyNode = ConnectionNode | GroupNode | GuestNode | MessageNode;
+export type { AnyNode };
 
 const EDITABLE_KINDS: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc'];
 
@@ -221,19 +224,17 @@ async function openAs(uri: vscode.Uri, language: 'xml' | 'lxc-config'): Promise<
 
 export interface EditingDeps {
   readonly connections: Connections;
-  readonly tree: GuestTreeProvider;
+  readonly model: Inventory;
   readonly log: vscode.LogOutputChannel;
 }
 
-export async function editDefinition(fsp: GuestFileSystem, deps: EditingDeps, node?: GuestNode): Promise<void> {
-  if (!node) {
-    const nodes = deps.tree.allGuestNodes().filter((n) => n.guest && EDITABLE_KINDS.includes(n.guest.kind));
-    const pick = await vscode.window.showQuickPick(
-      nodes.map((n) => ({ label: n.guest!.name, description: n.conn.label, node: n })),
-      { title: 'virtscope: Edit Definition', placeHolder: 'Pick a guest (Docker/Podman containers are read-only: use Inspect)' },
-    );
-    node = pick?.node;
-  }
+export async function editDefinition(fsp: GuestFileSystem, deps: EditingDeps, node?: GuestRef): Promise<void> {
+  node ??= await pickGuest(vscodeUi, deps.model, {
+    title: 'virtscope: Edit Definition',
+    placeHolder: 'Pick a guest (Docker/Podman containers are read-only: use Inspect)',
+    filter: (g) => EDITABLE_KINDS.includes(g.kind),
+    none: 'Edit Definition: no libvirt or lxc-tools guest is listed.',
+  });
   const g = node?.guest;
   if (!node || !g) return;
   const defs = editableDefinitions(node.conn.requireBackend());
@@ -263,19 +264,12 @@ async function lxcPathOf(conn: Connection): Promise<string> {
 }
 
 export async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: AnyNode): Promise<void> {
-  let conn = node && node.kind !== 'message' ? (node.kind === 'connection' ? node.conn : node.kind === 'group' ? node.parent.conn : node.conn) : undefined;
-  if (!conn) {
-    const candidates = deps.connections.all.filter((c) => c.config.type !== 'docker' && c.status.state === 'connected');
-    if (!candidates.length) {
-      void vscode.window.showInformationMessage('No connected libvirt or lxc-tools host to create a guest on.');
-      return;
-    }
-    const pick = await vscode.window.showQuickPick(
-      candidates.map((c) => ({ label: c.label, description: c.config.uri ?? c.config.lxcPath ?? c.config.type, conn: c })),
-      { title: 'New Guest from Template: host' },
-    );
-    conn = pick?.conn;
-  }
+  let conn = node?.kind === 'connection' || node?.kind === 'guest' ? node.conn : node?.kind === 'group' ? node.parent.conn : undefined;
+  conn ??= await pickConnection(vscodeUi, deps.model, {
+    title: 'New Guest from Template: host',
+    filter: (c) => c.config.type !== 'docker' && c.status.state === 'connected',
+    none: 'No connected libvirt or lxc-tools host to create a guest on.',
+  });
   if (!conn) return;
   const templates = templatesFor(conn.config.type, conn.config.uri);
   if (!templates.length) {

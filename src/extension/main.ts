@@ -3,7 +3,9 @@
 import * as vscode from 'vscode';
 import { GuestTreeProvider, Node } from '../views/guestTree';
 import { Config } from './config';
+import { Inventory } from '../core/inventory';
 import { Connections } from './connections';
+import { vscodeAskpass } from './hosts';
 import { DEF_SCHEME, DefinitionProvider } from './definitions';
 import { createEditing } from './editing';
 import { registerBenchTasks } from './bench';
@@ -11,7 +13,8 @@ import { createMetrics } from './metrics';
 import { Ctx, registerCommands } from './registry';
 
 export interface VirtscopeApi {
-  /** For tests: the live connections and tree. */
+  /** For tests: the model (hosts → connections → guests), the connections by id, and the tree. */
+  readonly model: Inventory;
   readonly connections: Connections;
   readonly tree: GuestTreeProvider;
 }
@@ -20,12 +23,12 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const t0 = Date.now();
   const log = vscode.window.createOutputChannel('virtscope', { log: true });
   const config = new Config();
-  let tree: GuestTreeProvider | undefined;
-  const connections = new Connections(config, log, (c) => tree?.watch(c));
-  tree = new GuestTreeProvider(() => connections.all);
-  for (const c of connections.all) tree.watch(c);
+  // the model first, then the tree that renders it, then the view that shows it (and opens the model)
+  const connections = new Connections(config, log, vscodeAskpass(log));
+  const model = connections.model;
+  const tree = new GuestTreeProvider(model);
   const view = vscode.window.createTreeView<Node>('virtscope.guests', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  connections.setVisible(view.visible);
+  model.setVisible(view.visible);
   const definitions = new DefinitionProvider(connections);
   const fallbackDir = context.globalStorageUri.fsPath;
   context.subscriptions.push(
@@ -34,15 +37,14 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     connections,
     tree,
     view,
-    view.onDidChangeVisibility((e) => connections.setVisible(e.visible)),
-    connections.onDidChange(() => tree!.reset()),
+    view.onDidChangeVisibility((e) => model.setVisible(e.visible)),
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
   );
-  const base = { config, connections, tree, log, definitions, fallbackDir };
+  const base = { config, connections, model, tree, log, definitions, fallbackDir };
   const ctx: Ctx = { ...base, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };
   context.subscriptions.push(...registerBenchTasks(ctx), ...registerCommands(ctx));
-  log.info(`virtscope activated in ${Date.now() - t0} ms (${connections.all.length} connections)`);
-  return { connections, tree };
+  log.info(`virtscope activated in ${Date.now() - t0} ms (${model.hosts.length} hosts, ${model.connections.length} connections)`);
+  return { model, connections, tree };
 }
 
 export function deactivate(): void {}

@@ -1,35 +1,20 @@
 // Metrics: the sampler (one per extension host), the panels' serializers and the commands' handlers.
 import * as vscode from 'vscode';
 import { Sampler } from '../core/metrics/sampler';
-import { GuestKind } from '../core/model';
-import { GuestNode, GuestTreeProvider, ConnectionNode } from '../views/guestTree';
+import type { Inventory } from '../core/inventory';
+import type { ConnectionNode, GuestNode } from '../views/guestTree';
 import { MetricsPanels } from '../views/metricsPanels';
 import { Config } from './config';
 import { Connections } from './connections';
+import { pickConnection, pickGuest } from './pickers';
 import { reportsDir } from './trace';
+import { vscodeUi } from './vscodeUi';
 
 export interface MetricsDeps {
   context: vscode.ExtensionContext;
   config: Config;
   connections: Connections;
   log: vscode.LogOutputChannel;
-}
-
-async function pickGuest(tree: GuestTreeProvider, kinds?: GuestKind[]): Promise<GuestNode | undefined> {
-  const nodes = tree.allGuestNodes().filter((n) => n.guest && (!kinds || kinds.includes(n.guest.kind)));
-  const pick = await vscode.window.showQuickPick(
-    nodes.map((n) => ({ label: n.guest!.name, description: `${n.guest!.kind} · ${n.guest!.state}`, detail: n.conn.label, node: n })),
-    { placeHolder: 'Show metrics of which guest?' },
-  );
-  return pick?.node;
-}
-
-async function pickConnection(connections: Connections): Promise<string | undefined> {
-  const pick = await vscode.window.showQuickPick(
-    connections.all.map((c) => ({ label: c.label, description: c.status.state, id: c.config.id })),
-    { placeHolder: 'Host overview of which connection?' },
-  );
-  return pick?.id;
 }
 
 /** The sampler and the panels, made once at activation. */
@@ -66,14 +51,17 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   return { sampler, panels, openGuest };
 }
 
-export async function showMetrics(m: Metrics, tree: GuestTreeProvider, node?: unknown): Promise<void> {
-  const n = node instanceof GuestNode ? node : await pickGuest(tree);
+export async function showMetrics(m: Metrics, model: Inventory, node?: unknown): Promise<void> {
+  const n = (node as GuestNode | undefined)?.kind === 'guest' ? (node as GuestNode) : await pickGuest(vscodeUi, model, { title: 'Show Metrics', placeHolder: 'Show metrics of which guest?' });
   if (n) m.openGuest(n.conn.config.id, n.guestId);
 }
 
-export async function hostOverview(m: Metrics, connections: Connections, node?: unknown): Promise<void> {
-  const id = node instanceof ConnectionNode ? node.conn.config.id : await pickConnection(connections);
-  if (id) m.panels.show({ view: 'host', connectionId: id });
+export async function hostOverview(m: Metrics, model: Inventory, node?: unknown): Promise<void> {
+  const conn =
+    (node as ConnectionNode | undefined)?.kind === 'connection'
+      ? (node as ConnectionNode).conn
+      : await pickConnection(vscodeUi, model, { title: 'Host Overview', placeHolder: 'Host overview of which connection?' });
+  if (conn) m.panels.show({ view: 'host', connectionId: conn.config.id });
 }
 
 /** The sampler's state, for tests. */

@@ -2,11 +2,12 @@
 // registered in one loop. The Record over CommandId makes the compiler refuse a missing or unknown id.
 import * as vscode from 'vscode';
 import { Verb } from '../core/model';
-import { GuestNode } from '../views/guestTree';
+import { GuestTreeProvider, GuestNode, HostNode } from '../views/guestTree';
 import { BenchCommandOptions, BenchDeps, compareCommand, rerunCommand, runCommand } from './bench';
 import { CMD, CommandId } from './commandIds';
 import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeConnection, runVerb } from './commands';
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
+import { addHost, HostsDeps, reconnectHost, removeHost } from './hosts';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 
@@ -14,7 +15,9 @@ import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 export type Ctx = CommandsDeps &
   BenchDeps &
   TraceDeps &
-  EditingDeps & {
+  EditingDeps &
+  HostsDeps & {
+    tree: GuestTreeProvider;
     metrics: Metrics;
     editing: GuestFileSystem;
   };
@@ -32,6 +35,7 @@ const verb =
 
 /** Only a node of the expected kind counts; anything else (a selection array, a Uri) means "ask". */
 const guestNode = (n: unknown): GuestNode | undefined => ((n as AnyNode | undefined)?.kind === 'guest' ? (n as GuestNode) : undefined);
+const hostNode = (n: unknown): HostNode | undefined => ((n as AnyNode | undefined)?.kind === 'host' ? (n as HostNode) : undefined);
 
 export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.start]: verb('start'),
@@ -42,13 +46,16 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.forceOff]: verb('forceOff'),
   [CMD.delete]: verb('delete'),
   [CMD.inspect]: (ctx) => (node?: unknown) => inspect(ctx, guestNode(node)),
-  [CMD.refresh]: (ctx) => (node?: AnyNode) => refresh(ctx, node?.kind === 'connection' || node?.kind === 'guest' ? node : undefined),
+  [CMD.refresh]: (ctx) => (node?: AnyNode) => refresh(ctx, node?.kind === 'host' || node?.kind === 'connection' || node?.kind === 'guest' ? node : undefined),
   [CMD.connectionAdd]: (ctx) => () => addConnection(ctx),
   [CMD.connectionRemove]: (ctx) => (node?: AnyNode) => removeConnection(ctx, node?.kind === 'connection' ? node : undefined),
   [CMD.connectionHelp]: (ctx) => (node?: AnyNode) => connectionHelp(ctx, node?.kind === 'connection' || node?.kind === 'message' ? node : undefined),
+  [CMD.hostAdd]: (ctx) => () => addHost(ctx),
+  [CMD.hostRemove]: (ctx) => (node?: unknown) => removeHost(ctx, hostNode(node)),
+  [CMD.hostReconnect]: (ctx) => (node?: unknown) => reconnectHost(ctx, hostNode(node)),
   [CMD.showLog]: (ctx) => () => ctx.log.show(),
-  [CMD.metricsShow]: (ctx) => (node?: unknown) => showMetrics(ctx.metrics, ctx.tree, node),
-  [CMD.metricsHost]: (ctx) => (node?: unknown) => hostOverview(ctx.metrics, ctx.connections, node),
+  [CMD.metricsShow]: (ctx) => (node?: unknown) => showMetrics(ctx.metrics, ctx.model, node),
+  [CMD.metricsHost]: (ctx) => (node?: unknown) => hostOverview(ctx.metrics, ctx.model, node),
   [CMD.metricsObserve]: (ctx) => () => ctx.metrics.panels.show({ view: 'observe' }),
   [CMD.metricsCompare]: (ctx) => () => ctx.metrics.panels.show({ view: 'compare' }),
   [CMD.metricsState]: (ctx) => () => metricsState(ctx.metrics),

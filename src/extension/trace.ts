@@ -2,12 +2,14 @@
 // progress, writes the report under .virtscope/reports/ and opens it.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeGuest, Guest } from '../core/model';
+import type { GuestRef, Inventory } from '../core/inventory';
+import { Guest } from '../core/model';
 import { hostAddressForGuest, runTrace, TraceCancelled, Workload } from '../core/trace/engine';
 import { writeTraceReport } from '../core/trace/report';
 import { traceTargetFor } from '../core/trace/target';
-import { GuestNode, GuestTreeProvider } from '../views/guestTree';
 import { Config } from './config';
+import { pickGuest } from './pickers';
+import { vscodeUi } from './vscodeUi';
 
 /** Options that skip the questions (tests, keybindings with args). */
 export interface TraceCommandOptions {
@@ -20,7 +22,7 @@ export interface TraceCommandOptions {
 
 export interface TraceDeps {
   config: Config;
-  tree: GuestTreeProvider;
+  model: Inventory;
   log: vscode.LogOutputChannel;
   /** Where reports go without a workspace folder. */
   fallbackDir: string;
@@ -31,17 +33,13 @@ export function reportsDir(fallback: string): string {
   return ws ? path.join(ws.uri.fsPath, '.virtscope', 'reports') : path.join(fallback, 'reports');
 }
 
-async function pickQemuGuest(tree: GuestTreeProvider): Promise<GuestNode | undefined> {
-  const nodes = tree.allGuestNodes().filter((n) => n.guest?.kind === 'qemu' && n.guest.state === 'running');
-  if (!nodes.length) {
-    void vscode.window.showInformationMessage('Trace virtio-net TX path: no running QEMU guest.');
-    return undefined;
-  }
-  const pick = await vscode.window.showQuickPick(
-    nodes.map((n) => ({ label: n.guest!.name, description: describeGuest(n.guest!), detail: n.conn.label, node: n })),
-    { title: 'Trace virtio-net TX Path', placeHolder: 'Pick a running QEMU guest' },
-  );
-  return pick?.node;
+function pickQemuGuest(model: Inventory): Promise<GuestRef | undefined> {
+  return pickGuest(vscodeUi, model, {
+    title: 'Trace virtio-net TX Path',
+    placeHolder: 'Pick a running QEMU guest',
+    filter: (g) => g.kind === 'qemu' && g.state === 'running',
+    none: 'Trace virtio-net TX path: no running QEMU guest.',
+  });
 }
 
 async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: number; workload: 'iperf3' | 'external' } | undefined> {
@@ -69,11 +67,11 @@ async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: 
 }
 
 /** The command's handler (registry.ts): the report's path, or undefined when cancelled or failed. */
-export async function traceCommand(deps: TraceDeps, node?: GuestNode, options?: TraceCommandOptions): Promise<string | undefined> {
-  if (node && node.kind !== 'guest') node = undefined;
+export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: TraceCommandOptions): Promise<string | undefined> {
+  if (node && typeof (node as Partial<GuestRef>).guestId !== 'string') node = undefined; // a host or connection node
   if (Array.isArray(options)) options = undefined; // a multi-select tree passes the selection second
   deps.log.info(`trace: command run ${node ? `on ${node.guest?.name ?? node.guestId}` : 'without a tree node: asking for the guest'}`);
-  node ??= await pickQemuGuest(deps.tree);
+  node ??= await pickQemuGuest(deps.model);
   const g = node?.guest;
   if (!node || !g) return undefined;
   try {

@@ -1,22 +1,39 @@
-// The "Guests" tree: connection (host) → kind group → guest. Nodes are cached so a change fires
-// only the nodes that changed.
+// The "Guests" tree renders the model (core/inventory.ts): host → connection → kind group → guest. It
+// starts nothing and owns nothing; it listens to the model's typed events once and fires only the
+// nodes that changed. Other features add nodes under connections and guests (snapshots, storage,
+// networks…) through addChildProvider, without editing this file.
 import * as vscode from 'vscode';
 import { Connection, GuestDiff } from '../core/connection';
+import { Inventory, ModelHost } from '../core/inventory';
 import { Guest, GuestKind, KIND_LABEL } from '../core/model';
 import { CMD } from '../extension/commandIds';
-import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
+import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, hostChildren, hostItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
 
+export class HostNode {
+  readonly kind = 'host' as const;
+  readonly parent = undefined;
+  constructor(readonly host: ModelHost) {}
+}
 export class ConnectionNode {
   readonly kind = 'connection' as const;
-  constructor(readonly conn: Connection) {}
+  constructor(
+    readonly parent: HostNode,
+    readonly conn: Connection,
+  ) {}
 }
 export class GroupNode {
   readonly kind = 'group' as const;
-  constructor(readonly parent: ConnectionNode, readonly guestKind: GuestKind) {}
+  constructor(
+    readonly parent: ConnectionNode,
+    readonly guestKind: GuestKind,
+  ) {}
 }
 export class GuestNode {
   readonly kind = 'guest' as const;
-  constructor(readonly parent: GroupNode, readonly guestId: string) {}
+  constructor(
+    readonly parent: GroupNode,
+    readonly guestId: string,
+  ) {}
   get conn(): Connection {
     return this.parent.parent.conn;
   }
@@ -28,7 +45,7 @@ export class GuestNode {
 export class MessageNode {
   readonly kind = 'message' as const;
   constructor(
-    readonly parent: ConnectionNode,
+    readonly parent: HostNode | ConnectionNode,
     readonly id: string,
     readonly label: string,
     readonly icon: vscode.ThemeIcon,
@@ -36,7 +53,26 @@ export class MessageNode {
     readonly command?: vscode.Command,
   ) {}
 }
-export type Node = ConnectionNode | GroupNode | GuestNode | MessageNode;
+
+/** A node another feature adds (a snapshot, a storage pool…): it renders itself. */
+export interface ExtraNode {
+  readonly kind: 'extra';
+  readonly parent: Node;
+  treeItem(): vscode.TreeItem;
+  children?(): readonly Node[];
+}
+
+/** Adds children under connections and guests. Call the tree's refresh(node) when they change. */
+export interface TreeChildProvider {
+  /** Extra children of `parent`, after the tree's own ([] for none). */
+  children(parent: ConnectionNode | GuestNode): readonly ExtraNode[];
+  /** Does this guest have children of this provider? (its row becomes expandable) */
+  hasChildren?(guest: GuestNode): boolean;
+}
+
+export type Node = HostNode | ConnectionNode | GroupNode | GuestNode | MessageNode | ExtraNode;
+/** Any node of the tree (what a command from a context menu receives). */
+export type AnyNode = Node;
 
 function icon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
@@ -45,42 +81,67 @@ function icon(spec: IconSpec): vscode.ThemeIcon {
 export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<Node | undefined | void>();
   readonly onDidChangeTreeData = this.emitter.event;
+  private hostNodes = new Map<ModelHost, HostNode>();
   private connNodes = new Map<Connection, ConnectionNode>();
   private groupNodes = new Map<string, GroupNode>();
   private guestNodes = new Map<string, GuestNode>();
-  /** Per watched connection: removes the tree's listeners from it. */
-  private readonly subs = new Map<Connection, () => void>();
+  private readonly providers = new Set<TreeChildProvider>();
+  /** Removes the tree's listeners from the model. */
+  private readonly unsubscribe: () => void;
 
-  constructor(private connections: () => readonly Connection[]) {}
+  constructor(private readonly model: Inventory) {
+    const onHosts = () => {
+      this.prune();
+      this.emitter.fire();
+    };
+    const onHost = (h: ModelHost) => {
+      this.prune();
+      this.fire(this.hostNodes.get(h) ?? undefined);
+    };
+    const onStatus = (c: Connection) => this.fire(this.connNodes.get(c));
+    const onGuests = (c: Connection, d: GuestDiff) => this.onGuests(c, d);
+    model.on('hosts', onHosts);
+    model.on('host', onHost);
+    model.on('status', onStatus);
+    model.on('guests', onGuests);
+    this.unsubscribe = () => {
+      model.off('hosts', onHosts);
+      model.off('host', onHost);
+      model.off('status', onStatus);
+      model.off('guests', onGuests);
+    };
+  }
 
-  /** Call when the set of connections changed (settings edited): the replaced ones are unwatched. */
+  /** Redraws `node` (and below), or the whole tree. For child providers whose nodes changed. */
+  refresh(node?: Node): void {
+    this.emitter.fire(node);
+  }
+
+  addChildProvider(p: TreeChildProvider): vscode.Disposable {
+    this.providers.add(p);
+    this.emitter.fire();
+    return { dispose: () => void (this.providers.delete(p), this.emitter.fire()) };
+  }
+
+  private fire(n: Node | undefined): void {
+    if (n) this.emitter.fire(n);
+  }
+
+  /** Hosts came or went: every cached node is dropped and the tree redrawn. */
   reset(): void {
-    const live = new Set(this.connections());
-    for (const [conn, off] of this.subs) {
-      if (live.has(conn)) continue;
-      off();
-      this.subs.delete(conn);
-    }
+    this.hostNodes.clear();
     this.connNodes.clear();
     this.groupNodes.clear();
     this.guestNodes.clear();
     this.emitter.fire();
   }
 
-  /** Wires a connection's change events to precise tree updates. */
-  watch(conn: Connection): void {
-    if (this.subs.has(conn)) return;
-    const onStatus = () => {
-      const n = this.connNodes.get(conn);
-      if (n) this.emitter.fire(n);
-    };
-    const onGuests = (d: GuestDiff) => this.onGuests(conn, d);
-    conn.on('status', onStatus);
-    conn.on('guests', onGuests);
-    this.subs.set(conn, () => {
-      conn.off('status', onStatus);
-      conn.off('guests', onGuests);
-    });
+  /** Drops cached nodes of hosts and connections the model no longer has; the others keep their nodes. */
+  private prune(): void {
+    const hosts = new Set(this.model.hosts);
+    for (const h of this.hostNodes.keys()) if (!hosts.has(h)) this.hostNodes.delete(h);
+    const live = new Set(this.model.connections);
+    for (const c of this.connNodes.keys()) if (!live.has(c)) this.connNodes.delete(c);
   }
 
   private onGuests(conn: Connection, d: GuestDiff): void {
@@ -100,9 +161,18 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     }
   }
 
+  hostNode(h: ModelHost): HostNode {
+    let n = this.hostNodes.get(h);
+    if (!n) this.hostNodes.set(h, (n = new HostNode(h)));
+    return n;
+  }
+
   connectionNode(conn: Connection): ConnectionNode {
     let n = this.connNodes.get(conn);
-    if (!n) this.connNodes.set(conn, (n = new ConnectionNode(conn)));
+    if (n) return n;
+    const h = this.model.hostOf(conn);
+    if (!h) throw new Error(`${conn.config.id} is not in the model`);
+    this.connNodes.set(conn, (n = new ConnectionNode(this.hostNode(h), conn)));
     return n;
   }
 
@@ -113,42 +183,57 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     return n;
   }
 
-  guestNode(parent: GroupNode, id: string): GuestNode {
+  private guestNode(parent: GroupNode, id: string): GuestNode {
     const key = `${parent.parent.conn.config.id}\0${id}`;
     let n = this.guestNodes.get(key);
     if (!n || n.parent !== parent) this.guestNodes.set(key, (n = new GuestNode(parent, id)));
     return n;
   }
 
-  /** Every guest node currently known (for quick picks). */
-  allGuestNodes(): GuestNode[] {
-    const out: GuestNode[] = [];
-    for (const conn of this.connections()) {
-      const cn = this.connectionNode(conn);
-      for (const g of conn.guests.values()) out.push(this.guestNode(this.groupNode(cn, g.kind), g.id));
-    }
-    return out;
+  /** The tree node of a guest of the model (to reveal it, or for tests). */
+  nodeOf(conn: Connection, guestId: string): GuestNode | undefined {
+    const g = conn.guest(guestId);
+    if (!g || !this.model.hostOf(conn)) return undefined;
+    return this.guestNode(this.groupNode(this.connectionNode(conn), g.kind), guestId);
   }
 
   getParent(n: Node): Node | undefined {
-    return n.kind === 'connection' ? undefined : n.parent;
+    return n.parent;
   }
 
   getChildren(n?: Node): Node[] {
-    if (!n) {
-      return this.connections().map((c) => {
-        if (c.status.state === 'idle') void c.start();
-        return this.connectionNode(c);
-      });
-    }
+    if (!n) return this.model.hosts.map((h) => this.hostNode(h));
     switch (n.kind) {
+      case 'host':
+        return this.hostChildren(n);
       case 'connection':
-        return this.connectionChildren(n);
+        return [...this.connectionChildren(n), ...this.extras(n)];
       case 'group':
         return groupChildren(n.parent.conn.guests.values(), n.guestKind).map((g) => this.guestNode(n, g.id));
+      case 'guest':
+        return this.extras(n);
+      case 'extra':
+        return [...(n.children?.() ?? [])];
       default:
         return [];
     }
+  }
+
+  private extras(n: ConnectionNode | GuestNode): Node[] {
+    return [...this.providers].flatMap((p) => [...p.children(n)]);
+  }
+
+  private hostChildren(n: HostNode): Node[] {
+    return hostChildren(n.host).flatMap((c): Node[] => {
+      if (c.type === 'connections') return n.host.connections.map((conn) => this.connectionNode(conn));
+      const command =
+        c.action === 'reconnect'
+          ? { command: CMD.hostReconnect, title: 'Reconnect', arguments: [n] }
+          : c.action === 'addConnection'
+            ? { command: CMD.connectionAdd, title: 'Add Connection', arguments: [] }
+            : undefined;
+      return [new MessageNode(n, c.id, c.label, icon(c.icon), c.tooltip, command)];
+    });
   }
 
   private connectionChildren(n: ConnectionNode): Node[] {
@@ -161,6 +246,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
 
   getTreeItem(n: Node): vscode.TreeItem {
     switch (n.kind) {
+      case 'host':
+        return hostItem(n);
       case 'connection':
         return connectionItem(n);
       case 'group': {
@@ -172,30 +259,45 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
         it.contextValue = 'group';
         return it;
       }
-      case 'guest':
-        return guestItem(n);
+      case 'guest': {
+        const it = guestItem(n);
+        if (n.guest && [...this.providers].some((p) => p.hasChildren?.(n))) it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+        return it;
+      }
       case 'message': {
         const it = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
-        it.id = `${n.parent.conn.config.id}/!${n.id}`;
+        it.id = `${n.parent.kind === 'host' ? `host/${n.parent.host.id}` : n.parent.conn.config.id}/!${n.id}`;
         it.iconPath = n.icon;
         it.tooltip = n.tooltip;
         it.command = n.command;
         it.contextValue = `message-${n.id}`;
         return it;
       }
+      case 'extra':
+        return n.treeItem();
     }
   }
 
   dispose(): void {
-    for (const off of this.subs.values()) off();
-    this.subs.clear();
+    this.unsubscribe();
     this.emitter.dispose();
   }
 }
 
+function hostItem(n: HostNode): vscode.TreeItem {
+  const spec = hostItemSpec(n.host);
+  const it = new vscode.TreeItem(spec.label, vscode.TreeItemCollapsibleState.Expanded);
+  it.id = `host/${n.host.id}`;
+  it.description = spec.description;
+  it.iconPath = icon(spec.icon);
+  it.tooltip = new vscode.MarkdownString(spec.tooltip);
+  it.contextValue = spec.contextValue;
+  return it;
+}
+
 function connectionItem(n: ConnectionNode): vscode.TreeItem {
   const c = n.conn;
-  const spec = connectionItemSpec(c.label, c.config.uri ?? c.config.socketPath ?? c.config.lxcPath ?? '', c.status, c.guests.size);
+  const spec = connectionItemSpec(c.label, c.config.uri ?? c.config.socketPath ?? c.config.lxcPath ?? '', c.status, c.guests.size, !n.parent.host.remote);
   const it = new vscode.TreeItem(spec.label, vscode.TreeItemCollapsibleState.Expanded);
   it.id = `conn/${c.config.id}`;
   it.description = spec.description;

@@ -18,6 +18,7 @@ function getter(values: Record<string, unknown> = {}) {
 
 function readAll(get: s.SettingGetter): void {
   s.connectionsSetting(get);
+  s.hostsSetting(get);
   s.hostNetworkNamespace(get);
   s.benchmarkSettings(get);
   s.traceDetail(get);

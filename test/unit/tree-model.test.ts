@@ -32,7 +32,7 @@ test('unreachable: the reason and a fix-it node instead of an empty tree', () =>
   assert.match(kids[1].label, /^How to fix: Start libvirtd/);
   const spec = connectionItemSpec('QEMU', 'qemu:///system', { state: 'unreachable', message: 'x', since: 0 }, 0);
   assert.equal(spec.description, 'unreachable');
-  assert.equal(spec.contextValue, 'connection unreachable');
+  assert.equal(spec.contextValue, 'connection unreachable configured');
 });
 
 test('guest item: icon by state, description, menus only for fitting verbs', () => {

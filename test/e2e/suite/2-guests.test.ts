@@ -16,8 +16,10 @@ describe('guests', () => {
       const g = node.guest!;
       assert.equal(g.kind, lab.kind);
       assert.equal(node.parent.guestKind, lab.kind);
-      // the node is reachable through the tree: connection → "<kind> group" → guest
-      const root = api.tree.getChildren().find((n) => n.kind === 'connection' && n.conn.config.id === lab.conn)!;
+      // the node is reachable through the tree: "This machine" → connection → "<kind> group" → guest
+      const local = api.tree.getChildren().find((n) => n.kind === 'host' && n.host.id === 'local')!;
+      const root = api.tree.getChildren(local).find((n) => n.kind === 'connection' && n.conn.config.id === lab.conn)!;
+      assert.ok(root, `${lab.conn} under This machine`);
       const group = api.tree.getChildren(root).find((n) => n.kind === 'group' && n.guestKind === lab.kind);
       assert.ok(group, `group ${KIND_LABEL[lab.kind]} under ${lab.conn}`);
       assert.equal(api.tree.getTreeItem(group).label, KIND_LABEL[lab.kind]);

@@ -26,7 +26,7 @@ export async function getApi(): Promise<VirtscopeApi> {
   const ext = vscode.extensions.getExtension<VirtscopeApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded (extensionDevelopmentPath wrong?)`);
   api = await ext.activate();
-  if (!api?.connections || !api?.tree) throw new Error('activate() did not return the {connections, tree} API');
+  if (!api?.model || !api?.connections || !api?.tree) throw new Error('activate() did not return the {model, connections, tree} API');
   return api;
 }
 
@@ -85,7 +85,10 @@ export function conn(a: VirtscopeApi, id: string): Connection {
 /** The tree node of the guest called `name` on connection `connId`, waiting for it to be listed. */
 export async function guestNode(a: VirtscopeApi, connId: string, name: string, timeoutMs = 15_000): Promise<GuestNode> {
   return waitFor(
-    () => a.tree.allGuestNodes().find((n) => n.conn.config.id === connId && n.guest?.name === name),
+    () => {
+      const [ref] = a.model.guests((g, c) => c.config.id === connId && g.name === name);
+      return ref && a.tree.nodeOf(ref.conn, ref.guestId);
+    },
     timeoutMs,
     () => `guest "${name}" is not listed on ${connId}: ${describeConnections(a.connections.all)}. ${LAB_HINT}`,
   );

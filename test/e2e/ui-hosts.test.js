@@ -1,0 +1,53 @@
+// UI end-to-end test of remote hosts in the INSTALLED VSIX (code-server + headless Chromium, like
+// ui.test.js): "Add Host…" from the palette takes user@host[:port]; the host becomes a top-level node
+// beside "This machine"; one that cannot be reached (a closed port on loopback) shows SSH's own reason,
+// while this machine's guests stay as they were; "Remove Host…" asks first and removes only the entry.
+// Screenshots: test/e2e/screenshots/hosts/.
+'use strict';
+const { uiRun } = require('./ui-kit');
+
+const HOST = 'root@127.0.0.1:1';
+
+uiRun('ui-hosts', { settings: { 'virtscope.hosts': [] }, shots: 'hosts', clearShots: true }, async ({ page, log, goto, step, shot, row, openGuests, command, contextMenu, treeLabels }) => {
+  await goto();
+  await step('labvm is listed under This machine', async () => {
+    await openGuests('labvm');
+    const rows = await treeLabels();
+    if (!rows.some((l) => /^This machine, \d+ connections?$/.test(l))) throw new Error(`no "This machine" row: ${JSON.stringify(rows)}`);
+  });
+
+  await step(`"Add Host…" from the palette takes ${HOST}`, async () => {
+    await command('virtscope: Add Host…', { match: 'Add Host' });
+    const qi = page.locator('.quick-input-widget');
+    const enter = qi.locator('.quick-input-list .monaco-list-row', { hasText: 'Enter user@host[:port]' }).first();
+    await enter.waitFor({ timeout: 10_000 });
+    await shot('01-add-host-pick.png');
+    await enter.click();
+    await qi.locator('.quick-input-title', { hasText: /user@host\[:port\]/ }).waitFor({ timeout: 10_000 });
+    const input = qi.locator('input.input');
+    await input.fill(HOST);
+    await input.press('Enter');
+  });
+
+  await step('the host is a top-level node, unreachable with SSH\'s own reason; this machine is unaffected', async () => {
+    await row(HOST).waitFor({ timeout: 20_000 });
+    const reason = page.locator('.part.sidebar .monaco-list-row[role="treeitem"]', { hasText: /Connection refused/ }).first();
+    await reason.waitFor({ timeout: 30_000 });
+    const rows = await treeLabels();
+    log('tree rows:', JSON.stringify(rows));
+    if (!rows.some((l) => l.startsWith(`${HOST}, unreachable`))) throw new Error(`the host row is not "unreachable": ${JSON.stringify(rows)}`);
+    if (!(await row('labvm').isVisible().catch(() => false))) throw new Error('labvm is no longer listed');
+    await shot('02-host-unreachable.png');
+  });
+
+  await step('"Remove Host…" asks first, then the host is gone', async () => {
+    await contextMenu(HOST, 'Remove Host…');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    const text = await dialog.innerText();
+    if (!text.includes(`Remove the host "${HOST}"`)) throw new Error(`unexpected dialog text: ${text}`);
+    await dialog.locator('.monaco-button', { hasText: /^Remove$/ }).click();
+    await row(HOST).waitFor({ state: 'detached', timeout: 10_000 });
+    await shot('03-host-removed.png');
+  });
+});
