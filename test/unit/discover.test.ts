@@ -94,12 +94,15 @@ test('rootless engines of a non-root user are found only where their sockets are
   const host = new FakeHost();
   host.programs.set('id', () => ok('1000\n'));
   const engine = await fakeEngine(host.bindSocket('/run/user/1000/podman/podman.sock'), 'Podman Engine');
+  const docker = await fakeEngine(host.bindSocket('/run/user/1000/docker.sock'), 'Docker Engine');
   try {
     assert.deepEqual(await discoverConnections(host, 'u:'), [
       { id: 'u:podman-user', type: 'docker', label: 'Podman', socketPath: '/run/user/1000/podman/podman.sock' },
+      { id: 'u:docker-user', type: 'docker', label: 'Docker', socketPath: '/run/user/1000/docker.sock' },
     ]);
   } finally {
     await engine.close();
+    await docker.close();
     host.close();
   }
 });
@@ -114,6 +117,21 @@ test('an unreachable host: discovery fails with SSH\'s own reason and the host\'
       return true;
     });
   } finally {
+    host.close();
+  }
+});
+
+test('podman-docker: Docker\'s socket is a link to Podman\'s, so the one engine is listed once', async () => {
+  const host = new FakeHost();
+  const engine = await fakeEngine(host.bindSocket(PODMAN), 'Podman Engine');
+  host.sockets.set('/var/run/docker.sock', host.sockets.get(PODMAN)!);
+  host.files.set('/var/run/docker.sock', 'socket');
+  host.programs.set('id', () => ok('0\n'));
+  host.programs.set('readlink', (argv) => ok(`${argv.at(-1) === '/var/run/docker.sock' ? PODMAN : argv.at(-1)}\n`));
+  try {
+    assert.deepEqual((await discoverConnections(host, 'p:')).map((c) => [c.id, c.label]), [['p:podman', 'Podman']]);
+  } finally {
+    await engine.close();
     host.close();
   }
 });

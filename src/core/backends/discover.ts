@@ -1,6 +1,7 @@
 // What a host has: libvirt (and which of its drivers answer), lxc-tools, Docker/Podman engines.
 // Each is asked the way its backend will ask it, through the Host, so a connection found here is
 // one the backend can open. Absent things are left out; installed but unusable ones carry a problem.
+import * as http from 'node:http';
 import type { Host } from '../host/host';
 import { HostRunError } from '../host/host';
 import type { DiscoverConnections, DiscoveredConnection } from '../hosts';
@@ -8,7 +9,7 @@ import { LibvirtClient, LibvirtError } from '../libvirt/client';
 import { connectUnix, resolveLibvirtUriOn } from '../libvirt/transport';
 import type { BackendType } from '../model';
 import { engineStartHint } from './docker';
-import { engineClient } from './engineClient';
+import { engineAgent } from './engineClient';
 import { hostUnreachable } from './reach';
 
 /** Each probe gives up after this long (a hung daemon is a problem, not a hang of the whole host). */
@@ -59,7 +60,11 @@ async function guarded<T>(probe: Promise<T>, onProblem: (problem: string) => T):
 async function withoutAliases(host: Host, found: DiscoveredConnection[]): Promise<DiscoveredConnection[]> {
   const engines = found.filter((c) => c.type === 'docker' && c.socketPath && !c.problem);
   if (engines.length < 2) return found;
-  const real = await Promise.all(engines.map(async (c) => (await host.run(['readlink', '-f', '--', c.socketPath!])).stdout.trim() || c.socketPath!));
+  const realPath = async (p: string) => {
+    const r = await host.run(['readlink', '-f', '--', p]).catch((e) => (hostUnreachable(e) ? Promise.reject(e) : undefined));
+    return (r?.exitCode === 0 && r.stdout.trim()) || p;
+  };
+  const real = await Promise.all(engines.map((c) => realPath(c.socketPath!)));
   const seen = new Set<string>();
   const alias = new Set(engines.filter((_, i) => seen.size === seen.add(real[i]).size));
   return found.filter((c) => !alias.has(c));
@@ -147,9 +152,8 @@ async function engine(host: Host, e: { kind: string; socket: string; label: stri
     return { ...found, problem: `${e.label} is installed but its API service is not running (no socket at ${e.socket}). ${engineStartHint(e.socket, {})}` };
   }
   try {
-    const version = (await engineClient(e.socket, PROBE_TIMEOUT_MS, host).version()) as unknown as Record<string, unknown>;
     // podman-docker serves Podman at Docker's path: name what answers
-    const podman = JSON.stringify(version.Components ?? version.Platform ?? '').includes('Podman');
+    const podman = (await ping(host, e.socket))['libpod-api-version'] !== undefined;
     return { ...found, label: podman ? 'Podman' : 'Docker' };
   } catch (err) {
     return { ...found, problem: `the API at ${e.socket} on ${host.label} did not answer: ${problemOf(err)}. ${engineStartHint(e.socket, {})}` };
@@ -169,4 +173,16 @@ async function rootlessEngines(host: Host, entry: Entry): Promise<DiscoveredConn
     sockets.map(async (s) => ((await socketAt(host, s.socket)) ? engine(host, { ...s, programs: [] }, entry) : undefined)),
   );
   return found.filter((c): c is DiscoveredConnection => c !== undefined);
+}
+
+/** The engine's /_ping (its /version takes Podman a second): its headers say which engine it is. */
+function ping(host: Host, socketPath: string): Promise<http.IncomingHttpHeaders> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ socketPath, path: '/_ping', agent: engineAgent(host), signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) }, (res) => {
+      res.resume();
+      if (res.statusCode === 200) resolve(res.headers);
+      else reject(new Error(`/_ping answered ${res.statusCode} ${res.statusMessage ?? ''}`.trim()));
+    });
+    req.on('error', (e) => reject(e.name === 'AbortError' ? new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`) : e));
+  });
 }

@@ -40,7 +40,8 @@ interface Dialer {
  * stop that waits for the container, or an exec bounded by its own timeout).
  */
 export function engineClient(socketPath: string, requestTimeoutMs = ENGINE_REQUEST_TIMEOUT_MS, host?: Host): Docker {
-  const docker = isThisMachine(host) ? new Docker({ socketPath }) : new Docker({ socketPath, agent: hostAgent(host!) } as Docker.DockerOptions);
+  const agent = engineAgent(host);
+  const docker = agent ? new Docker({ socketPath, agent } as Docker.DockerOptions) : new Docker({ socketPath });
   const modem = docker.modem as unknown as Dialer;
   const dial = modem.dial.bind(modem);
   modem.dial = (options, callback) => {
@@ -61,13 +62,14 @@ export function engineClient(socketPath: string, requestTimeoutMs = ENGINE_REQUE
 }
 
 /**
- * An HTTP agent whose connections are the host's streams to the socket (an SSH forward for a remote
+ * For a host that is not this machine: an HTTP agent whose connections are the host's streams to the socket (an SSH forward for a remote
  * host): one per request, as with a local socket path; events and exec streams keep theirs.
  */
-function hostAgent(host: Host): http.Agent {
+export function engineAgent(host: Host | undefined): http.Agent | undefined {
+  if (isThisMachine(host)) return undefined; // node opens the socket path itself
   const agent = new http.Agent({ keepAlive: false });
   agent.createConnection = ((options: { socketPath?: string }, done: (err: Error | null, s?: Socket) => void) => {
-    host.connectUnix(options.socketPath ?? '').then(
+    host!.connectUnix(options.socketPath ?? '').then(
       (s) => done(null, s as Socket),
       (e: Error) => done(e),
     );
