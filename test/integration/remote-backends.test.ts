@@ -132,3 +132,71 @@ test('a libvirt change made on the second host arrives as an event over SSH', { 
     await conn.dispose();
   }
 });
+
+test('a container created on the second host arrives through the engine\'s event stream over SSH', { skip, timeout: 120_000 }, async () => {
+  const conn = new Connection({ id: 'sshhost:podman', type: 'docker', socketPath: '/run/podman/podman.sock' }, (c) => createBackend(c, host));
+  try {
+    await conn.start();
+    assert.equal(conn.status.state, 'connected');
+    // events only: the connection is not shown, so nothing polls
+    await withRemoteContainer(async (pod) => {
+      const seen = await waitFor(() => [...conn.guests.values()].some((g) => g.name === pod), 5000, `${pod} in the tree`);
+      console.log(`# remote engine event: created container seen after ${seen} ms`);
+    });
+    await waitFor(() => ![...conn.guests.values()].some((g) => g.name.startsWith('vs-remote-pod-')), 5000, 'the container gone from the tree');
+  } finally {
+    await conn.dispose();
+  }
+});
+
+/** The second host's end of its link, down or up (the lab's veth inside its namespace). */
+const link = (state: 'up' | 'down') => execFileSync('ip', ['-n', env.SSHHOST_NETNS, 'link', 'set', 'vsh1', state]);
+
+/** Ends the SSH master of a control directory (it would end by itself after ServerAlive's 45 s). */
+function endMaster(dir: string): number {
+  let n = 0;
+  for (const p of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {
+    let cmd: string[] = [];
+    try {
+      cmd = fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (cmd.includes('ControlMaster=yes') && cmd.some((a) => a.startsWith(dir))) {
+      process.kill(Number(p), 'SIGTERM');
+      n++;
+    }
+  }
+  return n;
+}
+
+test('a dropped link: every backend on the host says why in SSH\'s words, and all come back by themselves', { skip, timeout: 120_000 }, async () => {
+  const dir = path.join(scratch, 'ctl-drop');
+  const h = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, label: 'sshhost-lab', controlDir: dir, connectTimeoutS: 2 });
+  const configs: ConnectionConfig[] = [
+    { id: 'sshhost:qemu', type: 'libvirt', uri: 'qemu:///system' },
+    { id: 'sshhost:lxc', type: 'lxc' },
+    { id: 'sshhost:podman', type: 'docker', socketPath: '/run/podman/podman.sock' },
+  ];
+  const conns = configs.map((c) => new Connection(c, (cc) => createBackend(cc, h), { reconnectMinMs: 250, reconnectMaxMs: 1000, pollMs: 500 }));
+  const why = (c: Connection) => (c.status.state === 'unreachable' ? c.status.message : c.status.state);
+  try {
+    await Promise.all(conns.map((c) => c.start()));
+    for (const c of conns) c.setVisible(true); // lxc-tools is polled while shown
+    assert.deepEqual(conns.map(why), ['connected', 'connected', 'connected']);
+    assert.ok(conns[0].guests.size > 0 && conns[1].guests.size > 0, 'remotevm and remotect listed');
+    link('down');
+    assert.equal(endMaster(dir), 1);
+    const noticed = await waitFor(() => conns.every((c) => /^sshhost-lab is unreachable: ssh: connect to host 10\.81\.0\.2 port 22: /.test(why(c))), 30_000, 'all unreachable in SSH\'s words');
+    console.log(`# dropped link: unreachable after ${noticed} ms: ${why(conns[0])}`);
+    for (const c of conns) assert.equal(c.guests.size, 0);
+    link('up');
+    // (the remote Podman may have no containers: its list is not waited for)
+    const back = await waitFor(() => conns.every((c) => c.status.state === 'connected') && conns[0].guests.size > 0 && conns[1].guests.size > 0, 30_000, 'all connected again');
+    console.log(`# link back: all connected again after ${back} ms`);
+  } finally {
+    link('up');
+    await Promise.all(conns.map((c) => c.dispose()));
+    await h.dispose();
+  }
+});
