@@ -8,6 +8,7 @@ import { DockerBackend } from '../../src/core/backends/docker';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { LxcBackend } from '../../src/core/backends/lxc';
 import { Connection, ConnectionStatus } from '../../src/core/connection';
+import { resolveLibvirtUriOn } from '../../src/core/libvirt/transport';
 import type { BackendEvent, ConnectionConfig } from '../../src/core/model';
 import { FakeHost, fakeEngine, fakeLibvirtd, ok } from '../fixtures/remote/fakeHost';
 
@@ -127,3 +128,22 @@ for (const kind of ['libvirt', 'docker', 'lxc'] as const) {
     }
   });
 }
+
+test('resolveLibvirtUriOn: the host\'s sockets decide (modular daemon), a session is the remote user\'s', async () => {
+  const host = new FakeHost();
+  host.files.set('/var/run/libvirt/virtqemud-sock', 'socket');
+  host.files.set('/run/user/1000/libvirt/virtqemud-sock', 'socket');
+  host.programs.set('sh', () => ok('1000\n/run/user/1000\n/home/u\n'));
+  try {
+    const system = await resolveLibvirtUriOn(host, 'qemu:///system');
+    assert.deepEqual([system.socketPath, system.daemon, system.name], ['/var/run/libvirt/virtqemud-sock', 'virtqemud', 'qemu:///system']);
+    const session = await resolveLibvirtUriOn(host, 'qemu:///session');
+    assert.deepEqual([session.socketPath, session.daemon], ['/run/user/1000/libvirt/virtqemud-sock', 'virtqemud']);
+    // an explicit socket is taken as it is, without asking the host
+    const before = host.ran.length;
+    assert.equal((await resolveLibvirtUriOn(host, 'qemu:///session?socket=/srv/l.sock')).socketPath, '/srv/l.sock');
+    assert.equal(host.ran.length, before);
+  } finally {
+    host.close();
+  }
+});
