@@ -135,3 +135,19 @@ test('podman-docker: Docker\'s socket is a link to Podman\'s, so the one engine 
     host.close();
   }
 });
+
+test('a socket the SSH user may not use: permission denied, with who and what to do', async () => {
+  const host = new FakeHost();
+  host.files.set('/var/run/libvirt/libvirt-sock', 'socket'); // the forward is refused: the stream cannot be opened
+  host.files.set(PODMAN, 'socket');
+  host.programs.set('test', () => ({ exitCode: 1, stdout: '', stderr: '' }));
+  host.programs.set('id', (argv) => ok(argv[1] === '-un' ? 'alice\n' : '1000\n'));
+  try {
+    const found = await discoverConnections(host, 'a:');
+    assert.deepEqual(found.map((c) => c.id), ['a:qemu', 'a:libvirt-lxc', 'a:podman']);
+    assert.match(found[0].problem ?? '', /^permission denied: alice on fakehost may not use \/var\/run\/libvirt\/libvirt-sock\. Add the user to the "libvirt" group/);
+    assert.match(found[2].problem ?? '', /^permission denied: alice on fakehost may not use \/run\/podman\/podman\.sock\. Rootful engines/);
+  } finally {
+    host.close();
+  }
+});

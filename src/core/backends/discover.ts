@@ -112,7 +112,9 @@ async function libvirtDriver(host: Host, d: (typeof LIBVIRT_DRIVERS)[number], en
     return found;
   } catch (e) {
     if (e instanceof LibvirtError && e.code === VIR_ERR_NO_CONNECT) return undefined; // the daemon has no such driver
-    return { ...found, problem: `libvirt on ${host.label} did not open ${d.uri}: ${problemOf(e)}` };
+    const why = problemOf(e);
+    const denied = await deniedSocket(host, socket, 'Add the user to the "libvirt" group, or connect as a user who may use libvirt.');
+    return { ...found, problem: denied ?? `libvirt on ${host.label} did not open ${d.uri}: ${why}` };
   } finally {
     if (client) await client.connectClose({ timeoutMs: 1000 });
   }
@@ -156,7 +158,9 @@ async function engine(host: Host, e: { kind: string; socket: string; label: stri
     const podman = (await ping(host, e.socket))['libpod-api-version'] !== undefined;
     return { ...found, label: podman ? 'Podman' : 'Docker' };
   } catch (err) {
-    return { ...found, problem: `the API at ${e.socket} on ${host.label} did not answer: ${problemOf(err)}. ${engineStartHint(e.socket, {})}` };
+    const why = problemOf(err);
+    const denied = await deniedSocket(host, e.socket, 'Rootful engines are root\'s (or the "docker" group\'s); a user\'s own engine has its own socket (systemctl --user start podman.socket).');
+    return { ...found, problem: denied ?? `the API at ${e.socket} on ${host.label} did not answer: ${why}. ${engineStartHint(e.socket, {})}` };
   }
 }
 
@@ -185,4 +189,15 @@ function ping(host: Host, socketPath: string): Promise<http.IncomingHttpHeaders>
     });
     req.on('error', (e) => reject(e.name === 'AbortError' ? new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`) : e));
   });
+}
+
+/**
+ * A socket the user may not open: over SSH the forward only shows a stream that closes at once, so
+ * the reason is asked for separately (connecting to a unix socket needs write permission).
+ */
+async function deniedSocket(host: Host, socket: string, hint: string): Promise<string | undefined> {
+  const r = await host.run(['test', '-w', socket], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e) => (hostUnreachable(e) ? Promise.reject(e) : undefined));
+  if (r?.exitCode !== 1) return undefined;
+  const who = (await host.run(['id', '-un'], { timeoutMs: PROBE_TIMEOUT_MS }).catch(() => undefined))?.stdout.trim() || 'the user';
+  return `permission denied: ${who} on ${host.label} may not use ${socket}. ${hint}`;
 }
