@@ -180,6 +180,11 @@ test('a dropped link: every backend on the host says why in SSH\'s words, and al
   ];
   const conns = configs.map((c) => new Connection(c, (cc) => createBackend(cc, h), { reconnectMinMs: 250, reconnectMaxMs: 1000, pollMs: 500 }));
   const why = (c: Connection) => (c.status.state === 'unreachable' ? c.status.message : c.status.state);
+  // a timeout says where each connection stood
+  const waitAll = (cond: () => boolean, what: string) =>
+    waitFor(cond, 30_000, what).catch((e: Error) => {
+      throw new Error(`${e.message}; statuses: ${JSON.stringify(conns.map((c) => [why(c), c.guests.size]))}`);
+    });
   try {
     await Promise.all(conns.map((c) => c.start()));
     for (const c of conns) c.setVisible(true); // lxc-tools is polled while shown
@@ -187,12 +192,12 @@ test('a dropped link: every backend on the host says why in SSH\'s words, and al
     assert.ok(conns[0].guests.size > 0 && conns[1].guests.size > 0, 'remotevm and remotect listed');
     link('down');
     assert.equal(endMaster(dir), 1);
-    const noticed = await waitFor(() => conns.every((c) => /^sshhost-lab is unreachable: ssh: connect to host 10\.81\.0\.2 port 22: /.test(why(c))), 30_000, 'all unreachable in SSH\'s words');
+    const noticed = await waitAll(() => conns.every((c) => /^sshhost-lab is unreachable: ssh: connect to host 10\.81\.0\.2 port 22: /.test(why(c))), 'all unreachable in SSH\'s words');
     console.log(`# dropped link: unreachable after ${noticed} ms: ${why(conns[0])}`);
     for (const c of conns) assert.equal(c.guests.size, 0);
     link('up');
     // (the remote Podman may have no containers: its list is not waited for)
-    const back = await waitFor(() => conns.every((c) => c.status.state === 'connected') && conns[0].guests.size > 0 && conns[1].guests.size > 0, 30_000, 'all connected again');
+    const back = await waitAll(() => conns.every((c) => c.status.state === 'connected') && conns[0].guests.size > 0 && conns[1].guests.size > 0, 'all connected again');
     console.log(`# link back: all connected again after ${back} ms`);
   } finally {
     link('up');
