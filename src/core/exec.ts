@@ -57,6 +57,7 @@ export async function runOn(host: Host, argv: readonly string[], opts: RunOption
     // a program that could not run to its end: the host's message (names the program and host) leads
     const err = new ExecError(file, args, null, e.stderr, e.stdout, e.message, e.reason);
     err.message = e.message;
+    err.cause = e; // e.g. an unreachable host, told apart by the backends
     throw err;
   }
 }

@@ -16,9 +16,16 @@ export interface HostEntry {
   readonly port?: number;
 }
 
+/** A connection found on a host; `problem` when it is installed but cannot be used now. */
+export interface DiscoveredConnection extends ConnectionConfig {
+  /** Why it cannot be used ("… is installed but not running", the daemon's own refusal); absent when it answered. */
+  readonly problem?: string;
+}
+
 /**
  * What is installed and running on `host`: one ConnectionConfig per libvirt URI, lxc-tools and
- * container engine found there, with ids prefixed by `idPrefix`. Implemented by the backends
- * (src/core/backends/discover.ts).
+ * container engine found there, with ids prefixed by `idPrefix`; what is installed but not running
+ * carries its `problem`, what is absent is left out. Rejects (SSH's reason) when the host is out of
+ * reach. Implemented by the backends (src/core/backends/discover.ts).
  */
-export type DiscoverConnections = (host: Host, idPrefix: string) => Promise<ConnectionConfig[]>;
+export type DiscoverConnections = (host: Host, idPrefix: string) => Promise<DiscoveredConnection[]>;

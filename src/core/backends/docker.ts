@@ -1,12 +1,12 @@
 // Docker and Podman (Docker-compatible API) through dockerode over a unix socket.
-import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
+import type { Host } from '../host/host';
+import { localHost } from '../host/local';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
 import type { Capabilities, CapabilityProvider } from '../capabilities';
-import type { Host } from '../host/host';
-import { localHost } from '../host/local';
 import { EngineExecutor } from './docker/engineExec';
+import { hostUnreachable, isThisMachine, onHost } from './reach';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -75,9 +75,9 @@ export function engineStartHint(socketPath: string, env: NodeJS.ProcessEnv = pro
   return `Start the engine serving ${socketPath}: sudo systemctl start docker, sudo systemctl start podman.socket, or: ${podman}`;
 }
 
-/** The connection to the engine is gone: which socket, what happened, how to start it again. */
-export function engineLost(socketPath: string, why: string, code: string | number = 'ECLOSED'): BackendError {
-  return new BackendError(`${engineName(socketPath)} connection (${socketPath}) lost: ${why}`, code, engineStartHint(socketPath));
+/** The connection to the engine is gone: which socket (on which host), what happened, how to start it again. */
+export function engineLost(socketPath: string, why: string, code: string | number = 'ECLOSED', host?: Host): BackendError {
+  return new BackendError(`${engineName(socketPath)} connection (${socketPath}${onHost(host)}) lost: ${why}`, code, engineStartHint(socketPath));
 }
 
 /** Node's bare words for a closed socket, said for a person. */
@@ -92,7 +92,7 @@ export interface DockerBackendOptions {
   requestTimeoutMs?: number;
   /** While events are followed, the engine is pinged this often to notice one that hangs (0: never). */
   heartbeatMs?: number;
-  /** The machine the engine runs on, where its containers' processes are (default: this machine). */
+  /** The machine the engine runs on (its socket is reached through it); default this machine. */
   host?: Host;
 }
 
@@ -127,27 +127,28 @@ export class DockerBackend implements Backend, CapabilityProvider {
   }
 
   async connect(): Promise<void> {
-    const tried = this.config.socketPath ? [this.config.socketPath] : candidateSockets();
+    // this process's DOCKER_HOST and runtime directory say nothing about another host
+    const tried = this.config.socketPath ? [this.config.socketPath] : candidateSockets(isThisMachine(this.host) ? process.env : {});
     let lastErr = '';
     for (const p of tried) {
       try {
-        await fs.access(p);
-      } catch {
-        lastErr = `no socket at ${p}`;
-        continue;
-      }
-      const d = engineClient(p, this.requestTimeoutMs);
-      try {
+        if (!(await this.host.exists(p))) {
+          lastErr = `no socket at ${p}`;
+          continue;
+        }
+        const d = engineClient(p, this.requestTimeoutMs, this.host);
         await d.ping();
         this.docker = d;
         this.socketPath = p;
         return;
       } catch (e) {
+        const unreachable = hostUnreachable(e);
+        if (unreachable) throw unreachable;
         lastErr = `${p}: ${engineMessage(e)}`;
       }
     }
     throw new BackendError(
-      `No Docker or Podman API answered (${lastErr})`,
+      `No Docker or Podman API answered${onHost(this.host)} (${lastErr})`,
       'ENOENT',
       `Tried ${tried.join(', ')}. Start Docker (sudo systemctl start docker) or the Podman API service ` +
         `(sudo systemctl start podman.socket, or: podman system service --time=0 unix:///run/podman/podman.sock), ` +
@@ -174,9 +175,11 @@ export class DockerBackend implements Backend, CapabilityProvider {
    * (it has an HTTP status), a lost connection with its socket and a hint otherwise.
    */
   private fail(e: unknown): BackendError {
+    const unreachable = hostUnreachable(e);
+    if (unreachable) return unreachable;
     const ee = e as EngineError & { code?: string };
     if (ee?.statusCode !== undefined || !this.socketPath) return new BackendError(engineMessage(e), ee?.statusCode);
-    return engineLost(this.socketPath, lostWhy(e), ee?.code ?? 'ECLOSED');
+    return engineLost(this.socketPath, lostWhy(e), ee?.code ?? 'ECLOSED', this.host);
   }
 
   async close(): Promise<void> {
@@ -315,8 +318,8 @@ export class DockerBackend implements Backend, CapabilityProvider {
       }
     });
     const socket = this.socketPath ?? '?';
-    stream.on('end', () => this.disconnect(engineLost(socket, 'the engine ended the event stream')));
-    stream.on('error', (e: Error) => this.disconnect(engineLost(socket, lostWhy(e), (e as { code?: string }).code ?? 'ECLOSED')));
+    stream.on('end', () => this.disconnect(engineLost(socket, 'the engine ended the event stream', 'ECLOSED', this.host)));
+    stream.on('error', (e: Error) => this.disconnect(hostUnreachable(e) ?? engineLost(socket, lostWhy(e), (e as { code?: string }).code ?? 'ECLOSED', this.host)));
     this.scheduleHeartbeat();
   }
 
@@ -328,7 +331,7 @@ export class DockerBackend implements Backend, CapabilityProvider {
         await this.api().ping();
         this.scheduleHeartbeat();
       } catch (e) {
-        this.disconnect(engineLost(this.socketPath ?? '?', `ping failed: ${lostWhy(e)}`, (e as { code?: string }).code ?? 'ETIMEDOUT'));
+        this.disconnect(hostUnreachable(e) ?? engineLost(this.socketPath ?? '?', `ping failed: ${lostWhy(e)}`, (e as { code?: string }).code ?? 'ETIMEDOUT', this.host));
       }
     }, this.heartbeatMs);
     this.heartbeat.unref?.();

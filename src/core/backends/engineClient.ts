@@ -1,6 +1,10 @@
 // The one way to make a Docker/Podman API client (backend, exec, metrics): a deadline on every
 // ordinary request, none on long-lived streams (events, exec output), which may be idle for hours.
+import * as http from 'node:http';
+import type { Socket } from 'node:net';
 import Docker from 'dockerode';
+import type { Host } from '../host/host';
+import { isThisMachine } from './reach';
 
 export const ENGINE_REQUEST_TIMEOUT_MS = 15_000;
 
@@ -35,8 +39,9 @@ interface Dialer {
  * an abort deadline. A request that brings its own abortSignal brings its own deadline (e.g. a
  * stop that waits for the container, or an exec bounded by its own timeout).
  */
-export function engineClient(socketPath: string, requestTimeoutMs = ENGINE_REQUEST_TIMEOUT_MS): Docker {
-  const docker = new Docker({ socketPath });
+export function engineClient(socketPath: string, requestTimeoutMs = ENGINE_REQUEST_TIMEOUT_MS, host?: Host): Docker {
+  const agent = engineAgent(host);
+  const docker = agent ? new Docker({ socketPath, agent } as Docker.DockerOptions) : new Docker({ socketPath });
   const modem = docker.modem as unknown as Dialer;
   const dial = modem.dial.bind(modem);
   modem.dial = (options, callback) => {
@@ -54,4 +59,21 @@ export function engineClient(socketPath: string, requestTimeoutMs = ENGINE_REQUE
     });
   };
   return docker;
+}
+
+/**
+ * For a host that is not this machine: an HTTP agent whose connections are the host's streams to the socket (an SSH forward for a remote
+ * host): one per request, as with a local socket path; events and exec streams keep theirs.
+ */
+export function engineAgent(host: Host | undefined): http.Agent | undefined {
+  if (isThisMachine(host)) return undefined; // node opens the socket path itself
+  const agent = new http.Agent({ keepAlive: false });
+  agent.createConnection = ((options: { socketPath?: string }, done: (err: Error | null, s?: Socket) => void) => {
+    host!.connectUnix(options.socketPath ?? '').then(
+      (s) => done(null, s as Socket),
+      (e: Error) => done(e),
+    );
+    return undefined;
+  }) as unknown as typeof agent.createConnection;
+  return agent;
 }

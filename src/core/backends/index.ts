@@ -9,10 +9,10 @@ import { LxcBackend } from './lxc';
 export function createBackend(config: ConnectionConfig, host: Host = localHost): Backend {
   switch (config.type) {
     case 'libvirt':
-      return new LibvirtBackend(config);
+      return new LibvirtBackend(config, { host });
     case 'lxc':
       return new LxcBackend(config, host);
     case 'docker':
-      return new DockerBackend(config);
+      return new DockerBackend(config, { host });
   }
 }

@@ -15,7 +15,7 @@ import {
 } from '../model';
 import { LibvirtClient, LibvirtClientOptions, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
-import { connectUnix, daemonStartHint, LibvirtEndpoint, resolveLibvirtUri } from '../libvirt/transport';
+import { connectUnix, daemonStartHint, LibvirtEndpoint, resolveLibvirtUriOn } from '../libvirt/transport';
 import type { Capabilities, CapabilityProvider } from '../capabilities';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
@@ -23,6 +23,7 @@ import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
 import { NsenterExecutor } from './libvirt/nsenterExec';
 import { QemuAgentExecutor } from './libvirt/qemuAgentExec';
+import { hostUnreachable, onHost } from './reach';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -76,13 +77,13 @@ export interface StatsOptions {
 
 export interface LibvirtBackendOptions extends LibvirtClientOptions {
   connectTimeoutMs?: number;
-  /** How to open the byte stream (default: the unix socket). SSH can plug in here later. */
+  /** How to open the byte stream (default: the unix socket on `host`). */
   openStream?: (endpoint: LibvirtEndpoint) => Promise<Duplex>;
   /** Concurrent per-domain calls in fallbacks. */
   concurrency?: number;
   /** false: never ask for bulk stats (as on drivers without them); for tests and comparisons. */
   bulkStats?: boolean;
-  /** The machine the domains run on, for their processes (default: this machine). */
+  /** The machine libvirtd and the domains run on: its socket and processes (default: this machine). */
   host?: Host;
 }
 
@@ -244,12 +245,23 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     return this.bulkStats;
   }
 
+  /** The endpoint on the host and a stream to it; an unreachable host in SSH's words. */
+  private async openStream(): Promise<{ endpoint: LibvirtEndpoint; stream: Duplex }> {
+    try {
+      const endpoint = await resolveLibvirtUriOn(this.host, this.config.uri!, { socketPath: this.config.socketPath });
+      const stream = this.options.openStream
+        ? await this.options.openStream(endpoint)
+        : await connectUnix(endpoint.socketPath, { timeoutMs: this.options.connectTimeoutMs, hint: daemonStartHint(endpoint), host: this.host });
+      return { endpoint, stream };
+    } catch (e) {
+      throw hostUnreachable(e) ?? e;
+    }
+  }
+
   private async open(): Promise<LibvirtClient> {
-    const endpoint = resolveLibvirtUri(this.config.uri!, { socketPath: this.config.socketPath });
     const closes = this.closeCount;
-    const stream = this.options.openStream
-      ? await this.options.openStream(endpoint)
-      : await connectUnix(endpoint.socketPath, { timeoutMs: this.options.connectTimeoutMs, hint: daemonStartHint(endpoint) });
+    const { endpoint, stream } = await this.openStream();
+    const where = `${endpoint.socketPath}${onHost(this.host)}`;
     const client = new LibvirtClient(stream, this.options);
     const closedMeanwhile = () => new BackendError(`libvirt connection to ${this.config.uri} closed while connecting`, 'ECLOSED');
     if (closes !== this.closeCount) {
@@ -265,7 +277,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       client.destroy();
       if (closes !== this.closeCount) throw closedMeanwhile();
       if (e instanceof LibvirtError) {
-        throw new LibvirtError(e.remote, `The daemon at ${endpoint.socketPath} could not open ${endpoint.name}. ${daemonStartHint(endpoint)}`);
+        throw new LibvirtError(e.remote, `The daemon at ${where} could not open ${endpoint.name}. ${daemonStartHint(endpoint)}`);
       }
       throw e;
     } finally {
@@ -281,7 +293,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       // Say which socket was in use and how to bring the daemon back, not just "closed".
       const why = error?.message ?? 'closed by the daemon';
       const err = new BackendError(
-        `libvirt connection to ${this.config.uri} (${endpoint.socketPath}) lost: ${why}`,
+        `libvirt connection to ${this.config.uri} (${where}) lost: ${why}`,
         (error as BackendError | undefined)?.code ?? 'ECLOSED',
         daemonStartHint(endpoint),
       );

@@ -7,6 +7,7 @@ import { localHost } from '../host/local';
 import { lxcPathOn } from '../host/lxcpath';
 import { LxcDefinitions } from './lxcDefinitions';
 import { LxcAttachExecutor } from './lxc/attachExec';
+import { hostUnreachable } from './reach';
 import {
   Backend,
   BackendError,
@@ -116,7 +117,7 @@ export class LxcBackend implements Backend, CapabilityProvider {
       if (e instanceof ExecError && e.notFound) {
         throw new BackendError(`${tool} was not found`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
       }
-      throw new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? e.exitCode ?? undefined : undefined);
+      throw hostUnreachable(e) ?? new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? e.exitCode ?? undefined : undefined);
     }
   }
 
@@ -127,9 +128,13 @@ export class LxcBackend implements Backend, CapabilityProvider {
   }
 
   async connect(): Promise<void> {
-    if (!this.lxcPath) this.lxcPath = await lxcPathOn(this.host, this.config.lxcPath, { strict: true });
-    if (!(await this.host.exists(this.lxcPath))) {
-      throw new BackendError(`LXC path ${this.lxcPath} does not exist`, 'ENOENT', 'Create a container with lxc-create, or set lxcPath in virtscope.connections');
+    try {
+      if (!this.lxcPath) this.lxcPath = await lxcPathOn(this.host, this.config.lxcPath, { strict: true });
+      if (!(await this.host.exists(this.lxcPath))) {
+        throw new BackendError(`LXC path ${this.lxcPath} does not exist`, 'ENOENT', 'Create a container with lxc-create, or set lxcPath in virtscope.connections');
+      }
+    } catch (e) {
+      throw hostUnreachable(e) ?? e;
     }
   }
 
@@ -171,9 +176,13 @@ export class LxcBackend implements Backend, CapabilityProvider {
   }
 
   async list(): Promise<Guest[]> {
-    const names = await this.names();
-    const guests = await Promise.all(names.map((n) => this.get(n)));
-    return guests.filter((g): g is Guest => g !== undefined);
+    try {
+      const names = await this.names();
+      const guests = await Promise.all(names.map((n) => this.get(n)));
+      return guests.filter((g): g is Guest => g !== undefined);
+    } catch (e) {
+      throw hostUnreachable(e) ?? e;
+    }
   }
 
   async get(name: string): Promise<Guest | undefined> {

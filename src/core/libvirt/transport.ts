@@ -8,6 +8,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
+import { hostUnreachable, isThisMachine } from '../backends/reach';
+import type { Host } from '../host/host';
 import { BackendError } from '../model';
 
 export const LIBVIRT_RUN_DIR = '/var/run/libvirt';
@@ -69,6 +71,8 @@ export interface ResolveOptions {
   exists?: (p: string) => boolean;
   euid?: number;
   env?: NodeJS.ProcessEnv;
+  /** The home directory (a session's sockets without XDG_RUNTIME_DIR); default this process's. */
+  homedir?: string;
 }
 
 const URI_RE = /^([A-Za-z][A-Za-z0-9+.-]*):(?:\/\/([^/?#]*))?([^?#]*)(?:\?([^#]*))?(?:#(.*))?$/;
@@ -156,9 +160,8 @@ export function resolveLibvirtUri(uri: string, options: ResolveOptions = {}): Li
     return { uri, driver: u.driver, transport: 'unix', socketPath: explicit, candidates: [explicit], name, daemon: 'libvirtd' };
   }
 
-  const session = u.path === '/session' || /^test\+/i.test(uri.trim());
-  if (session && euid > 0) {
-    const runtime = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'libvirt') : path.join(os.homedir(), '.cache', 'libvirt');
+  if (isSessionUri(u, uri) && euid > 0) {
+    const runtime = env.XDG_RUNTIME_DIR ? path.join(env.XDG_RUNTIME_DIR, 'libvirt') : path.join(options.homedir ?? os.homedir(), '.cache', 'libvirt');
     const direct = path.join(runtime, `${modular}-sock`);
     const legacy = path.join(runtime, 'libvirt-sock');
     const socketPath = pickSocket(param(u, 'mode'), legacy, direct, exists);
@@ -169,6 +172,31 @@ export function resolveLibvirtUri(uri: string, options: ResolveOptions = {}): Li
   const direct = path.join(LIBVIRT_RUN_DIR, `${modular}-${suffix}`);
   const socketPath = pickSocket(param(u, 'mode'), legacy, direct, exists);
   return { uri, driver: u.driver, transport: 'unix', socketPath, candidates: [legacy, direct], name, daemon: socketPath === direct ? modular : 'libvirtd' };
+}
+
+function isSessionUri(u: ParsedLibvirtUri, uri: string): boolean {
+  return u.path === '/session' || /^test\+/i.test(uri.trim());
+}
+
+/**
+ * resolveLibvirtUri for a URI served on `host`: which sockets exist (and, for a session, the user and
+ * runtime directory) are the host's. This machine takes the synchronous path.
+ */
+export async function resolveLibvirtUriOn(host: Host | undefined, uri: string, options: ResolveOptions = {}): Promise<LibvirtEndpoint> {
+  if (isThisMachine(host)) return resolveLibvirtUri(uri, options);
+  const u = parseLibvirtUri(uri);
+  const explicit = param(u, 'socket') ?? options.socketPath;
+  let who: Pick<ResolveOptions, 'euid' | 'env' | 'homedir'> = { euid: 0, env: {} };
+  if (!explicit && isSessionUri(u, uri)) {
+    // a fixed script: the remote user's uid, runtime directory and home, one line each
+    const r = await host!.run(['sh', '-c', 'id -u; printf "%s\\n" "$XDG_RUNTIME_DIR" "$HOME"']);
+    const [uid, runtime, home] = r.stdout.split('\n');
+    who = { euid: Number(uid) || 0, env: runtime ? { XDG_RUNTIME_DIR: runtime } : {}, homedir: home || '/' };
+  }
+  const first = resolveLibvirtUri(uri, { ...options, ...who, exists: () => false });
+  if (first.candidates.length < 2) return first;
+  const present = new Set(await Promise.all(first.candidates.map(async (p) => ((await host!.exists(p)) ? p : ''))));
+  return resolveLibvirtUri(uri, { ...options, ...who, exists: (p) => present.has(p) });
 }
 
 function pickSocket(mode: string | undefined, legacy: string, direct: string, exists: (p: string) => boolean): string {
@@ -187,10 +215,14 @@ export function daemonStartHint(endpoint: Pick<LibvirtEndpoint, 'daemon' | 'sock
   return 'Start the libvirt daemon: sudo systemctl start libvirtd (or run libvirtd -d as root).';
 }
 
-/** Connect to a unix socket; resolves with the connected stream. */
-export function connectUnix(socketPath: string, options: { timeoutMs?: number; hint?: string } = {}): Promise<Duplex> {
+/**
+ * Connect to a unix socket; resolves with the connected stream. `host`: the machine the socket is on
+ * (this machine opens it directly; another is asked for a stream to it, e.g. an SSH forward).
+ */
+export function connectUnix(socketPath: string, options: { timeoutMs?: number; hint?: string; host?: Host } = {}): Promise<Duplex> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   const startHint = options.hint ?? daemonStartHint({ daemon: 'libvirtd', socketPath });
+  if (!isThisMachine(options.host)) return connectOnHost(options.host!, socketPath, timeoutMs, startHint);
   return new Promise((resolve, reject) => {
     const sock = net.createConnection({ path: socketPath });
     const timer = setTimeout(() => {
@@ -227,4 +259,19 @@ export function connectUnix(socketPath: string, options: { timeoutMs?: number; h
       }
     });
   });
+}
+
+/** The socket on another host: its reachability in SSH's words, a missing daemon as for this machine. */
+async function connectOnHost(host: Host, socketPath: string, timeoutMs: number, startHint: string): Promise<Duplex> {
+  try {
+    return await host.connectUnix(socketPath, { timeoutMs });
+  } catch (e) {
+    const unreachable = hostUnreachable(e);
+    if (unreachable) throw unreachable;
+    const why = e instanceof Error ? e.message : String(e);
+    const where = `libvirt socket ${socketPath} on ${host.label}`;
+    if (/no such socket/.test(why)) throw new BackendError(`${where} does not exist: the libvirt daemon is not running`, 'ENOENT', startHint);
+    if (/nothing is listening/.test(why)) throw new BackendError(`connection refused on ${where}: no daemon is listening (stale socket)`, 'ECONNREFUSED', startHint);
+    throw new BackendError(`cannot connect to ${where}: ${why}`, (e as NodeJS.ErrnoException).code ?? 'EIO', startHint);
+  }
 }
