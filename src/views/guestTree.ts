@@ -292,6 +292,8 @@ function hostItem(n: HostNode): vscode.TreeItem {
   it.iconPath = icon(spec.icon);
   it.tooltip = new vscode.MarkdownString(spec.tooltip);
   it.contextValue = spec.contextValue;
+  // read out as "name, state", as guests are
+  if (spec.description) it.accessibilityInformation = { label: `${spec.label}, ${spec.description}` };
   return it;
 }
 

@@ -21,6 +21,9 @@ N24=$E2E_DIR/node24/node_modules/node/bin/node
 CS=$E2E_DIR/cs/node_modules/code-server/out/node/entry.js
 PW=$E2E_DIR/pw/node_modules
 BUDGET=${E2E_BUDGET:-1500}
+# E2E_ONLY="ext ui-hosts": only these parts (ext: the extension-host suite; ui*: UI test files by name)
+ONLY=${E2E_ONLY:-}
+wanted() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
 T0=$(date +%s)
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/virtscope-e2e.XXXXXX")
 SERVERS=()
@@ -149,7 +152,9 @@ part_broken() {
 say "(a) extension-host tests"
 prepare_profile ext
 PORT_A=$(free_port)
-if start_server ext "$PORT_A" --vscode-option enable-smoke-test-driver; then
+if ! wanted ext; then
+  say "extension-host suite skipped (E2E_ONLY)"
+elif start_server ext "$PORT_A" --vscode-option enable-smoke-test-driver; then
   EXT_S=$(left 200)
   CS_BASE="http://127.0.0.1:$PORT_A" DEV_PATH="$ROOT" TESTS_PATH="$ROOT/out/e2e/index.js" RESULT_FILE="$RUN/ext/result.json" \
     WORKSPACE="$RUN/ext/ws" RUN_DIR="$RUN/ext/tmp" EXT_TIMEOUT_MS=$((EXT_S > 30 ? (EXT_S - 15) * 1000 : 15000)) NODE_PATH="$PW" \
@@ -174,6 +179,7 @@ if ! bounded 120 "${PENV[@]}" "$N24" "$CS" --user-data-dir "$RUN/ui/ud" --extens
 elif start_server ui "$PORT_B"; then
   for t in "$ROOT"/test/e2e/ui.test.js "$ROOT"/test/e2e/ui-*.test.js; do # ui.test.js first: it clears screenshots/
     n=$(basename "$t" .test.js)
+    wanted "$n" || continue
     CS_URL="http://127.0.0.1:$PORT_B/?folder=$RUN/ui/ws" RUN_DIR="$RUN/ui/tmp" SETTINGS_FILE="$RUN/ui/ud/User/settings.json" NODE_PATH="$PW" \
       run_part "$n" "UI${n#ui}" 240 node "$t"
   done
