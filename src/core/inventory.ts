@@ -372,6 +372,7 @@ function guestRef(conn: Connection, guestId: string): GuestRef {
 }
 
 /** The Host of a `virtscope.hosts` entry: the system's ssh; `askpass` answers its questions (else BatchMode). */
-export function sshHostFor(entry: HostEntry, askpass?: AskpassHandler): RemoteHost {
-  return new SshHost({ destination: entry.destination, port: entry.port, label: entry.label ?? entry.destination, askpass });
+/** `configFile`: ssh -F (virtscope.ssh.configFile); default ssh's own. */
+export function sshHostFor(entry: HostEntry, askpass?: AskpassHandler, configFile?: string): RemoteHost {
+  return new SshHost({ destination: entry.destination, port: entry.port, label: entry.label ?? entry.destination, askpass, configFile });
 }

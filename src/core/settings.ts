@@ -9,7 +9,7 @@ import type { HostEntry } from './hosts';
 export type SettingGetter = (key: string) => unknown;
 
 /** The settings a change event can name (affectsConfiguration(`virtscope.${section}`)). */
-export const SETTING_SECTIONS = ['connections', 'hosts', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds'] as const;
+export const SETTING_SECTIONS = ['connections', 'hosts', 'ssh.configFile', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds'] as const;
 export type SettingSection = (typeof SETTING_SECTIONS)[number];
 
 export type TraceDetail = 'kick-path' | 'full';
@@ -33,6 +33,17 @@ export function connectionsSetting(get: SettingGetter): { connections: Connectio
 /** The remote hosts (`virtscope.hosts`), reached over SSH. */
 export function hostsSetting(get: SettingGetter): { hosts: HostEntry[]; problems: string[] } {
   return parseHosts(get('hosts'));
+}
+
+/**
+ * The ssh config file remote hosts are reached with (`ssh -F`, as Remote-SSH's remote.SSH.configFile);
+ * undefined: ssh's own (~/.ssh/config). A leading ~/ is the user's home.
+ */
+export function sshConfigFile(get: SettingGetter, home: string): string | undefined {
+  const v = get('ssh.configFile');
+  if (typeof v !== 'string' || !v.trim()) return undefined;
+  const t = v.trim();
+  return t === '~' || t.startsWith('~/') ? home + t.slice(1) : t;
 }
 
 /** The network namespace for host-side endpoints of guests (trace and benchmark iperf3 servers). */

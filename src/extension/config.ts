@@ -1,5 +1,6 @@
 // One Config: typed getters for the `virtscope.*` settings (defaults and clamps in core/settings.ts)
 // and the one onDidChangeConfiguration listener, which fires the set of sections that changed.
+import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { HostEntry } from '../core/hosts';
 import { ConnectionConfig } from '../core/model';
@@ -23,6 +24,10 @@ export class Config implements vscode.Disposable {
   }
   hosts(): { hosts: HostEntry[]; problems: string[] } {
     return s.hostsSetting(this.get);
+  }
+  /** The ssh config file of remote hosts; undefined: ~/.ssh/config. */
+  get sshConfigFile(): string | undefined {
+    return s.sshConfigFile(this.get, os.homedir());
   }
   get hostNetworkNamespace(): string | undefined {
     return s.hostNetworkNamespace(this.get);

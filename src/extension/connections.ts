@@ -25,7 +25,7 @@ export class Connections implements vscode.Disposable {
   ) {
     this.model = new Inventory({
       discover: discoverConnections,
-      remoteHost: (entry) => sshHostFor(entry, askpass && this.askpassFor(entry.id, askpass)),
+      remoteHost: (entry) => sshHostFor(entry, askpass && this.askpassFor(entry.id, askpass), config.sshConfigFile),
       connection: { pollMs: config.lxcPollMs, log },
       log,
     });
@@ -34,8 +34,10 @@ export class Connections implements vscode.Disposable {
     this.cfgSub = config.onDidChange((changed) => {
       const poll = changed.has('lxc.pollIntervalSeconds');
       if (changed.has('connections') || poll) this.loadLocal(poll);
-      if (changed.has('hosts')) this.loadHosts();
-      if (changed.has('connections') || poll || changed.has('hosts')) this.changed.fire();
+      // another ssh config: every remote host is reached anew with it
+      if (changed.has('ssh.configFile')) this.model.setHosts([]);
+      if (changed.has('hosts') || changed.has('ssh.configFile')) this.loadHosts();
+      if (changed.has('connections') || poll || changed.has('hosts') || changed.has('ssh.configFile')) this.changed.fire();
     });
   }
 
@@ -60,6 +62,11 @@ export class Connections implements vscode.Disposable {
   /** This machine's connections as configured now (for adding and removing entries). */
   configured(): ConnectionConfig[] {
     return this.config.connections().connections;
+  }
+
+  /** The ssh config file remote hosts are reached with (undefined: ~/.ssh/config). */
+  get sshConfigFile(): string | undefined {
+    return this.config.sshConfigFile;
   }
 
   /** The remote hosts as configured now. */

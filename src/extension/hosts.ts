@@ -16,14 +16,14 @@ export interface HostsDeps {
   log: vscode.LogOutputChannel;
 }
 
-/** ~/.ssh/config's text, or undefined when there is none. */
-async function sshConfigText(): Promise<string | undefined> {
-  return localHost.readFile(path.join(os.homedir(), '.ssh', 'config')).catch(() => undefined);
+/** The text of the ssh config remote hosts use (virtscope.ssh.configFile, else ~/.ssh/config), or undefined when there is none. */
+async function sshConfigText(file: string | undefined): Promise<string | undefined> {
+  return localHost.readFile(file ?? path.join(os.homedir(), '.ssh', 'config')).catch(() => undefined);
 }
 
 export async function addHost(deps: HostsDeps): Promise<void> {
   const existing = deps.connections.configuredHosts();
-  const choice = await vscodeUi.pick(addHostItems(await sshConfigText(), existing), {
+  const choice = await vscodeUi.pick(addHostItems(await sshConfigText(deps.connections.sshConfigFile), existing), {
     title: 'Add Host: pick a host of ~/.ssh/config or enter one',
     placeHolder: 'Hosts are reached with your ssh set-up (config, agent, keys, known_hosts)',
   });

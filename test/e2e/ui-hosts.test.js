@@ -7,8 +7,10 @@
 const { uiRun } = require('./ui-kit');
 
 const HOST = 'root@127.0.0.1:1';
+// the lab's second host (scripts/lab/ssh-host.sh): its own ssh config, as a user's ~/.ssh/config would be
+const LAB_SSH_CONFIG = `${process.env.VIRTSCOPE_SSHHOST_STATE || '/var/lib/virtscope-sshhost'}/client/ssh_config`;
 
-uiRun('ui-hosts', { settings: { 'virtscope.hosts': [] }, shots: 'hosts', clearShots: true }, async ({ page, log, goto, step, shot, row, openGuests, command, contextMenu, treeLabels }) => {
+uiRun('ui-hosts', { settings: { 'virtscope.hosts': [] }, machineSettings: { 'virtscope.hosts': [], 'virtscope.ssh.configFile': LAB_SSH_CONFIG }, shots: 'hosts', clearShots: true }, async ({ page, log, goto, step, shot, row, openGuests, command, contextMenu, treeLabels }) => {
   await goto();
   await step('labvm is listed under This machine', async () => {
     await openGuests('labvm');
@@ -49,5 +51,29 @@ uiRun('ui-hosts', { settings: { 'virtscope.hosts': [] }, shots: 'hosts', clearSh
     await dialog.locator('.monaco-button', { hasText: /^Remove$/ }).click();
     await row(HOST).waitFor({ state: 'detached', timeout: 10_000 });
     await shot('03-host-removed.png');
+  });
+
+  await step('"Add Host…" offers the ssh config\'s hosts; the lab\'s second host shows its QEMU, libvirt-LXC and lxc-tools guests', async () => {
+    await command('virtscope: Add Host…', { match: 'Add Host' });
+    const qi = page.locator('.quick-input-widget');
+    const lab = qi.locator('.quick-input-list .monaco-list-row', { hasText: 'sshhost-lab' }).first();
+    await lab.waitFor({ timeout: 10_000 });
+    await lab.click();
+    await row('sshhost-lab').waitFor({ timeout: 30_000 });
+    for (const g of ['remotevm', 'remotevlxc', 'remotect']) await row(g).waitFor({ timeout: 60_000 });
+    const rows = await treeLabels();
+    log('tree rows:', JSON.stringify(rows));
+    if (!rows.some((l) => /^sshhost-lab, \d+ connections?$/.test(l))) throw new Error(`no "sshhost-lab, N connections" row: ${JSON.stringify(rows)}`);
+    if (!(await row('labvm').isVisible().catch(() => false))) throw new Error('labvm is no longer listed');
+    await shot('04-remote-host-guests.png');
+  });
+
+  await step('removing the second host leaves this machine\'s guests', async () => {
+    await contextMenu('sshhost-lab', 'Remove Host…');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.monaco-button', { hasText: /^Remove$/ }).click();
+    await row('remotevm').waitFor({ state: 'detached', timeout: 10_000 });
+    await row('labvm').waitFor({ timeout: 5_000 });
   });
 });

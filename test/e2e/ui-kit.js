@@ -15,6 +15,7 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * Runs `body(kit)` in a browser on the workbench at CS_URL (the page is loaded by `kit.goto()`).
  * opts:
  *   settings     merged into the user settings file before the page loads (none: the file is left alone)
+ *   machineSettings  the same for the Machine settings file (settings of scope "machine")
  *   shots        sub-folder of test/e2e/screenshots for this test's pictures ('' = the folder itself)
  *   clearShots   remove the *.png/*.log files in that folder first
  *   mouse        [x, y] the pointer is moved to before a picture (no hover tooltips); null: left where it is
@@ -26,7 +27,7 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *        activityItem(), openGuests(guest, opts?), contextMenu(guest, item), command(text, opts?) }.
  */
 function uiRun(name, opts, body) {
-  const { settings, shots = '', clearShots = false, mouse = [1390, 840], failureShot = `99-${name}-failure.png`, consoleLog = false } = opts;
+  const { settings, machineSettings, shots = '', clearShots = false, mouse = [1390, 840], failureShot = `99-${name}-failure.png`, consoleLog = false } = opts;
   const { before = [], after } = opts;
   const url = process.env.CS_URL;
   const runDir = process.env.RUN_DIR || require('os').tmpdir();
@@ -158,11 +159,14 @@ function uiRun(name, opts, body) {
     if (!url) throw new Error('CS_URL is not set');
     fs.mkdirSync(shotsDir, { recursive: true });
     if (clearShots) for (const f of fs.readdirSync(shotsDir)) if (/\.(png|log)$/.test(f)) fs.rmSync(path.join(shotsDir, f));
-    if (settings) {
-      const current = fs.existsSync(settingsFile) ? JSON.parse(fs.readFileSync(settingsFile, 'utf8')) : {};
-      fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
-      fs.writeFileSync(settingsFile, JSON.stringify({ ...current, ...settings }, null, 2));
-    }
+    const merge = (file, values) => {
+      const current = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify({ ...current, ...values }, null, 2));
+    };
+    if (settings) merge(settingsFile, settings);
+    // settings of scope "machine" are read from the server's Machine settings in a remote window (code-server)
+    if (machineSettings) merge(path.join(path.dirname(path.dirname(settingsFile)), 'Machine', 'settings.json'), machineSettings);
     const browser = await launchBrowser(runDir, name, { viewport: { width: 1400, height: 850 } });
     kit.page = browser.page;
     kit.page.setDefaultTimeout(20_000);

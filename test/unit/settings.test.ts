@@ -19,6 +19,7 @@ function getter(values: Record<string, unknown> = {}) {
 function readAll(get: s.SettingGetter): void {
   s.connectionsSetting(get);
   s.hostsSetting(get);
+  s.sshConfigFile(get, '/root');
   s.hostNetworkNamespace(get);
   s.benchmarkSettings(get);
   s.traceDetail(get);
@@ -77,4 +78,11 @@ test('clamps: the package.json minimums; wrong types fall back to the default', 
   for (const [k, min] of [['benchmark.seconds', 1], ['benchmark.diskSizeMiB', 4], ['metrics.intervalSeconds', 0.25], ['lxc.pollIntervalSeconds', 0.25]] as const) {
     assert.equal((declared[`virtscope.${k}`] as { minimum?: number }).minimum, min, `${k}: the clamp is package.json's minimum`);
   }
+});
+
+test('virtscope.ssh.configFile: empty is ssh\'s own; ~/ is the home; other paths as given', () => {
+  assert.equal(s.sshConfigFile(getter().get, '/home/u'), undefined);
+  assert.equal(s.sshConfigFile(getter({ 'ssh.configFile': '  ' }).get, '/home/u'), undefined);
+  assert.equal(s.sshConfigFile(getter({ 'ssh.configFile': '~/.ssh/lab' }).get, '/home/u'), '/home/u/.ssh/lab');
+  assert.equal(s.sshConfigFile(getter({ 'ssh.configFile': '/etc/ssh/lab_config' }).get, '/home/u'), '/etc/ssh/lab_config');
 });
