@@ -68,6 +68,18 @@ uiRun('ui-hosts', { settings: { 'virtscope.hosts': [] }, machineSettings: { 'vir
     await shot('04-remote-host-guests.png');
   });
 
+  await step('verbs act on the remote host: Start, then Force Off (asks first) on remotect', async () => {
+    await contextMenu('remotect', 'Start');
+    await row('remotect').locator('.codicon-vm-running').waitFor({ timeout: 60_000 });
+    log(`remotect row: ${await row('remotect').getAttribute('aria-label')}`);
+    await shot('05-remote-guest-started.png');
+    await contextMenu('remotect', 'Force Off');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.monaco-button', { hasText: /^Force Off$/ }).click();
+    await row('remotect').locator('.codicon-vm-outline').waitFor({ timeout: 30_000 });
+  });
+
   await step('removing the second host leaves this machine\'s guests', async () => {
     await contextMenu('sshhost-lab', 'Remove Host…');
     const dialog = page.locator('.monaco-dialog-box');
