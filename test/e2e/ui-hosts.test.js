@@ -80,6 +80,14 @@ uiRun('ui-hosts', { settings: { 'virtscope.hosts': [] }, machineSettings: { 'vir
     await row('remotect').locator('.codicon-vm-outline').waitFor({ timeout: 30_000 });
   });
 
+  await step('"Inspect Definition" on remotevm opens the remote host\'s domain XML', async () => {
+    await contextMenu('remotevm', 'Inspect Definition');
+    await page.locator('.tabs-container .tab', { hasText: 'remotevm.xml' }).first().waitFor({ timeout: 15_000 });
+    const editor = page.locator('.editor-group-container .monaco-editor .view-lines').first();
+    await editor.filter({ hasText: '<name>remotevm</name>' }).waitFor({ timeout: 15_000 });
+    await shot('06-remote-inspect.png');
+  });
+
   await step('removing the second host leaves this machine\'s guests', async () => {
     await contextMenu('sshhost-lab', 'Remove Host…');
     const dialog = page.locator('.monaco-dialog-box');
