@@ -18,7 +18,7 @@
 // process.cpuUsage() counts every thread of this process, so V8's collector and compiler threads
 // are in the figure; the GCs and page faults that fall inside the ticks are printed to explain outliers
 // (each fork — here virsh's, in VS Code any execFile — makes the next first write to a page fault).
-import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,6 +27,7 @@ import { createBackend } from '../src/core/backends';
 import { Connection } from '../src/core/connection';
 import { Sampler } from '../src/core/metrics/sampler';
 import { testNodeXml } from './testhost';
+import { VirshShell } from './virshShell';
 import { median } from './util';
 
 const SECONDS = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_SECONDS ?? 60);
@@ -101,58 +102,6 @@ function processCpuNs(pid: number): number {
   return ns;
 }
 
-/**
- * The strongest baseline a user could pick: one `virsh` shell kept open on the connection, fed a
- * `domstats` command each tick and read until a marker echoed after it.
- */
-class VirshShell {
-  private readonly proc: ChildProcessWithoutNullStreams;
-  private out = '';
-  private seq = 0;
-  private waiter: (() => void) | undefined;
-  private exited: Error | undefined;
-
-  constructor(uri: string) {
-    this.proc = spawn('virsh', ['-q', '-c', uri], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stdout.setEncoding('utf8');
-    this.proc.stdout.on('data', (d: string) => {
-      this.out += d;
-      this.waiter?.();
-    });
-    this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(`virsh shell: ${d}`));
-    this.proc.on('exit', (code) => {
-      this.exited = new Error(`the long-lived virsh shell exited (${code})`);
-      this.waiter?.();
-    });
-  }
-
-  get pid(): number {
-    return this.proc.pid!;
-  }
-
-  /** One tick: domstats, then the marker; resolves with the number of domains in the reply. */
-  async tick(): Promise<{ wallMs: number; domains: number }> {
-    const t0 = performance.now();
-    const mark = `VIRTSCOPE-MARK-${++this.seq}`;
-    this.out = '';
-    this.proc.stdin.write(`domstats ${GROUPS.join(' ')}\necho ${mark}\n`);
-    // the shell may echo each command line after its prompt ("virsh # echo MARK"): wait for the
-    // marker at the start of a line, the echo command's own output
-    const done = () => new RegExp(`(^|\\n)${mark}`).test(this.out);
-    while (!done()) {
-      if (this.exited) throw this.exited;
-      await new Promise<void>((r) => (this.waiter = r));
-      this.waiter = undefined;
-    }
-    return { wallMs: performance.now() - t0, domains: (this.out.match(/^Domain: /gm) ?? []).length };
-  }
-
-  close(): void {
-    this.proc.stdin.end('quit\n');
-    setTimeout(() => this.proc.kill(), 2000).unref();
-  }
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
@@ -206,7 +155,7 @@ async function main(): Promise<void> {
       const c = process.cpuUsage(c0);
       warm.sampler += (c.user + c.system) / 1000;
       const l0 = processCpuNs(shell.pid);
-      await shell.tick();
+      await shell.domstats(GROUPS);
       warm.shell += (processCpuNs(shell.pid) - l0) / 1e6;
       await virshTimed(uri);
       await sleep(1000 - (performance.now() - start));
@@ -258,7 +207,7 @@ async function main(): Promise<void> {
       d0 = libvirtdTicks(daemons);
       const ls0 = statTicks(shell.pid);
       const l0 = processCpuNs(shell.pid);
-      const l = await shell.tick();
+      const l = await shell.domstats(GROUPS);
       lCpu.push((processCpuNs(shell.pid) - l0) / 1e6);
       lTicks += statTicks(shell.pid) - ls0;
       lWall.push(l.wallMs);
