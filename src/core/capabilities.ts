@@ -4,7 +4,7 @@
 import type { DomainStats, StatsOptions } from './backends/libvirt';
 import { executorFor, type GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
-import { localHost } from './host/local';
+import type { EngineStats } from './metrics/parse';
 import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
 
 /** Run an argv inside the guest. */
@@ -13,6 +13,11 @@ export type GuestExec = GuestExecutor;
 /** Counters of every guest of the connection in one call (libvirt bulk-stats naming). */
 export interface Stats {
   all(options?: StatsOptions): Promise<DomainStats[]>;
+}
+
+/** One container's counters as its engine reports them (Docker/Podman stats API, one shot). */
+export interface EngineStatsSource {
+  of(containerId: string): Promise<EngineStats>;
 }
 
 /** The guest's process on its host: its cgroup is the guest's. */
@@ -55,6 +60,7 @@ export interface Definition {
 export interface Capabilities {
   exec?: GuestExec;
   stats?: Stats;
+  engineStats?: EngineStatsSource;
   hostProcess?: HostProcess;
   monitor?: Monitor;
   definition?: Definition;
@@ -74,22 +80,13 @@ function isProvider(b: Backend): b is Backend & CapabilityProvider {
 /** Everything `backend` can do for `guest` (or for the connection when no guest is given). */
 export function capabilitiesOf(backend: Backend, guest?: Guest): Capabilities {
   if (!guest) return isProvider(backend) ? { ...backend.capabilities() } : {};
-  const own = isProvider(backend) ? backend.capabilities(guest) : engineCapabilities(guest);
+  const own = isProvider(backend) ? backend.capabilities(guest) : {};
   // made on first use: an executor may open a client (the engine's) that most callers never need
   let exec: GuestExec | undefined | null = null;
   return Object.defineProperty({ ...own } as Capabilities, 'exec', {
     enumerable: true,
     get: () => (exec === null ? (exec = execOf(backend, guest)) : exec),
   });
-}
-
-/**
- * Backends that do not say yet (the container engines): the pid the engine reports is the
- * container's init on this machine.
- */
-function engineCapabilities(guest: Guest): Omit<Capabilities, 'exec'> {
-  const pid = guest.runtimeId;
-  return pid ? { hostProcess: { host: localHost, pid: async () => pid } } : {};
 }
 
 function execOf(backend: Backend, guest: Guest): GuestExec | undefined {
@@ -108,6 +105,7 @@ export function capability<K extends CapabilityName>(backend: Backend, guest: Gu
 const WHAT: Record<CapabilityName, string> = {
   exec: 'way to run programs inside it',
   stats: 'bulk statistics',
+  engineStats: 'container engine statistics',
   hostProcess: 'process on a host virtscope can read',
   monitor: 'hypervisor monitor',
   definition: 'editable definition',

@@ -3,6 +3,9 @@ import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
+import type { Capabilities, CapabilityProvider } from '../capabilities';
+import { localHost } from '../host/local';
+import type { EngineStats } from '../metrics/parse';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -93,7 +96,7 @@ export interface DockerBackendOptions {
 /** Seconds a stop or restart waits for the container before the engine kills it. */
 const STOP_WAIT_S = 10;
 
-export class DockerBackend implements Backend {
+export class DockerBackend implements Backend, CapabilityProvider {
   private docker: Docker | undefined;
   private socketPath: string | undefined;
   private events: NodeJS.ReadableStream | undefined;
@@ -144,6 +147,23 @@ export class DockerBackend implements Backend {
         `(sudo systemctl start podman.socket, or: podman system service --time=0 unix:///run/podman/podman.sock), ` +
         `or set DOCKER_HOST / socketPath in virtscope.connections.`,
     );
+  }
+
+  /** Statistics through this connection's own engine client; a container's init as its host process. */
+  capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
+    const caps: Omit<Capabilities, 'exec'> = { engineStats: { of: (id) => this.containerStats(id) } };
+    const pid = guest?.kind === 'container' ? guest.runtimeId : undefined;
+    if (pid) caps.hostProcess = { host: localHost, pid: async () => pid };
+    return caps;
+  }
+
+  /** One-shot stats (stream=false) of a running container. */
+  private async containerStats(id: string): Promise<EngineStats> {
+    try {
+      return (await this.api().getContainer(id).stats({ stream: false })) as unknown as EngineStats;
+    } catch (e) {
+      throw this.fail(e);
+    }
   }
 
   private api(): Docker {

@@ -1,7 +1,6 @@
 // The seed's container-vs-KVM table, row by row, filled from this host: measured now (cgroup files,
 // /proc, the sampler, the guest-side view), read from the definition, or taken from the latest
 // benchmark report — or "not measurable here", with why. No vscode import.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '../connection';
 import { Guest, formatBytes } from '../model';
@@ -13,7 +12,8 @@ import { localHost } from '../host/local';
 import { CGROUP_ROOT, cgroupCountersOfPid, CgroupCounters } from './cgroup';
 import { capabilitiesOf } from '../capabilities';
 import { domainVirtType } from '../domainXml';
-import { GuestSideReading, Sampler } from './sampler';
+import type { GuestSideReading } from './guestSide';
+import type { Sampler } from './sampler';
 import { ProcTracker } from './observe';
 
 export type Source = 'measured' | 'definition' | 'benchmark' | 'not measurable';
@@ -126,12 +126,16 @@ export async function hostFacts(bench?: BenchReport, reportName?: string, host: 
   return h;
 }
 
-/** The newest virtscope-bench JSON report in `dir`, if any. */
-export async function latestReport(dir: string): Promise<{ report: BenchReport; file: string } | undefined> {
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
+/** The newest virtscope-bench JSON report in `dir` (on `host`: the workspace's machine), if any. */
+export async function latestReport(dir: string, host: Host = localHost): Promise<{ report: BenchReport; file: string } | undefined> {
+  const names = (await host.readdir(dir).catch(() => []))
+    .map((e) => e.name)
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .reverse();
   for (const n of names) {
     try {
-      const r = JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as BenchReport;
+      const r = JSON.parse(await host.readFile(path.join(dir, n))) as BenchReport;
       if (r.format === 'virtscope-bench/1') return { report: r, file: path.join(dir, n) };
     } catch {
       /* not a report */
