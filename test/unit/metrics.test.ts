@@ -303,7 +303,7 @@ test('webview messages and restored state are validated', async () => {
   assert.deepEqual(validState({ view: 'compare', range: 5 }), { view: 'compare' });
 });
 
-test('comparison rows: the seed table (12 rows) and its two claims, each with sources', async () => {
+test('comparison rows: the container-vs-KVM table (12 rows) and its two claims, each with sources', async () => {
   const { buildRows } = await import('../../src/core/metrics/compare');
   const guest = (name: string, kind: 'qemu' | 'lxc', extra = {}) => ({ id: name, name, kind, state: 'running' as const, rawState: 'running', ...extra });
   const c = {
