@@ -1,7 +1,7 @@
 // Files a feature reads again and again (the host's /proc, every tick). On this machine they stay
 // open and are read again from offset 0: the kernel regenerates a /proc file on every read from the
-// start, and this saves the open, fstat and close of a readFileSync per file per tick (about half the
-// syscall time of the host reading). On another host each read goes through Host.readFile.
+// start, and this saves the open, fstat and close of a readFileSync per file per tick. On another
+// host each read goes through Host.readFile.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Host } from './host';
 import { LocalHost } from './local';

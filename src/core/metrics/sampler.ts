@@ -133,8 +133,14 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     this.timer = undefined;
   }
 
-  /** Chained timeouts, never overlapping: a slow tick delays the next one instead of piling up. */
+  /**
+   * Chained timeouts, never overlapping: a slow tick delays the next one instead of piling up. A tick
+   * called from outside (tests, the bench) replaces the pending one, which would otherwise be lost
+   * and never cleared.
+   */
   private schedule(startedAt: number): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     if (!this.running) return;
     const wait = Math.max(50, this.opts.intervalMs - (Date.now() - startedAt));
     this.timer = setTimeout(() => void this.tick(), wait);
