@@ -4,7 +4,6 @@
 import type { DomainStats, StatsOptions } from './backends/libvirt';
 import { executorFor, type GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
-import type { EngineStats } from './metrics/parse';
 import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
 
 /** Run an argv inside the guest. */
@@ -13,6 +12,18 @@ export type GuestExec = GuestExecutor;
 /** Counters of every guest of the connection in one call (libvirt bulk-stats naming). */
 export interface Stats {
   all(options?: StatsOptions): Promise<DomainStats[]>;
+}
+
+/** A container's counters as the engine reports them (Docker/Podman `stats?stream=false`; the fields read). */
+export interface EngineStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; online_cpus?: number; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number; rx_packets?: number; tx_packets?: number }>;
+  blkio_stats?: {
+    io_service_bytes_recursive?: Array<{ op: string; value: number }> | null;
+    io_serviced_recursive?: Array<{ op: string; value: number }> | null;
+  };
+  pids_stats?: { current?: number };
 }
 
 /** One container's counters as its engine reports them (Docker/Podman stats API, one shot). */

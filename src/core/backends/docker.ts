@@ -3,9 +3,8 @@ import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
-import type { Capabilities, CapabilityProvider } from '../capabilities';
+import type { Capabilities, CapabilityProvider, EngineStats } from '../capabilities';
 import { localHost } from '../host/local';
-import type { EngineStats } from '../metrics/parse';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
