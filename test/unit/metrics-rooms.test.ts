@@ -14,6 +14,7 @@ import { localHost } from '../../src/core/host/local';
 import { keptFiles, ProcFiles } from '../../src/core/host/procFiles';
 import { collectConnection, COLLECTED_FROM } from '../../src/core/metrics/collect';
 import { GUEST_SIDE_SCRIPT, readGuestSide } from '../../src/core/metrics/guestSide';
+import { GUEST_SCRIPT as TRACE_SCRIPT } from '../../src/core/trace/engine';
 import { readHost } from '../../src/core/metrics/hostReader';
 import { pairCandidates, PairObserver, pickPair } from '../../src/core/metrics/pairs';
 import { Sampler, TickEvent } from '../../src/core/metrics/sampler';
@@ -81,6 +82,16 @@ test('script output: preamble, sections by name (with hyphens), complete only wi
   assert.equal(text.complete, false);
   assert.throws(() => sectionLine('a b'), /not a section name/);
   assert.equal(sectionLine('psi-cpu'), 'echo @@psi-cpu');
+});
+
+test('one section format: the guest-side and the trace scripts mark sections only with "@@name" lines and end with @@end', () => {
+  for (const [what, script] of [['guest side', GUEST_SIDE_SCRIPT], ['trace', TRACE_SCRIPT]]) {
+    assert.doesNotMatch(script, /echo "?###/, `${what}: no other marker`);
+    const marks = [...script.matchAll(/echo "?@@([^";\s]*)/g)].map((m) => m[1]);
+    assert.ok(marks.length >= 5, `${what}: ${marks.join(', ')}`);
+    for (const m of marks) assert.match(m, /^[\w-]+$|^[\w-]*\$r$/, `${what}: section ${m}`);
+    assert.equal(marks[marks.length - 1], 'end', `${what}: ends with @@end`);
+  }
 });
 
 test('runGuestScript: args reach the script verbatim; a script that stops early says where and why', async () => {
