@@ -3,7 +3,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './metrics.css';
-import { CompareCell, Cols, GuestKey, HostKey, InitMsg, isToWebview, ObserveSide, OverviewRow, PickOption, ProcRowMsg, SideInfo, ToWebview, WebviewMsg } from '../../src/protocol/metrics';
+import { CompareCell, COMPARISON_TABLE_CITED, Cols, GuestKey, HostKey, InitMsg, isToWebview, ObserveSide, OverviewRow, PickOption, ProcRowMsg, SideInfo, ToWebview, WebviewMsg } from '../../src/protocol/metrics';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewMsg): void; getState(): any; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -295,7 +295,7 @@ function compare(m: PairInit): void {
   const bench = el('button', { id: 'run-bench' }, 'Run Benchmark…');
   bench.addEventListener('click', () => vscode.postMessage({ type: 'bench' }));
   pick.append(' ', bench);
-  app.append(pick, el('table', { class: 'grid compare', id: 'compare' }));
+  app.append(pick, el('p', { class: 'note', id: 'cmp-source' }, `Rows and claims: ${COMPARISON_TABLE_CITED}.`), el('table', { class: 'grid compare', id: 'compare' }));
 }
 
 function compareRows(m: Msg<'compareRows'>): void {
@@ -311,7 +311,7 @@ function compareRows(m: Msg<'compareRows'>): void {
     t.replaceChildren(el('tr', {}, el('td', { class: 'note warn' }, m.error)));
     return;
   }
-  t.replaceChildren(el('tr', {}, el('th', {}, 'Seed row'), el('th', {}, 'Seed: container'), el('th', {}, 'Container here'), el('th', {}, 'Seed: KVM'), el('th', {}, 'VM here'), el('th', {}, 'Holds here?')));
+  t.replaceChildren(el('tr', {}, el('th', {}, 'Row of the table'), el('th', {}, 'The table: container'), el('th', {}, 'Container here'), el('th', {}, 'The table: KVM'), el('th', {}, 'VM here'), el('th', {}, 'Holds here?')));
   const cell = (c: CompareCell) => el('td', {}, el('div', {}, c.value), el('div', { class: `src src-${c.source.replace(/ /g, '-')}`, title: c.detail ?? '' }, SRC[c.source] + (c.detail ? ` — ${c.detail}` : '')));
   for (const r of m.rows) {
     const holds = el('td', { class: `holds holds-${r.holds}` }, el('b', {}, r.holds), el('div', { class: 'why' }, r.why));
@@ -323,7 +323,7 @@ function compareRows(m: Msg<'compareRows'>): void {
       });
       holds.append(a);
     }
-    t.append(el('tr', { 'data-row': r.id }, el('td', {}, r.label), el('td', { class: 'seed' }, r.seedContainer), cell(r.container), el('td', { class: 'seed' }, r.seedVm), cell(r.vm), holds));
+    t.append(el('tr', { 'data-row': r.id }, el('td', {}, r.label), el('td', { class: 'stated' }, r.tableContainer), cell(r.container), el('td', { class: 'stated' }, r.tableVm), cell(r.vm), holds));
   }
 }
 

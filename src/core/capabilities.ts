@@ -14,6 +14,23 @@ export interface Stats {
   all(options?: StatsOptions): Promise<DomainStats[]>;
 }
 
+/** A container's counters as the engine reports them (Docker/Podman `stats?stream=false`; the fields read). */
+export interface EngineStats {
+  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; online_cpus?: number; system_cpu_usage?: number };
+  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
+  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number; rx_packets?: number; tx_packets?: number }>;
+  blkio_stats?: {
+    io_service_bytes_recursive?: Array<{ op: string; value: number }> | null;
+    io_serviced_recursive?: Array<{ op: string; value: number }> | null;
+  };
+  pids_stats?: { current?: number };
+}
+
+/** One container's counters as its engine reports them (Docker/Podman stats API, one shot). */
+export interface EngineStatsSource {
+  of(containerId: string): Promise<EngineStats>;
+}
+
 /** The guest's process on its host: its cgroup is the guest's. */
 export interface HostProcess {
   /** The host the process runs on (where /proc/PID and the cgroup files are). */
@@ -54,6 +71,7 @@ export interface Definition {
 export interface Capabilities {
   exec?: GuestExec;
   stats?: Stats;
+  engineStats?: EngineStatsSource;
   hostProcess?: HostProcess;
   monitor?: Monitor;
   definition?: Definition;
@@ -83,6 +101,7 @@ export function capability<K extends CapabilityName>(backend: Backend, guest: Gu
 const WHAT: Record<CapabilityName, string> = {
   exec: 'way to run programs inside it',
   stats: 'bulk statistics',
+  engineStats: 'container engine statistics',
   hostProcess: 'process on a host virtscope can read',
   monitor: 'hypervisor monitor',
   definition: 'editable definition',

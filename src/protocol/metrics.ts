@@ -5,6 +5,7 @@
 import { GUEST_KEYS, HOST_KEYS, type GuestKey, type HostKey } from '../core/metrics/series';
 
 export { GUEST_KEYS, HOST_KEYS, type GuestKey, type HostKey };
+export { COMPARISON_TABLE_CITED } from '../core/metrics/comparisonTable';
 
 /** What a panel is about; also its persisted webview state (validated when restored). */
 export interface PanelState {
@@ -119,8 +120,9 @@ export interface CompareCell {
 export interface CompareRow {
   id: string;
   label: string;
-  seedContainer: string;
-  seedVm: string;
+  /** What the OpenVZ/LXC vs KVM comparison table says of containers and of KVM. */
+  tableContainer: string;
+  tableVm: string;
   container: CompareCell;
   vm: CompareCell;
   holds: 'yes' | 'no' | 'partly' | 'unknown';

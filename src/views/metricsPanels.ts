@@ -5,9 +5,9 @@ import * as vscode from 'vscode';
 import { Connection } from '../core/connection';
 import { webviewNonce } from '../core/nonce';
 import { Guest } from '../core/model';
-import { Sampler, libvirtDomainPid } from '../core/metrics/sampler';
-import { ProcTracker } from '../core/metrics/observe';
-import { buildRows, gatherSide, hostFacts, latestReport } from '../core/metrics/compare';
+import { Sampler } from '../core/metrics/sampler';
+import { COLLECTED_FROM } from '../core/metrics/collect';
+import { comparePair, PairObserver, pickPair } from '../core/metrics/pairs';
 import { HOST_KEYS, GUEST_KEYS, Ring } from '../core/metrics/series';
 import { ObserveSide, PanelState, Sample, ToWebview, validMessage, validState, WebviewMsg } from '../protocol/metrics';
 import { CMD } from '../extension/commandIds';
@@ -43,10 +43,6 @@ export function html(webview: vscode.Webview, extensionUri: vscode.Uri, title: s
 <title>${esc(title)}</title></head>
 <body><div id="app"><p>Loading…</p></div><script nonce="${n}" src="${js}"></script></body></html>`;
 }
-
-/** Key of a guest in pickers: connection id + NUL-free separator + guest id. */
-const keyOf = (connectionId: string, guestId: string) => `${connectionId}|${guestId}`;
-const CONTAINER_KINDS = new Set(['lxc', 'libvirt-lxc', 'container']);
 
 abstract class MetricsPanel {
   protected release: (() => void) | undefined;
@@ -134,19 +130,13 @@ class GuestPanel extends MetricsPanel {
 
   protected async init(): Promise<void> {
     const g = this.guest;
-    const kindNote: Record<string, string> = {
-      qemu: 'libvirt bulk stats (cpu.time, vcpu.N.time, balloon.rss = QEMU RSS, block/net counters)',
-      'libvirt-lxc': 'libvirt per-domain calls (no bulk stats in the LXC driver) + the domain cgroup',
-      lxc: 'the container cgroup (cpuacct, memory, blkio; v2 PSI) and its /proc/PID/net/dev',
-      container: 'the engine stats API (one-shot) + the cgroup PSI',
-    };
     this.post({
       type: 'init',
       view: 'guest',
       state: this.state,
       title: g ? `${g.name} — metrics` : 'Guest metrics',
       subtitle: g ? `${g.kind} · ${g.state} · ${this.conn?.label ?? ''}` : 'guest not found',
-      hostNote: g ? `Source: ${kindNote[g.kind]}` : '',
+      hostNote: g ? `Source: ${COLLECTED_FROM[g.kind]}` : '',
     });
   }
 
@@ -228,27 +218,9 @@ class HostPanel extends MetricsPanel {
 
 // ---- observability and comparison: a container and a VM --------------------------------------
 
-function candidates(conns: readonly Connection[]) {
-  const containers: Array<{ key: string; label: string; conn: Connection; guest: Guest }> = [];
-  const vms: typeof containers = [];
-  for (const c of conns) {
-    if (c.status.state !== 'connected') continue;
-    for (const g of c.guests.values()) {
-      if (g.state !== 'running') continue;
-      const item = { key: keyOf(c.config.id, g.id), label: `${g.name} (${g.kind}, ${c.label})`, conn: c, guest: g };
-      if (g.kind === 'qemu') vms.push(item);
-      else if (CONTAINER_KINDS.has(g.kind)) containers.push(item);
-    }
-  }
-  return { containers, vms };
-}
-
 abstract class PairPanel extends MetricsPanel {
   protected pair() {
-    const { containers, vms } = candidates(this.deps.connections());
-    const container = containers.find((x) => x.key === this.state.container) ?? containers[0];
-    const vm = vms.find((x) => x.key === this.state.vm) ?? vms[0];
-    return { containers, vms, container, vm };
+    return pickPair(this.deps.connections(), this.state);
   }
   protected subscription() {
     // the comparison needs the guest-side view of both; subscriptions are per connection, so
@@ -265,7 +237,7 @@ abstract class PairPanel extends MetricsPanel {
   }
   protected async initPair(view: 'observe' | 'compare', title: string): Promise<void> {
     const { containers, vms, container, vm } = this.pair();
-    const strip = (xs: typeof containers) => xs.map(({ key, label }) => ({ key, label }));
+    const strip = (xs: ReadonlyArray<{ key: string; label: string }>) => xs.map(({ key, label }) => ({ key, label }));
     this.post({ type: 'init', view, state: this.state, title, containers: strip(containers), vms: strip(vms), selected: { container: container?.key, vm: vm?.key } });
   }
   protected async onMessage(m: WebviewMsg): Promise<void> {
@@ -286,35 +258,14 @@ abstract class PairPanel extends MetricsPanel {
 }
 
 class ObservePanel extends PairPanel {
-  private readonly tracker = new ProcTracker();
+  private readonly observer = new PairObserver();
   protected init() {
     return this.initPair('observe', 'Observability from the host: container vs VM');
   }
   protected async update(): Promise<void> {
     const { container, vm } = this.pair();
-    const out: { type: 'observeData'; container?: ObserveSide; vm?: ObserveSide } = { type: 'observeData' };
-    if (container) {
-      const g = container.guest;
-      const pid = g.kind === 'libvirt-lxc' ? await libvirtDomainPid('libvirt-lxc', g.name) : g.runtimeId;
-      // libvirt-LXC: the pid file names the libvirt_lxc controller, which lives in the domain's cgroup
-      const rows = (pid ? await this.tracker.container(pid) : []).map((r) => (g.kind === 'libvirt-lxc' && r.pid === pid ? { ...r, role: 'controller' } : r));
-      out.container = {
-        summary: `${rows.length} processes of ${g.name}, each with its command, CPU and memory — everything in its cgroup`,
-        error: pid ? undefined : 'no host pid for this container (is it on this host?)',
-        rows,
-      };
-    }
-    if (vm) {
-      const pid = await libvirtDomainPid('qemu', vm.guest.name);
-      const rows = pid ? await this.tracker.vm(pid) : [];
-      const vcpus = rows.filter((r) => r.role === 'vcpu').length;
-      out.vm = {
-        summary: `1 QEMU process and ${rows.length - 1} threads (${vcpus} vCPU) of ${vm.guest.name} — the guest's own processes are invisible from here`,
-        error: pid ? undefined : 'no QEMU pid file (is the domain on this host?)',
-        rows,
-      };
-    }
-    this.post(out);
+    const [c, v] = await Promise.all([container && this.observer.container(container), vm && this.observer.vm(vm)]);
+    this.post({ type: 'observeData', container: c, vm: v });
   }
 }
 
@@ -366,15 +317,9 @@ class ComparePanel extends PairPanel {
     this.busy = true;
     try {
       const { container, vm } = this.pair();
-      const rep = await latestReport(this.deps.reportsDir());
-      const host = await hostFacts(rep?.report, rep ? rep.file.split(/[\\/]/).pop() : undefined);
-      const pair = { container: container?.key, vm: vm?.key };
-      if (!container || !vm) {
-        this.post({ type: 'compareRows', rows: [], pair, report: host.reportName, error: 'needs a running container and a running QEMU guest' });
-        return;
-      }
-      const [c, v] = await Promise.all([gatherSide(container.conn, container.guest, this.deps.sampler, rep?.report), gatherSide(vm.conn, vm.guest, this.deps.sampler, rep?.report)]);
-      this.post({ type: 'compareRows', rows: buildRows(c, v, host), pair, report: host.reportName });
+      const r = await comparePair(container, vm, this.deps.sampler, this.deps.reportsDir());
+      this.post({ type: 'compareRows', rows: r.rows, pair: { container: container?.key, vm: vm?.key }, report: r.report, error: r.error });
+      if (r.error) return;
       this.lastAt = Date.now();
     } finally {
       this.busy = false;

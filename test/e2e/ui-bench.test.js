@@ -47,7 +47,7 @@ uiRun('ui-bench', { settings, failureShot: '99-bench-failure.png' }, async ({ pa
     await frame.locator('h1', { hasText: 'virtscope benchmark: network, disk, cpu, memory on host, labct' }).waitFor({ timeout: 30_000 });
     await frame.locator('h2', { hasText: 'Results' }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
     await shot('08-bench-results.png');
-    await frame.locator('h2', { hasText: "The seed's claims" }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
+    await frame.locator('h2', { hasText: "The container-vs-KVM table's claims" }).evaluate((e) => e.scrollIntoView({ block: 'start' }));
     await shot('08-bench-claims.png');
   });
 });

@@ -126,7 +126,7 @@ test('every suite on host, labct, labvlxc, labvm: report figures equal the tools
     assert.deepEqual(await readReport(json), JSON.parse(JSON.stringify(rep)));
     const text = await fs.readFile(md, 'utf8');
     assert.equal(text, renderMarkdown(rep, json.split('/').pop()));
-    assert.match(text, /## The seed's claims and Felter et al\. on this host/);
+    assert.match(text, /## The container-vs-KVM table's claims and Felter et al\. on this host/);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -142,7 +142,7 @@ for (const [id, name] of [['l', 'labvlxc'], ['t', 'labct'], ['d', 'labpod']] as 
       await waitFor(() => (sampler.guestSide(id, g.id)?.ring.length ?? 0) >= 1 || sampler.guestSide(id, g.id)?.error !== undefined, 20_000, `${name}: guest-side readings`);
       const s = sampler.guestSide(id, g.id)!;
       assert.ok(s.ok, s.error);
-      // no lxcfs: a container's /proc shows the host's CPUs (the seed's "some physical resource stats")
+      // no lxcfs: a container's /proc shows the host's CPUs (the container-vs-KVM table's "some physical resource stats")
       assert.equal(s.last!.cpus, sampler.hostCpus);
       assert.match(s.last!.kernel ?? '', /^Linux /);
     } finally {

@@ -33,11 +33,11 @@ test('slowdown: throughput is fast/slow, latency slow/fast', () => {
   assert.equal(changePct(100, 110)!.toFixed(1), '10.0');
 });
 
-test('claims: seed 5x network confirmed, disk not; Felter throughput vs host', () => {
+test('claims: the container-vs-KVM table\'s 5x network confirmed, disk not; Felter throughput vs host', () => {
   const r = report({ host: { 'net.guestToHost': 10, 'disk.randread4kQd32': 1000 }, ct: { 'net.guestToHost': 10, 'disk.randread4kQd32': 1000 }, vm: { 'net.guestToHost': 2, 'disk.randread4kQd32': 900 } });
   const c = Object.fromEntries(evaluateClaims(r).map((x) => [x.claim.id, x]));
-  assert.equal(c['seed-net'].verdict, 'confirmed');
-  assert.equal(c['seed-disk'].verdict, 'not confirmed');
+  assert.equal(c['table-net'].verdict, 'confirmed');
+  assert.equal(c['table-disk'].verdict, 'not confirmed');
   assert.equal(c['felter-tput'].verdict, 'not confirmed');
   assert.equal(c['felter-rand'].verdict, 'not confirmed');
   assert.equal(c['felter-rr'].verdict, 'not measured');
@@ -49,7 +49,7 @@ test('markdown: every figure, ratios, claims table, notes, escaped argv', () => 
   assert.match(md, /\| TCP throughput guest → host \(iperf3\) \| Gbit\/s \| 10\.0 \| 8\.00 \| 2\.00 \|/);
   assert.match(md, /### Guest \/ host/);
   assert.match(md, /\| TCP throughput guest → host \(iperf3\) \| 4\.00× \|/);
-  assert.match(md, /Networking, container vs KVM: approx\. 5x slower \| seed .*\| confirmed \(TCG\)/);
+  assert.match(md, /Networking, container vs KVM: approx\. 5x slower \| container-vs-KVM table .*\| confirmed \(TCG\)/);
   assert.match(md, /TCG-emulated/);
   assert.match(md, /missing tool sockperf in guest vm/);
   assert.match(md, /iperf3 -c a\\\|b/);

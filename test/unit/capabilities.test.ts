@@ -56,11 +56,13 @@ test('lxc-tools: exec, definition, host process; no monitor, no bulk stats', asy
   assert.equal(await capability(b, guest('lxc', { runtimeId: process.pid }), 'hostProcess')!.pid(), process.pid);
 });
 
-test('Docker/Podman: exec once connected, the engine\'s pid as host process, no definition', () => {
+test('Docker/Podman: exec once connected, engine statistics, the engine\'s pid as host process, no definition', () => {
   const b = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['exec', 'hostProcess']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['engineStats', 'exec', 'hostProcess']);
   assert.equal(editableDefinitions(b), undefined);
-  assert.deepEqual(names(capabilitiesOf(b, guest('container'))), ['exec']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('container'))), ['engineStats', 'exec']);
+  // for the whole connection: the engine's statistics, not libvirt's bulk statistics
+  assert.deepEqual(names(capabilitiesOf(b)), ['engineStats']);
 });
 
 test('a guest kind the backend cannot run programs in: no exec (not an exception)', () => {

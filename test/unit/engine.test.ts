@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Socket } from 'node:net';
 import { DockerBackend } from '../../src/core/backends/docker';
+import { capabilitiesOf } from '../../src/core/capabilities';
 import { Connection, ConnectionStatus } from '../../src/core/connection';
 import { executorFor, GuestExecAborted } from '../../src/core/guest/exec';
 import { Sampler } from '../../src/core/metrics/sampler';
@@ -227,6 +228,33 @@ test('the sampler\'s guest side recovers after an exec into a hung engine timed 
     const side = sampler.guestSide(c.config.id, CID);
     assert.equal(side?.ok, false);
     assert.match(side?.error ?? '', /timed out/);
+  } finally {
+    release();
+    sampler.dispose();
+    await c.dispose();
+    await e.close();
+  }
+});
+
+test('the sampler reads container statistics through the connection\'s own engine client', { timeout: 10_000 }, async () => {
+  const e = await fakeEngine();
+  const c = new Connection(cfg(e.socketPath), (k) => new DockerBackend(k, { heartbeatMs: 0 }));
+  const sampler = new Sampler({ intervalMs: 3_600_000, connection: () => c });
+  let release = () => {};
+  try {
+    await c.start();
+    release = sampler.subscribe({ connectionId: c.config.id });
+    await until(() => sampler.counters(c.config.id, CID) !== undefined, 3000, 'a reading of the container');
+    assert.equal(sampler.counters(c.config.id, CID)?.cpuNs, 1, 'the fake engine\'s total_usage');
+    assert.equal(e.count('stats'), 1);
+    // the engine's own words when it is gone, with its socket (the backend's error, not a bare socket error)
+    const stats = capabilitiesOf(c.requireBackend()).engineStats!;
+    await e.kill();
+    await assert.rejects(stats.of(CID), (err: Error & { hint?: string }) => {
+      assert.ok(err.message.includes(e.socketPath), err.message);
+      assert.match(err.hint ?? '', /podman/);
+      return true;
+    });
   } finally {
     release();
     sampler.dispose();

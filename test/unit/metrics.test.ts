@@ -21,8 +21,11 @@ import {
   looksLikeWholeDisk,
 } from '../../src/core/metrics/parse';
 import { derive, deriveRow, newRow, rate, Ring, RingPool, ringBytes, HOST_KEYS, GUEST_KEYS, HISTORY_POINTS } from '../../src/core/metrics/series';
-import { countersFromDomainStats, parseGuestSide, deriveGuestSide, BYTES_PER_GUEST_HOUR, readHost } from '../../src/core/metrics/sampler';
-import { ProcFiles } from '../../src/core/metrics/procfs';
+import { BYTES_PER_GUEST_HOUR } from '../../src/core/metrics/sampler';
+import { countersFromDomainStats } from '../../src/core/metrics/domainStats';
+import { parseGuestSide, deriveGuestSide } from '../../src/core/metrics/guestSide';
+import { readHost } from '../../src/core/metrics/hostReader';
+import { ProcFiles } from '../../src/core/host/procFiles';
 import { cgroupCounters, cgroupPsi, cgroupPsiOfPid } from '../../src/core/metrics/cgroup';
 import * as P from '../../src/core/libvirt/protocol';
 import { StringCache, XdrReader, XdrWriter } from '../../src/core/libvirt/xdr';
@@ -300,7 +303,7 @@ test('webview messages and restored state are validated', async () => {
   assert.deepEqual(validState({ view: 'compare', range: 5 }), { view: 'compare' });
 });
 
-test('comparison rows: the seed table (12 rows) and its two claims, each with sources', async () => {
+test('comparison rows: the container-vs-KVM table (12 rows) and its two claims, each with sources', async () => {
   const { buildRows } = await import('../../src/core/metrics/compare');
   const guest = (name: string, kind: 'qemu' | 'lxc', extra = {}) => ({ id: name, name, kind, state: 'running' as const, rawState: 'running', ...extra });
   const c = {

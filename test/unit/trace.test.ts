@@ -15,7 +15,7 @@ import {
   parseKprobeProfile,
   txKicks,
   parseKvmEvents,
-  parseNetDev,
+  netDevByInterface,
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
 import { inNetns } from '../../src/core/host/net';
@@ -34,7 +34,7 @@ test('kprobe_profile: hits and misses by event name', () => {
 });
 
 test('/proc/net/dev: tx and rx counters per interface', () => {
-  const d = parseNetDev(fx('guest-proc-net-dev.txt'));
+  const d = netDevByInterface(fx('guest-proc-net-dev.txt'));
   assert.deepEqual(d.get('eth0'), { rxBytes: 209395015, rxPackets: 25499, txBytes: 1187493578, txPackets: 25465 });
   assert.equal(d.get('lo')?.txPackets, 0);
   assert.equal(d.size, 2);

@@ -4,7 +4,7 @@ import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
-import type { Capabilities, CapabilityProvider } from '../capabilities';
+import type { Capabilities, CapabilityProvider, EngineStats } from '../capabilities';
 import { EngineExecutor } from './docker/engineExec';
 import { hostUnreachable, isThisMachine, onHost } from './reach';
 
@@ -156,13 +156,23 @@ export class DockerBackend implements Backend, CapabilityProvider {
     );
   }
 
-  /** Programs inside a container through this connection's engine client; the pid the engine reports as its host process. */
+  /** Programs inside a container and statistics through this connection's own engine client; the pid the engine reports as its host process. */
   capabilities(guest?: Guest): Capabilities {
-    if (guest?.kind !== 'container') return {};
-    const caps: Capabilities = { exec: new EngineExecutor(() => this.api(), guest, this.host) };
+    const caps: Capabilities = { engineStats: { of: (id) => this.containerStats(id) } };
+    if (guest?.kind !== 'container') return caps;
+    caps.exec = new EngineExecutor(() => this.api(), guest, this.host);
     const pid = guest.runtimeId;
     if (pid) caps.hostProcess = { host: this.host, pid: async () => pid };
     return caps;
+  }
+
+  /** One-shot stats (stream=false) of a running container. */
+  private async containerStats(id: string): Promise<EngineStats> {
+    try {
+      return (await this.api().getContainer(id).stats({ stream: false })) as unknown as EngineStats;
+    } catch (e) {
+      throw this.fail(e);
+    }
   }
 
   private api(): Docker {

@@ -1,8 +1,9 @@
-// Markdown rendering of a benchmark report, the claims table (the seed's ~5x / ~4x and Felter et al.),
+// Markdown rendering of a benchmark report, the claims table (the container-vs-KVM table's ~5x / ~4x and Felter et al.),
 // writing <timestamp>-<slug>.{md,json}, and side-by-side comparison of two reports. No vscode import.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BenchReport, METRICS, MetricId, metricDef, ToolRun } from './types';
+import { COMPARISON_TABLE_CITED } from '../metrics/comparisonTable';
 
 export function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';
@@ -48,7 +49,7 @@ export function slowdown(metric: MetricId, slow: number | undefined, fast: numbe
 
 export interface Claim {
   id: string;
-  source: 'seed' | 'Felter et al. 2014';
+  source: 'container-vs-KVM table' | 'Felter et al. 2014';
   statement: string;
   /** What is compared: the VM against a container, or the VM against the host (native). */
   against: 'container' | 'host';
@@ -62,8 +63,8 @@ export interface Claim {
 
 /** Felter et al. figures from their raw data (anchors §3): native / Docker / KVM. */
 export const CLAIMS: readonly Claim[] = [
-  { id: 'seed-net', source: 'seed', statement: 'Networking, container vs KVM: approx. 5x slower', against: 'container', metrics: ['net.guestToHost', 'net.hostToGuest', 'net.tcpRtt', 'net.icmpRtt'], factor: 5, lo: 3.5, hi: 6.5 },
-  { id: 'seed-disk', source: 'seed', statement: 'HDD I/O, container vs KVM: approx. 4x slower', against: 'container', metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32', 'disk.randread4kQd1', 'disk.randwrite4kQd1', 'disk.seqread1m', 'disk.seqwrite1m'], factor: 4, lo: 2.8, hi: 5.2 },
+  { id: 'table-net', source: 'container-vs-KVM table', statement: 'Networking, container vs KVM: approx. 5x slower', against: 'container', metrics: ['net.guestToHost', 'net.hostToGuest', 'net.tcpRtt', 'net.icmpRtt'], factor: 5, lo: 3.5, hi: 6.5 },
+  { id: 'table-disk', source: 'container-vs-KVM table', statement: 'HDD I/O, container vs KVM: approx. 4x slower', against: 'container', metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32', 'disk.randread4kQd1', 'disk.randwrite4kQd1', 'disk.seqread1m', 'disk.seqwrite1m'], factor: 4, lo: 2.8, hi: 5.2 },
   { id: 'felter-tput', source: 'Felter et al. 2014', statement: 'TCP throughput (nuttcp): native 9.35, Docker 9.33, KVM 9.29 Gb/s → KVM 1.01× slower than native', against: 'host', metrics: ['net.guestToHost', 'net.hostToGuest'], factor: 9.35 / 9.29, lo: 0, hi: 1.3 },
   { id: 'felter-rr', source: 'Felter et al. 2014', statement: 'TCP_RR (netperf): native 37.6 µs, KVM 67.9 µs → KVM latency +81 % (1.81×)', against: 'host', metrics: ['net.tcpRtt'], factor: 67.9 / 37.6, lo: 1.27, hi: 2.35 },
   { id: 'felter-rand', source: 'Felter et al. 2014', statement: 'fio random read / write IOPS (QD128): native 84.0k / 112.0k, KVM 46.2k / 59.3k → KVM 1.8–1.9× slower', against: 'host', metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32'], factor: 84.0 / 46.2, lo: 1.3, hi: 2.5 },
@@ -216,10 +217,11 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
     L.push('');
   }
 
-  L.push('## The seed\'s claims and Felter et al. on this host', '');
+  L.push('## The container-vs-KVM table\'s claims and Felter et al. on this host', '');
   const tcg = r.environment.targets.some((t) => t.kind === 'qemu' && /TCG/.test(t.virtualization));
   L.push(
-    'Confirmed when every measured pair lies within the band around the published factor (seed: ±30 %; Felter et al.: see band). ' +
+    'Confirmed when every measured pair lies within the band around the published factor (the container-vs-KVM table: ±30 %; Felter et al.: see band). ' +
+      `The container-vs-KVM table: ${COMPARISON_TABLE_CITED}. ` +
       'Felter et al., IBM RC25482 (2014), figures from the authors\' raw data (native / Docker / KVM).' +
       (tcg ? ' **The QEMU guest in this run is TCG-emulated: its factors say nothing about KVM.**' : ''),
     '',

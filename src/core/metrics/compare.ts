@@ -1,7 +1,6 @@
-// The seed's container-vs-KVM table, row by row, filled from this host: measured now (cgroup files,
+// The OpenVZ/LXC vs KVM comparison table (comparisonTable.ts cites it), row by row, filled from this host: measured now (cgroup files,
 // /proc, the sampler, the guest-side view), read from the definition, or taken from the latest
 // benchmark report — or "not measurable here", with why. No vscode import.
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Connection } from '../connection';
 import { Guest, formatBytes } from '../model';
@@ -13,7 +12,8 @@ import { localHost } from '../host/local';
 import { CGROUP_ROOT, cgroupCountersOfPid, CgroupCounters } from './cgroup';
 import { capabilitiesOf } from '../capabilities';
 import { domainVirtType } from '../domainXml';
-import { GuestSideReading, Sampler } from './sampler';
+import type { GuestSideReading } from './guestSide';
+import type { Sampler } from './sampler';
 import { ProcTracker } from './observe';
 
 export type Source = 'measured' | 'definition' | 'benchmark' | 'not measurable';
@@ -28,11 +28,11 @@ export interface Cell {
 export interface Row {
   id: string;
   label: string;
-  seedContainer: string;
-  seedVm: string;
+  tableContainer: string;
+  tableVm: string;
   container: Cell;
   vm: Cell;
-  /** Does the seed's statement hold on this host? */
+  /** Does the table's statement hold on this host? */
   holds: 'yes' | 'no' | 'partly' | 'unknown';
   why: string;
   /** The row needs a benchmark report (offer to run one). */
@@ -126,12 +126,16 @@ export async function hostFacts(bench?: BenchReport, reportName?: string, host: 
   return h;
 }
 
-/** The newest virtscope-bench JSON report in `dir`, if any. */
-export async function latestReport(dir: string): Promise<{ report: BenchReport; file: string } | undefined> {
-  const names = (await fs.readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort().reverse();
+/** The newest virtscope-bench JSON report in `dir` (on `host`: the workspace's machine), if any. */
+export async function latestReport(dir: string, host: Host = localHost): Promise<{ report: BenchReport; file: string } | undefined> {
+  const names = (await host.readdir(dir).catch(() => []))
+    .map((e) => e.name)
+    .filter((n) => n.endsWith('.json'))
+    .sort()
+    .reverse();
   for (const n of names) {
     try {
-      const r = JSON.parse(await fs.readFile(path.join(dir, n), 'utf8')) as BenchReport;
+      const r = JSON.parse(await host.readFile(path.join(dir, n))) as BenchReport;
       if (r.format === 'virtscope-bench/1') return { report: r, file: path.join(dir, n) };
     } catch {
       /* not a report */
@@ -159,7 +163,7 @@ function benchRatio(c: SideFacts, v: SideFacts, metric: MetricId): number | unde
   return slowdown(metric, v.bench?.[metric], c.bench?.[metric]);
 }
 
-/** The 12 rows of the seed's table and its two claims (networking ~5x, HDD I/O ~4x). */
+/** The 12 rows of the container-vs-KVM table and its two claims (networking ~5x, HDD I/O ~4x). */
 export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   const rows: Row[] = [];
   const vt = domType(v.definition);
@@ -172,7 +176,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     if (vc.source === 'not measurable') vc.value = accel ? 'KVM (hardware-assisted)' : `${vt ?? '?'}: emulated CPU (TCG), no hardware virtualization`;
     const r = benchRatio(c, v, 'cpu.eventsPerSec');
     rows.push({
-      id: 'cpu-perf', label: 'CPU Performance', seedContainer: 'native', seedVm: 'high (with CPU support)', container: cc, vm: { ...vc, source: vc.source === 'not measurable' ? 'definition' : vc.source, detail: vc.detail ?? `domain type='${vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm` },
+      id: 'cpu-perf', label: 'CPU Performance', tableContainer: 'native', tableVm: 'high (with CPU support)', container: cc, vm: { ...vc, source: vc.source === 'not measurable' ? 'definition' : vc.source, detail: vc.detail ?? `domain type='${vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm` },
       holds: r === undefined ? 'unknown' : accel ? (r < 1.25 ? 'yes' : 'no') : 'no',
       why: r === undefined ? 'run a benchmark to compare' : `VM ${xf(r)} slower than the container${accel ? '' : ' — no CPU support here (TCG), so "high" cannot hold'}`,
       needsBenchmark: r === undefined,
@@ -187,7 +191,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const pin = /<vcpupin\b[^>]*cpuset=['"]([^'"]+)/.exec(v.definition ?? '')?.[1];
     const vcpus = v.guest.vcpus ?? Number(/<vcpu[^>]*>(\d+)</.exec(v.definition ?? '')?.[1]);
     rows.push({
-      id: 'cpu-alloc', label: 'CPU Allocation', seedContainer: 'flexible (FSS + "bursting")', seedVm: 'fixed to VCPU limit',
+      id: 'cpu-alloc', label: 'CPU Allocation', tableContainer: 'flexible (FSS + "bursting")', tableVm: 'fixed to VCPU limit',
       container: { value: cval, source: 'measured', detail: cg ? `cgroup ${cg.version} cpu files` : 'cgroup not readable' },
       vm: { value: `${vcpus} vCPU${pin ? `, pinned to ${pin}` : ', not pinned'}`, source: 'definition', detail: '<vcpu>, <cputune>' },
       holds: !quota ? 'yes' : 'partly', why: !quota ? 'the container can use every host CPU; the VM never more than its vCPUs' : 'the container has a quota: fixed like a VM',
@@ -200,7 +204,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   ] as const) {
     const r = benchRatio(c, v, metric);
     rows.push({
-      id, label, seedContainer: sc, seedVm: sv, container: benchCell(c, host, metric, name), vm: benchCell(v, host, metric, name),
+      id, label, tableContainer: sc, tableVm: sv, container: benchCell(c, host, metric, name), vm: benchCell(v, host, metric, name),
       holds: r === undefined ? 'unknown' : r > 1.1 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : id === 'io-lat' ? `VM latency ${xf(r)} that of the container` : `VM ${xf(r)} slower than the container`,
       needsBenchmark: r === undefined,
     });
@@ -209,7 +213,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   {
     const r = benchRatio(c, v, 'memory.bandwidth');
     rows.push({
-      id: 'mem-access', label: 'Memory Access Overhead', seedContainer: 'none', seedVm: 'some (EPT/NPT or shadow page tables)',
+      id: 'mem-access', label: 'Memory Access Overhead', tableContainer: 'none', tableVm: 'some (EPT/NPT or shadow page tables)',
       container: benchCell(c, host, 'memory.bandwidth', 'sysbench memory'), vm: benchCell(v, host, 'memory.bandwidth', 'sysbench memory'),
       holds: r === undefined ? 'unknown' : r > 1.02 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : `VM memory bandwidth ${xf(r)} slower than the container${accel ? '' : ' (TCG: software MMU, not EPT)'}`,
       needsBenchmark: r === undefined,
@@ -222,7 +226,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const loss = v.qemuRssBytes !== undefined && guestUsed !== undefined ? v.qemuRssBytes - guestUsed : undefined;
     const cOver = c.cgroup?.memUsage !== undefined ? (c.cgroup.memUsage - (c.cgroup.memAnon ?? 0) - (c.cgroup.memCache ?? 0)) : undefined;
     rows.push({
-      id: 'mem-loss', label: 'Memory Loss', seedContainer: 'none', seedVm: 'some (extra kernels; page tables)',
+      id: 'mem-loss', label: 'Memory Loss', tableContainer: 'none', tableVm: 'some (extra kernels; page tables)',
       container: cOver !== undefined ? { value: `${formatBytes(Math.max(0, cOver))} beyond its processes' memory and page cache (kernel objects charged)`, source: 'measured', detail: 'cgroup usage − anon − cache' } : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
       vm: loss !== undefined ? { value: `${formatBytes(loss)} = QEMU RSS ${formatBytes(v.qemuRssBytes!)} − guest used ${formatBytes(guestUsed!)}`, source: 'measured', detail: 'the guest kernel, its page cache and page tables, QEMU itself' } : { value: v.qemuRssBytes ? `QEMU RSS ${formatBytes(v.qemuRssBytes)}` : '—', source: v.qemuRssBytes ? 'measured' : 'not measurable', detail: v.guestSideError ?? 'needs the guest-side view (qemu-guest-agent)' },
       holds: loss !== undefined && cOver !== undefined ? (loss > Math.max(0, cOver) ? 'yes' : 'no') : 'unknown', why: loss !== undefined ? 'the VM costs the host more than what its guest uses' : 'needs the guest-side view of the VM',
@@ -235,7 +239,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const cacheMode = /<driver[^>]*\bcache=['"](\w+)['"]/.exec(v.definition ?? '')?.[1] ?? 'default (host page cache used)';
     const double = !/none|directsync/.test(cacheMode);
     rows.push({
-      id: 'mem-alloc', label: 'Memory Allocation', seedContainer: 'flexible (unused memory used for file system cache)', seedVm: 'fixed (and possible double-caching)',
+      id: 'mem-alloc', label: 'Memory Allocation', tableContainer: 'flexible (unused memory used for file system cache)', tableVm: 'fixed (and possible double-caching)',
       container: cache !== undefined ? { value: `page cache charged to its cgroup: ${formatBytes(cache)}${c.cgroup?.memLimit ? `, limit ${formatBytes(c.cgroup.memLimit)}` : ', no limit: grows into free host memory'}`, source: 'measured', detail: 'memory.stat cache/file' } : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
       vm: { value: `fixed ${formatBytes(v.guest.memoryBytes ?? 0)}${gCache !== undefined ? `; guest's own cache/free ${formatBytes(gCache)}` : ''}; disk cache mode ${cacheMode}${double ? ' → double caching' : ''}`, source: gCache !== undefined ? 'measured' : 'definition', detail: '<memory>, <driver cache=…>, guest /proc/meminfo' },
       holds: double ? 'yes' : 'partly', why: double ? 'the guest caches its disk and the host caches the image file too' : 'cache=none: no double caching, memory still fixed',
@@ -248,7 +252,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const d = v.definition ?? '';
     const vc = ['vcpu count', 'memory size', /<cputune/.test(d) && 'cputune', /<memtune/.test(d) && 'memtune', /<blkiotune/.test(d) && 'blkiotune', /<iotune/.test(d) && 'disk iotune', /<bandwidth/.test(d) && 'net bandwidth', v.cgroup && 'host cgroup'].filter(Boolean) as string[];
     rows.push({
-      id: 'controls', label: 'Resource Controls', seedContainer: 'many (depends on OS)', seedVm: 'most (OS + hypervisor)',
+      id: 'controls', label: 'Resource Controls', tableContainer: 'many (depends on OS)', tableVm: 'most (OS + hypervisor)',
       container: { value: cc.length ? cc.join(', ') : 'none set (cgroup controllers available)', source: 'measured', detail: 'cgroup files' },
       vm: { value: vc.join(', '), source: 'definition', detail: 'domain XML + cgroup' },
       holds: vc.length >= cc.length ? 'yes' : 'partly', why: `${vc.length} controls on the VM (hypervisor + host OS), ${cc.length} set on the container`,
@@ -256,7 +260,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   }
   // 9 observability from the host
   rows.push({
-    id: 'obs-host', label: 'Observability from the host', seedContainer: 'highest (see everything)', seedVm: 'medium (resource usage, hypervisor statistics, OS inspection of hypervisor)',
+    id: 'obs-host', label: 'Observability from the host', tableContainer: 'highest (see everything)', tableVm: 'medium (resource usage, hypervisor statistics, OS inspection of hypervisor)',
     container: { value: `${c.hostProcs ?? 0} processes visible (every one, with command and memory)`, source: 'measured', detail: 'cgroup.procs + /proc' },
     vm: { value: `${v.hostProcs ?? 0} process, ${v.vcpuThreads ?? 0} vCPU thread(s): none of the guest's processes`, source: 'measured', detail: '/proc/<qemu>/task' },
     holds: (c.hostProcs ?? 0) > (v.hostProcs ?? 0) || (c.hostProcs ?? 0) > 1 ? 'yes' : 'partly', why: 'the host lists every container process; of the VM only QEMU and its threads',
@@ -266,7 +270,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const seenC = c.guestSide?.cpus;
     const seenV = v.guestSide?.cpus;
     rows.push({
-      id: 'obs-guest', label: 'Observability: from the guest', seedContainer: 'medium (see everything permitted, incl. some physical resource stats)', seedVm: 'low (guest only)',
+      id: 'obs-guest', label: 'Observability: from the guest', tableContainer: 'medium (see everything permitted, incl. some physical resource stats)', tableVm: 'low (guest only)',
       container: seenC !== undefined ? { value: `its /proc shows ${seenC} CPUs and ${formatBytes(c.guestSide!.memTotal)} (the host's: ${host.cpus} CPUs, ${formatBytes(host.memBytes)})`, source: 'measured', detail: 'guest-side /proc/stat, /proc/meminfo' } : { value: '—', source: 'not measurable', detail: c.guestSideError ?? 'open the guest panel of the container (guest-side view)' },
       vm: seenV !== undefined ? { value: `its /proc shows ${seenV} vCPU and ${formatBytes(v.guestSide!.memTotal)}: its own virtual hardware only`, source: 'measured', detail: 'qemu-guest-agent' } : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
       holds: seenC !== undefined && seenV !== undefined ? (seenC === host.cpus && seenV !== host.cpus ? 'yes' : 'partly') : 'unknown',
@@ -275,7 +279,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   }
   // 11 hypervisor complexity
   rows.push({
-    id: 'complexity', label: 'Hypervisor Complexity', seedContainer: 'low (OS partitions)', seedVm: 'medium',
+    id: 'complexity', label: 'Hypervisor Complexity', tableContainer: 'low (OS partitions)', tableVm: 'medium',
     container: { value: 'kernel namespaces + cgroups; no extra process', source: 'measured', detail: c.cgroup ? `cgroup ${c.cgroup.version}` : undefined },
     vm: { value: `a ${vt ?? 'qemu'} process (${formatBytes(v.qemuRssBytes ?? 0)} RSS) emulating ${(v.definition?.match(/<(disk|interface|controller|channel|serial|console|video|input|memballoon|rng)\b/g) ?? []).length} devices`, source: 'measured', detail: 'QEMU RSS + device count in the domain XML' },
     holds: 'yes', why: 'the VM needs a device model and a second kernel; the container does not',
@@ -285,21 +289,21 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const ck = c.guestSide?.kernel;
     const vk = v.guestSide?.kernel;
     rows.push({
-      id: 'os', label: 'Different OS Guests', seedContainer: 'no', seedVm: 'yes',
+      id: 'os', label: 'Different OS Guests', tableContainer: 'no', tableVm: 'yes',
       container: ck ? { value: `${ck}${ck === host.kernel ? ' — the host kernel' : ''}`, source: 'measured', detail: 'uname in the container' } : { value: `${host.kernel} (shares the host kernel)`, source: 'definition', detail: c.guestSideError },
       vm: vk ? { value: `${vk}${v.guestSide?.os ? ` (${v.guestSide.os})` : ''}: its own kernel`, source: 'measured', detail: 'uname via qemu-guest-agent' } : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
       holds: !ck || ck === host.kernel ? (vk ? 'yes' : 'partly') : 'no',
       why: vk && vk === host.kernel ? 'the VM runs its own kernel (here the same version as the host, but any OS would boot)' : 'the container runs on the host kernel; the VM boots its own',
     });
   }
-  // the seed's two claims
+  // the table's two claims
   for (const [id, label, metric, factor] of [
     ['claim-net', 'Networking (Container vs KVM) approx. 5x slower', 'net.guestToHost', 5],
     ['claim-hdd', 'HDD IO (Container vs KVM) approx. 4x slower', 'disk.randread4kQd32', 4],
   ] as const) {
     const r = benchRatio(c, v, metric);
     rows.push({
-      id, label, seedContainer: '1×', seedVm: `${factor}× slower`,
+      id, label, tableContainer: '1×', tableVm: `${factor}× slower`,
       container: benchCell(c, host, metric, metric), vm: benchCell(v, host, metric, metric),
       holds: r === undefined ? 'unknown' : r >= factor * 0.7 && r <= factor * 1.3 ? 'yes' : 'no',
       why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} slower than the container here${accel ? '' : ' (TCG guest: not KVM figures)'}`,

@@ -1,5 +1,8 @@
 // Parsers for the text the sampler reads: the host's /proc files, cgroup v1 and v2 files, PSI, df,
 // and the engine's stats JSON. Pure functions (unit-tested on recorded outputs, test/fixtures/metrics).
+import type { EngineStats } from '../capabilities';
+
+export type { EngineStats };
 
 /** /proc/stat "cpu" lines: jiffies per field. `total` = all fields but guest/guest_nice (already in user/nice). */
 export interface CpuTimes {
@@ -347,17 +350,6 @@ export function splitSections(text: string): Record<string, string> {
 }
 
 // ---- Docker/Podman stats ------------------------------------------------------------------
-
-export interface EngineStats {
-  cpu_stats?: { cpu_usage?: { total_usage?: number; percpu_usage?: number[] }; online_cpus?: number; system_cpu_usage?: number };
-  memory_stats?: { usage?: number; limit?: number; stats?: Record<string, number> };
-  networks?: Record<string, { rx_bytes?: number; tx_bytes?: number; rx_packets?: number; tx_packets?: number }>;
-  blkio_stats?: {
-    io_service_bytes_recursive?: Array<{ op: string; value: number }> | null;
-    io_serviced_recursive?: Array<{ op: string; value: number }> | null;
-  };
-  pids_stats?: { current?: number };
-}
 
 function opSum(list: Array<{ op: string; value: number }> | null | undefined, op: string): number {
   let s = 0;

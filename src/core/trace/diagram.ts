@@ -1,5 +1,6 @@
-// The guest/host virtio-net transmit path as the seed document draws it ("Figure II: Guest / Host
-// Packet TX Part 1"), steps (1)-(23). The report reproduces it with the measured count beside each step.
+// The guest/host virtio-net transmit path, steps (1)-(23), as "Figure II: Guest / Host Packet TX
+// Part 1" draws it beside the OpenVZ/LXC vs KVM comparison table (comparisonTable.ts cites its
+// source). The report reproduces it with the measured count beside each step.
 export const TX_DIAGRAM = `/*
  *                  GUEST                        #       QEMU
  * #####################################################################

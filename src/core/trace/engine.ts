@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { domainVirtType } from '../domainXml';
 import { runOn } from '../exec';
 import type { GuestExecutor } from '../guest/exec';
+import { runGuestScript, type ScriptOutput } from '../guest/script';
 import type { Host, HostChild } from '../host/host';
 import { localHost } from '../host/local';
 import { hostIPv4s } from '../host/net';
@@ -20,7 +21,7 @@ import {
   parseKickHist,
   parseKprobeProfile,
   parseKvmEvents,
-  parseNetDev,
+  netDevByInterface,
   parseQemuTraceLog,
 } from './parse';
 import { GUEST_PROBES, GUEST_PROBES_KICK_PATH, INLINE_FUNCTIONS } from './steps';
@@ -184,20 +185,20 @@ if [ "$G" != - ]; then
 fi
 # the NIC's virtio device (virtio0), and the guest's virtio interrupt counters: interrupts per queue at no probe cost
 echo "nicdev $(basename "$(readlink /sys/class/net/$IF/device 2>/dev/null)")"
-echo "### irq-before"; grep virtio /proc/interrupts
-echo "### netdev-before"; cat /proc/net/dev
-echo "### workload"
-if [ "$IP" != - ]; then iperf3 -c "$IP" -p "$PORT" -t "$DUR" -J; echo "### iperf3-exit $?"; else sleep "$DUR"; fi
-echo "### netdev-after"; cat /proc/net/dev
-echo "### irq-after"; grep virtio /proc/interrupts
+echo "@@irq-before"; grep virtio /proc/interrupts
+echo "@@netdev-before"; cat /proc/net/dev
+echo "@@workload"
+if [ "$IP" != - ]; then iperf3 -c "$IP" -p "$PORT" -t "$DUR" -J; rc=$?; echo "@@iperf3-exit"; echo "$rc"; else sleep "$DUR"; fi
+echo "@@netdev-after"; cat /proc/net/dev
+echo "@@irq-after"; grep virtio /proc/interrupts
 if [ "$G" != - ] && [ -d events/$G ]; then
   echo 0 > events/$G/enable; [ -d instances/$G ] && echo 0 > instances/$G/events/$G/enable
-  echo "### profile"; grep "^ *vs_" kprobe_profile
+  echo "@@profile"; grep "^ *vs_" kprobe_profile
   H=instances/$G/events/$G/vs_vp_notify
-  grep -q '^hist:keys=vq' $H/trigger 2>/dev/null && { echo "### kicks"; cat $H/hist; }
+  grep -q '^hist:keys=vq' $H/trigger 2>/dev/null && { echo "@@kicks"; cat $H/hist; }
 fi
 # the trigger, the instance and the probes are removed by GUEST_CLEANUP, which always runs next
-echo "### end"
+echo "@@end"
 `;
 
 /** One trace per guest at a time: a lock file with an owner token and an expiry (a crashed trace's lock runs out). Args: token ttl. */
@@ -224,14 +225,6 @@ L=/run/virtscope-trace.lock; [ -d /run ] || L=/tmp/virtscope-trace.lock
 true
 `;
 
-function section(out: string, name: string): string {
-  const i = out.indexOf(`### ${name}\n`);
-  if (i < 0) return '';
-  const rest = out.slice(i + name.length + 5);
-  const j = rest.indexOf('\n### ');
-  return j < 0 ? rest : rest.slice(0, j + 1);
-}
-
 /** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
 /** What a trace switched on, so `finally` switches exactly that off again. */
 class TraceRun {
@@ -250,7 +243,7 @@ class TraceRun {
   logfileSet = false;
   guestTouched = false;
   kvm?: HostKvmTracer;
-  guestOut = '';
+  guestOut: ScriptOutput = { preamble: '', sections: {}, complete: false };
   qemuLog = '';
 
   constructor(
@@ -286,12 +279,14 @@ async function lockGuest(run: TraceRun, dur: number): Promise<void> {
 async function traceGuest(run: TraceRun, dur: number, probes: readonly string[]): Promise<void> {
   const { target, opts } = run;
   run.progress(`tracing for ${dur} s${opts.workload.kind === 'iperf3' ? ` (iperf3 → ${run.hostIp}:${run.port})` : ' (your traffic)'}`);
-  const r = await target.exec.exec(
-    ['/bin/sh', '-c', GUEST_SCRIPT, 'sh', run.group, opts.guestInterface ?? 'eth0', String(dur), run.hostIp ?? '-', String(run.port ?? 0), ...probes],
-    { timeoutMs: (dur + 90) * 1000, signal: opts.signal },
-  );
-  run.guestOut = r.stdout;
-  if (!run.guestOut.includes('### end')) throw new Error(`the trace script in ${target.name} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
+  const r = await runGuestScript(target.exec, GUEST_SCRIPT, {
+    args: [run.group, opts.guestInterface ?? 'eth0', String(dur), run.hostIp ?? '-', String(run.port ?? 0), ...probes],
+    timeoutMs: (dur + 90) * 1000,
+    signal: opts.signal,
+    what: 'the trace',
+    guest: target.name,
+  });
+  run.guestOut = r;
   if (r.stderr.trim()) run.warnings.push(`guest: ${r.stderr.trim().slice(0, 500)}`);
 }
 
@@ -432,7 +427,9 @@ interface RunFacts {
 
 /** The guest script's output: what was probed, hits, packets, interrupts, the workload's rate. */
 function guestCounts(run: TraceRun) {
-  const { opts, warnings, guestOut } = run;
+  const { opts, warnings } = run;
+  const { preamble: guestOut, sections } = run.guestOut;
+  const section = (name: string) => sections[name] ?? '';
   const probed: string[] = [];
   const missing: string[] = [];
   for (const line of guestOut.split('\n')) {
@@ -440,26 +437,26 @@ function guestCounts(run: TraceRun) {
     if (m) (m[1] === 'probed' ? probed : missing).push(m[2]);
   }
   if (/^nokprobes$/m.test(guestOut)) warnings.push('the guest kernel has no kprobe events (CONFIG_KPROBE_EVENTS): no guest counts');
-  const profile = parseKprobeProfile(section(guestOut, 'profile'));
-  const kicksByQueue = parseKickHist(section(guestOut, 'kicks'));
+  const profile = parseKprobeProfile(section('profile'));
+  const kicksByQueue = parseKickHist(section('kicks'));
   const guestHits: Record<string, number> = {};
   // a "missed" hit is a call during which the handler could not run (a probe hit inside another
   // probe's handler, e.g. an interrupt): the function was still called, so it counts
   for (const fn of probed) guestHits[fn] = (profile.get(`vs_${fn}`)?.hits ?? 0) + (profile.get(`vs_${fn}`)?.misses ?? 0);
   const missed = [...profile].filter(([k]) => k.startsWith('vs_')).map(([, v]) => v).reduce((s, v) => s + v.misses, 0);
   if (missed) warnings.push(`${missed} of the counted calls hit a probe while another probe's handler ran (nested, e.g. in an interrupt); they are counted from kprobe_profile's "missed" column`);
-  const before = parseNetDev(section(guestOut, 'netdev-before'));
-  const after = parseNetDev(section(guestOut, 'netdev-after'));
+  const before = netDevByInterface(section('netdev-before'));
+  const after = netDevByInterface(section('netdev-after'));
   const iface = opts.guestInterface ?? (after.has('eth0') ? 'eth0' : [...after.keys()].find((k) => k !== 'lo') ?? 'eth0');
   const b = before.get(iface);
   const a = after.get(iface);
   if (!a || !b) warnings.push(`the guest has no interface ${iface}: packets and bytes unknown`);
-  const irqBefore = parseInterrupts(section(guestOut, 'irq-before'));
-  const irqAfter = parseInterrupts(section(guestOut, 'irq-after'));
+  const irqBefore = parseInterrupts(section('irq-before'));
+  const irqAfter = parseInterrupts(section('irq-after'));
   const irqs = new Map<string, number>();
   for (const [name, n] of irqAfter) if (irqBefore.has(name)) irqs.set(name, n - irqBefore.get(name)!);
   const nicDevice = /^nicdev (virtio\d+)$/m.exec(guestOut)?.[1];
-  const iperfJson = section(guestOut, 'workload');
+  const iperfJson = section('workload');
   const sent = opts.workload.kind === 'iperf3' ? iperfSentBps(iperfJson) : undefined;
   if (opts.workload.kind === 'iperf3' && sent === undefined) warnings.push(`iperf3 in the guest gave no result: ${iperfJson.trim().slice(0, 300)}`);
   const tx = { txPackets: a && b ? a.txPackets - b.txPackets : 0, txBytes: a && b ? a.txBytes - b.txBytes : 0 };

@@ -49,7 +49,7 @@ export function parseInterrupts(text: string): Map<string, number> {
   return out;
 }
 
-export { netDevByInterface as parseNetDev, type NetDevCounters } from '../metrics/parse';
+export { netDevByInterface, type NetDevCounters } from '../metrics/parse';
 
 /** HMP `info trace-events` → state by event name ("virtio_notify : state 1"). */
 export function parseInfoTraceEvents(text: string): Map<string, boolean> {

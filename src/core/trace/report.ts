@@ -6,6 +6,7 @@ import type { TraceResult } from './engine';
 import { TX_DIAGRAM, TX_DIAGRAM_TITLE } from './diagram';
 import { EXTRA_GUEST, STEPS, StepDef } from './steps';
 import { txKicks } from './parse';
+import { COMPARISON_TABLE_SOURCE } from '../metrics/comparisonTable';
 
 const MIB = 1024 * 1024;
 
@@ -173,7 +174,7 @@ function fmt(v: number | undefined, digits = 2): string {
   return v.toFixed(digits);
 }
 
-/** The seed's diagram with "◂ (n) count" at the end of each line that carries a step marker. */
+/** Figure II of the container-vs-KVM table's source (comparisonTable.ts) with "◂ (n) count" at the end of each line that carries a step marker. */
 export function annotatedDiagram(figs: readonly StepFigure[]): string {
   const byN = new Map(figs.map((f) => [f.n, f]));
   const width = Math.max(...TX_DIAGRAM.split('\n').map((l) => l.length));
@@ -264,7 +265,7 @@ export function reportMarkdown(r: TraceResult): string {
 
   L.push('## Why a VM\'s network costs more than a container\'s', '');
   L.push(
-    'A container sends through the host kernel directly: a packet crosses a veth pair with a function call. A VM\'s packet is first handled by the guest\'s own TCP/IP stack and driver (steps 1–5), then handed over a shared ring to a device model in another process (steps 6–12), which sends it again through the host\'s stack. The handover costs a kick (a trap out of the guest) and, on completion, an interrupt back in. Notification suppression and delayed interrupts (steps 11, 15–18) exist to make those crossings rarer than one per packet — the figures above show how far they succeed for this guest. The seed document puts the result at roughly 5× slower networking for KVM than for a container.',
+    'A container sends through the host kernel directly: a packet crosses a veth pair with a function call. A VM\'s packet is first handled by the guest\'s own TCP/IP stack and driver (steps 1–5), then handed over a shared ring to a device model in another process (steps 6–12), which sends it again through the host\'s stack. The handover costs a kick (a trap out of the guest) and, on completion, an interrupt back in. Notification suppression and delayed interrupts (steps 11, 15–18) exist to make those crossings rarer than one per packet — the figures above show how far they succeed for this guest. The OpenVZ/LXC vs KVM comparison table puts the result at roughly 5× slower networking for KVM than for a container (' + COMPARISON_TABLE_SOURCE + ').',
     '',
   );
 

@@ -1,4 +1,5 @@
-// The steps (1)-(23) of the seed's virtio-net TX diagram, and where each one's count comes from.
+// The steps (1)-(23) of the virtio-net TX diagram (Figure II beside the container-vs-KVM table;
+// comparisonTable.ts cites it), and where each one's count comes from.
 
 /** Guest functions the trace puts a kprobe on when the guest kernel has them (available_filter_functions). */
 export const GUEST_PROBES = [

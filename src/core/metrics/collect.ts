@@ -1,0 +1,139 @@
+// One collection of a connection's guests per tick, chosen by what the backend can do: bulk statistics
+// (libvirt), the engine's statistics (Docker/Podman), or else the cgroup files of each guest's host
+// process (lxc-tools). A guest's host process adds its cgroup's PSI where the backend has one.
+import { capabilitiesOf, EngineStatsSource, HostProcess, Stats } from '../capabilities';
+import { Connection } from '../connection';
+import { Guest, GuestKind } from '../model';
+import { cgroupCountersOfPid, cgroupPsiOfPid, CGROUP_ROOT } from './cgroup';
+import { countersFromDomainStats } from './domainStats';
+import { engineCounters, parseNetDev } from './parse';
+import { Counters } from './series';
+
+/** Where the host-side figures of each kind of guest come from (for the guest panel's note). */
+export const COLLECTED_FROM: Readonly<Record<GuestKind, string>> = {
+  qemu: 'libvirt bulk stats (cpu.time, vcpu.N.time, balloon.rss = QEMU RSS, block/net counters)',
+  'libvirt-lxc': 'libvirt per-domain calls (no bulk stats in the LXC driver) + the domain cgroup',
+  lxc: 'the container cgroup (cpuacct, memory, blkio; v2 PSI) and its /proc/PID/net/dev',
+  container: 'the engine stats API (one-shot) + the cgroup PSI',
+};
+
+export interface GuestReading {
+  guestId: string;
+  name: string;
+  counters: Counters;
+}
+
+/**
+ * The host process of each guest, asked of the backend once per guest object (a refreshed guest is
+ * a new object): a tick then costs one map lookup per guest, not a capability lookup.
+ */
+export class HostProcesses {
+  private readonly known = new Map<string, { guest: Guest; proc: HostProcess | undefined }>();
+
+  of(conn: Connection, guest: Guest): HostProcess | undefined {
+    const k = this.known.get(guest.id);
+    if (k && k.guest === guest) return k.proc;
+    const proc = capabilitiesOf(conn.requireBackend(), guest).hostProcess;
+    this.known.set(guest.id, { guest, proc });
+    return proc;
+  }
+
+  /** Forgets guests no longer on the connection. */
+  prune(conn: Connection): void {
+    for (const id of this.known.keys()) if (!conn.guests.has(id)) this.known.delete(id);
+  }
+}
+
+const isReadable = (g: Guest, withPaused: boolean) => g.state === 'running' || (withPaused && g.state === 'paused');
+
+/** Bulk statistics of every running domain, plus its cgroup's PSI where its host process is known. */
+async function collectBulk(conn: Connection, stats: Stats, procs: HostProcesses): Promise<GuestReading[]> {
+  const all = await stats.all();
+  // a domain not listed yet is of the connection's kind (one driver per libvirt connection)
+  const first = conn.guests.values().next().value as Guest | undefined;
+  const connKind = first?.kind === 'libvirt-lxc' ? 'libvirt-lxc' : 'qemu';
+  return Promise.all(
+    all
+      .filter((s) => s.id > 0)
+      .map(async (s) => {
+        const guest = conn.guest(s.uuid);
+        const kind = guest ? (guest.kind === 'libvirt-lxc' ? 'libvirt-lxc' : 'qemu') : connKind;
+        const counters = countersFromDomainStats(s.params, kind);
+        const proc = guest && procs.of(conn, guest);
+        const pid = await proc?.pid();
+        if (proc && pid) {
+          // only the files used here: PSI, and the CPU time where libvirt-LXC reports none
+          // (on a hybrid cgroup layout its cpu.time is 0: the cgroup's cpuacct has the time)
+          const needCpu = kind === 'libvirt-lxc' && !counters.cpuNs;
+          const cg = await cgroupPsiOfPid(pid, { cpu: needCpu }, CGROUP_ROOT, proc.host);
+          if (cg?.psi) counters.psi = cg.psi;
+          if (needCpu && cg?.cpuNs) counters.cpuNs = cg.cpuNs;
+        }
+        return { guestId: s.uuid, name: s.name, counters };
+      }),
+  );
+}
+
+/** Docker/Podman: one-shot statistics per running container, concurrently. */
+async function collectEngine(conn: Connection, engine: EngineStatsSource, procs: HostProcesses, hostCpus: number): Promise<GuestReading[]> {
+  const running = [...conn.guests.values()].filter((g) => isReadable(g, false));
+  const out = await Promise.all(
+    running.map(async (g) => {
+      try {
+        const s = await engine.of(g.id);
+        const e = engineCounters(s);
+        const c: Counters = {
+          cpuNs: e.cpuNs,
+          cpuCap: g.vcpus ?? s.cpu_stats?.online_cpus ?? hostCpus,
+          memUsed: e.memUsed,
+          memAlloc: g.memoryBytes ?? e.memLimit,
+          io: e.io,
+          net: e.net,
+        };
+        const proc = procs.of(conn, g);
+        const pid = await proc?.pid();
+        if (proc && pid) {
+          const cg = await cgroupPsiOfPid(pid, {}, CGROUP_ROOT, proc.host);
+          if (cg?.psi) c.psi = cg.psi;
+        }
+        return { guestId: g.id, name: g.name, counters: c };
+      } catch {
+        return undefined; // gone between the listing and the read
+      }
+    }),
+  );
+  return out.filter((r): r is GuestReading => r !== undefined);
+}
+
+/** Containers without statistics of their own (lxc-tools): their cgroup files and their namespace's /proc/PID/net/dev. */
+async function collectCgroups(conn: Connection, procs: HostProcesses, hostCpus: number): Promise<GuestReading[]> {
+  const running = [...conn.guests.values()].filter((g) => isReadable(g, true));
+  const out = await Promise.all(
+    running.map(async (g) => {
+      const proc = procs.of(conn, g);
+      const pid = await proc?.pid();
+      if (!proc || !pid) return undefined;
+      const [cg, netText] = await Promise.all([cgroupCountersOfPid(pid, CGROUP_ROOT, proc.host), proc.host.readFile(`/proc/${pid}/net/dev`).catch(() => undefined)]);
+      if (!cg) return undefined;
+      const c: Counters = {
+        cpuNs: cg.cpuNs,
+        cpuCap: cg.cpuQuotaCores ?? g.vcpus ?? hostCpus,
+        memUsed: cg.memUsage !== undefined ? cg.memUsage - (cg.memCache ?? 0) : undefined,
+        memAlloc: cg.memLimit ?? g.memoryBytes,
+        io: cg.io,
+        net: netText ? parseNetDev(netText) : undefined,
+        psi: cg.psi,
+      };
+      return { guestId: g.id, name: g.name, counters: c };
+    }),
+  );
+  return out.filter((r): r is GuestReading => r !== undefined);
+}
+
+/** One collection of the connection's running guests. */
+export function collectConnection(conn: Connection, hostCpus: number, procs = new HostProcesses()): Promise<GuestReading[]> {
+  const caps = capabilitiesOf(conn.requireBackend());
+  if (caps.stats) return collectBulk(conn, caps.stats, procs);
+  if (caps.engineStats) return collectEngine(conn, caps.engineStats, procs, hostCpus);
+  return collectCgroups(conn, procs, hostCpus);
+}
