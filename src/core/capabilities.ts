@@ -2,6 +2,7 @@
 // backend's class. A backend returns the ones it has (CapabilityProvider); running a program
 // inside a guest comes from the guest executors for every backend.
 import type { DomainStats, StatsOptions } from './backends/libvirt';
+import type { Snapshots } from './backends/libvirtSnapshots';
 import { executorFor, type GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
 import { localHost } from './host/local';
@@ -58,6 +59,8 @@ export interface Capabilities {
   hostProcess?: HostProcess;
   monitor?: Monitor;
   definition?: Definition;
+  /** The guest's snapshots: list, create, revert, delete, each checked for safety first. */
+  snapshots?: Snapshots;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -111,6 +114,7 @@ const WHAT: Record<CapabilityName, string> = {
   hostProcess: 'process on a host virtscope can read',
   monitor: 'hypervisor monitor',
   definition: 'editable definition',
+  snapshots: 'snapshots',
 };
 
 /** One capability; throws a BackendError saying what is missing when the backend does not have it. */
