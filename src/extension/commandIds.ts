@@ -26,6 +26,10 @@ export const CMD = {
   editDefinition: 'virtscope.editDefinition',
   newGuest: 'virtscope.newGuest',
   traceTx: 'virtscope.traceTx',
+  snapshotCreate: 'virtscope.snapshot.create',
+  snapshotRevert: 'virtscope.snapshot.revert',
+  snapshotDelete: 'virtscope.snapshot.delete',
+  snapshotInspect: 'virtscope.snapshot.inspect',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

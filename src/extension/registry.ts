@@ -8,6 +8,7 @@ import { CMD, CommandId } from './commandIds';
 import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeConnection, runVerb } from './commands';
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
+import { createSnapshot, deleteSnapshot, inspectSnapshot, revertSnapshot } from './snapshots';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 
 /** What the commands work with: made once in activate(). */
@@ -58,6 +59,10 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.editDefinition]: (ctx) => (node?: unknown) => editDefinition(ctx.editing, ctx, guestNode(node)),
   [CMD.newGuest]: (ctx) => (node?: AnyNode) => newGuest(ctx.editing, ctx, node),
   [CMD.traceTx]: (ctx) => (node?: GuestNode, options?: TraceCommandOptions) => traceCommand(ctx, node, options),
+  [CMD.snapshotCreate]: (ctx) => (node?: unknown) => createSnapshot(ctx, node),
+  [CMD.snapshotRevert]: (ctx) => (node?: unknown) => revertSnapshot(ctx, node),
+  [CMD.snapshotDelete]: (ctx) => (node?: unknown) => deleteSnapshot(ctx, node),
+  [CMD.snapshotInspect]: (ctx) => (node?: unknown) => inspectSnapshot(ctx, node),
 };
 
 /** Registers every command of the table. */

@@ -5,6 +5,7 @@ import { Connection, GuestDiff } from '../core/connection';
 import { Guest, GuestKind, KIND_LABEL } from '../core/model';
 import { CMD } from '../extension/commandIds';
 import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
+import { HostObjectNode, HostObjects, isHostObjectNode } from './hostObjectsTree';
 
 export class ConnectionNode {
   readonly kind = 'connection' as const;
@@ -36,7 +37,7 @@ export class MessageNode {
     readonly command?: vscode.Command,
   ) {}
 }
-export type Node = ConnectionNode | GroupNode | GuestNode | MessageNode;
+export type Node = ConnectionNode | GroupNode | GuestNode | MessageNode | HostObjectNode;
 
 function icon(spec: IconSpec): vscode.ThemeIcon {
   return new vscode.ThemeIcon(spec.id, spec.color ? new vscode.ThemeColor(spec.color) : undefined);
@@ -50,6 +51,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private guestNodes = new Map<string, GuestNode>();
   /** Per watched connection: removes the tree's listeners from it. */
   private readonly subs = new Map<Connection, () => void>();
+  /** Snapshots (and later storage, networks) under the guests and connections. */
+  readonly hostObjects = new HostObjects((n) => this.emitter.fire(n));
 
   constructor(private connections: () => readonly Connection[]) {}
 
@@ -146,8 +149,10 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
         return this.connectionChildren(n);
       case 'group':
         return groupChildren(n.parent.conn.guests.values(), n.guestKind).map((g) => this.guestNode(n, g.id));
+      case 'guest':
+        return this.hostObjects.guestChildren(n);
       default:
-        return [];
+        return isHostObjectNode(n) ? this.hostObjects.childrenNow(n) : [];
     }
   }
 
@@ -173,7 +178,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
         return it;
       }
       case 'guest':
-        return guestItem(n);
+        return guestItem(n, this.hostObjects.guestHasChildren(n));
       case 'message': {
         const it = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
         it.id = `${n.parent.conn.config.id}/!${n.id}`;
@@ -183,6 +188,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
         it.contextValue = `message-${n.id}`;
         return it;
       }
+      default:
+        return this.hostObjects.item(n);
     }
   }
 
@@ -205,9 +212,9 @@ function connectionItem(n: ConnectionNode): vscode.TreeItem {
   return it;
 }
 
-function guestItem(n: GuestNode): vscode.TreeItem {
+function guestItem(n: GuestNode, expands = false): vscode.TreeItem {
   const g = n.guest;
-  const it = new vscode.TreeItem(g?.name ?? n.guestId, vscode.TreeItemCollapsibleState.None);
+  const it = new vscode.TreeItem(g?.name ?? n.guestId, expands ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   it.id = `${n.conn.config.id}/${n.guestId}`;
   if (!g) {
     it.description = 'gone';

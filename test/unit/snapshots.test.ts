@@ -323,3 +323,26 @@ test('capability: revert and delete (one, with children) reach libvirt with the 
   await assert.rejects(d.snapshots.delete('leaf', false), (e: BackendError) => e.code === 'ENOENT' && /no longer exists/.test(e.message));
   d.client.destroy();
 });
+
+// ---- how a snapshot shows in the tree ------------------------------------------------------
+
+test('tree item: current marked, time, content, kind; markdown in names escaped; menus match contextValue', async () => {
+  const { snapshotItemSpec } = await import('../../src/core/snapshots/itemSpec');
+  const s = { ...info('*bold* [x](y)', { state: 'running', memory: 'internal', time: 1700000000 }), current: true };
+  const spec = snapshotItemSpec(s, 2);
+  assert.equal(spec.label, '*bold* [x](y)');
+  assert.equal(spec.description, 'current · 2023-11-14 22:13 · with memory · internal');
+  assert.match(spec.tooltip, /\\\*bold\\\* \\\[x\\\]\\\(y\\\)/);
+  assert.match(spec.tooltip, /2 child snapshots/);
+  assert.equal(spec.contextValue, 'snapshot location-internal content-memory current has-children');
+  assert.match(snapshotItemSpec(info('e', { state: 'disk-snapshot', disk: 'external' }), 0).description, /disk only · external$/);
+  const menus: Array<{ command: string; when: string; group?: string }> = JSON.parse(
+    (await import('node:fs')).readFileSync(require('node:path').join(__dirname, '..', '..', 'package.json'), 'utf8'),
+  ).contributes.menus['view/item/context'];
+  const on = (cmd: string, ctxValue: string) =>
+    menus.some((m) => m.command === cmd && new RegExp(/viewItem =~ \/(.*)\//.exec(m.when)?.[1] ?? '^$').test(ctxValue));
+  assert.ok(on('virtscope.snapshot.revert', spec.contextValue));
+  assert.ok(on('virtscope.snapshot.delete', spec.contextValue));
+  assert.ok(!on('virtscope.snapshot.revert', 'snapshots'), 'the folder is not a snapshot');
+  assert.equal(menus.find((m) => m.command === 'virtscope.snapshot.delete')?.group, '9_destructive@0');
+});
