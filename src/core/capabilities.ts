@@ -3,6 +3,7 @@
 // inside a guest comes from the guest executors for every backend.
 import type { DomainStats, StatsOptions } from './backends/libvirt';
 import type { Snapshots } from './backends/libvirtSnapshots';
+import type { Networks, Storage } from './backends/libvirtStorage';
 import { executorFor, type GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
 import { localHost } from './host/local';
@@ -61,6 +62,10 @@ export interface Capabilities {
   definition?: Definition;
   /** The guest's snapshots: list, create, revert, delete, each checked for safety first. */
   snapshots?: Snapshots;
+  /** The connection's storage pools and volumes. */
+  storage?: Storage;
+  /** The connection's virtual networks. */
+  networks?: Networks;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -115,6 +120,8 @@ const WHAT: Record<CapabilityName, string> = {
   monitor: 'hypervisor monitor',
   definition: 'editable definition',
   snapshots: 'snapshots',
+  storage: 'storage pools',
+  networks: 'virtual networks',
 };
 
 /** One capability; throws a BackendError saying what is missing when the backend does not have it. */

@@ -30,6 +30,16 @@ export const CMD = {
   snapshotRevert: 'virtscope.snapshot.revert',
   snapshotDelete: 'virtscope.snapshot.delete',
   snapshotInspect: 'virtscope.snapshot.inspect',
+  poolStart: 'virtscope.pool.start',
+  poolStop: 'virtscope.pool.stop',
+  poolAutostart: 'virtscope.pool.autostart',
+  poolDelete: 'virtscope.pool.delete',
+  volumeCreate: 'virtscope.volume.create',
+  volumeDelete: 'virtscope.volume.delete',
+  networkStart: 'virtscope.network.start',
+  networkStop: 'virtscope.network.stop',
+  networkAutostart: 'virtscope.network.autostart',
+  networkDelete: 'virtscope.network.delete',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

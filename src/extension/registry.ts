@@ -8,6 +8,7 @@ import { CMD, CommandId } from './commandIds';
 import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeConnection, runVerb } from './commands';
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
+import { createVolume, deleteVolume, networkVerb, poolVerb } from './hostObjects';
 import { createSnapshot, deleteSnapshot, inspectSnapshot, revertSnapshot } from './snapshots';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 
@@ -63,6 +64,16 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.snapshotRevert]: (ctx) => (node?: unknown) => revertSnapshot(ctx, node),
   [CMD.snapshotDelete]: (ctx) => (node?: unknown) => deleteSnapshot(ctx, node),
   [CMD.snapshotInspect]: (ctx) => (node?: unknown) => inspectSnapshot(ctx, node),
+  [CMD.poolStart]: (ctx) => (node?: unknown) => poolVerb(ctx, 'start', node),
+  [CMD.poolStop]: (ctx) => (node?: unknown) => poolVerb(ctx, 'stop', node),
+  [CMD.poolAutostart]: (ctx) => (node?: unknown) => poolVerb(ctx, 'autostart', node),
+  [CMD.poolDelete]: (ctx) => (node?: unknown) => poolVerb(ctx, 'delete', node),
+  [CMD.volumeCreate]: (ctx) => (node?: unknown) => createVolume(ctx, node),
+  [CMD.volumeDelete]: (ctx) => (node?: unknown) => deleteVolume(ctx, node),
+  [CMD.networkStart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'start', node),
+  [CMD.networkStop]: (ctx) => (node?: unknown) => networkVerb(ctx, 'stop', node),
+  [CMD.networkAutostart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'autostart', node),
+  [CMD.networkDelete]: (ctx) => (node?: unknown) => networkVerb(ctx, 'delete', node),
 };
 
 /** Registers every command of the table. */

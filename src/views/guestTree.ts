@@ -157,6 +157,10 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   private connectionChildren(n: ConnectionNode): Node[] {
+    return this.kindChildren(n).concat(this.hostObjects.connectionChildren(n));
+  }
+
+  private kindChildren(n: ConnectionNode): Node[] {
     return connectionChildren(n.conn.status, n.conn.guests.values()).map((c) =>
       c.type === 'group'
         ? this.groupNode(n, c.kind)

@@ -23,8 +23,8 @@ test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats
   assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'hostProcess', 'monitor', 'snapshots', 'stats']);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
-  // the connection itself: definitions (create) and bulk stats
-  assert.deepEqual(names(capabilitiesOf(b)), ['definition', 'stats']);
+  // the connection itself: definitions (create), bulk stats, storage and networks
+  assert.deepEqual(names(capabilitiesOf(b)), ['definition', 'networks', 'stats', 'storage']);
 });
 
 test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
