@@ -4,6 +4,7 @@
 import type { DomainStats, StatsOptions } from './backends/libvirt';
 import type { Snapshots } from './backends/libvirtSnapshots';
 import type { Networks, Storage } from './backends/libvirtStorage';
+import type { GuestClone } from './backends/libvirtClone';
 import { executorFor, type GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
 import { localHost } from './host/local';
@@ -62,6 +63,8 @@ export interface Capabilities {
   definition?: Definition;
   /** The guest's snapshots: list, create, revert, delete, each checked for safety first. */
   snapshots?: Snapshots;
+  /** A copy of a stopped guest with its disks (new name, UUID, MACs). */
+  clone?: GuestClone;
   /** The connection's storage pools and volumes. */
   storage?: Storage;
   /** The connection's virtual networks. */
@@ -120,6 +123,7 @@ const WHAT: Record<CapabilityName, string> = {
   monitor: 'hypervisor monitor',
   definition: 'editable definition',
   snapshots: 'snapshots',
+  clone: 'way to clone it',
   storage: 'storage pools',
   networks: 'virtual networks',
 };

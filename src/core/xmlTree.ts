@@ -4,7 +4,7 @@ import { SaxesParser } from 'saxes';
 
 export interface XmlElement {
   readonly name: string;
-  readonly attrs: Readonly<Record<string, string>>;
+  readonly attrs: Record<string, string>;
   readonly children: XmlElement[];
   /** Text directly inside this element (entities decoded). */
   text: string;
@@ -54,4 +54,13 @@ const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"
 /** Text safe inside an element or a quoted attribute. */
 export function escapeXml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ESC[c]);
+}
+
+/** The element as XML text again (attributes and text escaped; whitespace-only text dropped). */
+export function serializeXml(el: XmlElement, indent = ''): string {
+  const attrs = Object.entries(el.attrs).map(([k, v]) => ` ${k}='${escapeXml(v)}'`).join('');
+  const text = el.text.trim() ? escapeXml(el.text) : '';
+  if (!el.children.length) return `${indent}<${el.name}${attrs}${text ? `>${text}</${el.name}>` : '/>'}`;
+  const inner = el.children.map((c) => serializeXml(c, `${indent}  `)).join('\n');
+  return `${indent}<${el.name}${attrs}>${text}\n${inner}\n${indent}</${el.name}>`;
 }

@@ -40,6 +40,7 @@ export const CMD = {
   networkStop: 'virtscope.network.stop',
   networkAutostart: 'virtscope.network.autostart',
   networkDelete: 'virtscope.network.delete',
+  cloneGuest: 'virtscope.cloneGuest',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

@@ -3,7 +3,8 @@
 // that guest's name typed.
 import * as vscode from 'vscode';
 import { bytes, objectNameProblem, parseSize } from '../core/storage/model';
-import type { GuestTreeProvider } from '../views/guestTree';
+import { capabilitiesOf } from '../core/capabilities';
+import type { GuestNode, GuestTreeProvider } from '../views/guestTree';
 import { NetworkNode, NetworksNode, PoolNode, StorageNode, VolumeNode } from '../views/hostObjectsTree';
 
 export interface HostObjectDeps {
@@ -130,4 +131,44 @@ export async function deleteVolume(deps: HostObjectDeps, node?: unknown): Promis
   );
   if (go !== 'Delete') return;
   await act(deps, `Delete volume "${v.name}"`, n.parent, () => storage.deleteVolume(v.pool, v.name, confirmed));
+}
+
+/** Clone Guest: a stopped QEMU guest with its disks copied, under a new name. */
+export async function cloneGuest(deps: HostObjectDeps, node?: unknown): Promise<void> {
+  let g = kindOf(node) === 'guest' ? (node as GuestNode) : undefined;
+  if (!g) {
+    const stopped = deps.tree.allGuestNodes().filter((n) => n.guest?.state === 'stopped' && capabilityOf(n, 'clone'));
+    if (!stopped.length) return void vscode.window.showInformationMessage('Clone Guest: no stopped QEMU guest on a connected libvirt host.');
+    g = (await vscode.window.showQuickPick(stopped.map((n) => ({ label: n.guest!.name, description: n.conn.label, n })), { title: 'Clone Guest' }))?.n;
+    if (!g) return;
+  }
+  const guest = g.guest;
+  const cloner = capabilityOf(g, 'clone');
+  if (!guest || !cloner) return void vscode.window.showWarningMessage('Clone Guest works on QEMU guests of a connected libvirt host.');
+  if (guest.state !== 'stopped') return void vscode.window.showWarningMessage(`Shut "${guest.name}" down first: its disks are copied, which needs them still.`);
+  const newName = await vscode.window.showInputBox({
+    title: `Clone "${guest.name}": name of the copy`,
+    value: `${guest.name}-clone`,
+    prompt: 'Its disks are copied into new volumes of the same pools; it gets a new UUID and new MAC addresses.',
+    validateInput: (v) => objectNameProblem(v, 'guest') ?? (g!.conn.guests.size && [...g!.conn.guests.values()].some((x) => x.name === v) ? `"${v}" exists already` : undefined),
+  });
+  if (newName === undefined) return;
+  try {
+    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cloning "${guest.name}" as "${newName}" (copying disks)…` }, () => cloner.clone(newName));
+    void vscode.window.showInformationMessage(`"${r.name}" is a copy of "${guest.name}" with ${r.disks.length} disk(s) of its own.`);
+  } catch (e) {
+    deps.log.error(`Clone ${guest.name} failed: ${message(e)}`);
+    void vscode.window.showErrorMessage(`Clone "${guest.name}" failed: ${message(e)}`);
+  } finally {
+    void g.conn.refresh();
+  }
+}
+
+function capabilityOf<K extends 'clone'>(n: GuestNode, name: K) {
+  if (!n.guest || n.conn.status.state !== 'connected') return undefined;
+  try {
+    return capabilitiesOf(n.conn.requireBackend(), n.guest)[name];
+  } catch {
+    return undefined;
+  }
 }

@@ -8,7 +8,7 @@ import { CMD, CommandId } from './commandIds';
 import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeConnection, runVerb } from './commands';
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
-import { createVolume, deleteVolume, networkVerb, poolVerb } from './hostObjects';
+import { cloneGuest, createVolume, deleteVolume, networkVerb, poolVerb } from './hostObjects';
 import { createSnapshot, deleteSnapshot, inspectSnapshot, revertSnapshot } from './snapshots';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 
@@ -74,6 +74,7 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.networkStop]: (ctx) => (node?: unknown) => networkVerb(ctx, 'stop', node),
   [CMD.networkAutostart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'autostart', node),
   [CMD.networkDelete]: (ctx) => (node?: unknown) => networkVerb(ctx, 'delete', node),
+  [CMD.cloneGuest]: (ctx) => (node?: unknown) => cloneGuest(ctx, node),
 };
 
 /** Registers every command of the table. */

@@ -122,6 +122,40 @@ test('network: isolated, inactive until started; start shows bridge and address;
   await assert.rejects(networks().start(NET), (e: BackendError) => e.code === 'ENOENT');
 });
 
+test('Clone Guest: a stopped guest with its disk copied through the volume API, new name, UUID and MAC', async (t) => {
+  const orig = `${TAG}-orig`;
+  const copyName = `${TAG}-copy "☃"`;
+  const c = await backend.client();
+  t.after(async () => {
+    for (const n of [orig, copyName]) {
+      const d = await c.domainLookupByName(n).catch(() => undefined);
+      if (d) await c.domainUndefine(d);
+    }
+  });
+  const disk = await storage().createVolume(POOL, { name: `${orig}.qcow2`, format: 'qcow2', capacity: 4 * 2 ** 20 });
+  const mac = '52:54:00:12:34:56';
+  const dom = await c.domainDefineXMLFlags(
+    `<domain type='qemu'><name>${orig}</name><memory unit='MiB'>32</memory><os><type arch='x86_64'>hvm</type></os><devices>` +
+      `<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${escapeXml(disk.path)}'/><target dev='vda' bus='virtio'/></disk>` +
+      `<interface type='user'><mac address='${mac}'/><model type='virtio'/></interface></devices></domain>`,
+    0,
+  );
+  const cloner = capability(backend, { id: P.uuidToString(dom.uuid), name: orig, kind: 'qemu', state: 'stopped', rawState: 'shut off' }, 'clone')!;
+  const r = await cloner.clone(copyName);
+  assert.equal(r.name, copyName);
+  assert.notEqual(r.uuid, P.uuidToString(dom.uuid));
+  assert.deepEqual(r.disks, [path.join(dir, `${TAG}-copy "☃".qcow2`)]);
+  assert.ok(existsSync(r.disks[0]));
+  const xml = await c.domainGetXMLDesc(await c.domainLookupByName(copyName), 0);
+  assert.ok(!xml.includes(mac), 'a new MAC');
+  assert.match(xml, /<mac address='52:54:00:/);
+  assert.ok(xml.includes(escapeXml(r.disks[0]).replace(/&quot;/g, '"')) || xml.includes(escapeXml(r.disks[0])), 'the copy uses its own disk');
+  const vols = await storage().volumes(POOL);
+  assert.deepEqual(vols.find((v) => v.path === r.disks[0])?.usedBy, [copyName]);
+  assert.deepEqual(vols.find((v) => v.path === disk.path)?.usedBy, [orig]);
+  await assert.rejects(cloner.clone(copyName), (e: BackendError) => e.code === 'EEXIST');
+});
+
 test('pool delete: stops and undefines, the files stay', async () => {
   await storage().deletePool(POOL);
   assert.ok(!(await storage().pools()).some((p) => p.name === POOL));

@@ -20,7 +20,7 @@ const names = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined
 
 test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'hostProcess', 'monitor', 'snapshots', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'definition', 'exec', 'hostProcess', 'monitor', 'snapshots', 'stats']);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
   // the connection itself: definitions (create), bulk stats, storage and networks
@@ -34,7 +34,7 @@ test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
 
 test('libvirt on a driver elsewhere (test driver, ssh): no host process here', () => {
   const b = new LibvirtBackend({ id: 't', type: 'libvirt', uri: 'test+unix:///default' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'monitor', 'snapshots', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'definition', 'exec', 'monitor', 'snapshots', 'stats']);
 });
 
 test('libvirt host process: the pid file of the domain, through the backend\'s host', async () => {

@@ -181,3 +181,48 @@ test('sizes typed by a user', async () => {
   for (const bad of ['', '0', '-1G', 'ten', '1X']) assert.equal(parseSize(bad), undefined, bad);
   assert.equal(bytes(1536), '1.5 KiB');
 });
+
+// ---- Clone Guest ---------------------------------------------------------------------------
+
+test('clone XML: new name, no UUID, no MACs, NVRAM path dropped; volume names follow the guest', async () => {
+  const { cloneDomainXml, cloneVolumeName } = await import('../../src/core/backends/libvirtClone');
+  const { parseXml } = await import('../../src/core/xmlTree');
+  const xml = cloneDomainXml(
+    parseXml(`<domain type='kvm'><name>web</name><uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid><os><nvram>/var/lib/libvirt/qemu/nvram/web_VARS.fd</nvram></os>
+      <devices><interface type='network'><mac address='52:54:00:00:00:01'/><source network='default'/></interface></devices></domain>`),
+    `web "2" ☃`,
+  );
+  const root = parseXml(xml);
+  assert.equal(root.children.find((c) => c.name === 'name')!.text, `web "2" ☃`);
+  assert.ok(!xml.includes('<uuid') && !xml.includes('<mac') && !xml.includes('web_VARS'));
+  assert.match(xml, /<source network='default'\/>/);
+  assert.equal(cloneVolumeName('web.qcow2', 'web', 'web2', 'vda'), 'web2.qcow2');
+  assert.equal(cloneVolumeName('disk0.img', 'web', 'new', 'vdb'), 'new-vdb.img');
+});
+
+test('clone: a running guest is refused before any copy; a failed define removes the copied volumes', async () => {
+  const { LibvirtClone } = await import('../../src/core/backends/libvirtClone');
+  let state = 1;
+  const made: string[] = [];
+  const d = fakeLibvirtd({
+    [P.Proc.DOMAIN_LOOKUP_BY_NAME]: (r) => (r.string(P.REMOTE_STRING_MAX) === DOM.name ? (w) => P.encodeDomain(w, DOM) : { error: P.ErrorCode.NO_DOMAIN, message: 'no domain' }),
+    [P.Proc.DOMAIN_GET_STATE]: () => (w) => w.int(state).int(0),
+    [P.Proc.DOMAIN_GET_XML_DESC]: () => (w) => w.string(`<domain><name>${escapeXml(DOM.name)}</name><devices><disk type='file' device='disk'><source file='/srv/p/a.qcow2'/><target dev='vda'/></disk></devices></domain>`),
+    [P.Proc.STORAGE_VOL_LOOKUP_BY_PATH]: () => (w) => P.encodeVolume(w, vol('a.qcow2')),
+    [P.Proc.STORAGE_POOL_LOOKUP_BY_NAME]: () => (w) => P.encodeNamed(w, POOL),
+    [P.Proc.STORAGE_VOL_GET_XML_DESC]: () => (w) => w.string(`<volume><target><format type='qcow2'/></target></volume>`),
+    [P.Proc.STORAGE_VOL_GET_INFO]: () => (w) => P.encodeVolumeInfo(w, { type: 0, capacity: 1024, allocation: 1024 }),
+    [P.Proc.STORAGE_VOL_CREATE_XML_FROM]: () => (made.push('copy'), (w) => P.encodeVolume(w, vol('web-vda.qcow2'))),
+    [P.Proc.STORAGE_VOL_GET_PATH]: () => (w) => w.string(volPath('web-vda.qcow2')),
+    [P.Proc.DOMAIN_DEFINE_XML_FLAGS]: () => ({ error: P.ErrorCode.INTERNAL_ERROR, message: 'define failed on purpose' }),
+    [P.Proc.STORAGE_VOL_DELETE]: (r) => (made.push(`deleted ${P.decodeVolume(r).name}`), () => undefined),
+  });
+  const cloner = new LibvirtClone(async () => d.client, (c) => c.domainLookupByName(DOM.name));
+  await assert.rejects(cloner.clone('web'), (e: BackendError) => e.code === 'EREFUSED' && /must be shut off/.test(e.message));
+  assert.ok(!d.procs().includes(P.Proc.STORAGE_VOL_CREATE_XML_FROM));
+  state = 5;
+  await assert.rejects(cloner.clone(DOM.name), (e: BackendError) => e.code === 'EEXIST');
+  await assert.rejects(cloner.clone('copy'), /define failed on purpose/);
+  assert.deepEqual(made, ['copy', 'deleted web-vda.qcow2'], 'the copied volume was removed again');
+  d.client.destroy();
+});

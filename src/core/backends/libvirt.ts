@@ -22,6 +22,7 @@ import { localHost } from '../host/local';
 import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
 import { LibvirtSnapshots } from './libvirtSnapshots';
+import { LibvirtClone } from './libvirtClone';
 import { LibvirtNetworks, LibvirtStorage } from './libvirtStorage';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
@@ -490,6 +491,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     if (!guest) return { ...caps, storage: new LibvirtStorage(() => this.client()), networks: new LibvirtNetworks(() => this.client()) };
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
     if (guest.kind === 'qemu') caps.snapshots = new LibvirtSnapshots(() => this.client(), (c) => this.lookup(c, guest.id));
+    if (guest.kind === 'qemu') caps.clone = new LibvirtClone(() => this.client(), (c) => this.lookup(c, guest.id));
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
       const host = this.options.host ?? localHost;
       const kind = guest.kind;

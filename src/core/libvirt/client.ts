@@ -769,6 +769,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     return this.call(Proc.STORAGE_VOL_LOOKUP_BY_NAME, (w) => (P.encodeNamed(w, pool), w.string(name, P.REMOTE_STRING_MAX)), P.decodeVolume);
   }
 
+  /** The volume whose target is `path` (libvirt answers NO_STORAGE_VOL when no pool holds it). */
+  storageVolLookupByPath(path: string): Promise<P.RemoteVolume> {
+    return this.call(Proc.STORAGE_VOL_LOOKUP_BY_PATH, (w) => w.string(path, P.REMOTE_STRING_MAX), P.decodeVolume);
+  }
+
   storageVolGetInfo(vol: P.RemoteVolume): Promise<P.VolumeInfo> {
     return this.call(Proc.STORAGE_VOL_GET_INFO, (w) => P.encodeVolume(w, vol), P.decodeVolumeInfo);
   }
