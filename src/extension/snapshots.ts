@@ -24,11 +24,11 @@ async function folderFor(deps: SnapshotDeps, node: unknown): Promise<SnapshotsNo
   if (k === 'guest') {
     const g = node as GuestNode;
     if (snapshotsOf(g)) return deps.tree.hostObjects.snapshotsFolder(g);
-    void vscode.window.showWarningMessage(`"${g.guest?.name ?? g.guestId}" has no snapshots here (a libvirt QEMU guest on a connected host has).`);
+    void vscode.window.showWarningMessage(`"${g.guest?.name ?? g.guestId}" has no snapshots here (QEMU guests of libvirt and lxc-tools containers on a connected host have).`);
     return undefined;
   }
   const guests = deps.tree.allGuestNodes().filter((g) => snapshotsOf(g));
-  if (!guests.length) return void vscode.window.showInformationMessage('No guest with snapshots: a libvirt QEMU guest on a connected host has them.');
+  if (!guests.length) return void vscode.window.showInformationMessage('No guest with snapshots: QEMU guests of libvirt and lxc-tools containers on a connected host have them.');
   const pick = await vscode.window.showQuickPick(
     guests.map((g) => ({ label: g.guest!.name, description: g.conn.label, g })),
     { title: 'virtscope: Snapshots', placeHolder: 'Pick a guest' },
@@ -52,6 +52,27 @@ async function snapshotFor(deps: SnapshotDeps, node: unknown, title: string): Pr
   return pick && new SnapshotNode(folder, folder, pick.s);
 }
 
+/** Offers to stop the guest when a verb needs it stopped; true once it is stopped. */
+async function stopFirst(deps: SnapshotDeps, folder: SnapshotsNode, reason: string, button: string): Promise<boolean> {
+  const go = await vscode.window.showWarningMessage(`${reason}`, { modal: true, detail: `virtscope can shut "${folder.guestName}" down now (its programs are stopped cleanly, as with Shut Down).` }, button);
+  if (go !== button) return false;
+  const conn = folder.conn;
+  const id = folder.parent.guestId;
+  try {
+    await vscode.window.withProgress({ location: { viewId: 'virtscope.guests' }, title: `Shutting down "${folder.guestName}"` }, async () => {
+      await conn.perform(id, 'shutdown');
+      for (let i = 0; i < 120 && conn.guest(id)?.state !== 'stopped'; i++) {
+        await new Promise((r) => setTimeout(r, 500));
+        if (i % 4 === 3) await conn.refresh();
+      }
+    });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Shut down "${folder.guestName}" failed: ${message(e)}`);
+    return false;
+  }
+  return conn.guest(id)?.state === 'stopped';
+}
+
 async function run(deps: SnapshotDeps, folder: SnapshotsNode, title: string, act: () => Promise<unknown>): Promise<boolean> {
   try {
     await vscode.window.withProgress({ location: { viewId: 'virtscope.guests' }, title }, act);
@@ -70,14 +91,18 @@ export async function createSnapshot(deps: SnapshotDeps, node?: unknown): Promis
   const cap = folder?.snapshots();
   if (!folder || !cap) return;
   const g = folder.guestName;
-  const name = await vscode.window.showInputBox({ title: `Snapshot "${g}": name`, validateInput: (v) => snapshotNameProblem(v) });
+  const automatic = cap.naming === 'automatic';
+  const name = automatic
+    ? await vscode.window.showInputBox({ title: `Snapshot "${g}": comment (optional; lxc names snapshots snap0, snap1…)`, value: '' })
+    : await vscode.window.showInputBox({ title: `Snapshot "${g}": name`, validateInput: (v) => snapshotNameProblem(v) });
   if (name === undefined) return;
-  const description = await vscode.window.showInputBox({ title: `Snapshot "${g}": description (optional)`, value: '' });
+  const description = automatic ? '' : await vscode.window.showInputBox({ title: `Snapshot "${g}": description (optional)`, value: '' });
   if (description === undefined) return;
   const running = folder.parent.guest?.state === 'running' || folder.parent.guest?.state === 'paused';
-  const req = await pickContent(cap, { name, description: description || undefined }, running);
+  const req = automatic ? { name, memory: false } : await pickContent(cap, { name, description: description || undefined }, running);
   if (!req) return;
-  const plan = await cap.planCreate(req);
+  let plan = await cap.planCreate(req);
+  if (!plan.ok && plan.stopFirst && (await stopFirst(deps, folder, plan.reason, 'Stop and Snapshot'))) plan = await cap.planCreate(req);
   if (!plan.ok) return void vscode.window.showErrorMessage(`Cannot snapshot "${g}": ${plan.reason}`, { modal: true });
   if (plan.risks.length) {
     const go = await vscode.window.showWarningMessage(`Take a ${plan.location} snapshot of "${g}" anyway?`, { modal: true, detail: plan.risks.join('\n\n') }, 'Take Snapshot');
@@ -111,6 +136,7 @@ export async function revertSnapshot(deps: SnapshotDeps, node?: unknown): Promis
   let plan;
   try {
     plan = await cap.planRevert(n.info.name);
+    if (!plan.ok && plan.stopFirst && (await stopFirst(deps, n.folder, plan.reason, 'Stop and Continue'))) plan = await cap.planRevert(n.info.name);
   } catch (e) {
     return void vscode.window.showErrorMessage(`Cannot revert "${g}": ${message(e)}`);
   }
@@ -159,7 +185,8 @@ export async function inspectSnapshot(deps: SnapshotDeps, node?: unknown): Promi
   const cap = n?.folder.snapshots();
   if (!n || !cap) return;
   try {
-    const doc = await vscode.workspace.openTextDocument({ language: 'xml', content: await cap.xml(n.info.name) });
+    const d = await cap.inspect(n.info.name);
+    const doc = await vscode.workspace.openTextDocument({ language: d.language, content: d.text });
     await vscode.window.showTextDocument(doc, { preview: true });
   } catch (e) {
     void vscode.window.showErrorMessage(`Inspect snapshot "${n.info.name}" failed: ${message(e)}`);

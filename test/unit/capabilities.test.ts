@@ -49,7 +49,7 @@ test('libvirt host process: the pid file of the domain, through the backend\'s h
 
 test('lxc-tools: exec, definition, host process; no monitor, no bulk stats', async () => {
   const b = new LxcBackend({ id: 'x', type: 'lxc', lxcPath: '/nonexistent' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess', 'snapshots']);
   assert.equal(capability(b, undefined, 'definition')!.language, 'lxc-config');
   // the pid lxc-info gave while listing, while that process lives
   assert.equal(await capability(b, guest('lxc', { runtimeId: process.pid }), 'hostProcess')!.pid(), process.pid);

@@ -346,3 +346,43 @@ test('tree item: current marked, time, content, kind; markdown in names escaped;
   assert.ok(!on('virtscope.snapshot.revert', 'snapshots'), 'the folder is not a snapshot');
   assert.equal(menus.find((m) => m.command === 'virtscope.snapshot.delete')?.group, '9_destructive@0');
 });
+
+// ---- lxc-tools: lxc-snapshot ---------------------------------------------------------------
+
+test('lxc-snapshot -L lines parse into names, folders and times; other lines are ignored', async () => {
+  const { parseLxcSnapshotList } = await import('../../src/core/backends/lxcSnapshots');
+  assert.deepEqual(parseLxcSnapshotList('snap0 (/var/lib/lxc/c d/snaps) 2026:12:03 14:18:19\nfirst comment\nsnap1 (/x) 2026:01:02 03:04:05\n'), [
+    { name: 'snap0', dir: '/var/lib/lxc/c d/snaps', time: Date.UTC(2026, 11, 3, 14, 18, 19) / 1000 },
+    { name: 'snap1', dir: '/x', time: Date.UTC(2026, 0, 2, 3, 4, 5) / 1000 },
+  ]);
+  assert.deepEqual(parseLxcSnapshotList('No snapshots\n'), []);
+});
+
+test('lxc: create and restore are refused while the container runs (stop first offered), nothing run', async () => {
+  const { LxcSnapshots } = await import('../../src/core/backends/lxcSnapshots');
+  const { localHost } = await import('../../src/core/host/local');
+  const ran: string[][] = [];
+  let state: 'running' | 'stopped' = 'running';
+  const snaps = new LxcSnapshots(
+    {
+      host: localHost,
+      run: async (args) => (ran.push(args), args.includes('-L') ? 'snap0 (/nonexistent/snaps) 2026:12:03 14:18:19\n' : ''),
+      pathArgs: () => ['-P', '/nonexistent'],
+      state: async () => state,
+    },
+    'c "1"',
+  );
+  const plan = await snaps.planCreate({ name: 'x', memory: false });
+  assert.ok(!plan.ok && plan.stopFirst);
+  assert.match(plan.reason, /"c "1"" is running: lxc-snapshot copies its whole root file system/);
+  await assert.rejects(snaps.create({ name: 'x', memory: false }), (e: BackendError) => e.code === 'EREFUSED');
+  const rv = await snaps.planRevert('snap0');
+  assert.ok(!rv.ok && rv.stopFirst);
+  await assert.rejects(snaps.revert('snap0'), (e: BackendError) => e.code === 'EREFUSED');
+  assert.ok(ran.every((a) => a.includes('-L')), `only listings ran: ${JSON.stringify(ran)}`);
+  state = 'stopped';
+  const ok = await snaps.planRevert('snap0');
+  assert.ok(ok.ok && /every change since is lost/.test(ok.lost));
+  await snaps.revert('snap0');
+  assert.deepEqual(ran.at(-1), ['-n', 'c "1"', '-P', '/nonexistent', '-r', 'snap0']);
+});

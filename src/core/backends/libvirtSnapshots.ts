@@ -8,11 +8,13 @@ import { CreateRequest, Plan, planCreate, planDelete, planRevert, SnapshotContex
 
 /** The `snapshots` capability of a guest. */
 export interface Snapshots {
+  /** 'user': create takes the user's name; 'automatic': the host names snapshots (the name becomes a comment). */
+  readonly naming: 'user' | 'automatic';
   /** Every snapshot, the current one marked, parents before children. */
   list(): Promise<SnapshotInfo[]>;
-  /** The snapshot's XML document. */
-  xml(name: string): Promise<string>;
-  planCreate(req: CreateRequest): Promise<Plan<{ location: 'internal' | 'external' }>>;
+  /** The snapshot's own document (libvirt: its XML). */
+  inspect(name: string): Promise<{ language: string; text: string }>;
+  planCreate(req: CreateRequest): Promise<Plan<{ location: 'internal' | 'external' | 'copy' }>>;
   /** Refuses what planCreate refuses; with risks, only when `acceptRisks`. */
   create(req: CreateRequest, opts?: { acceptRisks?: boolean }): Promise<SnapshotInfo>;
   planRevert(name: string): Promise<Plan<{ lost: string }>>;
@@ -28,6 +30,7 @@ function isNoSnapshot(e: unknown): boolean {
 }
 
 export class LibvirtSnapshots implements Snapshots {
+  readonly naming = 'user' as const;
   constructor(
     private readonly client: () => Promise<LibvirtClient>,
     private readonly lookup: (c: LibvirtClient) => Promise<P.RemoteDomain>,
@@ -59,9 +62,9 @@ export class LibvirtSnapshots implements Snapshots {
     return infos;
   }
 
-  async xml(name: string): Promise<string> {
+  async inspect(name: string): Promise<{ language: string; text: string }> {
     const { c, dom } = await this.dom();
-    return c.snapshotGetXMLDesc(await this.find(c, dom, name), 0);
+    return { language: 'xml', text: await c.snapshotGetXMLDesc(await this.find(c, dom, name), 0) };
   }
 
   private async find(c: LibvirtClient, dom: P.RemoteDomain, name: string): Promise<P.RemoteSnapshot> {

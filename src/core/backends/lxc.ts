@@ -5,6 +5,7 @@ import { runOn, ExecError } from '../exec';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { lxcPathOn } from '../host/lxcpath';
+import { LxcSnapshots } from './lxcSnapshots';
 import { LxcDefinitions } from './lxcDefinitions';
 import {
   Backend,
@@ -132,10 +133,13 @@ export class LxcBackend implements Backend, CapabilityProvider {
     }
   }
 
-  /** The config files as definitions; a container's init as its host process. */
+  /** The config files as definitions; a container's init as its host process; lxc-snapshot. */
   capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
     const caps: Omit<Capabilities, 'exec'> = { definition: new LxcDefinitions(this) };
-    if (guest) caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+    if (!guest) return caps;
+    caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+    const run = (args: string[], timeoutMs?: number) => this.lxc('lxc-snapshot', args, timeoutMs);
+    caps.snapshots = new LxcSnapshots({ host: this.host, run, pathArgs: () => this.pathArgs(), state: async () => (await this.get(guest.name))?.state }, guest.name);
     return caps;
   }
 

@@ -10,6 +10,13 @@ export interface SnapshotItemSpec {
   readonly icon: string;
 }
 
+const LOCATION_WORDS = {
+  internal: 'inside the qcow2 images',
+  external: 'in overlay files',
+  mixed: 'partly inside images, partly in files',
+  copy: 'a whole copy of the root file system',
+} as const;
+
 const CONTENT_WORDS = { memory: 'with memory', 'disk-only': 'disk only', stopped: 'guest was off' } as const;
 
 /** "2023-11-14 22:13" in UTC (the host's own clock may be elsewhere). */
@@ -31,7 +38,7 @@ export function snapshotItemSpec(s: SnapshotInfo, childCount: number): SnapshotI
       `**${md(s.name)}**${s.current ? ' — current' : ''}`,
       s.description ? md(s.description) : '',
       `Taken: ${snapshotTime(s)} UTC, guest ${md(s.state)}`,
-      `Content: ${CONTENT_WORDS[s.content]}; ${s.location} (${s.location === 'internal' ? 'inside the qcow2 images' : s.location === 'external' ? 'in overlay files' : 'partly inside images, partly in files'})`,
+      `Content: ${CONTENT_WORDS[s.content]}; ${s.location} (${LOCATION_WORDS[s.location]})`,
       s.parent ? `Parent: ${md(s.parent)}` : 'No parent (a root snapshot)',
       childCount ? `${childCount} child snapshot${childCount === 1 ? '' : 's'}` : '',
     ]

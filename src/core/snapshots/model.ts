@@ -2,8 +2,8 @@
 // facts of the guest that decide which snapshots are safe (disk formats, firmware).
 import { child, children, parseXml, textOf, XmlElement } from '../xmlTree';
 
-/** Where a snapshot keeps its data: inside the qcow2 images, in new overlay files, or both. */
-export type SnapshotLocation = 'internal' | 'external' | 'mixed';
+/** Where a snapshot keeps its data: inside the qcow2 images, in new overlay files, both, or a whole copy (lxc-snapshot). */
+export type SnapshotLocation = 'internal' | 'external' | 'mixed' | 'copy';
 /** With the guest's memory (it resumes where it was), disk-only of a running guest, or of a stopped guest. */
 export type SnapshotContent = 'memory' | 'disk-only' | 'stopped';
 

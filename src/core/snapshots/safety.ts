@@ -36,7 +36,8 @@ export interface SnapshotContext {
   readonly existing: readonly SnapshotInfo[];
 }
 
-export type Refusal = { readonly ok: false; readonly reason: string };
+/** `stopFirst`: it would work with the guest stopped (the UI offers to stop it). */
+export type Refusal = { readonly ok: false; readonly reason: string; readonly stopFirst?: boolean };
 export type Plan<T = object> = ({ readonly ok: true; readonly risks: readonly string[] } & T) | Refusal;
 
 export interface CreatePlan {
