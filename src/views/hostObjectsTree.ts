@@ -150,9 +150,10 @@ function folderItem(n: SnapshotsNode): vscode.TreeItem {
     it.description = 'cannot list';
     it.tooltip = l.error;
   } else {
-    it.description = l ? String(l.snaps.length) : 'loading…';
+    it.description = l ? String(l.snaps.length) : '';
   }
   it.contextValue = 'snapshots';
+  it.accessibilityInformation = { label: `Snapshots, ${it.description}` };
   return it;
 }
 
@@ -165,6 +166,7 @@ function snapshotItem(n: SnapshotNode): vscode.TreeItem {
   it.tooltip = new vscode.MarkdownString(spec.tooltip);
   it.contextValue = spec.contextValue;
   it.iconPath = new vscode.ThemeIcon(spec.icon, n.info.current ? new vscode.ThemeColor('charts.green') : undefined);
+  it.accessibilityInformation = { label: `${spec.label}, ${spec.description}` };
   return it;
 }
 
@@ -293,12 +295,13 @@ export class ConnectionObjects {
     it.tooltip = new vscode.MarkdownString(spec.tooltip);
     it.contextValue = spec.contextValue;
     it.iconPath = new vscode.ThemeIcon(spec.icon);
+    it.accessibilityInformation = { label: `${spec.label}, ${spec.description}` };
     return it;
   }
 }
 
 function listingDescription<T>(l: Listing<T>, what: string): { description: string; tooltip: string } {
-  if (!l) return { description: 'loading…', tooltip: '' };
+  if (!l) return { description: '', tooltip: '' };
   if ('error' in l) return { description: 'cannot list', tooltip: l.error };
   return { description: `${l.items.length} ${what}${l.items.length === 1 ? '' : 's'}`, tooltip: '' };
 }

@@ -104,7 +104,7 @@ test('tree: a guest with snapshots expands to "Snapshots" → the snapshot tree,
   assert.deepEqual(tree.getChildren(ct), []);
   const [folder] = tree.getChildren(vm);
   assert.equal(folder.kind, 'snapshots');
-  assert.equal((tree.getTreeItem(folder) as unknown as TreeItem).description, 'loading…');
+  assert.equal((tree.getTreeItem(folder) as unknown as TreeItem).description, '', 'nothing said before it is listed');
   const fired = new Promise<unknown>((resolve) => tree.onDidChangeTreeData((n) => resolve(n)));
   assert.deepEqual(tree.getChildren(folder), [], 'first ask starts the listing');
   assert.equal(await fired, folder, 'the folder is fired once listed');
