@@ -2,7 +2,7 @@
 // backend's class. A backend returns the ones it has (CapabilityProvider); running a program
 // inside a guest comes from the guest executors for every backend.
 import type { DomainStats, StatsOptions } from './backends/libvirt';
-import type { Snapshots } from './backends/libvirtSnapshots';
+import type { Snapshots } from './snapshots/snapshots';
 import type { Networks, Storage } from './backends/libvirtStorage';
 import type { GuestClone } from './backends/libvirtClone';
 import { executorFor, type GuestExecutor } from './guest/exec';

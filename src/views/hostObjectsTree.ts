@@ -2,7 +2,7 @@
 // tree: parent → children). guestTree.ts asks HostObjects for these nodes' children and items.
 import * as vscode from 'vscode';
 import { capabilitiesOf } from '../core/capabilities';
-import type { Snapshots } from '../core/backends/libvirtSnapshots';
+import type { Snapshots } from '../core/snapshots/snapshots';
 import { childrenByParent, SnapshotInfo } from '../core/snapshots/model';
 import { snapshotItemSpec } from '../core/snapshots/itemSpec';
 import type { Networks, Storage } from '../core/backends/libvirtStorage';

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LxcBackend } from '../../src/core/backends/lxc';
 import { capability } from '../../src/core/capabilities';
-import type { Snapshots } from '../../src/core/backends/libvirtSnapshots';
+import type { Snapshots } from '../../src/core/snapshots/snapshots';
 
 const NAME = 'vs-lxcsnap-it';
 const COMMENT = `before "the change" it's ☃ & <ok>`;

@@ -14,7 +14,7 @@ import { capability } from '../../src/core/capabilities';
 import * as P from '../../src/core/libvirt/protocol';
 import { BackendError, Guest } from '../../src/core/model';
 import { escapeXml } from '../../src/core/xmlTree';
-import type { Snapshots } from '../../src/core/backends/libvirtSnapshots';
+import type { Snapshots } from '../../src/core/snapshots/snapshots';
 
 const URI = 'qemu:///system';
 const NAME = `vs-snap-it-${process.pid}`;

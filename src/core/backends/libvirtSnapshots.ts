@@ -4,24 +4,8 @@ import { LibvirtClient, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
 import { BackendError } from '../model';
 import { descendants, guestFacts, parseSnapshotXml, SnapshotInfo } from '../snapshots/model';
-import { CreateRequest, Plan, planCreate, planDelete, planRevert, SnapshotContext } from '../snapshots/safety';
-
-/** The `snapshots` capability of a guest. */
-export interface Snapshots {
-  /** 'user': create takes the user's name; 'automatic': the host names snapshots (the name becomes a comment). */
-  readonly naming: 'user' | 'automatic';
-  /** Every snapshot, the current one marked, parents before children. */
-  list(): Promise<SnapshotInfo[]>;
-  /** The snapshot's own document (libvirt: its XML). */
-  inspect(name: string): Promise<{ language: string; text: string }>;
-  planCreate(req: CreateRequest): Promise<Plan<{ location: 'internal' | 'external' | 'copy' }>>;
-  /** Refuses what planCreate refuses; with risks, only when `acceptRisks`. */
-  create(req: CreateRequest, opts?: { acceptRisks?: boolean }): Promise<SnapshotInfo>;
-  planRevert(name: string): Promise<Plan<{ lost: string }>>;
-  revert(name: string): Promise<void>;
-  planDelete(name: string, withChildren: boolean): Promise<Plan<{ removed: readonly string[] }>>;
-  delete(name: string, withChildren: boolean): Promise<void>;
-}
+import { CreateRequest, planCreate, planDelete, planRevert, SnapshotContext } from '../snapshots/safety';
+import type { Snapshots } from '../snapshots/snapshots';
 
 const LONG_CALL = { timeoutMs: 10 * 60_000 };
 
@@ -31,6 +15,7 @@ function isNoSnapshot(e: unknown): boolean {
 
 export class LibvirtSnapshots implements Snapshots {
   readonly naming = 'user' as const;
+
   constructor(
     private readonly client: () => Promise<LibvirtClient>,
     private readonly lookup: (c: LibvirtClient) => Promise<P.RemoteDomain>,

@@ -7,7 +7,7 @@ import type { Host } from '../host/host';
 import { BackendError, GuestState } from '../model';
 import type { SnapshotInfo } from '../snapshots/model';
 import type { CreateRequest, Plan } from '../snapshots/safety';
-import type { Snapshots } from './libvirtSnapshots';
+import type { Snapshots } from '../snapshots/snapshots';
 
 export interface LxcSnapshotDeps {
   readonly host: Host;
