@@ -115,17 +115,18 @@ export async function createSnapshot(deps: SnapshotDeps, node?: unknown): Promis
 async function pickContent(cap: NonNullable<ReturnType<SnapshotsNode['snapshots']>>, base: Omit<CreateRequest, 'memory'>, running: boolean): Promise<CreateRequest | undefined> {
   if (!running) return { ...base, memory: false };
   const options = [
-    { memory: true, label: 'With memory', detail: 'The guest resumes exactly where it was, open programs included.' },
-    { memory: false, label: 'Disk only', detail: 'Only the disks; the guest boots fresh when you revert.' },
+    { memory: true, quiesce: false, label: 'With memory', detail: 'The guest resumes exactly where it was, open programs included.' },
+    { memory: false, quiesce: false, label: 'Disk only', detail: 'Only the disks; the guest boots fresh when you revert.' },
+    { memory: false, quiesce: true, label: 'Disk only, file systems frozen', detail: 'The guest agent flushes and freezes its file systems for the moment of the snapshot.' },
   ];
   const items = await Promise.all(
     options.map(async (o) => {
-      const plan = await cap.planCreate({ ...base, memory: o.memory });
+      const plan = await cap.planCreate({ ...base, memory: o.memory, quiesce: o.quiesce });
       return { ...o, description: plan.ok ? `${plan.location}` : 'not possible here', detail: plan.ok ? o.detail : plan.reason };
     }),
   );
   const pick = await vscode.window.showQuickPick(items, { title: `Snapshot "${base.name}": what to keep` });
-  return pick && { ...base, memory: pick.memory };
+  return pick && { ...base, memory: pick.memory, quiesce: pick.quiesce };
 }
 
 export async function revertSnapshot(deps: SnapshotDeps, node?: unknown): Promise<void> {

@@ -14,7 +14,7 @@ import { fakeLibvirtd, Handler } from './fake-libvirtd';
 const DOM: P.RemoteDomain = { name: 'snap "guest"', uuid: P.uuidFromString('6695eb01-f6a4-8304-79aa-97f2502e193f'), id: -1 };
 const HOSTILE = `it's a "snap" <1> & ünïcødé ☃`;
 
-const domainXml = (format: string, extra = '') => `<domain type='qemu'><name>snap</name><os><type>hvm</type>${extra}</os><devices>
+const domainXml = (format: string, extra = '', devices = '') => `<domain type='qemu'><name>snap</name><os><type>hvm</type>${extra}</os><devices>${devices}
   <disk type='file' device='disk'><driver name='qemu' type='${format}'/><source file='/var/lib/x/a.img'/><target dev='vda' bus='virtio'/></disk>
   <disk type='file' device='cdrom'><driver name='qemu' type='raw'/><target dev='sda' bus='sata'/><readonly/></disk>
 </devices></domain>`;
@@ -63,10 +63,10 @@ test('tree order: children under parents, by creation time; unknown parent = roo
 
 // ---- safety rules ----------------------------------------------------------------------
 
-const ctx = (over: Partial<SnapshotContext> & { format?: string; extra?: string } = {}): SnapshotContext => ({
+const ctx = (over: Partial<SnapshotContext> & { format?: string; extra?: string; devices?: string } = {}): SnapshotContext => ({
   libVersion: 9_000_000,
   running: false,
-  facts: guestFacts(domainXml(over.format ?? 'qcow2', over.extra ?? '')),
+  facts: guestFacts(domainXml(over.format ?? 'qcow2', over.extra ?? '', over.devices ?? '')),
   existing: [],
   ...over,
 });
@@ -385,4 +385,17 @@ test('lxc: create and restore are refused while the container runs (stop first o
   assert.ok(ok.ok && /every change since is lost/.test(ok.lost));
   await snaps.revert('snap0');
   assert.deepEqual(ran.at(-1), ['-n', 'c "1"', '-P', '/nonexistent', '-r', 'snap0']);
+});
+
+test('quiesce: only disk-only of a running guest with an agent channel, on a libvirt that can revert it', () => {
+  const devices = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
+  const old = planCreate({ name: 'q', memory: false, quiesce: true }, ctx({ running: true, devices }));
+  assert.ok(!old.ok && /9\.7/.test(old.reason));
+  const ok = planCreate({ name: 'q', memory: false, quiesce: true }, ctx({ running: true, devices, libVersion: 9_007_000 }));
+  assert.ok(ok.ok);
+  assert.equal(ok.flags, P.SnapshotCreateFlags.DISK_ONLY | P.SnapshotCreateFlags.ATOMIC | P.SnapshotCreateFlags.QUIESCE);
+  const noAgent = planCreate({ name: 'q', memory: false, quiesce: true }, ctx({ running: true, libVersion: 9_007_000 }));
+  assert.ok(!noAgent.ok && /guest agent/.test(noAgent.reason));
+  const withMemory = planCreate({ name: 'q', memory: true, quiesce: true }, ctx({ running: true }));
+  assert.ok(!withMemory.ok && /quiescing needs a disk-only snapshot/.test(withMemory.reason));
 });
