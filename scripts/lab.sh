@@ -78,7 +78,8 @@ GUEST_MEM=${VIRTSCOPE_LAB_GUEST_MEM:-512}
 BUILD_VERSION=4          # bump when the initramfs recipe below changes
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients qemu-system-x86
       lxc libxml2-utils busybox-static fio iperf3 iproute2 podman runc conmon catatonit containernetworking-plugins
-      jq curl procps util-linux sysbench sockperf iputils-ping openssh-server openssh-client)
+      jq curl procps util-linux sysbench sockperf iputils-ping openssh-server openssh-client
+      qemu-utils rsync)   # snapshots tests: qemu-img/qemu-io; lxc-snapshot copies dir rootfs with rsync
 
 # ------------------------------------------------------------------------------------------ helpers
 say() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }

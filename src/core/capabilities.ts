@@ -3,6 +3,9 @@
 // inside a guest (its own executor) among them.
 import type { DomainStats, StatsOptions } from './backends/libvirt';
 import type { GuestExecutor } from './guest/exec';
+import type { Snapshots } from './snapshots/snapshots';
+import type { Networks, Storage } from './backends/libvirtStorage';
+import type { GuestClone } from './backends/libvirtClone';
 import type { Host } from './host/host';
 import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
 
@@ -75,6 +78,14 @@ export interface Capabilities {
   hostProcess?: HostProcess;
   monitor?: Monitor;
   definition?: Definition;
+  /** The guest's snapshots: list, create, revert, delete, each checked for safety first. */
+  snapshots?: Snapshots;
+  /** A copy of a stopped guest with its disks (new name, UUID, MACs). */
+  clone?: GuestClone;
+  /** The connection's storage pools and volumes. */
+  storage?: Storage;
+  /** The connection's virtual networks. */
+  networks?: Networks;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -105,6 +116,10 @@ const WHAT: Record<CapabilityName, string> = {
   hostProcess: 'process on a host virtscope can read',
   monitor: 'hypervisor monitor',
   definition: 'editable definition',
+  snapshots: 'snapshots',
+  clone: 'way to clone it',
+  storage: 'storage pools',
+  networks: 'virtual networks',
 };
 
 /** One capability; throws a BackendError saying what is missing when the backend does not have it. */

@@ -29,6 +29,21 @@ export const CMD = {
   editDefinition: 'virtscope.editDefinition',
   newGuest: 'virtscope.newGuest',
   traceTx: 'virtscope.traceTx',
+  snapshotCreate: 'virtscope.snapshot.create',
+  snapshotRevert: 'virtscope.snapshot.revert',
+  snapshotDelete: 'virtscope.snapshot.delete',
+  snapshotInspect: 'virtscope.snapshot.inspect',
+  poolStart: 'virtscope.pool.start',
+  poolStop: 'virtscope.pool.stop',
+  poolAutostart: 'virtscope.pool.autostart',
+  poolDelete: 'virtscope.pool.delete',
+  volumeCreate: 'virtscope.volume.create',
+  volumeDelete: 'virtscope.volume.delete',
+  networkStart: 'virtscope.network.start',
+  networkStop: 'virtscope.network.stop',
+  networkAutostart: 'virtscope.network.autostart',
+  networkDelete: 'virtscope.network.delete',
+  cloneGuest: 'virtscope.cloneGuest',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

@@ -9,6 +9,8 @@ import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeCo
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
 import { addHost, HostsDeps, reconnectHost, removeHost } from './hosts';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
+import { cloneGuest, createVolume, deleteVolume, networkVerb, poolVerb } from './hostObjects';
+import { createSnapshot, deleteSnapshot, inspectSnapshot, revertSnapshot } from './snapshots';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 
 /** What the commands work with: made once in activate(). */
@@ -65,6 +67,21 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.editDefinition]: (ctx) => (node?: unknown) => editDefinition(ctx.editing, ctx, guestNode(node)),
   [CMD.newGuest]: (ctx) => (node?: AnyNode) => newGuest(ctx.editing, ctx, node),
   [CMD.traceTx]: (ctx) => (node?: GuestNode, options?: TraceCommandOptions) => traceCommand(ctx, node, options),
+  [CMD.snapshotCreate]: (ctx) => (node?: unknown) => createSnapshot(ctx, node),
+  [CMD.snapshotRevert]: (ctx) => (node?: unknown) => revertSnapshot(ctx, node),
+  [CMD.snapshotDelete]: (ctx) => (node?: unknown) => deleteSnapshot(ctx, node),
+  [CMD.snapshotInspect]: (ctx) => (node?: unknown) => inspectSnapshot(ctx, node),
+  [CMD.poolStart]: (ctx) => (node?: unknown) => poolVerb(ctx, 'start', node),
+  [CMD.poolStop]: (ctx) => (node?: unknown) => poolVerb(ctx, 'stop', node),
+  [CMD.poolAutostart]: (ctx) => (node?: unknown) => poolVerb(ctx, 'autostart', node),
+  [CMD.poolDelete]: (ctx) => (node?: unknown) => poolVerb(ctx, 'delete', node),
+  [CMD.volumeCreate]: (ctx) => (node?: unknown) => createVolume(ctx, node),
+  [CMD.volumeDelete]: (ctx) => (node?: unknown) => deleteVolume(ctx, node),
+  [CMD.networkStart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'start', node),
+  [CMD.networkStop]: (ctx) => (node?: unknown) => networkVerb(ctx, 'stop', node),
+  [CMD.networkAutostart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'autostart', node),
+  [CMD.networkDelete]: (ctx) => (node?: unknown) => networkVerb(ctx, 'delete', node),
+  [CMD.cloneGuest]: (ctx) => (node?: unknown) => cloneGuest(ctx, node),
 };
 
 /** Registers every command of the table. */

@@ -8,6 +8,7 @@ import { Inventory, ModelHost } from '../core/inventory';
 import { Guest, GuestKind, KIND_LABEL } from '../core/model';
 import { CMD } from '../extension/commandIds';
 import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, hostChildren, hostItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
+import { HostObjectNode, HostObjects, isHostObjectNode } from './hostObjectsTree';
 
 export class HostNode {
   readonly kind = 'host' as const;
@@ -70,7 +71,7 @@ export interface TreeChildProvider {
   hasChildren?(guest: GuestNode): boolean;
 }
 
-export type Node = HostNode | ConnectionNode | GroupNode | GuestNode | MessageNode | ExtraNode;
+export type Node = HostNode | ConnectionNode | GroupNode | GuestNode | MessageNode | ExtraNode | HostObjectNode;
 /** Any node of the tree (what a command from a context menu receives). */
 export type AnyNode = Node;
 
@@ -86,6 +87,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private groupNodes = new Map<string, GroupNode>();
   private guestNodes = new Map<string, GuestNode>();
   private readonly providers = new Set<TreeChildProvider>();
+  /** Snapshots under guests; Storage and Networks under libvirt connections. */
+  readonly hostObjects = new HostObjects((n) => this.emitter.fire(n));
   /** Removes the tree's listeners from the model. */
   private readonly unsubscribe: () => void;
 
@@ -190,6 +193,11 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     return n;
   }
 
+  /** The tree nodes of the model's guests (commands that act on host objects under them). */
+  allGuests(): GuestNode[] {
+    return this.model.guests().flatMap((r) => this.nodeOf(r.conn, r.guestId) ?? []);
+  }
+
   /** The tree node of a guest of the model (to reveal it, or for tests). */
   nodeOf(conn: Connection, guestId: string): GuestNode | undefined {
     const g = conn.guest(guestId);
@@ -207,15 +215,15 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       case 'host':
         return this.hostChildren(n);
       case 'connection':
-        return [...this.connectionChildren(n), ...this.extras(n)];
+        return [...this.connectionChildren(n), ...this.hostObjects.connectionChildren(n), ...this.extras(n)];
       case 'group':
         return groupChildren(n.parent.conn.guests.values(), n.guestKind).map((g) => this.guestNode(n, g.id));
       case 'guest':
-        return this.extras(n);
+        return [...this.hostObjects.guestChildren(n), ...this.extras(n)];
       case 'extra':
         return [...(n.children?.() ?? [])];
       default:
-        return [];
+        return isHostObjectNode(n) ? this.hostObjects.childrenNow(n) : [];
     }
   }
 
@@ -261,7 +269,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       }
       case 'guest': {
         const it = guestItem(n);
-        if (n.guest && [...this.providers].some((p) => p.hasChildren?.(n))) it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+        if (n.guest && (this.hostObjects.guestHasChildren(n) || [...this.providers].some((p) => p.hasChildren?.(n)))) it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
         return it;
       }
       case 'message': {
@@ -275,6 +283,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       }
       case 'extra':
         return n.treeItem();
+      default:
+        return this.hostObjects.item(n);
     }
   }
 

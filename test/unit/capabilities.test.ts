@@ -21,11 +21,11 @@ const names = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined
 
 test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'hostProcess', 'monitor', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'definition', 'exec', 'hostProcess', 'monitor', 'snapshots', 'stats']);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
-  // the connection itself: definitions (create) and bulk stats
-  assert.deepEqual(names(capabilitiesOf(b)), ['definition', 'stats']);
+  // the connection itself: definitions (create), bulk stats, storage and networks
+  assert.deepEqual(names(capabilitiesOf(b)), ['definition', 'networks', 'stats', 'storage']);
 });
 
 test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
@@ -35,7 +35,7 @@ test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
 
 test('libvirt on a driver elsewhere (test driver, ssh): no host process here', () => {
   const b = new LibvirtBackend({ id: 't', type: 'libvirt', uri: 'test+unix:///default' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'monitor', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'definition', 'exec', 'monitor', 'snapshots', 'stats']);
 });
 
 test('libvirt host process: the pid file of the domain, through the backend\'s host', async () => {
@@ -50,7 +50,7 @@ test('libvirt host process: the pid file of the domain, through the backend\'s h
 
 test('lxc-tools: exec, definition, host process; no monitor, no bulk stats', async () => {
   const b = new LxcBackend({ id: 'x', type: 'lxc', lxcPath: '/nonexistent' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess', 'snapshots']);
   assert.equal(capability(b, undefined, 'definition')!.language, 'lxc-config');
   // the pid lxc-info gave while listing, while that process lives
   assert.equal(await capability(b, guest('lxc', { runtimeId: process.pid }), 'hostProcess')!.pid(), process.pid);

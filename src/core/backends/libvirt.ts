@@ -24,6 +24,9 @@ import { LibvirtDefinitions } from './libvirtDefinitions';
 import { NsenterExecutor } from './libvirt/nsenterExec';
 import { QemuAgentExecutor } from './libvirt/qemuAgentExec';
 import { hostUnreachable, onHost } from './reach';
+import { LibvirtSnapshots } from './libvirtSnapshots';
+import { LibvirtClone } from './libvirtClone';
+import { LibvirtNetworks, LibvirtStorage } from './libvirtStorage';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -505,10 +508,12 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
    */
   capabilities(guest?: Guest): Capabilities {
     const caps: Capabilities = { definition: new LibvirtDefinitions(this), stats: { all: (o) => this.stats(o) } };
-    if (!guest) return caps;
+    if (!guest) return { ...caps, storage: new LibvirtStorage(() => this.client()), networks: new LibvirtNetworks(() => this.client()) };
     if (guest.kind === 'qemu') caps.exec = new QemuAgentExecutor(() => this.client(), guest);
     if (guest.kind === 'libvirt-lxc') caps.exec = new NsenterExecutor(this.host, guest);
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
+    if (guest.kind === 'qemu') caps.snapshots = new LibvirtSnapshots(() => this.client(), (c) => this.lookup(c, guest.id));
+    if (guest.kind === 'qemu') caps.clone = new LibvirtClone(() => this.client(), (c) => this.lookup(c, guest.id));
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
       const host = this.host;
       const kind = guest.kind;

@@ -5,6 +5,7 @@ import { runOn, ExecError } from '../exec';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { lxcPathOn } from '../host/lxcpath';
+import { LxcSnapshots } from './lxcSnapshots';
 import { LxcDefinitions } from './lxcDefinitions';
 import { LxcAttachExecutor } from './lxc/attachExec';
 import { hostUnreachable } from './reach';
@@ -138,11 +139,14 @@ export class LxcBackend implements Backend, CapabilityProvider {
     }
   }
 
-  /** The config files as definitions; programs inside a container through lxc-attach; its init as its host process. */
+  /** The config files as definitions; programs inside a container through lxc-attach; its init as its host process; lxc-snapshot. */
   capabilities(guest?: Guest): Capabilities {
     const caps: Capabilities = { definition: new LxcDefinitions(this) };
-    if (guest) caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
-    if (guest?.kind === 'lxc') caps.exec = new LxcAttachExecutor(this.host, guest, this.config.lxcPath);
+    if (!guest) return caps;
+    caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+    if (guest.kind === 'lxc') caps.exec = new LxcAttachExecutor(this.host, guest, this.config.lxcPath);
+    const run = (args: string[], timeoutMs?: number) => this.lxc('lxc-snapshot', args, timeoutMs);
+    caps.snapshots = new LxcSnapshots({ host: this.host, run, pathArgs: () => this.pathArgs(), state: async () => (await this.get(guest.name))?.state }, guest.name);
     return caps;
   }
 

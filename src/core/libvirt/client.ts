@@ -598,6 +598,212 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     return this.call(Proc.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, (w) => w.int(callbackID), () => undefined);
   }
 
+  // ---- snapshots --------------------------------------------------------------------
+
+  domainSnapshotCreateXML(dom: P.RemoteDomain, xml: string, flags = 0, options?: CallOptions): Promise<P.RemoteSnapshot> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_CREATE_XML, (w) => (P.encodeDomain(w, dom), w.string(xml, P.REMOTE_STRING_MAX).uint(flags >>> 0)), P.decodeSnapshot, options);
+  }
+
+  /** Every snapshot of `dom` (filtered by P.SnapshotListFlags). */
+  domainListAllSnapshots(dom: P.RemoteDomain, flags = 0): Promise<P.RemoteSnapshot[]> {
+    return this.call(Proc.DOMAIN_LIST_ALL_SNAPSHOTS, (w) => (P.encodeDomain(w, dom), w.int(1).uint(flags >>> 0)), P.decodeSnapshotList);
+  }
+
+  /** The children of `snap` (all descendants with P.SnapshotListFlags.DESCENDANTS). */
+  snapshotListAllChildren(snap: P.RemoteSnapshot, flags = 0): Promise<P.RemoteSnapshot[]> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN, (w) => (P.encodeSnapshot(w, snap), w.int(1).uint(flags >>> 0)), P.decodeSnapshotList);
+  }
+
+  snapshotGetXMLDesc(snap: P.RemoteSnapshot, flags = 0): Promise<string> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_GET_XML_DESC, (w) => (P.encodeSnapshot(w, snap), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'snapshot xml'));
+  }
+
+  snapshotLookupByName(dom: P.RemoteDomain, name: string): Promise<P.RemoteSnapshot> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_LOOKUP_BY_NAME, (w) => (P.encodeDomain(w, dom), w.string(name, P.REMOTE_STRING_MAX).uint(0)), P.decodeSnapshot);
+  }
+
+  domainHasCurrentSnapshot(dom: P.RemoteDomain): Promise<boolean> {
+    return this.call(Proc.DOMAIN_HAS_CURRENT_SNAPSHOT, (w) => (P.encodeDomain(w, dom), w.uint(0)), (r) => r.int('has current') === 1);
+  }
+
+  /** The current snapshot; libvirt answers NO_DOMAIN_SNAPSHOT when there is none. */
+  snapshotCurrent(dom: P.RemoteDomain): Promise<P.RemoteSnapshot> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_CURRENT, (w) => (P.encodeDomain(w, dom), w.uint(0)), P.decodeSnapshot);
+  }
+
+  /** The parent; libvirt answers NO_DOMAIN_SNAPSHOT for a root. */
+  snapshotGetParent(snap: P.RemoteSnapshot): Promise<P.RemoteSnapshot> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_GET_PARENT, (w) => (P.encodeSnapshot(w, snap), w.uint(0)), P.decodeSnapshot);
+  }
+
+  revertToSnapshot(snap: P.RemoteSnapshot, flags = 0, options?: CallOptions): Promise<void> {
+    return this.call(Proc.DOMAIN_REVERT_TO_SNAPSHOT, (w) => (P.encodeSnapshot(w, snap), w.uint(flags)), () => undefined, options);
+  }
+
+  snapshotDelete(snap: P.RemoteSnapshot, flags = 0, options?: CallOptions): Promise<void> {
+    return this.call(Proc.DOMAIN_SNAPSHOT_DELETE, (w) => (P.encodeSnapshot(w, snap), w.uint(flags)), () => undefined, options);
+  }
+
+  // ---- networks ---------------------------------------------------------------------
+
+  listAllNetworks(flags = 0): Promise<P.RemoteNetwork[]> {
+    return this.call(Proc.CONNECT_LIST_ALL_NETWORKS, (w) => w.int(1).uint(flags), (r) => P.decodeNamedList(r, P.REMOTE_NETWORK_LIST_MAX, 'network'));
+  }
+
+  networkLookupByName(name: string): Promise<P.RemoteNetwork> {
+    return this.call(Proc.NETWORK_LOOKUP_BY_NAME, (w) => w.string(name, P.REMOTE_STRING_MAX), (r) => P.decodeNamed(r, 'network'));
+  }
+
+  networkGetXMLDesc(net: P.RemoteNetwork, flags = 0): Promise<string> {
+    return this.call(Proc.NETWORK_GET_XML_DESC, (w) => (P.encodeNamed(w, net), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'network xml'));
+  }
+
+  networkIsActive(net: P.RemoteNetwork): Promise<boolean> {
+    return this.call(Proc.NETWORK_IS_ACTIVE, (w) => P.encodeNamed(w, net), (r) => r.int('active') === 1);
+  }
+
+  networkGetAutostart(net: P.RemoteNetwork): Promise<boolean> {
+    return this.call(Proc.NETWORK_GET_AUTOSTART, (w) => P.encodeNamed(w, net), (r) => r.int('autostart') !== 0);
+  }
+
+  networkSetAutostart(net: P.RemoteNetwork, on: boolean): Promise<void> {
+    return this.call(Proc.NETWORK_SET_AUTOSTART, (w) => (P.encodeNamed(w, net), w.int(on ? 1 : 0)), () => undefined);
+  }
+
+  networkGetBridgeName(net: P.RemoteNetwork): Promise<string> {
+    return this.call(Proc.NETWORK_GET_BRIDGE_NAME, (w) => P.encodeNamed(w, net), (r) => r.string(P.REMOTE_STRING_MAX, 'bridge name'));
+  }
+
+  networkDefineXML(xml: string): Promise<P.RemoteNetwork> {
+    return this.call(Proc.NETWORK_DEFINE_XML, (w) => w.string(xml, P.REMOTE_STRING_MAX), (r) => P.decodeNamed(r, 'network'));
+  }
+
+  private netVoid(proc: number, net: P.RemoteNetwork): Promise<void> {
+    return this.call(proc, (w) => P.encodeNamed(w, net), () => undefined);
+  }
+
+  networkCreate(net: P.RemoteNetwork): Promise<void> {
+    return this.netVoid(Proc.NETWORK_CREATE, net);
+  }
+
+  networkDestroy(net: P.RemoteNetwork): Promise<void> {
+    return this.netVoid(Proc.NETWORK_DESTROY, net);
+  }
+
+  networkUndefine(net: P.RemoteNetwork): Promise<void> {
+    return this.netVoid(Proc.NETWORK_UNDEFINE, net);
+  }
+
+  /** DHCP leases of `net` (`mac` null = all). */
+  networkGetDhcpLeases(net: P.RemoteNetwork, mac: string | null = null): Promise<P.DhcpLease[]> {
+    return this.call(
+      Proc.NETWORK_GET_DHCP_LEASES,
+      (w) => (P.encodeNamed(w, net), w.optional(mac, (x, v) => x.string(v, P.REMOTE_STRING_MAX)).int(1).uint(0)),
+      P.decodeDhcpLeases,
+    );
+  }
+
+  // ---- storage ----------------------------------------------------------------------
+
+  listAllStoragePools(flags = 0): Promise<P.RemotePool[]> {
+    return this.call(Proc.CONNECT_LIST_ALL_STORAGE_POOLS, (w) => w.int(1).uint(flags), (r) => P.decodeNamedList(r, P.REMOTE_STORAGE_POOL_LIST_MAX, 'pool'));
+  }
+
+  storagePoolLookupByName(name: string): Promise<P.RemotePool> {
+    return this.call(Proc.STORAGE_POOL_LOOKUP_BY_NAME, (w) => w.string(name, P.REMOTE_STRING_MAX), (r) => P.decodeNamed(r, 'pool'));
+  }
+
+  storagePoolGetInfo(pool: P.RemotePool): Promise<P.PoolInfo> {
+    return this.call(Proc.STORAGE_POOL_GET_INFO, (w) => P.encodeNamed(w, pool), P.decodePoolInfo);
+  }
+
+  storagePoolGetXMLDesc(pool: P.RemotePool, flags = 0): Promise<string> {
+    return this.call(Proc.STORAGE_POOL_GET_XML_DESC, (w) => (P.encodeNamed(w, pool), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'pool xml'));
+  }
+
+  storagePoolGetAutostart(pool: P.RemotePool): Promise<boolean> {
+    return this.call(Proc.STORAGE_POOL_GET_AUTOSTART, (w) => P.encodeNamed(w, pool), (r) => r.int('autostart') !== 0);
+  }
+
+  storagePoolSetAutostart(pool: P.RemotePool, on: boolean): Promise<void> {
+    return this.call(Proc.STORAGE_POOL_SET_AUTOSTART, (w) => (P.encodeNamed(w, pool), w.int(on ? 1 : 0)), () => undefined);
+  }
+
+  storagePoolDefineXML(xml: string, flags = 0): Promise<P.RemotePool> {
+    return this.call(Proc.STORAGE_POOL_DEFINE_XML, (w) => w.string(xml, P.REMOTE_STRING_MAX).uint(flags), (r) => P.decodeNamed(r, 'pool'));
+  }
+
+  private poolVoid(proc: number, pool: P.RemotePool, flags?: number): Promise<void> {
+    return this.call(proc, (w) => (P.encodeNamed(w, pool), flags === undefined ? w : w.uint(flags)), () => undefined);
+  }
+
+  storagePoolBuild(pool: P.RemotePool, flags = 0): Promise<void> {
+    return this.poolVoid(Proc.STORAGE_POOL_BUILD, pool, flags);
+  }
+
+  storagePoolCreate(pool: P.RemotePool, flags = 0): Promise<void> {
+    return this.poolVoid(Proc.STORAGE_POOL_CREATE, pool, flags);
+  }
+
+  storagePoolDestroy(pool: P.RemotePool): Promise<void> {
+    return this.poolVoid(Proc.STORAGE_POOL_DESTROY, pool);
+  }
+
+  storagePoolDelete(pool: P.RemotePool, flags = 0): Promise<void> {
+    return this.poolVoid(Proc.STORAGE_POOL_DELETE, pool, flags);
+  }
+
+  storagePoolUndefine(pool: P.RemotePool): Promise<void> {
+    return this.poolVoid(Proc.STORAGE_POOL_UNDEFINE, pool);
+  }
+
+  storagePoolRefresh(pool: P.RemotePool): Promise<void> {
+    return this.poolVoid(Proc.STORAGE_POOL_REFRESH, pool, 0);
+  }
+
+  storagePoolListAllVolumes(pool: P.RemotePool, flags = 0): Promise<P.RemoteVolume[]> {
+    return this.call(Proc.STORAGE_POOL_LIST_ALL_VOLUMES, (w) => (P.encodeNamed(w, pool), w.int(1).uint(flags)), P.decodeVolumeList);
+  }
+
+  storageVolLookupByName(pool: P.RemotePool, name: string): Promise<P.RemoteVolume> {
+    return this.call(Proc.STORAGE_VOL_LOOKUP_BY_NAME, (w) => (P.encodeNamed(w, pool), w.string(name, P.REMOTE_STRING_MAX)), P.decodeVolume);
+  }
+
+  /** The volume whose target is `path` (libvirt answers NO_STORAGE_VOL when no pool holds it). */
+  storageVolLookupByPath(path: string): Promise<P.RemoteVolume> {
+    return this.call(Proc.STORAGE_VOL_LOOKUP_BY_PATH, (w) => w.string(path, P.REMOTE_STRING_MAX), P.decodeVolume);
+  }
+
+  storageVolGetInfo(vol: P.RemoteVolume): Promise<P.VolumeInfo> {
+    return this.call(Proc.STORAGE_VOL_GET_INFO, (w) => P.encodeVolume(w, vol), P.decodeVolumeInfo);
+  }
+
+  storageVolGetXMLDesc(vol: P.RemoteVolume, flags = 0): Promise<string> {
+    return this.call(Proc.STORAGE_VOL_GET_XML_DESC, (w) => (P.encodeVolume(w, vol), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'volume xml'));
+  }
+
+  storageVolGetPath(vol: P.RemoteVolume): Promise<string> {
+    return this.call(Proc.STORAGE_VOL_GET_PATH, (w) => P.encodeVolume(w, vol), (r) => r.string(P.REMOTE_STRING_MAX, 'volume path'));
+  }
+
+  storageVolCreateXML(pool: P.RemotePool, xml: string, flags = 0, options?: CallOptions): Promise<P.RemoteVolume> {
+    return this.call(Proc.STORAGE_VOL_CREATE_XML, (w) => (P.encodeNamed(w, pool), w.string(xml, P.REMOTE_STRING_MAX).uint(flags)), P.decodeVolume, options);
+  }
+
+  /** A new volume in `pool` from `xml`, its data copied from `from`. */
+  storageVolCreateXMLFrom(pool: P.RemotePool, xml: string, from: P.RemoteVolume, flags = 0, options?: CallOptions): Promise<P.RemoteVolume> {
+    return this.call(
+      Proc.STORAGE_VOL_CREATE_XML_FROM,
+      (w) => (P.encodeNamed(w, pool), w.string(xml, P.REMOTE_STRING_MAX), P.encodeVolume(w, from), w.uint(flags)),
+      P.decodeVolume,
+      options,
+    );
+  }
+
+  storageVolDelete(vol: P.RemoteVolume, flags = 0): Promise<void> {
+    return this.call(Proc.STORAGE_VOL_DELETE, (w) => (P.encodeVolume(w, vol), w.uint(flags)), () => undefined);
+  }
+
   // ---- qemu program -----------------------------------------------------------------
 
   /**

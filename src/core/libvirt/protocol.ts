@@ -120,6 +120,55 @@ export const Proc = {
   CONNECT_GET_ALL_DOMAIN_STATS: 344,
   DOMAIN_DEFINE_XML_FLAGS: 350,
   CONNECT_EVENT_CONNECTION_CLOSED: 362,
+  // networks
+  NETWORK_CREATE: 39,
+  NETWORK_CREATE_XML: 40,
+  NETWORK_DEFINE_XML: 41,
+  NETWORK_DESTROY: 42,
+  NETWORK_GET_XML_DESC: 43,
+  NETWORK_GET_AUTOSTART: 44,
+  NETWORK_GET_BRIDGE_NAME: 45,
+  NETWORK_LOOKUP_BY_NAME: 46,
+  NETWORK_SET_AUTOSTART: 48,
+  NETWORK_UNDEFINE: 49,
+  NETWORK_IS_ACTIVE: 152,
+  CONNECT_LIST_ALL_NETWORKS: 283,
+  NETWORK_GET_DHCP_LEASES: 341,
+  // storage
+  STORAGE_POOL_DEFINE_XML: 77,
+  STORAGE_POOL_CREATE: 78,
+  STORAGE_POOL_BUILD: 79,
+  STORAGE_POOL_DESTROY: 80,
+  STORAGE_POOL_DELETE: 81,
+  STORAGE_POOL_UNDEFINE: 82,
+  STORAGE_POOL_REFRESH: 83,
+  STORAGE_POOL_LOOKUP_BY_NAME: 84,
+  STORAGE_POOL_GET_INFO: 87,
+  STORAGE_POOL_GET_XML_DESC: 88,
+  STORAGE_POOL_GET_AUTOSTART: 89,
+  STORAGE_POOL_SET_AUTOSTART: 90,
+  STORAGE_VOL_CREATE_XML: 93,
+  STORAGE_VOL_DELETE: 94,
+  STORAGE_VOL_LOOKUP_BY_NAME: 95,
+  STORAGE_VOL_LOOKUP_BY_PATH: 97,
+  STORAGE_VOL_GET_INFO: 98,
+  STORAGE_VOL_GET_XML_DESC: 99,
+  STORAGE_VOL_GET_PATH: 100,
+  STORAGE_VOL_CREATE_XML_FROM: 125,
+  STORAGE_POOL_IS_ACTIVE: 154,
+  CONNECT_LIST_ALL_STORAGE_POOLS: 281,
+  STORAGE_POOL_LIST_ALL_VOLUMES: 282,
+  // snapshots
+  DOMAIN_SNAPSHOT_CREATE_XML: 185,
+  DOMAIN_SNAPSHOT_GET_XML_DESC: 186,
+  DOMAIN_SNAPSHOT_LOOKUP_BY_NAME: 189,
+  DOMAIN_HAS_CURRENT_SNAPSHOT: 190,
+  DOMAIN_SNAPSHOT_CURRENT: 191,
+  DOMAIN_REVERT_TO_SNAPSHOT: 192,
+  DOMAIN_SNAPSHOT_DELETE: 193,
+  DOMAIN_SNAPSHOT_GET_PARENT: 244,
+  DOMAIN_LIST_ALL_SNAPSHOTS: 274,
+  DOMAIN_SNAPSHOT_LIST_ALL_CHILDREN: 275,
 } as const;
 
 const PROC_NAMES = new Map<number, string>(Object.entries(Proc).map(([k, v]) => [v, k]));
@@ -141,6 +190,11 @@ export const REMOTE_AUTH_TYPE_LIST_MAX = 20;
 export const REMOTE_DOMAIN_MEMORY_STATS_MAX = 1024;
 export const REMOTE_CONNECT_GET_ALL_DOMAIN_STATS_MAX = 4096;
 export const VIR_UUID_BUFLEN = 16;
+export const REMOTE_DOMAIN_SNAPSHOT_LIST_MAX = 1024;
+export const REMOTE_NETWORK_LIST_MAX = 16384;
+export const REMOTE_STORAGE_POOL_LIST_MAX = 4096;
+export const REMOTE_STORAGE_VOL_LIST_MAX = 16384;
+export const REMOTE_NETWORK_DHCP_LEASES_MAX = 65536;
 
 // ---- enums --------------------------------------------------------------------------
 
@@ -328,6 +382,10 @@ export const ErrorCode = {
   NO_DOMAIN: 42,
   AUTH_FAILED: 45,
   OPERATION_INVALID: 55,
+  NO_NETWORK: 43,
+  NO_STORAGE_POOL: 49,
+  NO_STORAGE_VOL: 50,
+  NO_DOMAIN_SNAPSHOT: 72,
   ARGUMENT_UNSUPPORTED: 74,
   OPERATION_UNSUPPORTED: 84,
   AGENT_UNRESPONSIVE: 86,
@@ -702,4 +760,228 @@ export function describeLifecycleEvent(event: number, detail: number): string {
   const name = LIFECYCLE_EVENT_NAMES[event] ?? `event ${event}`;
   const d = LIFECYCLE_DETAIL_NAMES[event]?.[detail];
   return d ? `${name} (${d})` : name;
+}
+
+// ---- snapshots (libvirt-domain-snapshot.h, remote_protocol.x) ------------------------
+
+/** virDomainSnapshotCreateFlags */
+export const SnapshotCreateFlags = {
+  REDEFINE: 1 << 0,
+  CURRENT: 1 << 1,
+  NO_METADATA: 1 << 2,
+  HALT: 1 << 3,
+  DISK_ONLY: 1 << 4,
+  REUSE_EXT: 1 << 5,
+  QUIESCE: 1 << 6,
+  ATOMIC: 1 << 7,
+  LIVE: 1 << 8,
+  VALIDATE: 1 << 9,
+} as const;
+
+/** virDomainSnapshotListFlags (ROOTS and DESCENDANTS share bit 0: which one depends on the call). */
+export const SnapshotListFlags = {
+  ROOTS: 1 << 0,
+  DESCENDANTS: 1 << 0,
+  METADATA: 1 << 1,
+  LEAVES: 1 << 2,
+  NO_LEAVES: 1 << 3,
+  NO_METADATA: 1 << 4,
+  INACTIVE: 1 << 5,
+  ACTIVE: 1 << 6,
+  DISK_ONLY: 1 << 7,
+  INTERNAL: 1 << 8,
+  EXTERNAL: 1 << 9,
+  TOPOLOGICAL: 1 << 10,
+} as const;
+
+/** virDomainSnapshotXMLFlags */
+export const SnapshotXmlFlags = { SECURE: 1 << 0 } as const;
+
+/** virDomainSnapshotRevertFlags */
+export const SnapshotRevertFlags = { RUNNING: 1 << 0, PAUSED: 1 << 1, FORCE: 1 << 2, RESET_NVRAM: 1 << 3 } as const;
+
+/** virDomainSnapshotDeleteFlags */
+export const SnapshotDeleteFlags = { CHILDREN: 1 << 0, METADATA_ONLY: 1 << 1, CHILDREN_ONLY: 1 << 2 } as const;
+
+/** remote_nonnull_domain_snapshot: the snapshot's name and its domain. */
+export interface RemoteSnapshot {
+  readonly name: string;
+  readonly dom: RemoteDomain;
+}
+
+export function encodeSnapshot(w: XdrWriter, s: RemoteSnapshot): void {
+  w.string(s.name, REMOTE_STRING_MAX);
+  encodeDomain(w, s.dom);
+}
+
+export function decodeSnapshot(r: XdrReader): RemoteSnapshot {
+  const name = r.string(REMOTE_STRING_MAX, 'snapshot name');
+  return { name, dom: decodeDomain(r) };
+}
+
+/** remote_domain_list_all_snapshots_ret / remote_domain_snapshot_list_all_children_ret: snapshots<>, int ret. */
+export function decodeSnapshotList(r: XdrReader): RemoteSnapshot[] {
+  const snaps = r.array((x) => decodeSnapshot(x), REMOTE_DOMAIN_SNAPSHOT_LIST_MAX, 4 + MIN_DOMAIN_BYTES, 'snapshot list');
+  r.int('snapshot count');
+  return snaps;
+}
+
+export function encodeSnapshotList(w: XdrWriter, snaps: readonly RemoteSnapshot[]): void {
+  w.array(snaps, (x, s) => encodeSnapshot(x, s), REMOTE_DOMAIN_SNAPSHOT_LIST_MAX).int(snaps.length);
+}
+
+// ---- networks and storage (remote_protocol.x) ---------------------------------------
+
+/** remote_nonnull_network and remote_nonnull_storage_pool: a name and a UUID. */
+export interface RemoteNamed {
+  readonly name: string;
+  readonly uuid: Buffer;
+}
+export type RemoteNetwork = RemoteNamed;
+export type RemotePool = RemoteNamed;
+
+/** remote_nonnull_storage_vol */
+export interface RemoteVolume {
+  readonly pool: string;
+  readonly name: string;
+  /** Unique on the host (a file's path for directory pools). */
+  readonly key: string;
+}
+
+export function encodeNamed(w: XdrWriter, n: RemoteNamed): void {
+  w.string(n.name, REMOTE_STRING_MAX).fixedOpaque(n.uuid, VIR_UUID_BUFLEN);
+}
+
+export function decodeNamed(r: XdrReader, what: string): RemoteNamed {
+  const name = r.string(REMOTE_STRING_MAX, `${what} name`);
+  return { name, uuid: r.fixedOpaque(VIR_UUID_BUFLEN, `${what} uuid`) };
+}
+
+export function encodeVolume(w: XdrWriter, v: RemoteVolume): void {
+  w.string(v.pool, REMOTE_STRING_MAX).string(v.name, REMOTE_STRING_MAX).string(v.key, REMOTE_STRING_MAX);
+}
+
+export function decodeVolume(r: XdrReader): RemoteVolume {
+  const pool = r.string(REMOTE_STRING_MAX, 'volume pool');
+  const name = r.string(REMOTE_STRING_MAX, 'volume name');
+  return { pool, name, key: r.string(REMOTE_STRING_MAX, 'volume key') };
+}
+
+/** The *_list_all_*_ret shape: items<max>, unsigned int ret. */
+export function decodeNamedList(r: XdrReader, max: number, what: string): RemoteNamed[] {
+  const out = r.array((x) => decodeNamed(x, what), max, 4 + VIR_UUID_BUFLEN, `${what} list`);
+  r.uint(`${what} count`);
+  return out;
+}
+
+export function encodeNamedList(w: XdrWriter, items: readonly RemoteNamed[], max: number): void {
+  w.array(items, (x, n) => encodeNamed(x, n), max).uint(items.length);
+}
+
+export function decodeVolumeList(r: XdrReader): RemoteVolume[] {
+  const out = r.array((x) => decodeVolume(x), REMOTE_STORAGE_VOL_LIST_MAX, 12, 'volume list');
+  r.uint('volume count');
+  return out;
+}
+
+export function encodeVolumeList(w: XdrWriter, vols: readonly RemoteVolume[]): void {
+  w.array(vols, (x, v) => encodeVolume(x, v), REMOTE_STORAGE_VOL_LIST_MAX).uint(vols.length);
+}
+
+/** virStoragePoolState */
+export const POOL_STATE_NAMES = ['inactive', 'building', 'running', 'degraded', 'inaccessible'];
+
+/** remote_storage_pool_get_info_ret (state is an unsigned char: one XDR word). */
+export interface PoolInfo {
+  state: number;
+  capacity: number;
+  allocation: number;
+  available: number;
+}
+
+export function decodePoolInfo(r: XdrReader): PoolInfo {
+  return {
+    state: r.uint('pool state'),
+    capacity: r.uhyperNumber('pool capacity'),
+    allocation: r.uhyperNumber('pool allocation'),
+    available: r.uhyperNumber('pool available'),
+  };
+}
+
+export function encodePoolInfo(w: XdrWriter, i: PoolInfo): void {
+  w.uint(i.state).uhyper(i.capacity).uhyper(i.allocation).uhyper(i.available);
+}
+
+/** virStorageVolType */
+export const VOL_TYPE_NAMES = ['file', 'block', 'dir', 'network', 'netdir', 'ploop'];
+
+/** remote_storage_vol_get_info_ret (type is a char: one XDR word). */
+export interface VolumeInfo {
+  type: number;
+  capacity: number;
+  allocation: number;
+}
+
+export function decodeVolumeInfo(r: XdrReader): VolumeInfo {
+  return { type: r.int('volume type'), capacity: r.uhyperNumber('volume capacity'), allocation: r.uhyperNumber('volume allocation') };
+}
+
+export function encodeVolumeInfo(w: XdrWriter, i: VolumeInfo): void {
+  w.int(i.type).uhyper(i.capacity).uhyper(i.allocation);
+}
+
+/** virStorageVolDeleteFlags / virStoragePoolDeleteFlags */
+export const VolDeleteFlags = { NORMAL: 0, ZEROED: 1 << 0, WITH_SNAPSHOTS: 1 << 1 } as const;
+
+/** remote_network_dhcp_lease */
+export interface DhcpLease {
+  iface: string;
+  /** seconds since the epoch */
+  expirytime: number;
+  /** virIPAddrType: 0 IPv4, 1 IPv6 */
+  type: number;
+  mac: string | null;
+  iaid: string | null;
+  ipaddr: string;
+  prefix: number;
+  hostname: string | null;
+  clientid: string | null;
+}
+
+export function decodeDhcpLeases(r: XdrReader): DhcpLease[] {
+  const opt = (x: XdrReader, what: string) => x.optional((y) => y.string(REMOTE_STRING_MAX, what), what);
+  const leases = r.array(
+    (x) => ({
+      iface: x.string(REMOTE_STRING_MAX, 'lease iface'),
+      expirytime: x.hyperNumber('lease expiry'),
+      type: x.int('lease type'),
+      mac: opt(x, 'lease mac'),
+      iaid: opt(x, 'lease iaid'),
+      ipaddr: x.string(REMOTE_STRING_MAX, 'lease address'),
+      prefix: x.uint('lease prefix'),
+      hostname: opt(x, 'lease hostname'),
+      clientid: opt(x, 'lease clientid'),
+    }),
+    REMOTE_NETWORK_DHCP_LEASES_MAX,
+    40,
+    'DHCP leases',
+  );
+  r.uint('lease count');
+  return leases;
+}
+
+export function encodeDhcpLeases(w: XdrWriter, leases: readonly DhcpLease[]): void {
+  const opt = (x: XdrWriter, s: string | null) => x.optional(s, (y, v) => y.string(v, REMOTE_STRING_MAX));
+  w.array(
+    leases,
+    (x, l) => {
+      x.string(l.iface, REMOTE_STRING_MAX).hyper(l.expirytime).int(l.type);
+      opt(x, l.mac);
+      opt(x, l.iaid);
+      x.string(l.ipaddr, REMOTE_STRING_MAX).uint(l.prefix);
+      opt(x, l.hostname);
+      opt(x, l.clientid);
+    },
+    REMOTE_NETWORK_DHCP_LEASES_MAX,
+  ).uint(leases.length);
 }
