@@ -34,12 +34,14 @@ export function fmtBytes(n: number | null | undefined): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
   let x = Math.abs(n);
-  while (x >= 1024 && i < u.length - 1) (x /= 1024), i++;
+  while (x >= 1024 && i < u.length - 1) {
+    x /= 1024;
+    i++;
+  }
   return `${n < 0 ? '-' : ''}${x.toFixed(x >= 100 || (i === 0 && Number.isInteger(x)) ? 0 : 1)} ${u[i]}`;
 }
 const fmtPct = (n: number | null | undefined) => (n == null || !Number.isFinite(n) ? '—' : `${n.toFixed(1)} %`);
 const fmtRate = (n: number | null | undefined) => (n == null ? '—' : `${fmtBytes(n)}/s`);
-const fmtNum = (n: number | null | undefined) => (n == null || !Number.isFinite(n) ? '—' : n >= 100 ? n.toFixed(0) : n.toFixed(1));
 
 // ---- guest panel ------------------------------------------------------------------------------
 

@@ -29,6 +29,8 @@ export function createMetrics(deps: MetricsDeps): Metrics {
   const { context, config, connections, log } = deps;
   const fallbackDir = context.globalStorageUri.fsPath;
   const sampler = new Sampler({ intervalMs: config.metricsIntervalMs, connection: (id) => connections.byId(id), log });
+  // the panels open other panels (a guest from the host overview): the callback reads `panels` later
+  // eslint-disable-next-line prefer-const
   let panels: MetricsPanels;
   const openGuest = (connectionId: string, guestId: string) => panels.show({ view: 'guest', connectionId, guestId });
   panels = new MetricsPanels({

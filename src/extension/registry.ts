@@ -24,7 +24,7 @@ export type Ctx = CommandsDeps &
     editing: GuestFileSystem;
   };
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- VS Code passes whatever the caller gave
+// VS Code passes whatever the caller gave
 type Handler = (...args: any[]) => unknown;
 type CommandFactory = (ctx: Ctx) => Handler;
 

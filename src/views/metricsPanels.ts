@@ -9,7 +9,7 @@ import { Sampler } from '../core/metrics/sampler';
 import { COLLECTED_FROM } from '../core/metrics/collect';
 import { comparePair, PairObserver, pickPair } from '../core/metrics/pairs';
 import { HOST_KEYS, GUEST_KEYS, Ring } from '../core/metrics/series';
-import { ObserveSide, PanelState, Sample, ToWebview, validMessage, validState, WebviewMsg } from '../protocol/metrics';
+import { PanelState, Sample, ToWebview, validMessage, validState, WebviewMsg } from '../protocol/metrics';
 import { CMD } from '../extension/commandIds';
 
 export { validMessage, validState };
@@ -170,8 +170,14 @@ class GuestPanel extends MetricsPanel {
     const h = host?.last();
     const g = guest?.last();
     const m: { type: 'point'; host?: Sample; guest?: Sample; side: ReturnType<GuestPanel['side']> } = { type: 'point', side: this.side() };
-    if (h && h.t > this.lastHostT) (m.host = h), (this.lastHostT = h.t);
-    if (g && g.t > this.lastGuestT) (m.guest = g), (this.lastGuestT = g.t);
+    if (h && h.t > this.lastHostT) {
+      m.host = h;
+      this.lastHostT = h.t;
+    }
+    if (g && g.t > this.lastGuestT) {
+      m.guest = g;
+      this.lastGuestT = g.t;
+    }
     this.post(m);
   }
 

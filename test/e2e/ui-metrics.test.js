@@ -76,7 +76,7 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
     await shot('metrics-observe.png');
   });
 
-  await step('Compare Container vs VM: the table's rows with values, sources and verdicts', async () => {
+  await step("Compare Container vs VM: the table's rows with values, sources and verdicts", async () => {
     await palette('Compare Container vs VM');
     await frame().locator('h1', { hasText: 'Container vs KVM on this host' }).waitFor({ timeout: 20_000 });
     await frame().locator('#compare tr[data-row="cpu-alloc"]').waitFor({ timeout: 30_000 });

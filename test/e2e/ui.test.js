@@ -24,7 +24,7 @@ const opts = { clearShots: true, mouse: [900, 600], failureShot: '99-failure.png
 uiRun('ui', opts, async ({ page, log, goto, step, shot, sidebar, row, activityItem, treeLabels, contextMenu }) => {
   async function iconOf(name) {
     const cls = (await row(name).locator('.custom-view-tree-node-item-icon').getAttribute('class').catch(() => '')) || '';
-    return (cls.match(/codicon-(vm-running|vm-outline|debug-pause|loading|error|question)\b/) || [, cls])[1];
+    return (cls.match(/codicon-(vm-running|vm-outline|debug-pause|loading|error|question)\b/) || [undefined, cls])[1];
   }
 
   let guest; // the guest the stop/start steps use

@@ -18,7 +18,7 @@ import { waitFor } from './util';
 const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
 const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-let env: Record<string, string> = {};
+const env: Record<string, string> = {};
 let up = false;
 let model: Inventory;
 

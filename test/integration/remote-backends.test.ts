@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createBackend } from '../../src/core/backends';
 import { discoverConnections } from '../../src/core/backends/discover';
-import { Connection, ConnectionStatus } from '../../src/core/connection';
+import { Connection } from '../../src/core/connection';
 import { SshHost } from '../../src/core/host/ssh';
 import type { ConnectionConfig } from '../../src/core/model';
 import { waitFor } from './util';

@@ -16,7 +16,7 @@ import { LibvirtClient } from '../../src/core/libvirt/client';
 const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
 const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
-let env: Record<string, string> = {};
+const env: Record<string, string> = {};
 let broughtUp = false;
 let host: SshHost;
 let scratch: string;

@@ -4,6 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Module from 'node:module';
+import { parseSnapshotXml } from '../../src/core/snapshots/model';
 
 class StubEmitter<T> {
   private ls: Array<(e: T) => void> = [];
@@ -50,7 +51,6 @@ const snapXml = (name: string, parent?: string, time = 1) =>
   `<domainsnapshot><name>${name}</name><state>shutoff</state>${parent ? `<parent><name>${parent}</name></parent>` : ''}<creationTime>${time}</creationTime><memory snapshot='no'/></domainsnapshot>`;
 
 function fakeBackend() {
-  const { parseSnapshotXml } = require('../../src/core/snapshots/model') as typeof import('../../src/core/snapshots/model');
   const snaps = [parseSnapshotXml(snapXml('base')), parseSnapshotXml(snapXml('child', 'base', 2)), parseSnapshotXml(snapXml('other', undefined, 3))];
   snaps[1].current = true;
   const guest = { id: 'g1', name: 'vm', kind: 'qemu', state: 'stopped', rawState: 'shut off' };

@@ -2,6 +2,8 @@
 // snapshot XML reader, and the safety rules that refuse before libvirt is called.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import * as P from '../../src/core/libvirt/protocol';
 import { XdrReader, XdrWriter } from '../../src/core/libvirt/xdr';
 import { LibvirtSnapshots } from '../../src/core/backends/libvirtSnapshots';
@@ -213,7 +215,11 @@ function snapshotDaemon(opts: { version?: number; format?: string; running?: boo
       const flags = r.uint();
       const out = new Set<string>();
       const walk = (p: string) => {
-        for (const s of snaps) if (s.parent === p && !out.has(s.name)) (out.add(s.name), flags & P.SnapshotListFlags.DESCENDANTS && walk(s.name));
+        for (const s of snaps) {
+          if (s.parent !== p || out.has(s.name)) continue;
+          out.add(s.name);
+          if (flags & P.SnapshotListFlags.DESCENDANTS) walk(s.name);
+        }
       };
       walk(name);
       return (w) => P.encodeSnapshotList(w, [...out].map(snapRef));
@@ -337,7 +343,7 @@ test('tree item: current marked, time, content, kind; markdown in names escaped;
   assert.equal(spec.contextValue, 'snapshot location-internal content-memory current has-children');
   assert.match(snapshotItemSpec(info('e', { state: 'disk-snapshot', disk: 'external' }), 0).description, /disk only · external$/);
   const menus: Array<{ command: string; when: string; group?: string }> = JSON.parse(
-    (await import('node:fs')).readFileSync(require('node:path').join(__dirname, '..', '..', 'package.json'), 'utf8'),
+    readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
   ).contributes.menus['view/item/context'];
   const on = (cmd: string, ctxValue: string) =>
     menus.some((m) => m.command === cmd && new RegExp(/viewItem =~ \/(.*)\//.exec(m.when)?.[1] ?? '^$').test(ctxValue));

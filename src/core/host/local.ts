@@ -250,7 +250,10 @@ export function descendantsOf(pid: number, ppids: ReadonlyMap<number, number>): 
   const out: number[] = [];
   const walk = (p: number, depth: number) => {
     if (depth > 64) return;
-    for (const c of kids.get(p) ?? []) out.push(c), walk(c, depth + 1);
+    for (const c of kids.get(p) ?? []) {
+      out.push(c);
+      walk(c, depth + 1);
+    }
   };
   walk(pid, 0);
   return out;

@@ -631,7 +631,10 @@ class StderrSplitter {
       }
       this.before = (this.before + Buffer.from(line, 'latin1').toString('utf8') + '\n').slice(-8192);
     }
-    if (this.pending.length > 8192) (this.before += this.pending.slice(0, -8192)), (this.pending = this.pending.slice(-8192));
+    if (this.pending.length > 8192) {
+      this.before += this.pending.slice(0, -8192);
+      this.pending = this.pending.slice(-8192);
+    }
   }
 
   private program(d: Buffer): void {

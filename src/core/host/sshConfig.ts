@@ -47,7 +47,10 @@ export function parseDestination(text: string): SshDestination {
     if (v6[2] !== undefined) port = checkPort(v6[2], text);
   } else {
     const m = /^([^:]+):(\d+)$/.exec(rest);
-    if (m) (rest = m[1]), (port = checkPort(m[2], text));
+    if (m) {
+      rest = m[1];
+      port = checkPort(m[2], text);
+    }
   }
   if (!rest) throw new Error(`"${text.trim()}": no host after the user`);
   return port === undefined ? { destination: user + rest } : { destination: user + rest, port };

@@ -53,7 +53,6 @@ export function snapshotNameProblem(name: string): string | undefined {
   if (!name.trim()) return 'a snapshot needs a name';
   if (name !== name.trim()) return 'a snapshot name cannot start or end with a space';
   if (name.includes('/')) return 'a snapshot name cannot contain "/" (libvirt keeps each snapshot in a file of that name)';
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return 'a snapshot name cannot contain control characters';
   if (Buffer.byteLength(name) > 255) return 'a snapshot name can have at most 255 bytes';
   return undefined;

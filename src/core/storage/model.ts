@@ -108,7 +108,6 @@ export function usersOf(vol: { pool: string; name: string; path: string; key: st
 export function objectNameProblem(name: string, what: string): string | undefined {
   if (!name.trim()) return `a ${what} needs a name`;
   if (name.includes('/')) return `a ${what} name cannot contain "/"`;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(name)) return `a ${what} name cannot contain control characters`;
   return undefined;
 }
@@ -117,7 +116,10 @@ export function objectNameProblem(name: string, what: string): string | undefine
 export function bytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) (n /= 1024), i++;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${i === 0 ? n : n.toFixed(n >= 10 ? 0 : 1)} ${units[i]}`;
 }
 

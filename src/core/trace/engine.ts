@@ -471,7 +471,12 @@ function traceResult(run: TraceRun, f: RunFacts): TraceResult {
   const q = parseQemuTraceLog(run.qemuLog, new Set(qemuEvents));
   let txQueue: string | undefined;
   let txQueueNotifies = 0;
-  for (const [k, v] of q.notifyByQueue) if (v > txQueueNotifies) (txQueue = k), (txQueueNotifies = v);
+  for (const [k, v] of q.notifyByQueue) {
+    if (v > txQueueNotifies) {
+      txQueue = k;
+      txQueueNotifies = v;
+    }
+  }
   const kc: KvmEventCounts | undefined = run.kvm?.counts;
 
   return {
