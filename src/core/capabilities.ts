@@ -2,6 +2,7 @@
 // backend's class. A backend returns the ones it has (CapabilityProvider); running a program
 // inside a guest comes from the guest executors for every backend.
 import type { DomainStats, StatsOptions } from './backends/libvirt';
+import type { GuestConsole, GuestLog, GuestShell } from './console/types';
 import { executorFor, type GuestExecutor } from './guest/exec';
 import type { Host } from './host/host';
 import { localHost } from './host/local';
@@ -58,6 +59,12 @@ export interface Capabilities {
   hostProcess?: HostProcess;
   monitor?: Monitor;
   definition?: Definition;
+  /** The guest's text console (libvirt's console stream). */
+  console?: GuestConsole;
+  /** A login shell with a terminal inside the guest. */
+  shell?: GuestShell;
+  /** The guest's log, followed. */
+  log?: GuestLog;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -111,6 +118,9 @@ const WHAT: Record<CapabilityName, string> = {
   hostProcess: 'process on a host virtscope can read',
   monitor: 'hypervisor monitor',
   definition: 'editable definition',
+  console: 'text console',
+  shell: 'way to open a shell inside it',
+  log: 'log virtscope can read',
 };
 
 /** One capability; throws a BackendError saying what is missing when the backend does not have it. */

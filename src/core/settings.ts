@@ -8,7 +8,7 @@ import { DEFAULT_CONNECTIONS, parseConnections } from './config';
 export type SettingGetter = (key: string) => unknown;
 
 /** The settings a change event can name (affectsConfiguration(`virtscope.${section}`)). */
-export const SETTING_SECTIONS = ['connections', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds'] as const;
+export const SETTING_SECTIONS = ['connections', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds', 'shell'] as const;
 export type SettingSection = (typeof SETTING_SECTIONS)[number];
 
 export type TraceDetail = 'kick-path' | 'full';
@@ -57,4 +57,11 @@ export function metricsIntervalMs(get: SettingGetter): number {
 
 export function lxcPollMs(get: SettingGetter): number {
   return atLeast(get('lxc.pollIntervalSeconds'), 0.25, 1) * 1000;
+}
+
+/** Shells Open Shell tries, in order: `virtscope.shell` first when set, then bash, then sh. */
+export function shellCandidates(get: SettingGetter): string[] {
+  const v = get('shell');
+  const mine = typeof v === 'string' && v.trim() ? [v.trim()] : [];
+  return [...new Set([...mine, 'bash', 'sh'])];
 }

@@ -26,6 +26,7 @@ export const CMD = {
   editDefinition: 'virtscope.editDefinition',
   newGuest: 'virtscope.newGuest',
   traceTx: 'virtscope.traceTx',
+  openConsole: 'virtscope.openConsole',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

@@ -18,7 +18,7 @@ export interface CommandsDeps {
 }
 type Ctx = CommandsDeps;
 
-async function pickGuest(ctx: Ctx, title: string, filter: (g: Guest) => boolean): Promise<GuestNode | undefined> {
+export async function pickGuest(ctx: Ctx, title: string, filter: (g: Guest) => boolean): Promise<GuestNode | undefined> {
   const nodes = ctx.tree.allGuestNodes().filter((n) => n.guest && filter(n.guest));
   if (!nodes.length) {
     void vscode.window.showInformationMessage(`${title}: no guest is in a state that allows it.`);

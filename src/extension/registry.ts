@@ -9,6 +9,7 @@ import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeCo
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
+import { openConsole } from './console';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
@@ -58,6 +59,7 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.editDefinition]: (ctx) => (node?: unknown) => editDefinition(ctx.editing, ctx, guestNode(node)),
   [CMD.newGuest]: (ctx) => (node?: AnyNode) => newGuest(ctx.editing, ctx, node),
   [CMD.traceTx]: (ctx) => (node?: GuestNode, options?: TraceCommandOptions) => traceCommand(ctx, node, options),
+  [CMD.openConsole]: (ctx) => (node?: unknown) => openConsole(ctx, guestNode(node)),
 };
 
 /** Registers every command of the table. */

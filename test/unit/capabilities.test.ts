@@ -18,9 +18,9 @@ import { traceTargetFor } from '../../src/core/trace/target';
 const guest = (kind: Guest['kind'], extra: Partial<Guest> = {}): Guest => ({ id: `id-${kind}`, name: `g-${kind}`, kind, state: 'running', rawState: 'running', ...extra });
 const names = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k]) => k).sort();
 
-test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process', () => {
+test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'hostProcess', 'monitor', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['console', 'definition', 'exec', 'hostProcess', 'monitor', 'stats']);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
   // the connection itself: definitions (create) and bulk stats
@@ -29,12 +29,12 @@ test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats
 
 test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
   const b = new LibvirtBackend({ id: 'l', type: 'libvirt', uri: 'lxc:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('libvirt-lxc'))), ['definition', 'exec', 'hostProcess', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('libvirt-lxc'))), ['console', 'definition', 'exec', 'hostProcess', 'stats']);
 });
 
 test('libvirt on a driver elsewhere (test driver, ssh): no host process here', () => {
   const b = new LibvirtBackend({ id: 't', type: 'libvirt', uri: 'test+unix:///default' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['definition', 'exec', 'monitor', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['console', 'definition', 'exec', 'monitor', 'stats']);
 });
 
 test('libvirt host process: the pid file of the domain, through the backend\'s host', async () => {

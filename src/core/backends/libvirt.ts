@@ -21,6 +21,7 @@ import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
+import { LibvirtConsole } from '../console/libvirtConsole';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -487,6 +488,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     const caps: Omit<Capabilities, 'exec'> = { definition: new LibvirtDefinitions(this), stats: { all: (o) => this.stats(o) } };
     if (!guest) return caps;
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
+    if (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc') caps.console = new LibvirtConsole(() => this.client(), (c) => this.lookup(c, guest.id), guest.name);
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
       const host = this.options.host ?? localHost;
       const kind = guest.kind;
