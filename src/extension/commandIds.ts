@@ -27,6 +27,7 @@ export const CMD = {
   newGuest: 'virtscope.newGuest',
   traceTx: 'virtscope.traceTx',
   openConsole: 'virtscope.openConsole',
+  openShell: 'virtscope.openShell',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

@@ -10,6 +10,7 @@ import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from 
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 import { openConsole } from './console';
+import { openShell } from './shell';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
@@ -60,6 +61,7 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.newGuest]: (ctx) => (node?: AnyNode) => newGuest(ctx.editing, ctx, node),
   [CMD.traceTx]: (ctx) => (node?: GuestNode, options?: TraceCommandOptions) => traceCommand(ctx, node, options),
   [CMD.openConsole]: (ctx) => (node?: unknown) => openConsole(ctx, guestNode(node)),
+  [CMD.openShell]: (ctx) => (node?: unknown) => openShell(ctx, guestNode(node)),
 };
 
 /** Registers every command of the table. */

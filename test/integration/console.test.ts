@@ -35,7 +35,7 @@ function session(b: LibvirtBackend, g: Guest): { s: ConsoleSession; out: () => s
   return { s, out: () => text, notices, exit };
 }
 
-const virshLxc = (...args: string[]) => execFileSync('virsh', ['-c', 'lxc:///system', ...args], { encoding: 'utf8', timeout: 30_000 });
+const virshLxc = (...args: string[]) => execFileSync('virsh', ['-c', 'lxc:///system', ...args], { encoding: 'utf8', timeout: 30_000, stdio: 'pipe' });
 
 before(async () => {
   await Promise.all([qemu.connect(), lxc.connect()]);
@@ -63,9 +63,9 @@ test('labvm: the serial console answers a command typed into it', async () => {
   await c.s.start();
   try {
     c.s.write('\r');
-    await waitFor(() => /[#$] ?$/.test(c.out().trimEnd() + ' '), 30_000, 'a shell prompt after Enter');
+    await waitFor(() => c.out().length > 0, 30_000, 'anything after Enter (the shell\'s prompt)');
     c.s.write('echo vs-console-$((6*7))\r');
-    await waitFor(() => c.out().includes('vs-console-42'), 30_000, 'the command output');
+    await waitFor(() => c.out().includes('vs-console-42'), 30_000, `the command output in ${JSON.stringify(c.out())}`);
   } finally {
     await c.s.close();
   }
@@ -121,7 +121,7 @@ test('a libvirt-LXC domain of our own: shut down and started again, the console 
   await c.s.start();
   await waitFor(() => /vs-mark-\d+/.test(c.out()), 20_000, 'the init writing on its console');
 
-  virshLxc('shutdown', OWN);
+  virshLxc('shutdown', '--mode', 'signal', OWN);
   await waitFor(() => c.notices.some((n) => /is stopped; the console opens again when it runs/.test(n)), 30_000, 'the session waiting');
   const before = c.out().length;
   virshLxc('start', OWN);

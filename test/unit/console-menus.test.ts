@@ -23,7 +23,10 @@ function shown(when: string, contextValue: string): boolean {
 const KINDS: GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'container'];
 const STATES: GuestState[] = ['running', 'paused', 'pmsuspended', 'stopped', 'starting', 'stopping', 'crashed', 'unknown'];
 
-const cases: Array<[string, (g: Guest) => boolean]> = [[CMD.openConsole, allowed.canOpenConsole]];
+const cases: Array<[string, (g: Guest) => boolean]> = [
+  [CMD.openConsole, allowed.canOpenConsole],
+  [CMD.openShell, allowed.canOpenShell],
+];
 
 for (const [id, predicate] of cases) {
   test(`${id}: in the context menu exactly where the core allows it`, () => {

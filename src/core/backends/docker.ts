@@ -3,6 +3,9 @@ import { promises as fs } from 'node:fs';
 import Docker from 'dockerode';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
+import type { Capabilities, CapabilityProvider } from '../capabilities';
+import { localHost } from '../host/local';
+import { engineShell } from '../console/engineShell';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -93,7 +96,7 @@ export interface DockerBackendOptions {
 /** Seconds a stop or restart waits for the container before the engine kills it. */
 const STOP_WAIT_S = 10;
 
-export class DockerBackend implements Backend {
+export class DockerBackend implements Backend, CapabilityProvider {
   private docker: Docker | undefined;
   private socketPath: string | undefined;
   private events: NodeJS.ReadableStream | undefined;
@@ -144,6 +147,18 @@ export class DockerBackend implements Backend {
         `(sudo systemctl start podman.socket, or: podman system service --time=0 unix:///run/podman/podman.sock), ` +
         `or set DOCKER_HOST / socketPath in virtscope.connections.`,
     );
+  }
+
+  /**
+   * For a container: the engine's pid as its host process (the engine runs on this machine), a shell
+   * through exec with a TTY.
+   */
+  capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
+    if (!guest) return {};
+    const caps: Omit<Capabilities, 'exec'> = { shell: engineShell(() => this.api(), guest.id, true) };
+    const pid = guest.runtimeId;
+    if (pid) caps.hostProcess = { host: localHost, pid: async () => pid };
+    return caps;
   }
 
   private api(): Docker {

@@ -22,6 +22,7 @@ import { localHost } from '../host/local';
 import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
 import { LibvirtConsole } from '../console/libvirtConsole';
+import { libvirtLxcInitOn, nsenterShell } from '../console/shell';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -493,8 +494,17 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       const host = this.options.host ?? localHost;
       const kind = guest.kind;
       caps.hostProcess = { host, pid: () => libvirtDomainPid(host, kind, guest.name) };
+      if (kind === 'libvirt-lxc') caps.shell = nsenterShell(host, () => this.lxcInitPid(host, guest.name));
     }
     return caps;
+  }
+
+  /** The init of a running libvirt-LXC domain on `host`. */
+  private async lxcInitPid(host: Host, name: string): Promise<number> {
+    const controller = await libvirtDomainPid(host, 'libvirt-lxc', name);
+    const init = controller ? await libvirtLxcInitOn(host, controller) : undefined;
+    if (!init) throw new BackendError(`"${name}" is not running on ${host.label}: no init process to enter`, 'ESRCH');
+    return init;
   }
 
   /** A QEMU monitor command on a running qemu domain; HMP text by default (QMP JSON with hmp: false). */

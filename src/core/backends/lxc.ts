@@ -6,6 +6,7 @@ import type { Host } from '../host/host';
 import { localHost } from '../host/local';
 import { lxcPathOn } from '../host/lxcpath';
 import { LxcDefinitions } from './lxcDefinitions';
+import { lxcAttachShell } from '../console/shell';
 import {
   Backend,
   BackendError,
@@ -135,7 +136,10 @@ export class LxcBackend implements Backend, CapabilityProvider {
   /** The config files as definitions; a container's init as its host process. */
   capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
     const caps: Omit<Capabilities, 'exec'> = { definition: new LxcDefinitions(this) };
-    if (guest) caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+    if (guest) {
+      caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
+      caps.shell = lxcAttachShell(this.host, guest.name, this.config.lxcPath);
+    }
     return caps;
   }
 
