@@ -28,6 +28,7 @@ export const CMD = {
   traceTx: 'virtscope.traceTx',
   openConsole: 'virtscope.openConsole',
   openShell: 'virtscope.openShell',
+  showGuestLog: 'virtscope.showGuestLog',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

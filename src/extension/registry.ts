@@ -11,6 +11,7 @@ import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 import { openConsole } from './console';
 import { openShell } from './shell';
+import { showGuestLog } from './logs';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
@@ -62,6 +63,7 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.traceTx]: (ctx) => (node?: GuestNode, options?: TraceCommandOptions) => traceCommand(ctx, node, options),
   [CMD.openConsole]: (ctx) => (node?: unknown) => openConsole(ctx, guestNode(node)),
   [CMD.openShell]: (ctx) => (node?: unknown) => openShell(ctx, guestNode(node)),
+  [CMD.showGuestLog]: (ctx) => (node?: unknown) => showGuestLog(ctx, guestNode(node)),
 };
 
 /** Registers every command of the table. */

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { requireCapability } from '../../src/core/capabilities';
 import { ConsoleSession } from '../../src/core/console/session';
@@ -52,6 +52,7 @@ after(async () => {
   } catch {
     /* not defined */
   }
+  rmSync(`/var/log/libvirt/lxc/${OWN}.log`, { force: true });
   await Promise.all([qemu.close(), lxc.close()]);
 });
 

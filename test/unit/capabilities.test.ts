@@ -18,9 +18,9 @@ import { traceTargetFor } from '../../src/core/trace/target';
 const guest = (kind: Guest['kind'], extra: Partial<Guest> = {}): Guest => ({ id: `id-${kind}`, name: `g-${kind}`, kind, state: 'running', rawState: 'running', ...extra });
 const names = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k]) => k).sort();
 
-test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console', () => {
+test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console, log', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['console', 'definition', 'exec', 'hostProcess', 'monitor', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['console', 'definition', 'exec', 'hostProcess', 'log', 'monitor', 'stats']);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
   // the connection itself: definitions (create) and bulk stats
@@ -29,7 +29,7 @@ test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats
 
 test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
   const b = new LibvirtBackend({ id: 'l', type: 'libvirt', uri: 'lxc:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('libvirt-lxc'))), ['console', 'definition', 'exec', 'hostProcess', 'shell', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('libvirt-lxc'))), ['console', 'definition', 'exec', 'hostProcess', 'log', 'shell', 'stats']);
 });
 
 test('libvirt on a driver elsewhere (test driver, ssh): no host process here', () => {
@@ -47,19 +47,19 @@ test('libvirt host process: the pid file of the domain, through the backend\'s h
   assert.deepEqual(reads, ['/run/libvirt/qemu/g-qemu.pid', '/run/libvirt/lxc/g-libvirt-lxc.pid']);
 });
 
-test('lxc-tools: exec, definition, host process, shell; no monitor, no bulk stats', async () => {
+test('lxc-tools: exec, definition, host process, shell, log; no monitor, no bulk stats', async () => {
   const b = new LxcBackend({ id: 'x', type: 'lxc', lxcPath: '/nonexistent' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess', 'shell']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess', 'log', 'shell']);
   assert.equal(capability(b, undefined, 'definition')!.language, 'lxc-config');
   // the pid lxc-info gave while listing, while that process lives
   assert.equal(await capability(b, guest('lxc', { runtimeId: process.pid }), 'hostProcess')!.pid(), process.pid);
 });
 
-test('Docker/Podman: exec once connected, the engine\'s pid as host process, a shell, no definition', () => {
+test('Docker/Podman: exec once connected, the engine\'s pid as host process, a shell, its log, no definition', () => {
   const b = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['exec', 'hostProcess', 'shell']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['exec', 'hostProcess', 'log', 'shell']);
   assert.equal(editableDefinitions(b), undefined);
-  assert.deepEqual(names(capabilitiesOf(b, guest('container'))), ['exec', 'shell']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('container'))), ['exec', 'log', 'shell']);
 });
 
 test('a guest kind the backend cannot run programs in: no exec (not an exception)', () => {

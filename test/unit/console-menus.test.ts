@@ -26,6 +26,7 @@ const STATES: GuestState[] = ['running', 'paused', 'pmsuspended', 'stopped', 'st
 const cases: Array<[string, (g: Guest) => boolean]> = [
   [CMD.openConsole, allowed.canOpenConsole],
   [CMD.openShell, allowed.canOpenShell],
+  [CMD.showGuestLog, allowed.canShowLog],
 ];
 
 for (const [id, predicate] of cases) {

@@ -6,6 +6,7 @@ import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
 import type { Capabilities, CapabilityProvider } from '../capabilities';
 import { localHost } from '../host/local';
 import { engineShell } from '../console/engineShell';
+import { engineLog } from '../console/logs';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -151,11 +152,11 @@ export class DockerBackend implements Backend, CapabilityProvider {
 
   /**
    * For a container: the engine's pid as its host process (the engine runs on this machine), a shell
-   * through exec with a TTY.
+   * through exec with a TTY, its log.
    */
   capabilities(guest?: Guest): Omit<Capabilities, 'exec'> {
     if (!guest) return {};
-    const caps: Omit<Capabilities, 'exec'> = { shell: engineShell(() => this.api(), guest.id, true) };
+    const caps: Omit<Capabilities, 'exec'> = { shell: engineShell(() => this.api(), guest.id, true), log: engineLog(() => this.api(), guest.id, guest.name) };
     const pid = guest.runtimeId;
     if (pid) caps.hostProcess = { host: localHost, pid: async () => pid };
     return caps;

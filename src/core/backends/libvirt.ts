@@ -23,6 +23,7 @@ import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
 import { LibvirtConsole } from '../console/libvirtConsole';
 import { libvirtLxcInitOn, nsenterShell } from '../console/shell';
+import { libvirtLog } from '../console/logs';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -495,6 +496,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       const kind = guest.kind;
       caps.hostProcess = { host, pid: () => libvirtDomainPid(host, kind, guest.name) };
       if (kind === 'libvirt-lxc') caps.shell = nsenterShell(host, () => this.lxcInitPid(host, guest.name));
+      caps.log = libvirtLog(host, kind, guest.name);
     }
     return caps;
   }

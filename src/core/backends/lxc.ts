@@ -7,6 +7,7 @@ import { localHost } from '../host/local';
 import { lxcPathOn } from '../host/lxcpath';
 import { LxcDefinitions } from './lxcDefinitions';
 import { lxcAttachShell } from '../console/shell';
+import { lxcLog } from '../console/logs';
 import {
   Backend,
   BackendError,
@@ -139,6 +140,7 @@ export class LxcBackend implements Backend, CapabilityProvider {
     if (guest) {
       caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
       caps.shell = lxcAttachShell(this.host, guest.name, this.config.lxcPath);
+      caps.log = lxcLog(this.host, async () => path.join(await this.containersPath(), guest.name, 'config'), guest.name);
     }
     return caps;
   }

@@ -67,16 +67,16 @@ export interface GuestShell {
 
 /** A followed log: text as it is written, until stopped. */
 export interface LogFollow {
+  /** Where it comes from: "/var/log/libvirt/qemu/labvm.log on this machine". */
+  readonly source: string;
   readonly output: NodeJS.ReadableStream;
-  /** Settles when the source ends (a stopped container's log, a killed tail). */
+  /** Settles when the source ends (a removed container's log, a killed tail). */
   readonly ended: Promise<void>;
   stop(): Promise<void>;
 }
 
 /** The guest's log as its manager keeps it. */
 export interface GuestLog {
-  /** Where it comes from: "/var/log/libvirt/qemu/labvm.log on this machine". */
-  readonly source: string;
   /** The last `lines` lines, then every new one. */
   follow(opts: { lines: number }): Promise<LogFollow>;
 }
