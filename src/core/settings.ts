@@ -59,9 +59,9 @@ export function lxcPollMs(get: SettingGetter): number {
   return atLeast(get('lxc.pollIntervalSeconds'), 0.25, 1) * 1000;
 }
 
-/** Shells Open Shell tries, in order: `virtscope.shell` first when set, then bash, then sh. */
-export function shellCandidates(get: SettingGetter): string[] {
+/** Shells Open Shell tries, in order: `virtscope.shell` first when set (`chosen`), then bash, then sh. */
+export function shellCandidates(get: SettingGetter): { shells: string[]; chosen: boolean } {
   const v = get('shell');
   const mine = typeof v === 'string' && v.trim() ? [v.trim()] : [];
-  return [...new Set([...mine, 'bash', 'sh'])];
+  return { shells: [...new Set([...mine, 'bash', 'sh'])], chosen: mine.length > 0 };
 }

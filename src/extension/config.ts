@@ -35,7 +35,7 @@ export class Config implements vscode.Disposable {
   get lxcPollMs(): number {
     return s.lxcPollMs(this.get);
   }
-  get shells(): string[] {
+  get shells(): { shells: string[]; chosen: boolean } {
     return s.shellCandidates(this.get);
   }
 

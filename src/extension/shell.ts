@@ -20,7 +20,8 @@ export async function openShell(ctx: CommandsDeps & { config: Config }, node?: G
   let session: ShellSession;
   try {
     const shell = requireCapability(node.conn.requireBackend(), g, 'shell');
-    session = new ShellSession(g.name, shell, ctx.config.shells);
+    const { shells, chosen } = ctx.config.shells;
+    session = new ShellSession(g.name, shell, shells, chosen);
   } catch (e) {
     void vscode.window.showErrorMessage(`Open Shell "${g.name}" failed: ${e instanceof Error ? e.message : String(e)}`);
     return;

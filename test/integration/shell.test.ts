@@ -30,7 +30,7 @@ for (const name of Object.keys(backends)) {
     const b = backends[name];
     const g = (await b.list()).find((x) => x.name === name);
     assert.ok(g, `${name} is in the lab`);
-    const s = new ShellSession(name, requireCapability(b, g, 'shell'), ['virtscope-no-such-shell', 'bash', 'sh']);
+    const s = new ShellSession(name, requireCapability(b, g, 'shell'), ['virtscope-no-such-shell', 'bash', 'sh'], true);
     let out = '';
     s.on('data', (d) => {
       out += d.toString('utf8');

@@ -10,6 +10,7 @@ import { hostPtyProcess, pickShellArgv, PICK_SHELL, scriptArgv, takeTtyLine } fr
 import { remoteCommand } from '../../src/core/host/quote';
 import { ShellSession } from '../../src/core/console/shellSession';
 import type { GuestShell } from '../../src/core/console/types';
+import { shellCandidates } from '../../src/core/settings';
 
 async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -23,10 +24,14 @@ test('the shell pick: the first candidate that exists runs as a login shell; a m
   const run = (shells: string[]) =>
     execFileSync(pickShellArgv(shells)[0], pickShellArgv(shells).slice(1), { input: 'echo "shell=$0"\n', encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
   assert.match(run(['sh']), /shell=-?sh/);
-  const both = spawnSync('/bin/sh', ['-c', PICK_SHELL, 'sh', 'virtscope-no-such-shell', 'sh'], { input: 'echo "shell=$0"\n', encoding: 'utf8' });
+  const both = spawnSync('/bin/sh', ['-c', PICK_SHELL, 'sh', '1', 'virtscope-no-such-shell', 'sh'], { input: 'echo "shell=$0"\n', encoding: 'utf8' });
   assert.match(both.stderr, /virtscope: virtscope-no-such-shell is not in this guest, starting sh/);
   assert.match(both.stdout, /shell=-?sh/);
-  assert.throws(() => execFileSync('/bin/sh', ['-c', PICK_SHELL, 'sh', 'nope-1', 'nope-2'], { stdio: 'pipe' }), (e: { status?: number; stderr?: Buffer }) => e.status === 127 && /none of nope-1 nope-2/.test(String(e.stderr)));
+  // the default order (bash, then sh) is not the user's choice: no word about a missing bash
+  const quiet = spawnSync('/bin/sh', ['-c', PICK_SHELL, 'sh', '0', 'virtscope-no-such-shell', 'sh'], { input: 'echo "shell=$0"\n', encoding: 'utf8' });
+  assert.equal(quiet.stderr, '');
+  assert.match(quiet.stdout, /shell=-?sh/);
+  assert.throws(() => execFileSync('/bin/sh', ['-c', PICK_SHELL, 'sh', '0', 'nope-1', 'nope-2'], { stdio: 'pipe' }), (e: { status?: number; stderr?: Buffer }) => e.status === 127 && /none of nope-1 nope-2/.test(String(e.stderr)));
 });
 
 test('the script command string is quote.ts\'s, and a hostile name stays one argument', () => {
@@ -85,4 +90,11 @@ test('ShellSession: output, resize before the shell is up, exit code; close kill
   const closed = new Promise<{ reason?: string }>((resolve) => s2.on('exit', resolve));
   await s2.close();
   assert.equal((await closed).reason, undefined, 'closed by the user: no reason');
+});
+
+test('virtscope.shell: tried first and marked as the user\'s choice; bash, then sh otherwise', () => {
+  assert.deepEqual(shellCandidates(() => undefined), { shells: ['bash', 'sh'], chosen: false });
+  assert.deepEqual(shellCandidates(() => '  zsh '), { shells: ['zsh', 'bash', 'sh'], chosen: true });
+  assert.deepEqual(shellCandidates(() => 'sh'), { shells: ['sh', 'bash'], chosen: true });
+  assert.deepEqual(shellCandidates(() => 42), { shells: ['bash', 'sh'], chosen: false });
 });

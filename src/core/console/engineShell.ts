@@ -18,7 +18,7 @@ export function engineShell(engine: () => Docker, containerId: string, engineLoc
 
 async function openEngineShell(docker: Docker, containerId: string, o: ShellOptions, engineLocal: boolean): Promise<TerminalProcess> {
   const ex = await docker.getContainer(containerId).exec({
-    Cmd: pickShellArgv(o.shells),
+    Cmd: pickShellArgv(o.shells, o.chosen),
     AttachStdin: true,
     AttachStdout: true,
     AttachStderr: true,

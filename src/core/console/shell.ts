@@ -20,18 +20,18 @@ import type { GuestShell, ShellOptions, TerminalProcess } from './types';
 export const SHELL_TERM = 'xterm-256color';
 
 /**
- * Runs the first of its arguments that exists as a login shell; says so when the first choice is
- * missing. Fixed text: the candidates arrive as "$@".
+ * Runs the first of its candidates ("$@" after the flag) that exists, as a login shell. The flag is 1
+ * when the first candidate is the user's choice: its absence is then said. Fixed text.
  */
 export const PICK_SHELL =
-  'for s in "$@"; do if command -v "$s" >/dev/null 2>&1; then ' +
-  '[ "$s" = "$1" ] || echo "virtscope: $1 is not in this guest, starting $s" >&2; exec "$s" -l; fi; done; ' +
+  'w=$1; shift; for s in "$@"; do if command -v "$s" >/dev/null 2>&1; then ' +
+  '[ "$w" = 0 ] || [ "$s" = "$1" ] || echo "virtscope: $1 is not in this guest, starting $s" >&2; exec "$s" -l; fi; done; ' +
   'echo "virtscope: none of $* is in this guest" >&2; exit 127';
 
-/** argv that starts the first existing shell of `shells` as a login shell. */
-export function pickShellArgv(shells: readonly string[]): string[] {
+/** argv that starts the first existing shell of `shells` as a login shell; `chosen`: the first is the user's setting. */
+export function pickShellArgv(shells: readonly string[], chosen = false): string[] {
   if (!shells.length) throw new Error('no shell to start');
-  return ['/bin/sh', '-c', PICK_SHELL, 'sh', ...shells];
+  return ['/bin/sh', '-c', PICK_SHELL, 'sh', chosen ? '1' : '0', ...shells];
 }
 
 /**
@@ -119,7 +119,7 @@ export function lxcAttachShell(host: Host, name: string, lxcPath: string | undef
     description: `lxc-attach on ${host.label}`,
     open: async (o: ShellOptions) => {
       const env = [`PATH=${GUEST_PATH}`, `TERM=${SHELL_TERM}`, 'HOME=/root'].flatMap((v) => ['--set-var', v]);
-      const argv = ['lxc-attach', '-n', name, ...(lxcPath ? ['-P', lxcPath] : []), '--clear-env', ...env, '--', ...pickShellArgv(o.shells)];
+      const argv = ['lxc-attach', '-n', name, ...(lxcPath ? ['-P', lxcPath] : []), '--clear-env', ...env, '--', ...pickShellArgv(o.shells, o.chosen)];
       return hostPtyProcess(host, argv, o.cols, o.rows);
     },
   };
@@ -132,7 +132,7 @@ export function nsenterShell(host: Host, initPid: () => Promise<number>): GuestS
     open: async (o: ShellOptions) => {
       const pid = await initPid();
       const env = ['env', '-i', `PATH=${GUEST_PATH}`, `TERM=${SHELL_TERM}`, 'HOME=/root'];
-      const argv = [...env, 'nsenter', '--target', String(pid), '--all', '--root', '--wd', '--', ...pickShellArgv(o.shells)];
+      const argv = [...env, 'nsenter', '--target', String(pid), '--all', '--root', '--wd', '--', ...pickShellArgv(o.shells, o.chosen)];
       return hostPtyProcess(host, argv, o.cols, o.rows);
     },
   };

@@ -13,13 +13,15 @@ export class ShellSession extends EventEmitter<TerminalSessionEvents> implements
     readonly guestName: string,
     private readonly shell: GuestShell,
     private readonly shells: readonly string[],
+    /** The first of `shells` is the user's setting. */
+    private readonly chosen = false,
   ) {
     super();
   }
 
   async start(cols = 80, rows = 24): Promise<void> {
     this.size = { cols, rows };
-    const proc = await this.shell.open({ shells: this.shells, cols, rows });
+    const proc = await this.shell.open({ shells: this.shells, chosen: this.chosen, cols, rows });
     if (this.closed) return void proc.kill();
     this.proc = proc;
     proc.output.on('data', (d: Buffer | string) => this.emit('data', Buffer.isBuffer(d) ? d : Buffer.from(d)));

@@ -54,6 +54,8 @@ export interface TerminalProcess {
 export interface ShellOptions {
   /** Shells to try in order (names or paths): the first that exists in the guest runs, as a login shell. */
   readonly shells: readonly string[];
+  /** The first shell is the user's choice (virtscope.shell): say so when the guest lacks it. */
+  readonly chosen?: boolean;
   readonly cols: number;
   readonly rows: number;
 }
