@@ -18,6 +18,8 @@ const UPDATE_MS = 200;
 
 interface Followed {
   text: string;
+  /** Editors that showed the last line when the text last changed: they follow it once VS Code has the new text. */
+  atEnd: vscode.TextEditor[];
   follow?: LogFollow;
   timer?: NodeJS.Timeout;
   stopped: boolean;
@@ -36,6 +38,7 @@ export class GuestLogs implements vscode.TextDocumentContentProvider, vscode.Dis
     this.subs = [
       vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this),
       vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === LOG_SCHEME && this.stop(d.uri.toString())),
+      vscode.workspace.onDidChangeTextDocument((e) => e.document.uri.scheme === LOG_SCHEME && this.followEnd(e.document)),
     ];
   }
 
@@ -47,7 +50,7 @@ export class GuestLogs implements vscode.TextDocumentContentProvider, vscode.Dis
     const key = uri.toString();
     let doc = this.docs.get(key);
     if (!doc) {
-      doc = { text: '', stopped: false };
+      doc = { text: '', atEnd: [], stopped: false };
       this.docs.set(key, doc);
       void this.start(uri, doc);
     }
@@ -79,13 +82,17 @@ export class GuestLogs implements vscode.TextDocumentContentProvider, vscode.Dis
     if (doc.text.length > MAX_CHARS) doc.text = doc.text.slice(doc.text.length - MAX_CHARS);
     doc.timer ??= setTimeout(() => {
       doc.timer = undefined;
-      const atEnd = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri.toString() && showsEnd(e));
+      doc.atEnd = vscode.window.visibleTextEditors.filter((e) => e.document.uri.toString() === uri.toString() && showsEnd(e));
       this.changed.fire(uri);
-      // after VS Code has re-read the text: editors that showed the last line follow it
-      setTimeout(() => {
-        for (const e of atEnd) e.revealRange(new vscode.Range(e.document.lineCount, 0, e.document.lineCount, 0), vscode.TextEditorRevealType.Default);
-      }, 50);
     }, UPDATE_MS);
+  }
+
+  private followEnd(document: vscode.TextDocument): void {
+    const doc = this.docs.get(document.uri.toString());
+    if (!doc) return;
+    const end = new vscode.Range(document.lineCount, 0, document.lineCount, 0);
+    for (const e of doc.atEnd) e.revealRange(end, vscode.TextEditorRevealType.Default);
+    doc.atEnd = [];
   }
 
   private stop(key: string): void {

@@ -2,7 +2,8 @@
 // playwright-core; test/e2e/run.sh runs every test/e2e/ui*.test.js): Open Console on labvm from the
 // tree's context menu — a typed command reaches the guest's serial console (checked in the serial log
 // libvirt keeps, /run/virtscope-lab/labvm-serial.log, since the terminal draws on a canvas) — and
-// Open Shell in labpod, whose typed command leaves a file the test reads with podman and removes.
+// Open Shell in labpod, whose typed command leaves a file the test reads with podman and removes;
+// Show Guest Log on labvm opens libvirt's log of it.
 // Env: CS_URL, RUN_DIR. Screenshots: test/e2e/screenshots/console/. Last line: `N passed, N failed`.
 'use strict';
 const { uiRun } = require('./ui-kit');
@@ -75,6 +76,13 @@ uiRun('ui-console', opts, async ({ page, log, goto, step, shot, openGuests, cont
     await page.waitForTimeout(1000);
     await shot('02-shell.png');
   });
+  await step('Show Guest Log on labvm: libvirt\'s log of the domain as a read-only document', async () => {
+    await contextMenu('labvm', 'Show Guest Log');
+    await page.locator('.tabs-container .tab', { hasText: 'labvm.log' }).first().waitFor({ timeout: 15_000 });
+    await page.locator('.editor-group-container .view-lines', { hasText: /qemu|QEMU|starting up/ }).first().waitFor({ timeout: 15_000 });
+    await shot('03-log.png');
+  });
+
   try {
     podman('exec', 'labpod', 'rm', '-f', `/tmp/${MARK}`);
   } catch {
