@@ -6,6 +6,7 @@ import type { GuestExecutor } from './guest/exec';
 import type { Snapshots } from './snapshots/snapshots';
 import type { Networks, Storage } from './backends/libvirtStorage';
 import type { GuestClone } from './backends/libvirtClone';
+import type { GuestConsole, GuestLog, GuestShell } from './console/types';
 import type { Host } from './host/host';
 import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
 
@@ -86,6 +87,12 @@ export interface Capabilities {
   storage?: Storage;
   /** The connection's virtual networks. */
   networks?: Networks;
+  /** The guest's text console (libvirt's console stream). */
+  console?: GuestConsole;
+  /** A login shell with a terminal inside the guest. */
+  shell?: GuestShell;
+  /** The guest's log, followed. */
+  log?: GuestLog;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -120,6 +127,9 @@ const WHAT: Record<CapabilityName, string> = {
   clone: 'way to clone it',
   storage: 'storage pools',
   networks: 'virtual networks',
+  console: 'text console',
+  shell: 'way to open a shell inside it',
+  log: 'log virtscope can read',
 };
 
 /** One capability; throws a BackendError saying what is missing when the backend does not have it. */

@@ -9,7 +9,7 @@ import type { HostEntry } from './hosts';
 export type SettingGetter = (key: string) => unknown;
 
 /** The settings a change event can name (affectsConfiguration(`virtscope.${section}`)). */
-export const SETTING_SECTIONS = ['connections', 'hosts', 'ssh.configFile', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds'] as const;
+export const SETTING_SECTIONS = ['connections', 'hosts', 'ssh.configFile', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds', 'shell'] as const;
 export type SettingSection = (typeof SETTING_SECTIONS)[number];
 
 export type TraceDetail = 'kick-path' | 'full';
@@ -74,4 +74,11 @@ export function metricsIntervalMs(get: SettingGetter): number {
 
 export function lxcPollMs(get: SettingGetter): number {
   return atLeast(get('lxc.pollIntervalSeconds'), 0.25, 1) * 1000;
+}
+
+/** Shells Open Shell tries, in order: `virtscope.shell` first when set (`chosen`), then bash, then sh. */
+export function shellCandidates(get: SettingGetter): { shells: string[]; chosen: boolean } {
+  const v = get('shell');
+  const mine = typeof v === 'string' && v.trim() ? [v.trim()] : [];
+  return { shells: [...new Set([...mine, 'bash', 'sh'])], chosen: mine.length > 0 };
 }

@@ -44,6 +44,9 @@ export const CMD = {
   networkAutostart: 'virtscope.network.autostart',
   networkDelete: 'virtscope.network.delete',
   cloneGuest: 'virtscope.cloneGuest',
+  openConsole: 'virtscope.openConsole',
+  openShell: 'virtscope.openShell',
+  showGuestLog: 'virtscope.showGuestLog',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

@@ -44,6 +44,9 @@ export class Config implements vscode.Disposable {
   get lxcPollMs(): number {
     return s.lxcPollMs(this.get);
   }
+  get shells(): { shells: string[]; chosen: boolean } {
+    return s.shellCandidates(this.get);
+  }
 
   /** Writes `virtscope.connections` (user settings), without undefined fields. */
   async saveConnections(configs: ConnectionConfig[]): Promise<void> {

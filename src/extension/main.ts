@@ -11,6 +11,7 @@ import { createEditing } from './editing';
 import { registerBenchTasks } from './bench';
 import { createMetrics } from './metrics';
 import { Ctx, registerCommands } from './registry';
+import { GuestLogs } from './logs';
 
 export interface VirtscopeApi {
   /** For tests: the model (hosts → connections → guests), the connections by id, and the tree. */
@@ -41,6 +42,8 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
   );
   const base = { config, connections, model, tree, log, definitions, fallbackDir };
+  const logs = new GuestLogs(connections, log);
+  context.subscriptions.push(logs);
   const ctx: Ctx = { ...base, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };
   context.subscriptions.push(...registerBenchTasks(ctx), ...registerCommands(ctx));
   log.info(`virtscope activated in ${Date.now() - t0} ms (${model.hosts.length} hosts, ${model.connections.length} connections)`);

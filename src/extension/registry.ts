@@ -12,6 +12,9 @@ import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
 import { cloneGuest, createVolume, deleteVolume, networkVerb, poolVerb } from './hostObjects';
 import { createSnapshot, deleteSnapshot, inspectSnapshot, revertSnapshot } from './snapshots';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
+import { openConsole } from './console';
+import { openShell } from './shell';
+import { showGuestLog } from './logs';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
@@ -82,6 +85,9 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.networkAutostart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'autostart', node),
   [CMD.networkDelete]: (ctx) => (node?: unknown) => networkVerb(ctx, 'delete', node),
   [CMD.cloneGuest]: (ctx) => (node?: unknown) => cloneGuest(ctx, node),
+  [CMD.openConsole]: (ctx) => (node?: unknown) => openConsole(ctx, guestNode(node)),
+  [CMD.openShell]: (ctx) => (node?: unknown) => openShell(ctx, guestNode(node)),
+  [CMD.showGuestLog]: (ctx) => (node?: unknown) => showGuestLog(ctx, guestNode(node)),
 };
 
 /** Registers every command of the table. */

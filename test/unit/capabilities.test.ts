@@ -19,9 +19,9 @@ import { traceTargetFor } from '../../src/core/trace/target';
 const guest = (kind: Guest['kind'], extra: Partial<Guest> = {}): Guest => ({ id: `id-${kind}`, name: `g-${kind}`, kind, state: 'running', rawState: 'running', ...extra });
 const names = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k]) => k).sort();
 
-test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process', () => {
+test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console, log', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'definition', 'exec', 'hostProcess', 'monitor', 'snapshots', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'console', 'definition', 'exec', 'hostProcess', 'log', 'monitor', 'snapshots', 'stats']);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
   // the connection itself: definitions (create), bulk stats, storage and networks
@@ -30,12 +30,12 @@ test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats
 
 test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
   const b = new LibvirtBackend({ id: 'l', type: 'libvirt', uri: 'lxc:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('libvirt-lxc'))), ['definition', 'exec', 'hostProcess', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('libvirt-lxc'))), ['console', 'definition', 'exec', 'hostProcess', 'log', 'shell', 'stats']);
 });
 
 test('libvirt on a driver elsewhere (test driver, ssh): no host process here', () => {
   const b = new LibvirtBackend({ id: 't', type: 'libvirt', uri: 'test+unix:///default' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'definition', 'exec', 'monitor', 'snapshots', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'console', 'definition', 'exec', 'monitor', 'snapshots', 'stats']);
 });
 
 test('libvirt host process: the pid file of the domain, through the backend\'s host', async () => {
@@ -48,19 +48,19 @@ test('libvirt host process: the pid file of the domain, through the backend\'s h
   assert.deepEqual(reads, ['/run/libvirt/qemu/g-qemu.pid', '/run/libvirt/lxc/g-libvirt-lxc.pid']);
 });
 
-test('lxc-tools: exec, definition, host process; no monitor, no bulk stats', async () => {
+test('lxc-tools: exec, definition, host process, shell, log; no monitor, no bulk stats', async () => {
   const b = new LxcBackend({ id: 'x', type: 'lxc', lxcPath: '/nonexistent' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess', 'snapshots']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('lxc', { runtimeId: process.pid }))), ['definition', 'exec', 'hostProcess', 'log', 'shell', 'snapshots']);
   assert.equal(capability(b, undefined, 'definition')!.language, 'lxc-config');
   // the pid lxc-info gave while listing, while that process lives
   assert.equal(await capability(b, guest('lxc', { runtimeId: process.pid }), 'hostProcess')!.pid(), process.pid);
 });
 
-test('Docker/Podman: exec once connected, engine statistics, the engine\'s pid as host process, no definition', () => {
+test('Docker/Podman: exec once connected, engine statistics, the engine\'s pid as host process, a shell, its log, no definition', () => {
   const b = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['engineStats', 'exec', 'hostProcess']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['engineStats', 'exec', 'hostProcess', 'log', 'shell']);
   assert.equal(editableDefinitions(b), undefined);
-  assert.deepEqual(names(capabilitiesOf(b, guest('container'))), ['engineStats', 'exec']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('container'))), ['engineStats', 'exec', 'log', 'shell']);
   // for the whole connection: the engine's statistics, not libvirt's bulk statistics
   assert.deepEqual(names(capabilitiesOf(b)), ['engineStats']);
 });

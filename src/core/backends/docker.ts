@@ -7,6 +7,8 @@ import { ENGINE_REQUEST_TIMEOUT_MS, engineClient } from './engineClient';
 import type { Capabilities, CapabilityProvider, EngineStats } from '../capabilities';
 import { EngineExecutor } from './docker/engineExec';
 import { hostUnreachable, isThisMachine, onHost } from './reach';
+import { engineShell } from '../console/engineShell';
+import { engineLog } from '../console/logs';
 
 /** Engine status word (docker ps State) → the guest model's state. */
 export function mapContainerState(s: string): GuestState {
@@ -156,11 +158,13 @@ export class DockerBackend implements Backend, CapabilityProvider {
     );
   }
 
-  /** Programs inside a container and statistics through this connection's own engine client; the pid the engine reports as its host process. */
+  /** Programs inside a container, statistics, a shell with a TTY and its log, through this connection's own engine client; the pid the engine reports as its host process. */
   capabilities(guest?: Guest): Capabilities {
     const caps: Capabilities = { engineStats: { of: (id) => this.containerStats(id) } };
     if (guest?.kind !== 'container') return caps;
     caps.exec = new EngineExecutor(() => this.api(), guest, this.host);
+    caps.shell = engineShell(() => this.api(), guest.id, true);
+    caps.log = engineLog(() => this.api(), guest.id, guest.name);
     const pid = guest.runtimeId;
     if (pid) caps.hostProcess = { host: this.host, pid: async () => pid };
     return caps;

@@ -27,6 +27,9 @@ import { hostUnreachable, onHost } from './reach';
 import { LibvirtSnapshots } from './libvirtSnapshots';
 import { LibvirtClone } from './libvirtClone';
 import { LibvirtNetworks, LibvirtStorage } from './libvirtStorage';
+import { LibvirtConsole } from '../console/libvirtConsole';
+import { libvirtLxcInitOn, nsenterShell } from '../console/shell';
+import { libvirtLog } from '../console/logs';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -514,12 +517,23 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
     if (guest.kind === 'qemu') caps.snapshots = new LibvirtSnapshots(() => this.client(), (c) => this.lookup(c, guest.id));
     if (guest.kind === 'qemu') caps.clone = new LibvirtClone(() => this.client(), (c) => this.lookup(c, guest.id));
+    if (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc') caps.console = new LibvirtConsole(() => this.client(), (c) => this.lookup(c, guest.id), guest.name);
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
       const host = this.host;
       const kind = guest.kind;
       caps.hostProcess = { host, pid: () => libvirtDomainPid(host, kind, guest.name) };
+      if (kind === 'libvirt-lxc') caps.shell = nsenterShell(host, () => this.lxcInitPid(host, guest.name));
+      caps.log = libvirtLog(host, kind, guest.name);
     }
     return caps;
+  }
+
+  /** The init of a running libvirt-LXC domain on `host`. */
+  private async lxcInitPid(host: Host, name: string): Promise<number> {
+    const controller = await libvirtDomainPid(host, 'libvirt-lxc', name);
+    const init = controller ? await libvirtLxcInitOn(host, controller) : undefined;
+    if (!init) throw new BackendError(`"${name}" is not running on ${host.label}: no init process to enter`, 'ESRCH');
+    return init;
   }
 
   /** A QEMU monitor command on a running qemu domain; HMP text by default (QMP JSON with hmp: false). */

@@ -9,6 +9,8 @@ import { LxcSnapshots } from './lxcSnapshots';
 import { LxcDefinitions } from './lxcDefinitions';
 import { LxcAttachExecutor } from './lxc/attachExec';
 import { hostUnreachable } from './reach';
+import { lxcAttachShell } from '../console/shell';
+import { lxcLog } from '../console/logs';
 import {
   Backend,
   BackendError,
@@ -147,6 +149,8 @@ export class LxcBackend implements Backend, CapabilityProvider {
     if (guest.kind === 'lxc') caps.exec = new LxcAttachExecutor(this.host, guest, this.config.lxcPath);
     const run = (args: string[], timeoutMs?: number) => this.lxc('lxc-snapshot', args, timeoutMs);
     caps.snapshots = new LxcSnapshots({ host: this.host, run, pathArgs: () => this.pathArgs(), state: async () => (await this.get(guest.name))?.state }, guest.name);
+    caps.shell = lxcAttachShell(this.host, guest.name, this.config.lxcPath);
+    caps.log = lxcLog(this.host, async () => path.join(await this.containersPath(), guest.name, 'config'), guest.name);
     return caps;
   }
 

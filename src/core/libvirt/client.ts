@@ -11,6 +11,7 @@ import type { Duplex } from 'node:stream';
 import { BackendError } from '../model';
 import { XdrError, XdrReader, XdrWriter } from './xdr';
 import * as P from './protocol';
+import { LibvirtStream } from './stream';
 
 const { Proc, MessageType, MessageStatus } = P;
 
@@ -80,6 +81,8 @@ export const MAX_PACKET_LENGTH = P.VIR_NET_MESSAGE_MAX + P.VIR_NET_MESSAGE_LEN_M
 export const MIN_PACKET_LENGTH = P.VIR_NET_MESSAGE_LEN_MAX + P.VIR_NET_MESSAGE_HEADER_MAX;
 /** Timed-out serials whose late replies are dropped quietly (bounded). */
 const EXPIRED_SERIALS_MAX = 1024;
+/** A stream's data waits while more than this is queued unsent on the connection. */
+const STREAM_QUEUE_MAX = 1024 * 1024;
 const DEFAULT_MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
@@ -88,6 +91,8 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   /** The domains of bulk-stats replies, by position (see DomainCache). */
   private readonly statsDomains = new P.DomainCache();
   private readonly expired = new Set<number>();
+  /** Open streams by the serial of the call that opened them. */
+  private readonly streams = new Map<number, LibvirtStream>();
   private chunks: Buffer[] = [];
   private buffered = 0;
   /** Body length of the packet being assembled, or -1 while waiting for a length word. */
@@ -220,10 +225,12 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     if (h.vers !== 1) return this.protocolError(`unsupported version ${h.vers} for ${P.procName(h.prog, h.proc)}`);
 
     if (h.type === MessageType.MESSAGE) return this.onMessage(h, r);
+    if (h.type === MessageType.STREAM) return this.onStreamPacket(h, r, packet.subarray(P.VIR_NET_MESSAGE_HEADER_MAX));
     if (h.type !== MessageType.REPLY) {
       return this.protocolError(`unexpected message type ${h.type} for ${P.procName(h.prog, h.proc)} (serial ${h.serial})`);
     }
     const call = this.pending.get(h.serial);
+    if (!call && this.streams.has(h.serial)) return this.onStreamReply(h, r);
     if (!call) {
       if (this.expired.delete(h.serial)) return; // late reply to a call that timed out
       return this.protocolError(`reply for unknown serial ${h.serial} (${P.procName(h.prog, h.proc)})`);
@@ -262,6 +269,41 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
       call.reject(err);
       this.fail(err);
     }
+  }
+
+  /** Data, end, finish or error of an open stream; packets of a stream already over are dropped. */
+  private onStreamPacket(h: P.MessageHeader, r: XdrReader, body: Buffer): void {
+    const stream = this.streams.get(h.serial);
+    if (!stream) {
+      if (this.expired.has(h.serial)) return; // in flight when we aborted or finished it
+      return this.protocolError(`unexpected message type ${h.type} for ${P.procName(h.prog, h.proc)} (serial ${h.serial}): no stream has that serial`);
+    }
+    if (h.status === MessageStatus.ERROR) {
+      let remote: P.RemoteError;
+      try {
+        remote = P.decodeRemoteError(r);
+      } catch (e) {
+        return this.fail(this.malformed(`stream error of ${P.procName(h.prog, h.proc)} (serial ${h.serial})`, e));
+      }
+      return stream.fail(new LibvirtError(remote));
+    }
+    if (h.status !== MessageStatus.OK && h.status !== MessageStatus.CONTINUE) {
+      return this.protocolError(`unexpected status ${h.status} in stream packet of ${P.procName(h.prog, h.proc)} (serial ${h.serial})`);
+    }
+    stream.receive(h.status, body);
+  }
+
+  /** A reply with an open stream's serial after its opening call: the daemon refusing a write, finish or abort. */
+  private onStreamReply(h: P.MessageHeader, r: XdrReader): void {
+    const stream = this.streams.get(h.serial)!;
+    if (h.status !== MessageStatus.ERROR) return stream.receive(MessageStatus.OK, EMPTY);
+    let remote: P.RemoteError;
+    try {
+      remote = P.decodeRemoteError(r);
+    } catch (e) {
+      return this.fail(this.malformed(`error reply of stream ${P.procName(h.prog, h.proc)} (serial ${h.serial})`, e));
+    }
+    stream.fail(new LibvirtError(remote));
   }
 
   private malformed(what: string, e: unknown): Error {
@@ -307,10 +349,10 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
 
   // ---- calls ------------------------------------------------------------------------
 
-  private send(prog: number, vers: number, proc: number, type: number, serial: number, body: Buffer): void {
+  private send(prog: number, vers: number, proc: number, type: number, serial: number, body: Buffer, status: number = MessageStatus.OK): void {
     const w = new XdrWriter(4 + P.VIR_NET_MESSAGE_HEADER_MAX + body.length);
     w.uint(0);
-    P.encodeHeader(w, { prog, vers, proc, type, serial, status: MessageStatus.OK });
+    P.encodeHeader(w, { prog, vers, proc, type, serial, status });
     const packet = Buffer.concat([w.finish(), body]);
     packet.writeUInt32BE(packet.length, 0);
     // Every PING gets a PONG: a daemon that sends but never reads would grow this queue forever.
@@ -336,6 +378,19 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     encode: ((w: XdrWriter) => void) | undefined,
     decode: (r: XdrReader) => T,
     options: CallOptions = {},
+  ): Promise<T> {
+    return this.invoke(prog, vers, proc, encode, decode, options);
+  }
+
+  /** `beforeSend` learns the call's serial before a byte is sent (a stream must be listening by then). */
+  private invoke<T>(
+    prog: number,
+    vers: number,
+    proc: number,
+    encode: ((w: XdrWriter) => void) | undefined,
+    decode: (r: XdrReader) => T,
+    options: CallOptions,
+    beforeSend?: (serial: number) => void,
   ): Promise<T> {
     const name = P.procName(prog, proc);
     if (this.closedWith) {
@@ -374,8 +429,63 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
         }, timeoutMs);
       }
       this.pending.set(serial, call);
+      beforeSend?.(serial);
       this.send(prog, vers, proc, MessageType.CALL, serial, body);
     });
+  }
+
+  /**
+   * Calls a procedure that opens a stream (DOMAIN_OPEN_CONSOLE, …) and resolves with the stream once
+   * the daemon accepted; data the daemon sends before that reply is kept for the reader.
+   */
+  openStream(proc: number, encode: (w: XdrWriter) => void, description: string, options?: CallOptions): Promise<LibvirtStream> {
+    const prog = P.REMOTE_PROGRAM;
+    const vers = P.REMOTE_PROTOCOL_VERSION;
+    let stream: LibvirtStream | undefined;
+    const opened = this.invoke(prog, vers, proc, encode, () => undefined, options ?? {}, (serial) => {
+      stream = new LibvirtStream(
+        {
+          send: (status, body) => {
+            if (this.closed) return false;
+            this.send(prog, vers, proc, MessageType.STREAM, serial, body, status);
+            return !this.closed;
+          },
+          whenWritable: (cb) => {
+            if (this.closed || this.stream.writableLength <= STREAM_QUEUE_MAX) return cb();
+            let called = false;
+            const once = () => {
+              if (called) return;
+              called = true;
+              this.stream.off('drain', once);
+              this.off('close', once);
+              cb();
+            };
+            this.stream.on('drain', once);
+            this.on('close', once);
+          },
+          release: () => {
+            if (this.streams.get(serial) !== stream) return;
+            this.streams.delete(serial);
+            this.expired.add(serial);
+            if (this.expired.size > EXPIRED_SERIALS_MAX) this.expired.delete(this.expired.values().next().value as number);
+          },
+        },
+        description,
+      );
+      this.streams.set(serial, stream);
+    });
+    return opened.then(
+      () => stream!,
+      (e: Error) => {
+        // refused: the daemon made no stream, so nothing is sent to end it
+        if (stream) {
+          const s = stream;
+          s.on('error', () => undefined);
+          s.fail(e);
+        }
+        throw e;
+      },
+    );
   }
 
   /** A call in the remote program. */
@@ -399,6 +509,8 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
       call.reject(pendingError);
     }
     this.pending.clear();
+    for (const stream of [...this.streams.values()]) stream.fail(pendingError);
+    this.streams.clear();
     this.chunks = [];
     this.buffered = 0;
     this.stream.destroy();
@@ -557,6 +669,20 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
 
   domainUndefineFlags(dom: P.RemoteDomain, flags: number, options?: CallOptions): Promise<void> {
     return this.domainVoid(Proc.DOMAIN_UNDEFINE_FLAGS, dom, flags, options);
+  }
+
+  /**
+   * The domain's console (or the character device with alias `devName`) as a stream: what the
+   * guest writes arrives as data, what is written goes to the guest. ConsoleFlags.SAFE refuses
+   * when another client holds it; FORCE takes it over.
+   */
+  domainOpenConsole(dom: P.RemoteDomain, devName: string | null, flags: number, options?: CallOptions): Promise<LibvirtStream> {
+    return this.openStream(
+      Proc.DOMAIN_OPEN_CONSOLE,
+      (w) => P.encodeOpenConsoleArgs(w, { dom, devName, flags }),
+      `console${devName ? ` ${devName}` : ''} of ${dom.name}`,
+      options,
+    );
   }
 
   // ---- statistics -------------------------------------------------------------------

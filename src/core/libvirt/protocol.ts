@@ -109,6 +109,7 @@ export const Proc = {
   DOMAIN_IS_PERSISTENT: 151,
   CONNECT_GET_LIB_VERSION: 157,
   DOMAIN_MEMORY_STATS: 159,
+  DOMAIN_OPEN_CONSOLE: 201,
   DOMAIN_GET_STATE: 212,
   DOMAIN_UNDEFINE_FLAGS: 231,
   DOMAIN_PM_WAKEUP: 267,
@@ -348,6 +349,15 @@ export const UndefineFlags = {
   TPM: 1 << 5,
   KEEP_TPM: 1 << 6,
 } as const;
+
+/** virDomainConsoleFlags: FORCE takes the console over from another client; SAFE refuses when it is held. */
+export const ConsoleFlags = { FORCE: 1, SAFE: 2 } as const;
+
+/**
+ * Largest data payload of one stream packet: what libvirt's own client and daemon put in one
+ * (VIR_NET_MESSAGE_LEGACY_PAYLOAD_MAX), which every daemon version accepts.
+ */
+export const STREAM_DATA_MAX = 262144;
 
 /** virDomainXMLFlags */
 export const DomainXmlFlags = { SECURE: 1, INACTIVE: 2, UPDATE_CPU: 4, MIGRATABLE: 8 } as const;
@@ -606,6 +616,25 @@ export interface DomainInfo {
   nrVirtCpu: number;
   /** nanoseconds */
   cpuTime: number;
+}
+
+/** remote_domain_open_console_args: the domain, the device alias (null: the first console), flags. */
+export interface OpenConsoleArgs {
+  readonly dom: RemoteDomain;
+  readonly devName: string | null;
+  readonly flags: number;
+}
+
+export function encodeOpenConsoleArgs(w: XdrWriter, a: OpenConsoleArgs): void {
+  encodeDomain(w, a.dom);
+  w.optional(a.devName, (x, v) => x.string(v, REMOTE_STRING_MAX));
+  w.uint(a.flags);
+}
+
+export function decodeOpenConsoleArgs(r: XdrReader): OpenConsoleArgs {
+  const dom = decodeDomain(r);
+  const devName = r.optional((x) => x.string(REMOTE_STRING_MAX, 'dev_name'), 'dev_name');
+  return { dom, devName, flags: r.uint('flags') };
 }
 
 export function decodeDomainInfo(r: XdrReader): DomainInfo {

@@ -1,0 +1,20 @@
+// Which guests each way in applies to, by kind and state: the palette's pick lists only these, and
+// package.json's menus say the same with `viewItem` (test/unit/console-menus.test.ts compares them).
+import type { Guest } from '../model';
+
+type G = Pick<Guest, 'kind' | 'state'>;
+
+/** Open Console: libvirt domains with something running behind the console. */
+export function canOpenConsole(g: G): boolean {
+  return (g.kind === 'qemu' || g.kind === 'libvirt-lxc') && (g.state === 'running' || g.state === 'paused');
+}
+
+/** Open Shell: running containers of every kind (a VM has no way in without its own login). */
+export function canOpenShell(g: G): boolean {
+  return (g.kind === 'lxc' || g.kind === 'libvirt-lxc' || g.kind === 'container') && g.state === 'running';
+}
+
+/** Show Log: every guest; a stopped one's log tells why it stopped. */
+export function canShowLog(_g: G): boolean {
+  return true;
+}
