@@ -23,7 +23,11 @@ PW=$E2E_DIR/pw/node_modules
 BUDGET=${E2E_BUDGET:-1500}
 # E2E_ONLY="ext ui-hosts": only these parts (ext: the extension-host suite; ui*: UI test files by name)
 ONLY=${E2E_ONLY:-}
-wanted() { [ -z "$ONLY" ] || case " $ONLY " in *" $1 "*) return 0;; esac; return 1; }
+wanted() {
+  [ -z "$ONLY" ] && return 0
+  case " $ONLY " in *" $1 "*) return 0 ;; esac
+  return 1
+}
 T0=$(date +%s)
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/virtscope-e2e.XXXXXX")
 SERVERS=()
