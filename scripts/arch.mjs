@@ -1,6 +1,7 @@
 // Draws the README's architecture picture from the real imports: every relative import between
 // files of src/ and media/ becomes an edge between the layers the two files belong to.
-// `node scripts/arch.mjs` prints the Mermaid block; `--check` exits 1 when README.md differs.
+// `node scripts/arch.mjs` prints the Mermaid block; `--write` puts it into README.md between its
+// markers; `--check` exits 1 when README.md differs.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -8,7 +9,7 @@ const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 
 // first match wins; order from the most specific
 const LAYERS = [
-  ['hosts', /^src\/core\/host\//],
+  ['hosts', /^src\/core\/(host\/|exec\.ts$)/], // exec.ts: running a program on a Host, with its errors
   ['capabilities', /^src\/core\/capabilities\.ts$/],
   ['backends', /^src\/core\/(backends|libvirt)\//],
   ['connections', /^src\/core\/(connection|model|hosts|inventory|treeModel|config|settings)\.ts$/],
@@ -79,7 +80,14 @@ export function readmeBlock() {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
   const block = mermaid();
-  if (process.argv.includes('--check')) {
+  if (process.argv.includes('--write')) {
+    const file = path.join(ROOT, 'README.md');
+    const text = fs.readFileSync(file, 'utf8');
+    const i = text.indexOf(BEGIN);
+    const j = text.indexOf(END);
+    if (i < 0 || j < 0) throw new Error(`README.md has no markers ${BEGIN} … ${END}`);
+    fs.writeFileSync(file, `${text.slice(0, i + BEGIN.length)}\n${block}\n${text.slice(j)}`);
+  } else if (process.argv.includes('--check')) {
     if (readmeBlock() !== block) {
       console.error('README.md architecture picture differs from the imports; run node scripts/arch.mjs and paste it between the markers');
       process.exit(1);

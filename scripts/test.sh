@@ -62,6 +62,16 @@ say "installing done"
 say "typecheck"
 if ! npx tsc -p . --noEmit; then broken+=(typecheck); failed=$((failed + 1)); else passed=$((passed + 1)); fi
 
+# lint, format and the README's architecture picture: each a check of its own, each counted
+check() { # name, command...
+  local name=$1; shift
+  say "$name"
+  if "$@"; then passed=$((passed + 1)); else broken+=("$name"); failed=$((failed + 1)); fi
+}
+check "lint (eslint)" npx eslint .
+check "format (prettier --check)" npx prettier --check .
+check "architecture picture (README.md against the imports)" node scripts/arch.mjs --check
+
 if has_stage unit; then node_stage unit - test/unit/*.test.ts; fi
 
 if has_stage integration || has_stage e2e; then
