@@ -207,6 +207,15 @@ export class SshHost implements Host {
   }
 
   /** What the master last said (why a connection ended). */
+  /**
+   * A channel that failed only in the multiplexer ("muxclient: master hello exchange failed") met a
+   * master that is going down: its own last words, once it has gone (up to 2 s), say why.
+   */
+  private async dyingMasterReason(): Promise<string> {
+    for (let i = 0; i < 20 && (await this.masterAlive()); i++) await new Promise((r) => setTimeout(r, 100));
+    return this.masterReason();
+  }
+
   private async masterReason(): Promise<string> {
     if (!this.dir) return '';
     return lastLine(await fs.readFile(path.join(this.dir, `${path.basename(this.controlPath)}.log`), 'utf8').catch(() => ''));
@@ -291,9 +300,9 @@ export class SshHost implements Host {
   async unreachable(sshArgv: readonly string[], stderr: string, stdout = ''): Promise<SshUnreachableError> {
     const own = stderr
       .split('\n')
-      .filter((l) => !/^kex_exchange_identification:|^Connection closed by UNKNOWN|^mux_client_|^Control socket connect/.test(l.trim()))
+      .filter((l) => !/^kex_exchange_identification:|^Connection closed by UNKNOWN|^mux_client_|^muxclient:|^Control socket connect/.test(l.trim()))
       .join('\n');
-    const reason = lastLine(own) || (await this.masterReason()) || `the connection to ${this.label} ended`;
+    const reason = lastLine(own) || (await this.dyingMasterReason()) || `the connection to ${this.label} ended`;
     return new SshUnreachableError(sshArgv, this.label, reason, stdout, stderr);
   }
 
