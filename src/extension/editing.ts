@@ -16,7 +16,8 @@ import {
   editableDefinitions,
   GuestExistsError,
 } from '../core/editing/definitions';
-import { renderTemplate, Template, templatesFor } from '../core/editing/templates';
+import { renderTemplate, Template, templateFactsOf, templatesFor } from '../core/editing/templates';
+import { localHost } from '../core/host/local';
 import { run } from '../core/exec';
 import { GuestKind } from '../core/model';
 import { LIBVIRT_XML_LANGUAGE, LXC_LANGUAGE, VirtscopeLanguageClient } from '../language/client';
@@ -289,7 +290,9 @@ export async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: A
     validateInput: (v) => (!v.trim() ? 'A name is needed' : /[/\\\s]/.test(v) ? 'No slashes or spaces' : taken.has(v.trim()) ? `"${v.trim()}" exists on ${conn!.label}` : undefined),
   });
   if (!name) return;
-  const text = renderTemplate(t, name.trim(), conn.config.type === 'lxc' ? await lxcPathOf(conn) : undefined);
+  // the arch and KVM of the host the guest will run on, not of the machine VS Code runs on
+  const host = deps.model.hostOf(conn)?.host ?? localHost;
+  const text = renderTemplate(t, name.trim(), await templateFactsOf(host), conn.config.type === 'lxc' ? await lxcPathOf(conn) : undefined);
   const uri = guestUri(conn.config.id, name.trim(), t.language, { new: true });
   fsp.register(uri, { connId: conn.config.id, name: name.trim(), isNew: true, language: t.language, content: enc.encode(text) });
   deps.log.info(`${conn.label}: new ${t.label} "${name.trim()}" from a template (created on save)`);

@@ -18,7 +18,8 @@ import {
   editableDefinitions,
   GuestExistsError,
 } from '../../src/core/editing/definitions';
-import { LXC_TEMPLATE, QEMU_TEMPLATE, renderTemplate, TEST_TEMPLATE } from '../../src/core/editing/templates';
+import { LXC_TEMPLATE, QEMU_TEMPLATE, renderTemplate, TEST_TEMPLATE, templateFactsOf } from '../../src/core/editing/templates';
+import { localHost } from '../../src/core/host/local';
 import { LspClient } from '../lsp-client';
 
 const URI = 'qemu:///system';
@@ -48,7 +49,7 @@ describe('libvirt definitions without a baseline (test+unix:///default)', () => 
     backend = new LibvirtBackend({ id: 'test', type: 'libvirt', uri: TEST_URI });
     await backend.connect();
     const defs = editableDefinitions(backend)!;
-    const { guestId } = await defs.create(renderTemplate(TEST_TEMPLATE, name), undefined);
+    const { guestId } = await defs.create(renderTemplate(TEST_TEMPLATE, name, await templateFactsOf(localHost)), undefined);
     const opened = await defs.read(guestId);
     await tvirsh('desc', name, '--config', '--new-desc', 'changed behind the editor');
     const err = await defs.save(guestId, opened, undefined).then(() => undefined, (e: unknown) => e);
@@ -80,12 +81,12 @@ describe('libvirt domain definitions (qemu:///system)', () => {
   });
 
   it('the "New Guest" template defines as it is (created, not overwriting anything)', async () => {
-    const r = await defs.create(renderTemplate(QEMU_TEMPLATE, NAME), undefined);
+    const r = await defs.create(renderTemplate(QEMU_TEMPLATE, NAME, await templateFactsOf(localHost)), undefined);
     id = r.guestId;
     assert.equal(r.name, NAME);
     assert.match(r.text, new RegExp(`<uuid>${id}</uuid>`));
     assert.equal(await hostXml(), r.text);
-    await assert.rejects(defs.create(renderTemplate(QEMU_TEMPLATE, NAME), undefined), GuestExistsError);
+    await assert.rejects(defs.create(renderTemplate(QEMU_TEMPLATE, NAME, await templateFactsOf(localHost)), undefined), GuestExistsError);
   });
 
   it('changing <memory> and saving: libvirt reports the new value', async () => {
@@ -155,7 +156,7 @@ describe('lxc-tools configs (scratch lxcpath)', () => {
   });
 
   it('the template creates a container liblxc loads', async () => {
-    const r = await defs.create(renderTemplate(LXC_TEMPLATE, name, dir), name);
+    const r = await defs.create(renderTemplate(LXC_TEMPLATE, name, await templateFactsOf(localHost), dir), name);
     assert.equal(r.guestId, name);
     assert.match(await fs.readFile(file, 'utf8'), new RegExp(`lxc.rootfs.path = dir:${dir}/${name}/rootfs`));
     await fs.access(path.join(dir, name, 'rootfs'));

@@ -1,24 +1,28 @@
 // Minimal definitions that the host accepts as they are ("New Guest from Template…"): the user
 // edits and saves them. Each is valid against libvirt's schema for its driver, or liblxc's parser.
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import type { Host } from '../host/host';
 import { GuestKind } from '../model';
+
+/** What a QEMU template needs of the host it is made for (a remote host answers for itself). */
+export interface TemplateHostFacts {
+  /** `uname -m`: x86_64, aarch64… */
+  readonly arch: string;
+  /** Has /dev/kvm: libvirt refuses type='kvm' without it, plain QEMU emulation then. */
+  readonly kvm: boolean;
+}
+
+/** This host's facts for the templates. */
+export async function templateFactsOf(host: Host): Promise<TemplateHostFacts> {
+  const [arch, kvm] = await Promise.all([host.run(['uname', '-m']).then((r) => r.stdout.trim(), () => ''), host.exists('/dev/kvm')]);
+  return { arch: arch || 'x86_64', kvm };
+}
 
 export interface Template {
   readonly label: string;
   readonly description: string;
   readonly kind: GuestKind;
   readonly language: 'xml' | 'lxc-config';
-  readonly text: (name: string) => string;
-}
-
-function qemuArch(): string {
-  return ({ x64: 'x86_64', arm64: 'aarch64', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' } as Record<string, string>)[os.arch()] ?? 'x86_64';
-}
-
-/** KVM when the host has /dev/kvm, plain QEMU emulation otherwise (libvirt refuses type='kvm' without it). */
-function qemuDomainType(): 'kvm' | 'qemu' {
-  return fs.existsSync('/dev/kvm') ? 'kvm' : 'qemu';
+  readonly text: (name: string, host: TemplateHostFacts) => string;
 }
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -28,13 +32,13 @@ export const QEMU_TEMPLATE: Template = {
   description: '1 vCPU, 1 GiB, no disk yet (an example disk is commented out)',
   kind: 'qemu',
   language: 'xml',
-  text: (name) => `<domain type='${qemuDomainType()}'>
+  text: (name, host) => `<domain type='${host.kvm ? 'kvm' : 'qemu'}'>
   <name>${xmlEscape(name)}</name>
   <description>Created with virtscope</description>
   <memory unit='MiB'>1024</memory>
   <vcpu>1</vcpu>
   <os>
-    <type arch='${qemuArch()}'>hvm</type>
+    <type arch='${host.arch}'>hvm</type>
     <boot dev='hd'/>
   </os>
   <features>
@@ -131,6 +135,6 @@ export function templatesFor(type: 'libvirt' | 'lxc' | 'docker', uri?: string): 
 }
 
 /** A template's text for a name; lxc-tools templates need the lxcpath. */
-export function renderTemplate(t: Template, name: string, lxcPath = '/var/lib/lxc'): string {
-  return t.text(name).replace(/__LXCPATH__/g, lxcPath);
+export function renderTemplate(t: Template, name: string, host: TemplateHostFacts, lxcPath = '/var/lib/lxc'): string {
+  return t.text(name, host).replace(/__LXCPATH__/g, lxcPath);
 }
