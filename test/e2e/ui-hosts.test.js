@@ -85,6 +85,20 @@ uiRun('ui-hosts', opts, async ({ page, log, goto, step, shot, row, openGuests, c
     await row('remotect').locator('.codicon-vm-running').waitFor({ timeout: 60_000 });
     log(`remotect row: ${await row('remotect').getAttribute('aria-label')}`);
     await shot('05-remote-guest-started.png');
+    // its metrics: the host side from the remote host's /proc and cgroups
+    await contextMenu('remotect', 'Show Metrics');
+    const frame = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await frame().locator('h1', { hasText: 'remotect — metrics' }).waitFor({ timeout: 20_000 });
+    const points = () => frame().locator('#host-side .uplot').evaluateAll((els) => els.map((e) => Number(e.dataset.points || 0)));
+    let h = [];
+    for (let i = 0; i < 40 && !(h.length && Math.min(...h) >= 3); i++) {
+      await page.waitForTimeout(500);
+      h = await points();
+    }
+    log(`remotect host-side points: ${h.join(',')}`);
+    if (!h.length || Math.min(...h) < 3) throw new Error(`the remote guest's host-side charts did not fill: ${h}`);
+    await shot('05b-remote-guest-metrics.png');
+    await command('View: Close All Editors', { match: 'Close All Editors' }).catch(() => undefined);
     await contextMenu('remotect', 'Force Off');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });
