@@ -281,7 +281,8 @@ async function main(): Promise<void> {
     const extDir = path.join(runDir, 'ext');
     install(vsix, extDir, runDir);
     install(path.join(runDir, 'empty.vsix'), extDir, runDir);
-    const bundle = fs.statSync(path.join(ROOT, 'dist/extension.js')).size;
+    const installed = fs.readdirSync(extDir).find((d) => d.startsWith('virtscope.virtscope-'));
+    const bundle = installed ? fs.statSync(path.join(extDir, installed, 'dist/extension.js')).size : NaN;
 
     const results: Record<string, Sample[]> = { virtscope: [], baseline: [] };
     for (let i = 0; i < ROUNDS; i++) {

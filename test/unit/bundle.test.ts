@@ -1,5 +1,6 @@
-// The packaged extension is one bundle that loads no native addon (VS Code's extension host is
-// another Node ABI), and src/core stays free of `vscode`.
+// The packaged extension loads no native addon (VS Code's extension host is another Node ABI); its
+// activation bundle leaves out what the first view does not need (those load on first use from their
+// own files in dist/); src/core stays free of `vscode`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,6 +15,41 @@ test('production bundle: small, vscode external, no .node addon, no ssh2/gRPC', 
   assert.match(js, /require\("vscode"\)/);
   assert.doesNotMatch(js, /require\("[^"]+\.node"\)/);
   assert.doesNotMatch(js, /cpu-features|sshcrypto|@grpc\/grpc-js/);
+});
+
+/** The libraries dist/extension.js requires from their own files on first use (scripts/build.mjs LAZY). */
+const LAZY_FILES = ['dockerode.js', 'languageclient.js'];
+const LAZY_PACKAGES = /node_modules\/(dockerode|docker-modem|vscode-languageclient|vscode-jsonrpc|vscode-languageserver-protocol)\//;
+
+test('activation bundle: no dockerode or language client inside; each is its own file, shipped in the VSIX', () => {
+  // dist/ as the production build above left it
+  const meta = JSON.parse(readFileSync('dist/extension.meta.json', 'utf8')) as { inputs: Record<string, unknown> };
+  const inside = Object.keys(meta.inputs).filter((f) => LAZY_PACKAGES.test(f));
+  assert.deepEqual(inside, [], 'modules of lazily loaded libraries in dist/extension.js');
+  const js = readFileSync('dist/extension.js', 'utf8');
+  const shipped = readFileSync('.vscodeignore', 'utf8').split('\n');
+  for (const f of LAZY_FILES) {
+    assert.match(js, new RegExp(`require\\("\\./${f.replace('.', '\\.')}"\\)`), `dist/extension.js requires ./${f}`);
+    assert.ok(statSync(join('dist', f)).size > 10_000, `dist/${f} is built`);
+    assert.ok(shipped.includes(`!dist/${f}`), `.vscodeignore ships dist/${f}`);
+  }
+});
+
+test('loading dist/extension.js loads none of the lazy files; dist/dockerode.js is the Docker client', () => {
+  // a plain Node with a stand-in `vscode` module: what require() of the bundle pulls in
+  const script = `
+    const Module = require('module');
+    const load = Module._load;
+    const stub = new Proxy(function () {}, { get: (t, k) => (k === 'then' ? undefined : stub), apply: () => stub, construct: () => stub });
+    Module._load = function (r, ...a) { return r === 'vscode' ? stub : load.call(this, r, ...a); };
+    const ext = require('./dist/extension.js');
+    const loaded = Object.keys(require.cache).filter((f) => f.includes('/dist/')).map((f) => f.slice(f.lastIndexOf('/') + 1));
+    const Docker = require('./dist/dockerode.js');
+    console.log(JSON.stringify({ loaded, activate: typeof ext.activate, docker: typeof Docker.prototype.listContainers }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { loaded: string[]; activate: string; docker: string };
+  assert.deepEqual(out.loaded, ['extension.js']);
+  assert.equal(out.activate, 'function');
+  assert.equal(out.docker, 'function');
 });
 
 function* files(dir: string): Generator<string> {
