@@ -17,21 +17,31 @@ test('production bundle: small, vscode external, no .node addon, no ssh2/gRPC', 
   assert.doesNotMatch(js, /cpu-features|sshcrypto|@grpc\/grpc-js/);
 });
 
-/** The libraries dist/extension.js requires from their own files on first use (scripts/build.mjs LAZY). */
-const LAZY_FILES = ['dockerode.js', 'languageclient.js'];
-const LAZY_PACKAGES = /node_modules\/(dockerode|docker-modem|vscode-languageclient|vscode-jsonrpc|vscode-languageserver-protocol)\//;
+/** What dist/extension.js requires from its own file on first use (scripts/build.mjs LAZY and FEATURES). */
+const LAZY_FILES = ['dockerode.js', 'languageclient.js', 'trace.js', 'bench.js'];
+const LAZY_MODULES =
+  /node_modules\/(dockerode|docker-modem|vscode-languageclient|vscode-jsonrpc|vscode-languageserver-protocol)\/|^src\/core\/(trace\/(engine|report)|bench\/(engine|suites|run))\.ts$/;
+const inputs = (name: string) => Object.keys((JSON.parse(readFileSync(`dist/${name}.meta.json`, 'utf8')) as { inputs: object }).inputs);
 
-test('activation bundle: no dockerode or language client inside; each is its own file, shipped in the VSIX', () => {
+test('activation bundle: no dockerode, language client, trace or bench engine inside; each is its own file, shipped in the VSIX', () => {
   // dist/ as the production build above left it
-  const meta = JSON.parse(readFileSync('dist/extension.meta.json', 'utf8')) as { inputs: Record<string, unknown> };
-  const inside = Object.keys(meta.inputs).filter((f) => LAZY_PACKAGES.test(f));
-  assert.deepEqual(inside, [], 'modules of lazily loaded libraries in dist/extension.js');
+  const inside = inputs('extension').filter((f) => LAZY_MODULES.test(f));
+  assert.deepEqual(inside, [], 'modules that should load on first use, in dist/extension.js');
   const js = readFileSync('dist/extension.js', 'utf8');
   const shipped = readFileSync('.vscodeignore', 'utf8').split('\n');
   for (const f of LAZY_FILES) {
     assert.match(js, new RegExp(`require\\("\\./${f.replace('.', '\\.')}"\\)`), `dist/extension.js requires ./${f}`);
     assert.ok(statSync(join('dist', f)).size > 10_000, `dist/${f} is built`);
     assert.ok(shipped.includes(`!dist/${f}`), `.vscodeignore ships dist/${f}`);
+  }
+});
+
+test('no module is in two files: the trace and bench files take what dist/extension.js has from it', () => {
+  const main = new Set(inputs('extension'));
+  for (const feature of ['trace', 'bench']) {
+    const own = inputs(feature).filter((f) => !f.startsWith('virtscope-shared:'));
+    assert.deepEqual(own.filter((f) => main.has(f)), [], `dist/${feature}.js has its own copy of modules of dist/extension.js`);
+    assert.ok(own.some((f) => f.startsWith(`src/core/${feature}/`)), `dist/${feature}.js holds the ${feature} engine`);
   }
 });
 
@@ -45,11 +55,17 @@ test('loading dist/extension.js loads none of the lazy files; dist/dockerode.js 
     const ext = require('./dist/extension.js');
     const loaded = Object.keys(require.cache).filter((f) => f.includes('/dist/')).map((f) => f.slice(f.lastIndexOf('/') + 1));
     const Docker = require('./dist/dockerode.js');
-    console.log(JSON.stringify({ loaded, activate: typeof ext.activate, docker: typeof Docker.prototype.listContainers }));`;
-  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })) as { loaded: string[]; activate: string; docker: string };
+    const trace = require('./dist/trace.js');
+    const bench = require('./dist/bench.js');
+    const copies = Object.keys(require.cache).filter((f) => f.endsWith('/dist/extension.js')).length;
+    console.log(JSON.stringify({ loaded, activate: typeof ext.activate, docker: typeof Docker.prototype.listContainers,
+      features: [typeof trace.runTrace, typeof bench.runBenchmark], copies }));`;
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
   assert.deepEqual(out.loaded, ['extension.js']);
   assert.equal(out.activate, 'function');
   assert.equal(out.docker, 'function');
+  assert.deepEqual(out.features, ['function', 'function']);
+  assert.equal(out.copies, 1);
 });
 
 function* files(dir: string): Generator<string> {
