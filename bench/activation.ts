@@ -1,6 +1,6 @@
 // Activation benchmark: virtscope's activation time in a real extension host, and the time to the
 // Guests tree's first rows.
-//   node --import tsx bench/activation.ts [--rounds N] [--vsix PATH]
+//   node --import tsx bench/activation.ts [--rounds N] [--vsix PATH]     (VIRTSCOPE_BENCH_KEEP=1 keeps the logs)
 // Packages the extension as a user gets it (`npm run package` → dist/virtscope.vsix; --vsix: use that
 // file) and installs it into code-server (a real VS Code, the e2e tests' tools; scripts/install-e2e.sh)
 // beside a BASELINE extension: the smallest one that shows one tree row (one view container, one
@@ -23,6 +23,8 @@ const ROOT = path.resolve(__dirname, '..');
 const E2E = process.env.VIRTSCOPE_E2E_DIR || path.join(os.homedir(), '.cache', 'virtscope-e2e');
 const NODE24 = path.join(E2E, 'node24/node_modules/node/bin/node');
 const CODE_SERVER = path.join(E2E, 'cs/node_modules/code-server/out/node/entry.js');
+/** VIRTSCOPE_BENCH_KEEP=1: keep the run directory (server logs, the extension host's logs) for a look. */
+const KEEP = process.env.VIRTSCOPE_BENCH_KEEP === '1';
 const BASELINE = 'an empty extension showing one tree row (same host, same click, same reading)';
 
 /** One extension under measurement: how to find its activity-bar item and its Running Extensions row. */
@@ -197,7 +199,7 @@ async function measure(s: Subject, extDir: string, runDir: string): Promise<Samp
   } finally {
     await Promise.race([ctx.close().catch(() => {}), sleep(10_000)]);
     await server.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (!KEEP) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -262,6 +264,18 @@ function install(vsix: string, extDir: string, runDir: string): void {
   execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', path.join(dir, 'ud'), '--extensions-dir', extDir, '--install-extension', vsix], { env, stdio: 'pipe', timeout: 120_000 });
 }
 
+/**
+ * For reference: require() of the installed dist/extension.js alone, in a fresh code-server Node with
+ * `vscode` stubbed: the code-loading part of activation without the extension host around it.
+ */
+function requireMs(file: string, rounds: number): number[] {
+  const script = `const M = require('module'); const load = M._load;
+    const stub = new Proxy(function () {}, { get: (t, k) => (k === 'then' ? undefined : stub), apply: () => stub, construct: () => stub });
+    M._load = function (r, ...a) { return r === 'vscode' ? stub : load.call(this, r, ...a); };
+    const t0 = performance.now(); require(${JSON.stringify(file)}); console.log(performance.now() - t0);`;
+  return Array.from({ length: rounds }, () => Number(execFileSync(NODE24, ['-e', script], { encoding: 'utf8' })));
+}
+
 const fmt = (x: number) => (Number.isNaN(x) ? '—' : x.toFixed(0));
 
 async function main(): Promise<void> {
@@ -282,7 +296,10 @@ async function main(): Promise<void> {
     install(vsix, extDir, runDir);
     install(path.join(runDir, 'empty.vsix'), extDir, runDir);
     const installed = fs.readdirSync(extDir).find((d) => d.startsWith('virtscope.virtscope-'));
-    const bundle = installed ? fs.statSync(path.join(extDir, installed, 'dist/extension.js')).size : NaN;
+    if (!installed) throw new Error(`the VSIX did not install into ${extDir}`);
+    const mainFile = path.join(extDir, installed, 'dist/extension.js');
+    const bundle = fs.statSync(mainFile).size;
+    const load0 = os.loadavg()[0];
 
     const results: Record<string, Sample[]> = { virtscope: [], baseline: [] };
     for (let i = 0; i < ROUNDS; i++) {
@@ -304,11 +321,18 @@ async function main(): Promise<void> {
     line('activation (code loading + activate())', 'activationMs');
     line('first tree row after the activating click', 'paintMs');
     console.log('');
+    const req = median(requireMs(mainFile, 3 * ROUNDS));
+    console.log(`for reference: require() of dist/extension.js alone in a fresh Node (vscode stubbed), median of ${3 * ROUNDS}: ${fmt(req)} ms`);
+    const cores = os.cpus().length;
+    const load1 = os.loadavg()[0];
+    const busy = Math.max(load0, load1) > cores ? ' — busier than its cores: the times are inflated; compare with the baseline of the same run' : '';
+    console.log(`machine: ${cores} cores, 1-minute load average ${load0.toFixed(1)} at the start, ${load1.toFixed(1)} at the end${busy}`);
     console.log(`baseline: ${BASELINE}`);
     console.log(`goal: activation under ${GOAL_MS} ms — ${act < GOAL_MS ? 'met' : 'NOT met'} (${fmt(act)} ms)`);
     console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
   } finally {
-    fs.rmSync(runDir, { recursive: true, force: true });
+    if (KEEP) console.log(`run directory kept (VIRTSCOPE_BENCH_KEEP=1): ${runDir}`);
+    else fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
 
