@@ -54,8 +54,11 @@ const featurePlugin = {
   },
 };
 
-/** In a feature's file, a module that dist/extension.js has is taken from it (its `__shared`), recorded in `used`. */
-const sharedPlugin = (inMain, used) => ({
+/**
+ * In a feature's file, a module that dist/extension.js has is taken from it (its `__shared`), recorded
+ * in `used`; with `exported` (the real build), one that dist/extension.js does not export is an error.
+ */
+const sharedPlugin = (inMain, used, exported) => ({
   name: 'virtscope-shared',
   setup(build) {
     build.onResolve({ filter: /^\./ }, async (a) => {
@@ -63,6 +66,7 @@ const sharedPlugin = (inMain, used) => ({
       const own = await resolveOwn(build, a);
       if (!own || !inMain.has(own)) return undefined;
       used.add(own);
+      if (exported && !exported.has(own)) return { errors: [{ text: `${own} is newly shared with dist/extension.js: run the build again` }] };
       return { path: own, namespace: 'virtscope-shared' };
     });
     build.onLoad({ filter: /.*/, namespace: 'virtscope-shared' }, (a) => ({
@@ -115,15 +119,16 @@ async function featureBuilds() {
   const probe = await esbuild.build({ ...extension, write: false, logLevel: 'silent' });
   const inMain = new Set(Object.keys(probe.metafile.inputs));
   const used = new Set();
-  const features = Object.entries(FEATURES).map(([entry, name]) => ({
+  const feature = ([entry, name], exported) => ({
     ...extension,
     stdin: undefined,
     entryPoints: [entry],
     outfile: `dist/${name}.js`,
-    plugins: [stubPlugin, lazyPlugin, sharedPlugin(inMain, used)],
-  }));
-  for (const f of features) await esbuild.build({ ...f, write: false, logLevel: 'silent' });
-  return { features, main: { ...extension, stdin: mainEntry([...used].sort()) } };
+    plugins: [stubPlugin, lazyPlugin, sharedPlugin(inMain, used, exported)],
+  });
+  for (const f of Object.entries(FEATURES)) await esbuild.build({ ...feature(f), write: false, logLevel: 'silent' });
+  const exported = new Set(used);
+  return { features: Object.entries(FEATURES).map((f) => feature(f, exported)), main: { ...extension, stdin: mainEntry([...exported].sort()) } };
 }
 
 /** The language server (src/language): its own Node process, started by vscode-languageclient; pure JS too. */
@@ -146,7 +151,7 @@ const webview = {
 
 const { features, main } = await featureBuilds();
 if (watch) {
-  // a feature that starts to use another module of dist/extension.js needs a restart of --watch
+  // a feature that starts to use another module of dist/extension.js fails to build: restart --watch
   for (const opts of [main, ...features, ...lazy, server, webview]) await (await esbuild.context(opts)).watch();
 } else {
   for (const opts of [main, ...features, ...lazy, server, webview]) {
