@@ -85,7 +85,10 @@ exports.activate = (context) => {
 }
 
 const vsce = (cwd: string, out: string) =>
-  execFileSync(path.join(ROOT, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out], { cwd, stdio: 'pipe' });
+  execFileSync(path.join(ROOT, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', out], {
+    cwd,
+    stdio: 'pipe',
+  });
 
 /** Env of a fresh profile under `dir`: its own HOME/XDG/TMPDIR, no extension gallery. */
 function profileEnv(dir: string): NodeJS.ProcessEnv {
@@ -113,9 +116,23 @@ async function startServer(dir: string, extDir: string): Promise<Server> {
   fs.copyFileSync(path.join(ROOT, 'scripts/vscode-settings.json'), path.join(dir, 'ud/User/settings.json'));
   const port = await freePort();
   const log = fs.openSync(path.join(dir, 'server.log'), 'w');
-  const args = [CODE_SERVER, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--disable-getting-started-override', '--reconnection-grace-time', '5',
-    '--user-data-dir', path.join(dir, 'ud'), '--extensions-dir', extDir];
+  const args = [
+    CODE_SERVER,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--reconnection-grace-time',
+    '5',
+    '--user-data-dir',
+    path.join(dir, 'ud'),
+    '--extensions-dir',
+    extDir,
+  ];
   const child: ChildProcess = spawn(NODE24, args, { env, detached: true, stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const stop = async () => {
@@ -135,7 +152,13 @@ async function startServer(dir: string, extDir: string): Promise<Server> {
   const end = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`code-server exited during start-up: ${fs.readFileSync(path.join(dir, 'server.log'), 'utf8').slice(-800)}`);
-    if (await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (Date.now() > end) {
       await stop();
       throw new Error('code-server was not healthy within 60 s');
@@ -149,7 +172,6 @@ async function startServer(dir: string, extDir: string): Promise<Server> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- playwright-core is loaded from the e2e tools, untyped here */
 const playwright = () => createRequire(path.join(E2E, 'pw/node_modules/'))('playwright-core');
 
 /** One cold measurement of `s` in a fresh code-server and browser. */
@@ -161,8 +183,16 @@ async function measure(s: Subject, extDir: string, runDir: string): Promise<Samp
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     env: { ...process.env, HOME: udd, TMPDIR: udd },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1400, height: 850 },
     timeout: 30_000,
   });
@@ -171,7 +201,9 @@ async function measure(s: Subject, extDir: string, runDir: string): Promise<Samp
     page.setDefaultTimeout(30_000);
     await page.goto(server.url, { timeout: 30_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    const item = page.locator(`.activitybar .action-item [aria-label^="${s.activityLabel}"], .activitybar .action-item[aria-label^="${s.activityLabel}"]`).first();
+    const item = page
+      .locator(`.activitybar .action-item [aria-label^="${s.activityLabel}"], .activitybar .action-item[aria-label^="${s.activityLabel}"]`)
+      .first();
     await item.waitFor({ timeout: 60_000 });
     await openRunningExtensions(page); // the click must not queue behind the extension host's start-up
     await closeModal(page);
@@ -233,7 +265,10 @@ async function closeModal(page: any): Promise<void> {
   const block = page.locator('.monaco-modal-editor-block');
   for (let i = 0; i < 5 && (await block.count()) > 0; i++) {
     await page.keyboard.press('Escape');
-    await block.first().waitFor({ state: 'detached', timeout: 2_000 }).catch(() => {});
+    await block
+      .first()
+      .waitFor({ state: 'detached', timeout: 2_000 })
+      .catch(() => {});
   }
   if ((await block.count()) > 0) throw new Error('the Running Extensions editor does not close');
 }
@@ -252,7 +287,10 @@ async function readActivation(page: any, s: Subject): Promise<number> {
     await page.mouse.wheel(0, box.height / 2);
     await sleep(100);
   }
-  const text: string = await row.locator('.activation-time').innerText({ timeout: 5_000 }).catch(() => '');
+  const text: string = await row
+    .locator('.activation-time')
+    .innerText({ timeout: 5_000 })
+    .catch(() => '');
   const m = /Activation:\s*(\d+)\s*ms/.exec(text);
   if (!m) throw new Error(`no activation time for ${s.displayName} in Running Extensions (saw "${text}")`);
   return Number(m[1]);
@@ -261,7 +299,11 @@ async function readActivation(page: any, s: Subject): Promise<number> {
 function install(vsix: string, extDir: string, runDir: string): void {
   const dir = path.join(runDir, 'install');
   const env = profileEnv(dir);
-  execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', path.join(dir, 'ud'), '--extensions-dir', extDir, '--install-extension', vsix], { env, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(NODE24, [CODE_SERVER, '--user-data-dir', path.join(dir, 'ud'), '--extensions-dir', extDir, '--install-extension', vsix], {
+    env,
+    stdio: 'pipe',
+    timeout: 120_000,
+  });
 }
 
 /**
@@ -307,17 +349,23 @@ async function main(): Promise<void> {
       for (const s of i % 2 ? [EMPTY, VIRTSCOPE] : [VIRTSCOPE, EMPTY]) {
         const r = await measure(s, extDir, runDir);
         results[s.label].push(r);
-        console.log(`  round ${i + 1} ${s.label.padEnd(9)} activation ${fmt(r.activationMs).padStart(4)} ms   first tree row ${fmt(r.paintMs).padStart(5)} ms after the click`);
+        console.log(
+          `  round ${i + 1} ${s.label.padEnd(9)} activation ${fmt(r.activationMs).padStart(4)} ms   first tree row ${fmt(r.paintMs).padStart(5)} ms after the click`,
+        );
       }
     }
     const med = (l: string, k: keyof Sample) => median(results[l].map((r) => r[k]));
     const act = med('virtscope', 'activationMs');
     console.log('');
-    console.log(`virtscope activation benchmark: code-server ${codeServerVersion()}, dist/extension.js ${(bundle / 1024).toFixed(0)} KiB, median of ${ROUNDS} cold starts each`);
+    console.log(
+      `virtscope activation benchmark: code-server ${codeServerVersion()}, dist/extension.js ${(bundle / 1024).toFixed(0)} KiB, median of ${ROUNDS} cold starts each`,
+    );
     console.log('');
     console.log(`${'measure'.padEnd(44)}  ${'virtscope'.padStart(9)}  ${'baseline'.padStart(8)}  difference`);
     const line = (m: string, k: keyof Sample) =>
-      console.log(`${m.padEnd(44)}  ${fmt(med('virtscope', k)).padStart(6)} ms  ${fmt(med('baseline', k)).padStart(5)} ms  ${fmt(med('virtscope', k) - med('baseline', k)).padStart(6)} ms`);
+      console.log(
+        `${m.padEnd(44)}  ${fmt(med('virtscope', k)).padStart(6)} ms  ${fmt(med('baseline', k)).padStart(5)} ms  ${fmt(med('virtscope', k) - med('baseline', k)).padStart(6)} ms`,
+      );
     line('activation (code loading + activate())', 'activationMs');
     line('first tree row after the activating click', 'paintMs');
     console.log('');

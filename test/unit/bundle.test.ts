@@ -40,8 +40,15 @@ test('no module is in two files: the trace and bench files take what dist/extens
   const main = new Set(inputs('extension'));
   for (const feature of ['trace', 'bench']) {
     const own = inputs(feature).filter((f) => !f.startsWith('virtscope-shared:'));
-    assert.deepEqual(own.filter((f) => main.has(f)), [], `dist/${feature}.js has its own copy of modules of dist/extension.js`);
-    assert.ok(own.some((f) => f.startsWith(`src/core/${feature}/`)), `dist/${feature}.js holds the ${feature} engine`);
+    assert.deepEqual(
+      own.filter((f) => main.has(f)),
+      [],
+      `dist/${feature}.js has its own copy of modules of dist/extension.js`,
+    );
+    assert.ok(
+      own.some((f) => f.startsWith(`src/core/${feature}/`)),
+      `dist/${feature}.js holds the ${feature} engine`,
+    );
   }
 });
 
