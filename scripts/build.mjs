@@ -32,7 +32,7 @@ const lazyPlugin = {
 };
 
 /** Our own features the first view does not need: an entry module that gathers one feature → dist/<name>.js. */
-const FEATURES = { 'src/extension/lazy/trace.ts': 'trace', 'src/extension/lazy/bench.ts': 'bench' };
+const FEATURES = { 'src/extension/lazy/trace.ts': 'trace', 'src/extension/lazy/bench.ts': 'bench', 'src/extension/lazy/metrics.ts': 'metrics' };
 
 const repoPath = (abs) => path.relative(process.cwd(), abs).split(path.sep).join('/');
 

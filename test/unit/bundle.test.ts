@@ -18,12 +18,12 @@ test('production bundle: small, vscode external, no .node addon, no ssh2/gRPC', 
 });
 
 /** What dist/extension.js requires from its own file on first use (scripts/build.mjs LAZY and FEATURES). */
-const LAZY_FILES = ['dockerode.js', 'languageclient.js', 'trace.js', 'bench.js'];
+const LAZY_FILES = ['dockerode.js', 'languageclient.js', 'trace.js', 'bench.js', 'metrics.js'];
 const LAZY_MODULES =
-  /node_modules\/(dockerode|docker-modem|vscode-languageclient|vscode-jsonrpc|vscode-languageserver-protocol)\/|^src\/core\/(trace\/(engine|report)|bench\/(engine|suites|run))\.ts$/;
+  /node_modules\/(dockerode|docker-modem|vscode-languageclient|vscode-jsonrpc|vscode-languageserver-protocol)\/|^src\/(core\/(trace\/(engine|report)|bench\/(engine|suites|run)|metrics\/compare)|views\/metricsPanels)\.ts$/;
 const inputs = (name: string) => Object.keys((JSON.parse(readFileSync(`dist/${name}.meta.json`, 'utf8')) as { inputs: object }).inputs);
 
-test('activation bundle: no dockerode, language client, trace or bench engine inside; each is its own file, shipped in the VSIX', () => {
+test('activation bundle: no dockerode, language client, trace or bench engine, metrics panels inside; each is its own file, shipped in the VSIX', () => {
   // dist/ as the production build above left it
   const inside = inputs('extension').filter((f) => LAZY_MODULES.test(f));
   assert.deepEqual(inside, [], 'modules that should load on first use, in dist/extension.js');
@@ -36,9 +36,9 @@ test('activation bundle: no dockerode, language client, trace or bench engine in
   }
 });
 
-test('no module is in two files: the trace and bench files take what dist/extension.js has from it', () => {
+test('no module is in two files: the trace, bench and metrics files take what dist/extension.js has from it', () => {
   const main = new Set(inputs('extension'));
-  for (const feature of ['trace', 'bench']) {
+  for (const feature of ['trace', 'bench', 'metrics']) {
     const own = inputs(feature).filter((f) => !f.startsWith('virtscope-shared:'));
     assert.deepEqual(
       own.filter((f) => main.has(f)),
@@ -64,14 +64,15 @@ test('loading dist/extension.js loads none of the lazy files; dist/dockerode.js 
     const Docker = require('./dist/dockerode.js');
     const trace = require('./dist/trace.js');
     const bench = require('./dist/bench.js');
+    const metrics = require('./dist/metrics.js');
     const copies = Object.keys(require.cache).filter((f) => f.endsWith('/dist/extension.js')).length;
     console.log(JSON.stringify({ loaded, activate: typeof ext.activate, docker: typeof Docker.prototype.listContainers,
-      features: [typeof trace.runTrace, typeof bench.runBenchmark], copies }));`;
+      features: [typeof trace.runTrace, typeof bench.runBenchmark, typeof metrics.MetricsPanels], copies }));`;
   const out = JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' }));
   assert.deepEqual(out.loaded, ['extension.js']);
   assert.equal(out.activate, 'function');
   assert.equal(out.docker, 'function');
-  assert.deepEqual(out.features, ['function', 'function']);
+  assert.deepEqual(out.features, ['function', 'function', 'function']);
   assert.equal(out.copies, 1);
 });
 
