@@ -2,17 +2,22 @@
 // "Compare Benchmark Reports…", "Re-run Benchmark…", and the `virtscope` task type (tasks.json).
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { BenchCancelled, ResolvedTarget, runBenchmark } from '../core/bench/engine';
+import type { ResolvedTarget } from '../core/bench/engine';
 import { readReport, renderComparison, writeReport } from '../core/bench/report';
-import { resolveTargets, TargetSpec } from '../core/bench/resolve';
+import type { TargetSpec } from '../core/bench/resolve';
 import { ALL_SUITES, BenchOptions, BenchReport, BenchSpec, DEFAULT_OPTIONS, Suite } from '../core/bench/types';
 import type { GuestRef, Inventory } from '../core/inventory';
 import type { ConnectionNode, GuestNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { Config } from './config';
+import type * as BenchFeature from './lazy/bench';
 import { pickGuests as pickFromModel } from './pickers';
 import { reportsDir } from './trace';
 import { vscodeUi } from './vscodeUi';
+
+/** The engine loads on the first benchmark, not at activation (the build makes it dist/bench.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, by design
+const feature = (): typeof BenchFeature => require('./lazy/bench');
 
 export const TASK_TYPE = 'virtscope';
 
@@ -95,7 +100,7 @@ async function runWithProgress(deps: BenchDeps, spec: BenchSpec, targets: Resolv
         active.add(ac);
         token.onCancellationRequested(() => ac.abort());
         let last = 0;
-        return runBenchmark(spec, targets, {
+        return feature().runBenchmark(spec, targets, {
           signal: ac.signal,
           progress: (step, done, total) => {
             deps.log.info(`benchmark: ${step}`);
@@ -108,7 +113,7 @@ async function runWithProgress(deps: BenchDeps, spec: BenchSpec, targets: Resolv
     );
     return await saveAndOpen(deps, report, open);
   } catch (e) {
-    if (e instanceof BenchCancelled) {
+    if (e instanceof feature().BenchCancelled) {
       deps.log.info(`benchmark cancelled: ${e.message}`);
       void vscode.window.showInformationMessage(e.message);
       return undefined;
@@ -172,7 +177,7 @@ export async function runCommand(deps: BenchDeps, clicked?: unknown, selected?: 
   const specs = withDiskPaths(deps.config, nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
   let targets: ResolvedTarget[];
   try {
-    targets = await resolveTargets(specs, backendsOf(deps.connections));
+    targets = await feature().resolveTargets(specs, backendsOf(deps.connections));
   } catch (e) {
     void vscode.window.showErrorMessage((e as Error).message);
     return undefined;
@@ -229,7 +234,7 @@ export async function rerunCommand(deps: BenchDeps, uri?: vscode.Uri, options?: 
   let targets: ResolvedTarget[];
   try {
     old = await readReport(jsonOf(u));
-    targets = await resolveTargets(old.spec.guests, backendsOf(deps.connections));
+    targets = await feature().resolveTargets(old.spec.guests, backendsOf(deps.connections));
   } catch (e) {
     void vscode.window.showErrorMessage(`Re-run benchmark: ${(e as Error).message}`);
     return undefined;
@@ -269,17 +274,17 @@ class BenchTerminal implements vscode.Pseudoterminal {
   private async run(): Promise<number> {
     const suites = (this.def.suites?.length ? this.def.suites : [...ALL_SUITES]).filter((s): s is Suite => ALL_SUITES.includes(s));
     try {
-      const targets = await resolveTargets(withDiskPaths(this.deps.config, this.def.guests ?? []), backendsOf(this.deps.connections));
+      const targets = await feature().resolveTargets(withDiskPaths(this.deps.config, this.def.guests ?? []), backendsOf(this.deps.connections));
       const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }) };
       this.line(`virtscope benchmark: ${suites.join(', ')} on ${['host', ...targets.map((t) => t.guest.name)].join(', ')}`);
-      const report = await runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });
+      const report = await feature().runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });
       for (const n of report.notes) this.line(`${n.level}: ${n.message}`);
       const md = await saveAndOpen(this.deps, report, true);
       this.line(`report: ${md}`);
       this.line(`raw data: ${md.replace(/\.md$/, '.json')}`);
       return 0;
     } catch (e) {
-      this.line(e instanceof BenchCancelled ? e.message : `error: ${(e as Error).message}`);
+      this.line(e instanceof feature().BenchCancelled ? e.message : `error: ${(e as Error).message}`);
       return 1;
     }
   }

@@ -3,12 +3,21 @@ import * as vscode from 'vscode';
 import { Sampler } from '../core/metrics/sampler';
 import type { Inventory } from '../core/inventory';
 import type { ConnectionNode, GuestNode } from '../views/guestTree';
-import { MetricsPanels } from '../views/metricsPanels';
+import type { MetricsPanels } from '../views/metricsPanels';
 import { Config } from './config';
 import { Connections } from './connections';
+import type * as MetricsFeature from './lazy/metrics';
 import { pickConnection, pickGuest } from './pickers';
 import { reportsDir } from './trace';
 import { vscodeUi } from './vscodeUi';
+
+/** The panels and the comparison they draw load with the first panel, not at activation (the build makes them dist/metrics.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, by design
+const feature = (): typeof MetricsFeature => require('./lazy/metrics');
+
+/** The panels' view types: the activation events VS Code restores them by (package.json). */
+const panelViews = (context: vscode.ExtensionContext): string[] =>
+  ((context.extension.packageJSON.activationEvents ?? []) as string[]).filter((e) => e.startsWith('onWebviewPanel:')).map((e) => e.slice('onWebviewPanel:'.length));
 
 export interface MetricsDeps {
   context: vscode.ExtensionContext;
@@ -17,40 +26,48 @@ export interface MetricsDeps {
   log: vscode.LogOutputChannel;
 }
 
-/** The sampler and the panels, made once at activation. */
+/** The sampler, made at activation, and the panels, made when first used. */
 export interface Metrics {
   sampler: Sampler;
-  panels: MetricsPanels;
+  readonly panels: MetricsPanels;
   openGuest: (connectionId: string, guestId: string) => void;
 }
 
-/** Makes the sampler and panels and registers the panels' serializers (the commands: registry.ts). */
+/** Makes the sampler and registers the panels' serializers (the commands: registry.ts); the panels come on first use. */
 export function createMetrics(deps: MetricsDeps): Metrics {
   const { context, config, connections, log } = deps;
   const fallbackDir = context.globalStorageUri.fsPath;
   const sampler = new Sampler({ intervalMs: config.metricsIntervalMs, connection: (id) => connections.byId(id), log });
-  // the panels open other panels (a guest from the host overview): the callback reads `panels` later
-  // eslint-disable-next-line prefer-const
-  let panels: MetricsPanels;
-  const openGuest = (connectionId: string, guestId: string) => panels.show({ view: 'guest', connectionId, guestId });
-  panels = new MetricsPanels({
-    extensionUri: context.extensionUri,
-    sampler,
-    connections: () => connections.all,
-    connection: (id) => connections.byId(id),
-    reportsDir: () => reportsDir(fallbackDir),
-    log,
-    openGuest,
-  });
+  let made: MetricsPanels | undefined;
+  // the panels open other panels (a guest from the host overview) through openGuest
+  const panels = (): MetricsPanels =>
+    (made ??= new (feature().MetricsPanels)({
+      extensionUri: context.extensionUri,
+      sampler,
+      connections: () => connections.all,
+      connection: (id) => connections.byId(id),
+      reportsDir: () => reportsDir(fallbackDir),
+      log,
+      openGuest,
+    }));
+  const openGuest = (connectionId: string, guestId: string) => panels().show({ view: 'guest', connectionId, guestId });
   context.subscriptions.push(
     { dispose: () => sampler.dispose() },
-    panels,
-    ...panels.serializers(),
+    { dispose: () => made?.dispose() },
+    ...panelViews(context).map((viewType) =>
+      vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: async (panel, raw) => panels().restore(panel, raw) }),
+    ),
     config.onDidChange((changed) => {
       if (changed.has('metrics.intervalSeconds')) sampler.setInterval(config.metricsIntervalMs);
     }),
   );
-  return { sampler, panels, openGuest };
+  return {
+    sampler,
+    get panels() {
+      return panels();
+    },
+    openGuest,
+  };
 }
 
 export async function showMetrics(m: Metrics, model: Inventory, node?: unknown): Promise<void> {

@@ -4,9 +4,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { GuestRef, Inventory } from '../core/inventory';
 import { Guest } from '../core/model';
-import { hostAddressForGuest, runTrace, TraceCancelled, Workload } from '../core/trace/engine';
-import { writeTraceReport } from '../core/trace/report';
-import { traceTargetFor } from '../core/trace/target';
+import type { Workload } from '../core/trace/engine';
+import type * as TraceFeature from './lazy/trace';
 import { Config } from './config';
 import { pickGuest } from './pickers';
 import { vscodeUi } from './vscodeUi';
@@ -27,6 +26,10 @@ export interface TraceDeps {
   /** Where reports go without a workspace folder. */
   fallbackDir: string;
 }
+
+/** The engine and report load on the first trace, not at activation (the build makes them dist/trace.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, by design
+const feature = (): typeof TraceFeature => require('./lazy/trace');
 
 export function reportsDir(fallback: string): string {
   const ws = vscode.workspace.workspaceFolders?.[0];
@@ -76,6 +79,7 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
   if (!node || !g) return undefined;
   try {
     const backend = node.conn.requireBackend();
+    const { hostAddressForGuest, runTrace, traceTargetFor, writeTraceReport } = feature();
     const target = traceTargetFor(backend, g);
     const netns = deps.config.hostNetworkNamespace;
     const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
@@ -127,7 +131,7 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
     }
     return out.markdown;
   } catch (e) {
-    if (e instanceof TraceCancelled) {
+    if (e instanceof feature().TraceCancelled) {
       void vscode.window.showInformationMessage(`Trace of ${g.name} cancelled; probes, trace events and the workload were stopped.`);
       return undefined;
     }

@@ -2,7 +2,11 @@
 // vscode-languageclient — only once a document it serves is open: libvirt XML in virtscope's own
 // schemes, and LXC configs anywhere.
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+
+/** vscode-languageclient loads with the first document the server serves (the build makes it dist/languageclient.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, by design
+const languageClient = (): typeof import('vscode-languageclient/node') => require('vscode-languageclient/node');
 
 export const LXC_LANGUAGE = 'lxc-config';
 /** Editable libvirt definitions: XML with its own id, so auto-save can be off for them alone. */
@@ -38,6 +42,7 @@ export class VirtscopeLanguageClient implements vscode.Disposable {
   start(): Promise<void> {
     this.starting ??= (async () => {
       const t0 = Date.now();
+      const { LanguageClient, TransportKind } = languageClient();
       const module = this.context.asAbsolutePath('dist/server.js');
       const serverOptions: ServerOptions = {
         run: { module, transport: TransportKind.ipc },

@@ -388,20 +388,19 @@ export class MetricsPanels implements vscode.Disposable {
     return this.open.size;
   }
 
+  /** A panel VS Code restores after a reload: wired again, or closed when its saved state is not valid. */
+  restore(panel: vscode.WebviewPanel, raw: unknown): void {
+    const s = validState(raw);
+    if (!s) {
+      panel.dispose();
+      return;
+    }
+    panel.title = this.title(s);
+    this.attach(panel, s);
+  }
+
   serializers(): vscode.Disposable[] {
-    return ALL_VIEWS.map((viewType) =>
-      vscode.window.registerWebviewPanelSerializer(viewType, {
-        deserializeWebviewPanel: async (panel, raw) => {
-          const s = validState(raw);
-          if (!s) {
-            panel.dispose();
-            return;
-          }
-          panel.title = this.title(s);
-          this.attach(panel, s);
-        },
-      }),
-    );
+    return ALL_VIEWS.map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: async (panel, raw) => this.restore(panel, raw) }));
   }
 
   dispose(): void {

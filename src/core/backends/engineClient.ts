@@ -2,9 +2,13 @@
 // ordinary request, none on long-lived streams (events, exec output), which may be idle for hours.
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { Host } from '../host/host';
 import { isThisMachine } from './reach';
+
+/** dockerode loads with the first engine client, not at activation (the build makes it dist/dockerode.js). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, by design
+const dockerode = (): typeof Docker => require('dockerode');
 
 export const ENGINE_REQUEST_TIMEOUT_MS = 15_000;
 
@@ -41,7 +45,8 @@ interface Dialer {
  */
 export function engineClient(socketPath: string, requestTimeoutMs = ENGINE_REQUEST_TIMEOUT_MS, host?: Host): Docker {
   const agent = engineAgent(host);
-  const docker = agent ? new Docker({ socketPath, agent } as Docker.DockerOptions) : new Docker({ socketPath });
+  const Dockerode = dockerode();
+  const docker = agent ? new Dockerode({ socketPath, agent } as Docker.DockerOptions) : new Dockerode({ socketPath });
   const modem = docker.modem as unknown as Dialer;
   const dial = modem.dial.bind(modem);
   modem.dial = (options, callback) => {
