@@ -58,13 +58,24 @@ async function withServer<T>(addr: string, ns: string | undefined, fn: (port: nu
 async function directTwin(target: string, argv: string[]): Promise<unknown> {
   if (argv[0] === 'iperf3') {
     const addr = argv[argv.indexOf('-c') + 1];
-    const out = await withServer(addr, target === 'host' ? undefined : NETNS, (port) => direct(target, argv.map((a, i) => (argv[i - 1] === '-p' ? String(port) : a))));
+    const out = await withServer(addr, target === 'host' ? undefined : NETNS, (port) =>
+      direct(
+        target,
+        argv.map((a, i) => (argv[i - 1] === '-p' ? String(port) : a)),
+      ),
+    );
     return jsonFrom('iperf3', out);
   }
   // fio: the same jobs on a file of its own beside the engine's (each run lays out a fresh file)
   const file = `${argv.find((a) => a.startsWith('--filename='))!.slice('--filename='.length)}.direct`;
   try {
-    return jsonFrom('fio', await direct(target, argv.map((a) => (a.startsWith('--filename=') ? `--filename=${file}` : a))));
+    return jsonFrom(
+      'fio',
+      await direct(
+        target,
+        argv.map((a) => (a.startsWith('--filename=') ? `--filename=${file}` : a)),
+      ),
+    );
   } finally {
     await direct(target, ['rm', '-f', '--', file]).catch(() => undefined);
   }
@@ -89,7 +100,15 @@ async function main(): Promise<void> {
   const b = new LxcBackend({ id: 'lxc-tools', type: 'lxc' });
   await b.connect();
   const targets = await resolveTargets([GUEST], [{ id: 'lxc-tools', backend: async () => b }]);
-  const options = { ...DEFAULT_OPTIONS, netSeconds: SECONDS, latencySeconds: 1, diskSeconds: SECONDS, diskSizeMiB: 32, hostNetworkNamespace: NETNS, includeHost: HOST };
+  const options = {
+    ...DEFAULT_OPTIONS,
+    netSeconds: SECONDS,
+    latencySeconds: 1,
+    diskSeconds: SECONDS,
+    diskSizeMiB: 32,
+    hostNetworkNamespace: NETNS,
+    includeHost: HOST,
+  };
   const rows: Row[] = [];
   const twins: Twin[] = [];
   let pairs = 0;
@@ -111,7 +130,9 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   for (let round = 0; round < NET_ROUNDS; round++) {
     twins.length = 0;
-    const rep = await runBenchmark({ suites: round < ROUNDS ? ['network', 'disk'] : ['network'], guests: targets.map((t) => t.ref), options }, targets, { wrap });
+    const rep = await runBenchmark({ suites: round < ROUNDS ? ['network', 'disk'] : ['network'], guests: targets.map((t) => t.ref), options }, targets, {
+      wrap,
+    });
     for (const twin of twins) {
       const r = rep.runs.find((x) => x.target === twin.target && x.argv === twin.argv);
       if (!r) throw new Error(`no engine record of ${twin.argv.join(' ')} in ${twin.target}`);
@@ -132,9 +153,13 @@ async function main(): Promise<void> {
     process.stderr.write(`  round ${round + 1}/${NET_ROUNDS}${round < ROUNDS ? '' : ' (network)'} done (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
   }
   await b.close();
-  console.log(`\n## Benchmark fidelity: virtscope vs the same tool invocation run directly (${ROUNDS} rounds of network + disk, ${NET_ROUNDS} of network, ${SECONDS} s per test, ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+  console.log(
+    `\n## Benchmark fidelity: virtscope vs the same tool invocation run directly (${ROUNDS} rounds of network + disk, ${NET_ROUNDS} of network, ${SECONDS} s per test, ${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+  );
   console.log('Each engine run of iperf3 (guest → host) and fio is paired with the same argv run directly, back to back, alternating which goes first.');
-  console.log('Difference: median over pairs of (virtscope − direct) / direct, with its 95 % bootstrap confidence interval. Spread: coefficient of variation of the direct runs alone.\n');
+  console.log(
+    'Difference: median over pairs of (virtscope − direct) / direct, with its 95 % bootstrap confidence interval. Spread: coefficient of variation of the direct runs alone.\n',
+  );
   console.log('| target | figure | virtscope (median) | direct (median) | difference | 95 % CI | spread of direct runs | within 5 % |');
   console.log('|---|---|---:|---:|---:|---|---:|---|');
   const verdicts: string[] = [];
@@ -148,7 +173,9 @@ async function main(): Promise<void> {
     const v = diffs.length < 5 ? 'no verdict: fewer than 5 pairs' : verdict(mid, ci, GOAL);
     verdicts.push(v);
     worstMid = Math.max(worstMid, Math.abs(mid));
-    console.log(`| ${r.target} | ${r.metric} (${r.unit}) | ${median(r.virtscope).toFixed(2)} | ${median(r.direct).toFixed(2)} | ${pct(mid)} | ${pct(ci[0])} … ${pct(ci[1])} | ${(cv * 100).toFixed(0)} % | ${v} |`);
+    console.log(
+      `| ${r.target} | ${r.metric} (${r.unit}) | ${median(r.virtscope).toFixed(2)} | ${median(r.direct).toFixed(2)} | ${pct(mid)} | ${pct(ci[0])} … ${pct(ci[1])} | ${(cv * 100).toFixed(0)} % | ${v} |`,
+    );
   }
   // pooled per target and suite
   console.log('\nPooled: every paired difference of a suite in a target (the path is the same for all of them; latencies as their inverse).\n');
@@ -165,7 +192,9 @@ async function main(): Promise<void> {
       const ci = medianCi(diffs);
       const v = diffs.length < 10 ? 'no verdict: fewer than 10 pairs' : verdict(mid, ci, GOAL);
       pooled.push(v);
-      console.log(`| ${target} | ${suite === 'net' ? 'network (iperf3)' : `disk (fio, ${mine.length} figures)`} | ${diffs.length} | ${pct(mid)} | ${pct(ci[0])} … ${pct(ci[1])} | ${v} |`);
+      console.log(
+        `| ${target} | ${suite === 'net' ? 'network (iperf3)' : `disk (fio, ${mine.length} figures)`} | ${diffs.length} | ${pct(mid)} | ${pct(ci[0])} … ${pct(ci[1])} | ${v} |`,
+      );
     }
   }
   const shown = verdicts.filter((v) => v === 'shown').length;

@@ -38,7 +38,6 @@ function virsh(uri: string, ...args: string[]): Promise<string> {
   });
 }
 
-
 async function timeRounds(rounds: number, fn: () => Promise<unknown>): Promise<number[]> {
   await fn(); // warm-up
   const out: number[] = [];
@@ -179,8 +178,7 @@ async function main(): Promise<void> {
     r.cliWhat + (r.bulk === false ? ' (no bulk stats: per-domain fallback)' : ''),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log(line(header));
   console.log(widths.map((w, i) => '-'.repeat(i === widths.length - 1 ? header[i].length : w)).join('  '));
   for (const row of table) console.log(line(row));
@@ -197,7 +195,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`baseline "${BASELINE}" (${main.host}): cli/virtscope = ${ratio.toFixed(1)}x`);
     console.log(`goal ≥${GOAL}x: ${ratio >= GOAL ? 'met' : 'not met'}`);
-    if (main.keptMs !== undefined) console.log(`baseline "${KEPT}" (${main.host}), the strongest a user could pick: kept/virtscope = ${(main.keptMs / main.virtscopeMs).toFixed(1)}x`);
+    if (main.keptMs !== undefined)
+      console.log(`baseline "${KEPT}" (${main.host}), the strongest a user could pick: kept/virtscope = ${(main.keptMs / main.virtscopeMs).toFixed(1)}x`);
   } else {
     console.log(`baseline "${BASELINE}": not measured`);
   }

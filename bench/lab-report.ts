@@ -38,7 +38,14 @@ async function main(): Promise<void> {
     {
       suites: ['network', 'disk', 'cpu', 'memory'],
       guests: targets.map((t) => t.ref),
-      options: { ...DEFAULT_OPTIONS, netSeconds: SECONDS, latencySeconds: SECONDS, diskSeconds: SECONDS, cpuSeconds: SECONDS, hostNetworkNamespace: 'virtscope-lab' },
+      options: {
+        ...DEFAULT_OPTIONS,
+        netSeconds: SECONDS,
+        latencySeconds: SECONDS,
+        diskSeconds: SECONDS,
+        cpuSeconds: SECONDS,
+        hostNetworkNamespace: 'virtscope-lab',
+      },
     },
     targets,
     { progress: (s) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(0)} s] ${s}\n`) },

@@ -49,7 +49,6 @@ function domain300(): string {
   return lines.join('\n') + '\n';
 }
 
-
 function timeProcess(file: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
     const t = performance.now();
@@ -143,7 +142,9 @@ async function main(): Promise<void> {
   rows.push(['completion inside <devices>', median(completion), '-', NaN]);
 
   console.log('');
-  console.log(`virtscope language-server benchmark: 300-line domain XML (${text.split('\n').length - 1} lines, ${text.length} bytes), median of ${ROUNDS} rounds after 1 warm-up`);
+  console.log(
+    `virtscope language-server benchmark: 300-line domain XML (${text.split('\n').length - 1} lines, ${text.length} bytes), median of ${ROUNDS} rounds after 1 warm-up`,
+  );
   console.log('');
   const fmt = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1));
   const w0 = Math.max(...rows.map((r) => r[0].length));
@@ -155,7 +156,9 @@ async function main(): Promise<void> {
     console.log(`${m.padEnd(w0)}  ${fmt(ms).padStart(7)}  ${b.padEnd(w2)}  ${fmt(bms).padStart(7)}  ${over}`);
   }
   console.log('');
-  console.log(`baseline "${BASELINE}": ${fmt(median(lintValid))} ms valid, ${fmt(median(lintInvalid))} ms invalid; server diagnostics − baseline: ${fmt(median(valid) - median(lintValid))} ms valid, ${fmt(median(invalidMs) - median(lintInvalid))} ms invalid (temp file, JSON-RPC, schema-model pinpointing)`);
+  console.log(
+    `baseline "${BASELINE}": ${fmt(median(lintValid))} ms valid, ${fmt(median(lintInvalid))} ms invalid; server diagnostics − baseline: ${fmt(median(valid) - median(lintValid))} ms valid, ${fmt(median(invalidMs) - median(lintInvalid))} ms invalid (temp file, JSON-RPC, schema-model pinpointing)`,
+  );
   console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 

@@ -232,34 +232,66 @@ async function main(): Promise<void> {
       const k = GC_KINDS[(g as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0] ?? 'other';
       gcKinds.set(k, (gcKinds.get(k) ?? 0) + 1);
     }
-    const slowest = sCpu.map((x, i) => i).sort((a, b) => sCpu[b] - sCpu[a]).slice(0, 3);
+    const slowest = sCpu
+      .map((x, i) => i)
+      .sort((a, b) => sCpu[b] - sCpu[a])
+      .slice(0, 3);
     const guests = sampler.guest('bench', [...conn.guests.keys()][0])?.length ?? 0;
     release();
     const hz = 100; // USER_HZ
     const f = (x: number) => x.toFixed(2);
-    console.log(`virtscope sampler benchmark: ${DOMAINS} generated domains (${running} running) on libvirt's test driver, ${SECONDS} ticks at 1 Hz (${elapsed.toFixed(0)} s)`);
-    console.log(`host (all three rows): ${uri} — a file-backed test host, served by libvirtd ${daemons.join(', ')}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)} at the end`);
+    console.log(
+      `virtscope sampler benchmark: ${DOMAINS} generated domains (${running} running) on libvirt's test driver, ${SECONDS} ticks at 1 Hz (${elapsed.toFixed(0)} s)`,
+    );
+    console.log(
+      `host (all three rows): ${uri} — a file-backed test host, served by libvirtd ${daemons.join(', ')}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)} at the end`,
+    );
     console.log('libvirtd re-parses a file-backed test host for every new connection: that inflates the per-process');
     console.log('CLI row (one new connection per tick), not the two rows on a kept connection.');
-    console.log(`duration: VIRTSCOPE_BENCH_SAMPLER_SECONDS=${SECONDS} (default 60), after VIRTSCOPE_BENCH_SAMPLER_WARMUP=${WARMUP} rounds of all three not counted (default 40: V8 compiles the per-tick code and runs its post-start-up GCs)`);
-    if (WARMUP > 0) console.log(`during the warm-up (not in the table): virtscope ${(warm.sampler / WARMUP).toFixed(2)} ms, long-lived virsh shell ${(warm.shell / WARMUP).toFixed(2)} ms CPU per tick (means)`);
+    console.log(
+      `duration: VIRTSCOPE_BENCH_SAMPLER_SECONDS=${SECONDS} (default 60), after VIRTSCOPE_BENCH_SAMPLER_WARMUP=${WARMUP} rounds of all three not counted (default 40: V8 compiles the per-tick code and runs its post-start-up GCs)`,
+    );
+    if (WARMUP > 0)
+      console.log(
+        `during the warm-up (not in the table): virtscope ${(warm.sampler / WARMUP).toFixed(2)} ms, long-lived virsh shell ${(warm.shell / WARMUP).toFixed(2)} ms CPU per tick (means)`,
+      );
     console.log('');
     console.log('per tick                         CPU median   CPU mean   CPU p95   wall median   libvirtd CPU (mean)');
-    console.log(`virtscope Sampler.tick()         ${f(median(sCpu)).padStart(7)} ms ${f(mean(sCpu)).padStart(7)} ms ${f(p95(sCpu)).padStart(6)} ms ${f(median(sWall)).padStart(9)} ms   ${f((dS / hz / SECONDS) * 1000)} ms`);
-    console.log(`long-lived virsh shell (baseline) ${f(median(lCpu)).padStart(7)} ms ${f(mean(lCpu)).padStart(7)} ms ${f(p95(lCpu)).padStart(6)} ms ${f(median(lWall)).padStart(9)} ms   ${f((dL / hz / SECONDS) * 1000)} ms`);
-    console.log(`virsh domstats per tick (process) ${f(median(vCpu)).padStart(7)} ms ${f(mean(vCpu)).padStart(7)} ms ${f(p95(vCpu)).padStart(6)} ms ${f(median(vWall)).padStart(9)} ms   ${f((dV / hz / SECONDS) * 1000)} ms`);
+    console.log(
+      `virtscope Sampler.tick()         ${f(median(sCpu)).padStart(7)} ms ${f(mean(sCpu)).padStart(7)} ms ${f(p95(sCpu)).padStart(6)} ms ${f(median(sWall)).padStart(9)} ms   ${f((dS / hz / SECONDS) * 1000)} ms`,
+    );
+    console.log(
+      `long-lived virsh shell (baseline) ${f(median(lCpu)).padStart(7)} ms ${f(mean(lCpu)).padStart(7)} ms ${f(p95(lCpu)).padStart(6)} ms ${f(median(lWall)).padStart(9)} ms   ${f((dL / hz / SECONDS) * 1000)} ms`,
+    );
+    console.log(
+      `virsh domstats per tick (process) ${f(median(vCpu)).padStart(7)} ms ${f(mean(vCpu)).padStart(7)} ms ${f(p95(vCpu)).padStart(6)} ms ${f(median(vWall)).padStart(9)} ms   ${f((dV / hz / SECONDS) * 1000)} ms`,
+    );
     console.log('');
-    console.log(`extension-side CPU per tick: ${f(mean(sCpu))} ms = ${f(mean(sCpu) / 10)} % of one core at 1 Hz (goal < ${GOAL_MS} ms: ${mean(sCpu) < GOAL_MS ? 'met' : 'not met'})`);
-    console.log(`the baseline, one virsh shell on a kept connection: ${lDomains} domains per reply; the per-process CLI: ${vDomains} domains per reply. The baseline: its CPU by /proc/${shell.pid}/stat utime+stime (10 ms ticks) over the ${SECONDS} ticks: ${f((lTicks * 10) / SECONDS)} ms per tick; over the whole run with its idle seconds: ${f(lRunMs / SECONDS)} ms per tick`);
+    console.log(
+      `extension-side CPU per tick: ${f(mean(sCpu))} ms = ${f(mean(sCpu) / 10)} % of one core at 1 Hz (goal < ${GOAL_MS} ms: ${mean(sCpu) < GOAL_MS ? 'met' : 'not met'})`,
+    );
+    console.log(
+      `the baseline, one virsh shell on a kept connection: ${lDomains} domains per reply; the per-process CLI: ${vDomains} domains per reply. The baseline: its CPU by /proc/${shell.pid}/stat utime+stime (10 ms ticks) over the ${SECONDS} ticks: ${f((lTicks * 10) / SECONDS)} ms per tick; over the whole run with its idle seconds: ${f(lRunMs / SECONDS)} ms per tick`,
+    );
     const ratio = mean(sCpu) / mean(lCpu);
-    console.log(`virtscope / long-lived virsh shell CPU per tick (means): ${f(mean(sCpu))} / ${f(mean(lCpu))} ms = ${ratio.toFixed(2)} (medians ${f(median(sCpu))} / ${f(median(lCpu))} ms = ${(median(sCpu) / median(lCpu)).toFixed(2)}); goal "no dearer per tick than the long-lived C client": ${ratio <= 1 ? 'met' : 'not met'}`);
+    console.log(
+      `virtscope / long-lived virsh shell CPU per tick (means): ${f(mean(sCpu))} / ${f(mean(lCpu))} ms = ${ratio.toFixed(2)} (medians ${f(median(sCpu))} / ${f(median(lCpu))} ms = ${(median(sCpu) / median(lCpu)).toFixed(2)}); goal "no dearer per tick than the long-lived C client": ${ratio <= 1 ? 'met' : 'not met'}`,
+    );
     console.log(`  (virtscope's tick also reads and derives the host's own /proc counters, which domstats does not)`);
-    console.log(`per-process CLI/virtscope CPU per tick (means): ${f(mean(vCpu))} / ${f(mean(sCpu))} ms = ${(mean(vCpu) / mean(sCpu)).toFixed(1)}x (cheaper than the CLI: ${mean(sCpu) < mean(vCpu) ? 'yes' : 'no'})`);
+    console.log(
+      `per-process CLI/virtscope CPU per tick (means): ${f(mean(vCpu))} / ${f(mean(sCpu))} ms = ${(mean(vCpu) / mean(sCpu)).toFixed(1)}x (cheaper than the CLI: ${mean(sCpu) < mean(vCpu) ? 'yes' : 'no'})`,
+    );
     const kinds = [...gcKinds].map(([k, n]) => `${n} ${k}`).join(', ') || 'none';
-    console.log(`GC inside the ticks: ${tickGcs.length} (${kinds}), ${f(tickGcs.reduce((a, g) => a + g.duration, 0))} ms in all, in ${inTick.filter((x) => x.length).length} of ${SECONDS} ticks; all GC in the run: ${gcs.length}`);
-    console.log(`CPU per tick by thread (means, /proc schedstat, a window slightly wider than the tick's): main ${f(mean(sMain))} ms, V8/libuv worker threads ${f(mean(sOthers))} ms`);
+    console.log(
+      `GC inside the ticks: ${tickGcs.length} (${kinds}), ${f(tickGcs.reduce((a, g) => a + g.duration, 0))} ms in all, in ${inTick.filter((x) => x.length).length} of ${SECONDS} ticks; all GC in the run: ${gcs.length}`,
+    );
+    console.log(
+      `CPU per tick by thread (means, /proc schedstat, a window slightly wider than the tick's): main ${f(mean(sMain))} ms, V8/libuv worker threads ${f(mean(sOthers))} ms`,
+    );
     console.log(`page faults per tick: median ${median(sFaults).toFixed(0)}, mean ${mean(sFaults).toFixed(0)}`);
-    console.log(`slowest ticks: ${slowest.map((i) => `#${i + 1} ${f(sCpu[i])} ms (${sFaults[i]} faults, GC ${f(inTick[i].reduce((a, g) => a + g.duration, 0))} ms, workers ${f(sOthers[i])} ms)`).join('; ')}`);
+    console.log(
+      `slowest ticks: ${slowest.map((i) => `#${i + 1} ${f(sCpu[i])} ms (${sFaults[i]} faults, GC ${f(inTick[i].reduce((a, g) => a + g.duration, 0))} ms, workers ${f(sOthers[i])} ms)`).join('; ')}`,
+    );
     console.log(`history: ${guests} points per guest after the run; bound ${DOMAINS} guests × 3,600 points`);
     console.log(`peak RSS: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   } finally {

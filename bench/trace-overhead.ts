@@ -34,7 +34,13 @@ const BASE = 'without trace';
 
 /** Met when the whole 95 % confidence interval of the paired drop is under the goal. */
 function overheadVerdict(rounds: number, [lo, hi]: [number, number]): string {
-  return rounds < 5 ? 'no verdict: fewer than 5 rounds' : hi < GOAL ? 'met' : lo >= GOAL ? 'NOT met' : `not resolved: the confidence interval straddles ${GOAL * 100} %`;
+  return rounds < 5
+    ? 'no verdict: fewer than 5 rounds'
+    : hi < GOAL
+      ? 'met'
+      : lo >= GOAL
+        ? 'NOT met'
+        : `not resolved: the confidence interval straddles ${GOAL * 100} %`;
 }
 
 /**
@@ -112,8 +118,12 @@ async function main(): Promise<void> {
       }
     }
     console.log('');
-    console.log(`## Trace overhead: ${GUEST} (${virt === 'qemu' ? 'TCG' : virt}), iperf3 guest → host, ${SECONDS} s × ${ROUNDS} rounds (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
-    console.log('Overhead: median over rounds of (baseline − traced) / baseline, each round measuring both back to back; 95 % bootstrap confidence interval.\n');
+    console.log(
+      `## Trace overhead: ${GUEST} (${virt === 'qemu' ? 'TCG' : virt}), iperf3 guest → host, ${SECONDS} s × ${ROUNDS} rounds (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`,
+    );
+    console.log(
+      'Overhead: median over rounds of (baseline − traced) / baseline, each round measuring both back to back; 95 % bootstrap confidence interval.\n',
+    );
     console.log('| configuration | median Mbit/s | overhead | 95 % CI | runs (Mbit/s) |');
     console.log('|---|---:|---:|---|---|');
     const baseRuns = runs.get(base.name)!;
@@ -121,7 +131,12 @@ async function main(): Promise<void> {
     for (const c of configs) {
       const d = drops.get(c.name)!;
       const [lo, hi] = medianCi(d);
-      console.log(`| ${c.name} | ${(median(runs.get(c.name)!) / 1e6).toFixed(0)} | ${pct(median(d))} | ${pct(lo)} … ${pct(hi)} | ${runs.get(c.name)!.map((x) => (x / 1e6).toFixed(0)).join(', ')} |`);
+      console.log(
+        `| ${c.name} | ${(median(runs.get(c.name)!) / 1e6).toFixed(0)} | ${pct(median(d))} | ${pct(lo)} … ${pct(hi)} | ${runs
+          .get(c.name)!
+          .map((x) => (x / 1e6).toFixed(0))
+          .join(', ')} |`,
+      );
     }
     const def = drops.get(configs[0].name)!; // the first picked (default: the default level)
     const [lo, hi] = medianCi(def);
@@ -132,7 +147,8 @@ async function main(): Promise<void> {
     console.log(
       `trace overhead (${configs[0].name}): ${pct(median(def))} of throughput, 95 % CI ${pct(lo)} … ${pct(hi)} (goal < ${GOAL * 100} %): ${verdict}; up to ${Math.round(hitsPerSec).toLocaleString('en-US')} kprobe hits/s in the guest${full.length && configs[0] !== known.full ? `; full trace ${pct(median(full))} (CI ${pct(flo)} … ${pct(fhi)})` : ''}`,
     );
-    if (virt === 'qemu') console.log('note: TCG guest (no KVM here): every kprobe hit runs through the emulated CPU, so this overstates the cost on a KVM host.');
+    if (virt === 'qemu')
+      console.log('note: TCG guest (no KVM here): every kprobe hit runs through the emulated CPU, so this overstates the cost on a KVM host.');
   } finally {
     await b.close();
   }

@@ -14,7 +14,8 @@ const stubPlugin = {
   name: 'virtscope-stubs',
   setup(build) {
     build.onResolve({ filter: /^\.\/session$/ }, (a) =>
-      a.importer.includes(`${path.sep}dockerode${path.sep}`) ? { path: path.join(stubs, 'dockerode-session.js') } : undefined);
+      a.importer.includes(`${path.sep}dockerode${path.sep}`) ? { path: path.join(stubs, 'dockerode-session.js') } : undefined,
+    );
     build.onResolve({ filter: /^ssh2$/ }, () => ({ path: path.join(stubs, 'ssh2.js') }));
   },
 };
@@ -109,7 +110,13 @@ const extension = {
 };
 
 /** One bundle per LAZY library, beside dist/extension.js. */
-const lazy = Object.entries(LAZY).map(([lib, name]) => ({ ...extension, stdin: undefined, entryPoints: [lib], outfile: `dist/${name}.js`, plugins: [stubPlugin] }));
+const lazy = Object.entries(LAZY).map(([lib, name]) => ({
+  ...extension,
+  stdin: undefined,
+  entryPoints: [lib],
+  outfile: `dist/${name}.js`,
+  plugins: [stubPlugin],
+}));
 
 /**
  * The feature files and the final dist/extension.js options: dist/extension.js is built once to

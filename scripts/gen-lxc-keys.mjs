@@ -30,7 +30,11 @@ function plain(s) {
 }
 const bolds = (s) => [...s.matchAll(/\u0001([^\u0002]*)\u0002/g)].map((m) => m[1].trim());
 const unmark = (s) => s.replace(/[\u0001\u0002]/g, '');
-const clean = (s) => unmark(s).replace(/[ \t]+/g, ' ').replace(/ *\n */g, '\n').trim();
+const clean = (s) =>
+  unmark(s)
+    .replace(/[ \t]+/g, ' ')
+    .replace(/ *\n */g, '\n')
+    .trim();
 
 /** `lxc.net.[i].type` → a regular expression source for real keys such as lxc.net.0.type. */
 function keyPattern(key) {
@@ -54,7 +58,8 @@ function valueForm(key, desc, prose = false) {
   // "none: …", "veth: …": bold words with a colon starting a paragraph name the choices
   const colon = prose ? [] : [...desc.matchAll(/(?:^|\n)\u0001(\w+):\u0002/g)].map((x) => x[1]);
   if (colon.length) values = colon;
-  else if ((m = /only allowed values are (\S+) and (\S+?)\.?(?:\s|$)/i.exec(text)) || (m = /valid values are (0)\b.* and (1)\b/i.exec(text))) values = [m[1], m[2]];
+  else if ((m = /only allowed values are (\S+) and (\S+?)\.?(?:\s|$)/i.exec(text)) || (m = /valid values are (0)\b.* and (1)\b/i.exec(text)))
+    values = [m[1], m[2]];
   else if (/^(set this to [01]\b|if set this to 1\b|if this flag is set to 1\b)|\bset to 1\b/i.test(text)) values = ['0', '1'];
   else if ((m = /integer in the range of (\d+)\.\.(\d+)/.exec(text))) {
     const named = [...text.matchAll(/(\d+) = (\w+)/g)].map((x) => x[2].toUpperCase());
@@ -69,7 +74,11 @@ function valueForm(key, desc, prose = false) {
       if (b.length) values = b;
       else {
         const list = /(?:valid ones are|valid options are):?\s*([^.]+)/i.exec(unmark(sentence).replace(/\s+/g, ' '));
-        if (list) values = list[1].split(/,|\band\b/).map((x) => x.trim()).filter(Boolean);
+        if (list)
+          values = list[1]
+            .split(/,|\band\b/)
+            .map((x) => x.trim())
+            .filter(Boolean);
       }
     }
   }
@@ -78,7 +87,8 @@ function valueForm(key, desc, prose = false) {
   if (values && values.join() === '0,1') form = 'boolean';
   else if (values) form = 'enum';
   else if (/^lxc\.hook\.(?!version)/.test(key) || /\b(path|file) (to|of)\b|absolute path|\bpath\b/i.test(text.split('. ')[0])) form = 'path';
-  else if (/\b(number|integer|size|in seconds|delay|uid|gid|mtu)\b/i.test(text.split('. ')[0]) || /\.(mtu|uid|gid|delay|order|max|size)$/.test(key)) form = 'number';
+  else if (/\b(number|integer|size|in seconds|delay|uid|gid|mtu)\b/i.test(text.split('. ')[0]) || /\.(mtu|uid|gid|delay|order|max|size)$/.test(key))
+    form = 'number';
   return { form, values };
 }
 
@@ -96,7 +106,10 @@ function parse(roff) {
     const raw = lines[i];
     if (raw.startsWith('.SH') || raw.startsWith('.SS')) {
       flush();
-      section = raw.replace(/^\.S[HS]\s*/, '').replace(/"/g, '').trim();
+      section = raw
+        .replace(/^\.S[HS]\s*/, '')
+        .replace(/"/g, '')
+        .trim();
       continue;
     }
     if (raw.startsWith('.TP')) {
@@ -137,7 +150,14 @@ function parse(roff) {
         while (e < sentences.length && !bolds(sentences[e]).some((x) => /^lxc\./.test(x))) e++;
         const own = sentences.slice(s, e).join(' ');
         const vf = valueForm(b, own, true);
-        out.push({ key: b, pattern: keyPattern(b), section: titleCase(k.section), form: vf.form, ...(vf.values ? { values: vf.values } : {}), doc: clean(own) });
+        out.push({
+          key: b,
+          pattern: keyPattern(b),
+          section: titleCase(k.section),
+          form: vf.form,
+          ...(vf.values ? { values: vf.values } : {}),
+          doc: clean(own),
+        });
       }
     }
   }

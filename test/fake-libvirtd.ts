@@ -152,7 +152,9 @@ export class FakeLibvirtd {
       case P.Proc.DOMAIN_OPEN_CONSOLE:
         return this.openConsole(s, h, P.decodeOpenConsoleArgs(r));
       default:
-        s.write(packet({ ...h, type: P.MessageType.REPLY, status: P.MessageStatus.ERROR }, undefined, remoteError(P.ErrorCode.NO_SUPPORT, `fake: proc ${h.proc}`)));
+        s.write(
+          packet({ ...h, type: P.MessageType.REPLY, status: P.MessageStatus.ERROR }, undefined, remoteError(P.ErrorCode.NO_SUPPORT, `fake: proc ${h.proc}`)),
+        );
     }
   }
 
@@ -161,8 +163,10 @@ export class FakeLibvirtd {
     const refuse = (code: number, message: string) =>
       s.write(packet({ ...h, type: P.MessageType.REPLY, status: P.MessageStatus.ERROR }, undefined, remoteError(code, message)));
     if (this.openError) return void refuse(this.openError.code, this.openError.message);
-    if (this.state.state !== P.DomainState.RUNNING) return void refuse(P.ErrorCode.OPERATION_INVALID, 'Requested operation is not valid: domain is not running');
-    if (this.holder && !(args.flags & P.ConsoleFlags.FORCE)) return void refuse(P.ErrorCode.OPERATION_FAILED, 'operation failed: Active console session exists for this domain');
+    if (this.state.state !== P.DomainState.RUNNING)
+      return void refuse(P.ErrorCode.OPERATION_INVALID, 'Requested operation is not valid: domain is not running');
+    if (this.holder && !(args.flags & P.ConsoleFlags.FORCE))
+      return void refuse(P.ErrorCode.OPERATION_FAILED, 'operation failed: Active console session exists for this domain');
     if (this.holder) this.hangup(); // taken over: the old holder's stream ends
     // the guest's first bytes may overtake the reply: libvirt queues both from different threads
     this.holder = { socket: s, serial: h.serial };
@@ -184,7 +188,9 @@ export class FakeLibvirtd {
   }
 
   private streamPacket(h: Holder, status: number, body: Buffer): void {
-    h.socket.write(packet({ prog: P.REMOTE_PROGRAM, vers: 1, proc: P.Proc.DOMAIN_OPEN_CONSOLE, type: P.MessageType.STREAM, serial: h.serial, status }, undefined, body));
+    h.socket.write(
+      packet({ prog: P.REMOTE_PROGRAM, vers: 1, proc: P.Proc.DOMAIN_OPEN_CONSOLE, type: P.MessageType.STREAM, serial: h.serial, status }, undefined, body),
+    );
   }
 }
 
@@ -202,7 +208,10 @@ export function packet(h: P.MessageHeader, write: (w: XdrWriter) => void = () =>
 /** A remote_error body. */
 export function remoteError(code: number, message: string): Buffer {
   const w = new XdrWriter();
-  w.int(code).int(10).optional(message, (x, v) => x.string(v)).int(2);
+  w.int(code)
+    .int(10)
+    .optional(message, (x, v) => x.string(v))
+    .int(2);
   w.uint(0).uint(0).uint(0).uint(0).int(0).int(0).uint(0);
   return Buffer.from(w.finish());
 }

@@ -5,14 +5,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createMessageConnection, MessageConnection, StreamMessageReader, StreamMessageWriter } from 'vscode-jsonrpc/node';
-import type {
-  CompletionItem,
-  CompletionList,
-  Diagnostic,
-  Hover,
-  InitializeResult,
-  PublishDiagnosticsParams,
-} from 'vscode-languageserver-protocol';
+import type { CompletionItem, CompletionList, Diagnostic, Hover, InitializeResult, PublishDiagnosticsParams } from 'vscode-languageserver-protocol';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -25,7 +18,16 @@ export function serverBundle(): Promise<string> {
     // a run that never calls disposeServerBundle() (the bench, a failed test) still leaves nothing
     process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
     const out = path.join(dir, 'server.js');
-    await esbuild.build({ entryPoints: [path.join(ROOT, 'src/language/server.ts')], outfile: out, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['*.node'], logLevel: 'warning' });
+    await esbuild.build({
+      entryPoints: [path.join(ROOT, 'src/language/server.ts')],
+      outfile: out,
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'cjs',
+      external: ['*.node'],
+      logLevel: 'warning',
+    });
     return out;
   })();
   return bundled;
@@ -81,7 +83,13 @@ export class LspClient {
     this.initializeResult = await this.rpc.sendRequest<InitializeResult>('initialize', {
       processId: process.pid,
       rootUri: null,
-      capabilities: { textDocument: { completion: { completionItem: { snippetSupport: true } }, hover: { contentFormat: ['markdown'] }, publishDiagnostics: { versionSupport: true } } },
+      capabilities: {
+        textDocument: {
+          completion: { completionItem: { snippetSupport: true } },
+          hover: { contentFormat: ['markdown'] },
+          publishDiagnostics: { versionSupport: true },
+        },
+      },
       initializationOptions,
     });
     await this.rpc.sendNotification('initialized', {});
@@ -124,8 +132,11 @@ export class LspClient {
   }
 
   async completion(uri: string, line: number, character: number): Promise<CompletionItem[]> {
-    const r = await this.rpc.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', { textDocument: { uri }, position: { line, character } });
-    return Array.isArray(r) ? r : r?.items ?? [];
+    const r = await this.rpc.sendRequest<CompletionItem[] | CompletionList | null>('textDocument/completion', {
+      textDocument: { uri },
+      position: { line, character },
+    });
+    return Array.isArray(r) ? r : (r?.items ?? []);
   }
 
   hover(uri: string, line: number, character: number): Promise<Hover | null> {

@@ -3,7 +3,22 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './metrics.css';
-import { CompareCell, COMPARISON_TABLE_CITED, Cols, GuestKey, HostKey, InitMsg, isToWebview, ObserveSide, OverviewRow, PickOption, ProcRowMsg, SideInfo, ToWebview, WebviewMsg } from '../../src/protocol/metrics';
+import {
+  CompareCell,
+  COMPARISON_TABLE_CITED,
+  Cols,
+  GuestKey,
+  HostKey,
+  InitMsg,
+  isToWebview,
+  ObserveSide,
+  OverviewRow,
+  PickOption,
+  ProcRowMsg,
+  SideInfo,
+  ToWebview,
+  WebviewMsg,
+} from '../../src/protocol/metrics';
 
 declare function acquireVsCodeApi(): { postMessage(m: WebviewMsg): void; getState(): any; setState(s: unknown): void };
 const vscode = acquireVsCodeApi();
@@ -27,7 +42,14 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 function css(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
 }
-const COLORS = () => [css('--vscode-charts-blue', '#3794ff'), css('--vscode-charts-orange', '#d18616'), css('--vscode-charts-green', '#89d185'), css('--vscode-charts-purple', '#b180d7'), css('--vscode-charts-red', '#f14c4c'), css('--vscode-charts-yellow', '#cca700')];
+const COLORS = () => [
+  css('--vscode-charts-blue', '#3794ff'),
+  css('--vscode-charts-orange', '#d18616'),
+  css('--vscode-charts-green', '#89d185'),
+  css('--vscode-charts-purple', '#b180d7'),
+  css('--vscode-charts-red', '#f14c4c'),
+  css('--vscode-charts-yellow', '#cca700'),
+];
 
 export function fmtBytes(n: number | null | undefined): string {
   if (n == null || !Number.isFinite(n)) return '—';
@@ -70,7 +92,11 @@ const GUEST_CHARTS: Array<ChartDef<GuestKey>> = [
 class Chart {
   plot: uPlot;
   data: { t: number[]; series: Partial<Record<string, Array<number | null>>> } = { t: [], series: {} };
-  constructor(parent: HTMLElement, readonly def: ChartDef, width: number) {
+  constructor(
+    parent: HTMLElement,
+    readonly def: ChartDef,
+    width: number,
+  ) {
     const box = el('div', { class: 'chart' });
     parent.append(box);
     const colors = COLORS();
@@ -82,7 +108,16 @@ class Chart {
         title: def.title,
         width,
         height: 150,
-        series: [{}, ...def.keys.map((k, i) => ({ label: def.labels[i], stroke: colors[i % colors.length], width: 1.5, value: (_u: uPlot, v: number | null) => def.fmt(v), spanGaps: false }))],
+        series: [
+          {},
+          ...def.keys.map((k, i) => ({
+            label: def.labels[i],
+            stroke: colors[i % colors.length],
+            width: 1.5,
+            value: (_u: uPlot, v: number | null) => def.fmt(v),
+            spanGaps: false,
+          })),
+        ],
         axes: [axis, { ...axis, size: 70, values: (_u: uPlot, vals: number[]) => vals.map((v) => def.fmt(v)) }],
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(max || 0, def.fmt === fmtPct ? 1 : 1)] } },
         legend: { live: false },
@@ -125,7 +160,12 @@ function guestPanel(m: Init<'guest'>): void {
   app.replaceChildren();
   const range = state.range ?? 300;
   const ranges = el('div', { class: 'ranges', role: 'group', 'aria-label': 'time range' });
-  for (const [s, label] of [[60, '1 min'], [300, '5 min'], [900, '15 min'], [3600, '1 h']] as const) {
+  for (const [s, label] of [
+    [60, '1 min'],
+    [300, '5 min'],
+    [900, '15 min'],
+    [3600, '1 h'],
+  ] as const) {
     const b = el('button', { 'data-range': String(s), class: s === range ? 'on' : '' }, label);
     b.addEventListener('click', () => {
       save({ range: s });
@@ -151,11 +191,16 @@ function guestSideInfo(side: SideInfo | undefined): void {
   const extra = document.getElementById('guest-extra');
   if (!note || !extra) return;
   note.classList.toggle('warn', !side?.ok);
-  note.textContent = side?.ok ? `via ${side.via}${side.kernel ? ` · ${side.kernel}` : ''}${side.os ? ` · ${side.os}` : ''}${side.load ? ` · load ${side.load.join(' ')}` : ''}` : side?.error ? `${side.error}${side.hint ? `\n${side.hint}` : ''}` : 'Waiting for the first guest-side reading…';
+  note.textContent = side?.ok
+    ? `via ${side.via}${side.kernel ? ` · ${side.kernel}` : ''}${side.os ? ` · ${side.os}` : ''}${side.load ? ` · load ${side.load.join(' ')}` : ''}`
+    : side?.error
+      ? `${side.error}${side.hint ? `\n${side.hint}` : ''}`
+      : 'Waiting for the first guest-side reading…';
   extra.replaceChildren();
   if (side?.fs?.length) {
     const t = el('table', { class: 'grid' }, el('tr', {}, el('th', {}, 'filesystem'), el('th', {}, 'mount'), el('th', {}, 'used'), el('th', {}, 'size')));
-    for (const f of side.fs) t.append(el('tr', {}, el('td', {}, f.source), el('td', {}, f.mount), el('td', {}, fmtBytes(f.usedBytes)), el('td', {}, fmtBytes(f.sizeBytes))));
+    for (const f of side.fs)
+      t.append(el('tr', {}, el('td', {}, f.source), el('td', {}, f.mount), el('td', {}, fmtBytes(f.usedBytes)), el('td', {}, fmtBytes(f.sizeBytes))));
     extra.append(el('h3', {}, 'Filesystems (df in the guest)'), t);
   }
 }
@@ -198,12 +243,14 @@ function overview(m: Init<'host'>): void {
 function overviewRows(m: Msg<'rows'>): void {
   const h = m.host ?? {};
   const line = document.getElementById('host-line');
-  if (line) line.textContent = `host: CPU ${fmtPct(h.cpu)} · memory ${fmtBytes(h.memUsed)} / ${fmtBytes(h.memAlloc)} · PSI cpu ${fmtPct(h.psiCpu)} · ${m.rows.length} guests${m.error ? ` · ${m.error}` : ''}`;
+  if (line)
+    line.textContent = `host: CPU ${fmtPct(h.cpu)} · memory ${fmtBytes(h.memUsed)} / ${fmtBytes(h.memAlloc)} · PSI cpu ${fmtPct(h.psiCpu)} · ${m.rows.length} guests${m.error ? ` · ${m.error}` : ''}`;
   const table = document.getElementById('overview');
   if (!table) return;
   const sort = state.sort ?? 'cpu';
   const dir = state.dir ?? -1;
-  const key = (r: OverviewRow): unknown => (sort === 'disk' ? (r.diskRd ?? 0) + (r.diskWr ?? 0) : sort === 'net' ? (r.netRx ?? 0) + (r.netTx ?? 0) : (r as unknown as Record<string, unknown>)[sort]);
+  const key = (r: OverviewRow): unknown =>
+    sort === 'disk' ? (r.diskRd ?? 0) + (r.diskWr ?? 0) : sort === 'net' ? (r.netRx ?? 0) + (r.netTx ?? 0) : (r as unknown as Record<string, unknown>)[sort];
   const rows = [...m.rows].sort((a, b) => {
     const x = key(a);
     const y = key(b);
@@ -257,8 +304,23 @@ function picker(side: 'container' | 'vm', options: PickOption[], selected?: stri
 }
 
 function procTable(rows: ProcRowMsg[], thread: boolean): HTMLTableElement {
-  const t = el('table', { class: 'grid procs' }, el('tr', {}, el('th', {}, thread ? 'tid' : 'pid'), el('th', {}, 'command'), el('th', {}, 'role'), el('th', {}, 'CPU'), el('th', {}, 'RSS')));
-  for (const r of rows) t.append(el('tr', { class: r.role }, el('td', {}, String(r.tid ?? r.pid)), el('td', {}, r.comm), el('td', {}, r.role), el('td', {}, fmtPct(r.cpu)), el('td', {}, r.rssBytes ? fmtBytes(r.rssBytes) : '')));
+  const t = el(
+    'table',
+    { class: 'grid procs' },
+    el('tr', {}, el('th', {}, thread ? 'tid' : 'pid'), el('th', {}, 'command'), el('th', {}, 'role'), el('th', {}, 'CPU'), el('th', {}, 'RSS')),
+  );
+  for (const r of rows)
+    t.append(
+      el(
+        'tr',
+        { class: r.role },
+        el('td', {}, String(r.tid ?? r.pid)),
+        el('td', {}, r.comm),
+        el('td', {}, r.role),
+        el('td', {}, fmtPct(r.cpu)),
+        el('td', {}, r.rssBytes ? fmtBytes(r.rssBytes) : ''),
+      ),
+    );
   return t;
 }
 
@@ -276,7 +338,10 @@ function observe(m: PairInit): void {
 }
 
 function observeData(m: Msg<'observeData'>): void {
-  for (const [id, d, thread] of [['obs-container', m.container, false], ['obs-vm', m.vm, true]] as Array<[string, ObserveSide | undefined, boolean]>) {
+  for (const [id, d, thread] of [
+    ['obs-container', m.container, false],
+    ['obs-vm', m.vm, true],
+  ] as Array<[string, ObserveSide | undefined, boolean]>) {
     const body = document.querySelector(`#${id} .body`);
     if (!body) continue;
     if (!d) {
@@ -289,15 +354,31 @@ function observeData(m: Msg<'observeData'>): void {
 
 // ---- comparison -------------------------------------------------------------------------------
 
-const SRC: Record<string, string> = { measured: 'measured now', definition: 'from the definition', benchmark: 'from the latest benchmark report', 'not measurable': 'not measurable here' };
+const SRC: Record<string, string> = {
+  measured: 'measured now',
+  definition: 'from the definition',
+  benchmark: 'from the latest benchmark report',
+  'not measurable': 'not measurable here',
+};
 
 function compare(m: PairInit): void {
   app.replaceChildren(el('header', {}, el('h1', {}, m.title), el('span', { class: 'sub', id: 'cmp-sub' }, '')));
-  const pick = el('div', { class: 'pickers' }, 'Container: ', picker('container', m.containers, m.selected?.container), ' VM: ', picker('vm', m.vms, m.selected?.vm));
+  const pick = el(
+    'div',
+    { class: 'pickers' },
+    'Container: ',
+    picker('container', m.containers, m.selected?.container),
+    ' VM: ',
+    picker('vm', m.vms, m.selected?.vm),
+  );
   const bench = el('button', { id: 'run-bench' }, 'Run Benchmark…');
   bench.addEventListener('click', () => vscode.postMessage({ type: 'bench' }));
   pick.append(' ', bench);
-  app.append(pick, el('p', { class: 'note', id: 'cmp-source' }, `Rows and claims: ${COMPARISON_TABLE_CITED}.`), el('table', { class: 'grid compare', id: 'compare' }));
+  app.append(
+    pick,
+    el('p', { class: 'note', id: 'cmp-source' }, `Rows and claims: ${COMPARISON_TABLE_CITED}.`),
+    el('table', { class: 'grid compare', id: 'compare' }),
+  );
 }
 
 function compareRows(m: Msg<'compareRows'>): void {
@@ -313,8 +394,25 @@ function compareRows(m: Msg<'compareRows'>): void {
     t.replaceChildren(el('tr', {}, el('td', { class: 'note warn' }, m.error)));
     return;
   }
-  t.replaceChildren(el('tr', {}, el('th', {}, 'Row of the table'), el('th', {}, 'The table: container'), el('th', {}, 'Container here'), el('th', {}, 'The table: KVM'), el('th', {}, 'VM here'), el('th', {}, 'Holds here?')));
-  const cell = (c: CompareCell) => el('td', {}, el('div', {}, c.value), el('div', { class: `src src-${c.source.replace(/ /g, '-')}`, title: c.detail ?? '' }, SRC[c.source] + (c.detail ? ` — ${c.detail}` : '')));
+  t.replaceChildren(
+    el(
+      'tr',
+      {},
+      el('th', {}, 'Row of the table'),
+      el('th', {}, 'The table: container'),
+      el('th', {}, 'Container here'),
+      el('th', {}, 'The table: KVM'),
+      el('th', {}, 'VM here'),
+      el('th', {}, 'Holds here?'),
+    ),
+  );
+  const cell = (c: CompareCell) =>
+    el(
+      'td',
+      {},
+      el('div', {}, c.value),
+      el('div', { class: `src src-${c.source.replace(/ /g, '-')}`, title: c.detail ?? '' }, SRC[c.source] + (c.detail ? ` — ${c.detail}` : '')),
+    );
   for (const r of m.rows) {
     const holds = el('td', { class: `holds holds-${r.holds}` }, el('b', {}, r.holds), el('div', { class: 'why' }, r.why));
     if (r.needsBenchmark) {
@@ -325,7 +423,18 @@ function compareRows(m: Msg<'compareRows'>): void {
       });
       holds.append(a);
     }
-    t.append(el('tr', { 'data-row': r.id }, el('td', {}, r.label), el('td', { class: 'stated' }, r.tableContainer), cell(r.container), el('td', { class: 'stated' }, r.tableVm), cell(r.vm), holds));
+    t.append(
+      el(
+        'tr',
+        { 'data-row': r.id },
+        el('td', {}, r.label),
+        el('td', { class: 'stated' }, r.tableContainer),
+        cell(r.container),
+        el('td', { class: 'stated' }, r.tableVm),
+        cell(r.vm),
+        holds,
+      ),
+    );
   }
 }
 
@@ -349,7 +458,11 @@ window.addEventListener('message', (ev: MessageEvent<unknown>) => {
       guestSideInfo(m.side);
       break;
     case 'point':
-      for (const [charts, s] of [[hostCharts, m.host], [guestCharts, m.guest]] as const) if (s) charts.forEach((c) => c.append(s.t, s.p, state.range ?? 300));
+      for (const [charts, s] of [
+        [hostCharts, m.host],
+        [guestCharts, m.guest],
+      ] as const)
+        if (s) charts.forEach((c) => c.append(s.t, s.p, state.range ?? 300));
       guestSideInfo(m.side);
       break;
     case 'rows':

@@ -134,7 +134,12 @@ export class Inventory extends EventEmitter<InventoryEvents> {
 
   constructor(opts: InventoryOptions) {
     super();
-    this.opts = { ...opts, hostRetryMinMs: opts.hostRetryMinMs ?? 1000, hostRetryMaxMs: opts.hostRetryMaxMs ?? 30_000, log: opts.log ?? opts.connection?.log ?? nullLogger };
+    this.opts = {
+      ...opts,
+      hostRetryMinMs: opts.hostRetryMinMs ?? 1000,
+      hostRetryMaxMs: opts.hostRetryMaxMs ?? 30_000,
+      log: opts.log ?? opts.connection?.log ?? nullLogger,
+    };
     this.local = new HostState(LOCAL_HOST_ID, LOCAL_HOST_LABEL, opts.local ?? localHost, undefined, this.opts.hostRetryMinMs);
   }
 

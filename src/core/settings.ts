@@ -9,7 +9,17 @@ import type { HostEntry } from './hosts';
 export type SettingGetter = (key: string) => unknown;
 
 /** The settings a change event can name (affectsConfiguration(`virtscope.${section}`)). */
-export const SETTING_SECTIONS = ['connections', 'hosts', 'ssh.configFile', 'hostNetworkNamespace', 'benchmark', 'trace.detail', 'metrics.intervalSeconds', 'lxc.pollIntervalSeconds', 'shell'] as const;
+export const SETTING_SECTIONS = [
+  'connections',
+  'hosts',
+  'ssh.configFile',
+  'hostNetworkNamespace',
+  'benchmark',
+  'trace.detail',
+  'metrics.intervalSeconds',
+  'lxc.pollIntervalSeconds',
+  'shell',
+] as const;
 export type SettingSection = (typeof SETTING_SECTIONS)[number];
 
 export type TraceDetail = 'kick-path' | 'full';

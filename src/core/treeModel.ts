@@ -42,7 +42,14 @@ export function connectionChildren(status: ConnectionStatus, guests: Iterable<Gu
   if (status.state === 'unreachable') {
     return [
       { type: 'message', id: 'error', label: status.message, icon: { id: 'error', color: 'errorForeground' }, tooltip: status.message },
-      { type: 'message', id: 'fix', label: status.hint ? `How to fix: ${status.hint}` : 'Retry now', icon: { id: 'lightbulb' }, tooltip: status.hint, fix: true },
+      {
+        type: 'message',
+        id: 'fix',
+        label: status.hint ? `How to fix: ${status.hint}` : 'Retry now',
+        icon: { id: 'lightbulb' },
+        tooltip: status.hint,
+        fix: true,
+      },
     ];
   }
   if (status.state !== 'connected') return [{ type: 'message', id: 'loading', label: 'Connecting…', icon: { id: 'loading~spin' } }];
@@ -72,7 +79,13 @@ export function guestItemSpec(g: Guest, connectionLabel: string): GuestItemSpec 
     description: describeGuest(g),
     icon: stateIconSpec(g.state),
     contextValue: ['guest', `kind-${g.kind}`, `state-${g.state}`, ...verbsFor(g).map((v) => `can-${v}`)].join(' '),
-    tooltip: [`**${g.name}** — ${KIND_LABEL[g.kind]}`, `State: ${g.rawState}`, g.image ? `Image: ${g.image}` : '', `Host: ${connectionLabel}`, `Id: \`${g.id}\``]
+    tooltip: [
+      `**${g.name}** — ${KIND_LABEL[g.kind]}`,
+      `State: ${g.rawState}`,
+      g.image ? `Image: ${g.image}` : '',
+      `Host: ${connectionLabel}`,
+      `Id: \`${g.id}\``,
+    ]
       .filter(Boolean)
       .join('\n\n'),
   };
@@ -122,7 +135,14 @@ export interface HostView {
 
 export type HostChild =
   | { readonly type: 'connections' }
-  | { readonly type: 'message'; readonly id: string; readonly label: string; readonly icon: IconSpec; readonly tooltip?: string; readonly action?: 'reconnect' | 'addConnection' };
+  | {
+      readonly type: 'message';
+      readonly id: string;
+      readonly label: string;
+      readonly icon: IconSpec;
+      readonly tooltip?: string;
+      readonly action?: 'reconnect' | 'addConnection';
+    };
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -143,7 +163,8 @@ export function hostChildren(h: HostView): HostChild[] {
   }
   if (h.connections.length) return [{ type: 'connections' }];
   if (s.state === 'connecting' || s.state === 'idle') return [{ type: 'message', id: 'loading', label: 'Connecting…', icon: { id: 'loading~spin' } }];
-  if (h.remote) return [{ type: 'message', id: 'none', label: 'No libvirt, lxc-tools or Docker/Podman found on this host', icon: { id: 'info' }, action: 'reconnect' }];
+  if (h.remote)
+    return [{ type: 'message', id: 'none', label: 'No libvirt, lxc-tools or Docker/Podman found on this host', icon: { id: 'info' }, action: 'reconnect' }];
   return [{ type: 'message', id: 'none', label: 'No connections are configured — Add Connection…', icon: { id: 'info' }, action: 'addConnection' }];
 }
 
@@ -159,15 +180,28 @@ export interface HostItemSpec {
 export function hostItemSpec(h: HostView): HostItemSpec {
   const where = h.entry ? `${h.entry.destination}${h.entry.port ? ` port ${h.entry.port}` : ''}` : '';
   const conns = plural(h.connections.length, 'connection');
-  if (!h.remote) return { label: h.label, description: conns, icon: { id: 'device-desktop' }, contextValue: 'host local', tooltip: `**${h.label}**\n\n${conns}` };
+  if (!h.remote)
+    return { label: h.label, description: conns, icon: { id: 'device-desktop' }, contextValue: 'host local', tooltip: `**${h.label}**\n\n${conns}` };
   const s = h.status;
   const head = `**${h.label}** — over SSH (${where})`;
   switch (s.state) {
     case 'unreachable':
-      return { label: h.label, description: 'unreachable', icon: { id: 'debug-disconnect', color: 'errorForeground' }, contextValue: 'host remote unreachable', tooltip: `${head}\n\nUnreachable: ${s.reason}\n\nRetried by itself.` };
+      return {
+        label: h.label,
+        description: 'unreachable',
+        icon: { id: 'debug-disconnect', color: 'errorForeground' },
+        contextValue: 'host remote unreachable',
+        tooltip: `${head}\n\nUnreachable: ${s.reason}\n\nRetried by itself.`,
+      };
     case 'ready':
       return { label: h.label, description: conns, icon: { id: 'remote' }, contextValue: 'host remote ready', tooltip: `${head}\n\n${conns}` };
     default:
-      return { label: h.label, description: 'connecting', icon: { id: 'loading~spin' }, contextValue: `host remote ${s.state}`, tooltip: `${head}\n\nconnecting` };
+      return {
+        label: h.label,
+        description: 'connecting',
+        icon: { id: 'loading~spin' },
+        contextValue: `host remote ${s.state}`,
+        tooltip: `${head}\n\nconnecting`,
+      };
   }
 }

@@ -58,7 +58,9 @@ export function escapeXml(s: string): string {
 
 /** The element as XML text again (attributes and text escaped; whitespace-only text dropped). */
 export function serializeXml(el: XmlElement, indent = ''): string {
-  const attrs = Object.entries(el.attrs).map(([k, v]) => ` ${k}='${escapeXml(v)}'`).join('');
+  const attrs = Object.entries(el.attrs)
+    .map(([k, v]) => ` ${k}='${escapeXml(v)}'`)
+    .join('');
   const text = el.text.trim() ? escapeXml(el.text) : '';
   if (!el.children.length) return `${indent}<${el.name}${attrs}${text ? `>${text}</${el.name}>` : '/>'}`;
   const inner = el.children.map((c) => serializeXml(c, `${indent}  `)).join('\n');

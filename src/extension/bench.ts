@@ -83,7 +83,10 @@ function optionsFrom(config: Config, o: BenchCommandOptions = {}): BenchOptions 
 function withDiskPaths(config: Config, specs: TargetSpec[]): TargetSpec[] {
   const { diskPaths: paths, allowRawDeviceWrites: raw } = config.benchmark;
   return specs.map((s) => {
-    const o = typeof s === 'string' ? { guestName: s.includes('/') ? s.slice(s.indexOf('/') + 1) : s, connectionId: s.includes('/') ? s.slice(0, s.indexOf('/')) : undefined } : s;
+    const o =
+      typeof s === 'string'
+        ? { guestName: s.includes('/') ? s.slice(s.indexOf('/') + 1) : s, connectionId: s.includes('/') ? s.slice(0, s.indexOf('/')) : undefined }
+        : s;
     const p = paths[o.guestName];
     return p ? { ...o, diskPath: p, rawDeviceWrites: raw } : o;
   });
@@ -100,15 +103,17 @@ async function runWithProgress(deps: BenchDeps, spec: BenchSpec, targets: Resolv
         active.add(ac);
         token.onCancellationRequested(() => ac.abort());
         let last = 0;
-        return feature().runBenchmark(spec, targets, {
-          signal: ac.signal,
-          progress: (step, done, total) => {
-            deps.log.info(`benchmark: ${step}`);
-            const pct = (done / total) * 100;
-            progress.report({ message: `${step} (${done + 1}/${total})`, increment: pct - last });
-            last = pct;
-          },
-        }).finally(() => active.delete(ac));
+        return feature()
+          .runBenchmark(spec, targets, {
+            signal: ac.signal,
+            progress: (step, done, total) => {
+              deps.log.info(`benchmark: ${step}`);
+              const pct = (done / total) * 100;
+              progress.report({ message: `${step} (${done + 1}/${total})`, increment: pct - last });
+              last = pct;
+            },
+          })
+          .finally(() => active.delete(ac));
       },
     );
     return await saveAndOpen(deps, report, open);
@@ -174,7 +179,10 @@ export async function runCommand(deps: BenchDeps, clicked?: unknown, selected?: 
   }
   const suites = options?.suites ?? (await askSuites(`Run Benchmark on ${['host', ...nodes.map((n) => n.guest!.name)].join(', ')}`));
   if (!suites) return undefined;
-  const specs = withDiskPaths(deps.config, nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })));
+  const specs = withDiskPaths(
+    deps.config,
+    nodes.map((n) => ({ connectionId: n.conn.config.id, guestId: n.guest!.id, guestName: n.guest!.name })),
+  );
   let targets: ResolvedTarget[];
   try {
     targets = await feature().resolveTargets(specs, backendsOf(deps.connections));
@@ -239,7 +247,11 @@ export async function rerunCommand(deps: BenchDeps, uri?: vscode.Uri, options?: 
     void vscode.window.showErrorMessage(`Re-run benchmark: ${(e as Error).message}`);
     return undefined;
   }
-  const spec: BenchSpec = { ...old.spec, guests: targets.map((t) => t.ref), options: { ...old.spec.options, hostNetworkNamespace: deps.config.hostNetworkNamespace ?? old.spec.options.hostNetworkNamespace } };
+  const spec: BenchSpec = {
+    ...old.spec,
+    guests: targets.map((t) => t.ref),
+    options: { ...old.spec.options, hostNetworkNamespace: deps.config.hostNetworkNamespace ?? old.spec.options.hostNetworkNamespace },
+  };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
 
@@ -275,7 +287,11 @@ class BenchTerminal implements vscode.Pseudoterminal {
     const suites = (this.def.suites?.length ? this.def.suites : [...ALL_SUITES]).filter((s): s is Suite => ALL_SUITES.includes(s));
     try {
       const targets = await feature().resolveTargets(withDiskPaths(this.deps.config, this.def.guests ?? []), backendsOf(this.deps.connections));
-      const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }) };
+      const spec: BenchSpec = {
+        suites,
+        guests: targets.map((t) => t.ref),
+        options: optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }),
+      };
       this.line(`virtscope benchmark: ${suites.join(', ')} on ${['host', ...targets.map((t) => t.guest.name)].join(', ')}`);
       const report = await feature().runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });
       for (const n of report.notes) this.line(`${n.level}: ${n.message}`);
@@ -299,7 +315,9 @@ export function registerBenchTasks(deps: BenchDeps): vscode.Disposable[] {
   return [
     { dispose: () => active.forEach((ac) => ac.abort()) },
     vscode.tasks.registerTaskProvider(TASK_TYPE, {
-      provideTasks: () => [benchTask({ type: TASK_TYPE, guests: [], suites: [...ALL_SUITES] }, vscode.TaskScope.Workspace, 'benchmark the host (all suites)', deps)],
+      provideTasks: () => [
+        benchTask({ type: TASK_TYPE, guests: [], suites: [...ALL_SUITES] }, vscode.TaskScope.Workspace, 'benchmark the host (all suites)', deps),
+      ],
       resolveTask: (task) => {
         const def = task.definition as BenchTaskDefinition;
         if (def.type !== TASK_TYPE) return undefined;
@@ -308,4 +326,3 @@ export function registerBenchTasks(deps: BenchDeps): vscode.Disposable[] {
     }),
   ];
 }
-

@@ -35,14 +35,23 @@ export async function runVerb(ctx: Ctx, verb: Verb, clicked?: unknown, selected?
     if (!picked) return;
     nodes = [picked];
   }
-  const plan = planVerb(verb, nodes.map((node) => ({ node, guest: node.guest, name: node.guest?.name ?? node.guestId })));
+  const plan = planVerb(
+    verb,
+    nodes.map((node) => ({ node, guest: node.guest, name: node.guest?.name ?? node.guestId })),
+  );
   for (const conn of new Set(plan.skipped.filter((s) => s.why === 'gone').map((s) => s.node.conn))) void conn.refresh();
   const skipped = skippedMessage(verb, plan);
   if (skipped) void vscode.window.showWarningMessage(skipped);
   if (!plan.apply.length) return;
-  const ask = confirmation(verb, plan.apply.map((a) => a.guest));
+  const ask = confirmation(
+    verb,
+    plan.apply.map((a) => a.guest),
+  );
   if (ask && (await vscode.window.showWarningMessage(ask.message, { modal: true, detail: ask.detail }, ask.button)) !== ask.button) return;
-  const title = `${labelFor(verb, plan.apply.map((a) => a.guest))} ${plan.apply.map((a) => a.guest.name).join(', ')}`;
+  const title = `${labelFor(
+    verb,
+    plan.apply.map((a) => a.guest),
+  )} ${plan.apply.map((a) => a.guest.name).join(', ')}`;
   await vscode.window.withProgress({ location: { viewId: 'virtscope.guests' }, title }, () =>
     Promise.all(plan.apply.map(({ node, guest }) => perform(ctx, verb, node.conn, guest))),
   );
@@ -119,7 +128,8 @@ export async function addConnection(ctx: Ctx): Promise<void> {
     const uri = await vscode.window.showInputBox({
       title: 'Add connection: libvirt URI',
       value: 'qemu:///system',
-      validateInput: (v) => (/^[a-z0-9]+(\+unix)?:\/\/[^\s]*$/i.test(v.trim()) ? undefined : 'A libvirt URI such as qemu:///system (local unix socket transports only)'),
+      validateInput: (v) =>
+        /^[a-z0-9]+(\+unix)?:\/\/[^\s]*$/i.test(v.trim()) ? undefined : 'A libvirt URI such as qemu:///system (local unix socket transports only)',
     });
     if (!uri) return;
     cfg = { id: uri.trim(), label: uri.trim(), type: 'libvirt', uri: uri.trim() };
@@ -161,13 +171,20 @@ export async function removeConnection(ctx: Ctx, node?: ConnectionNode): Promise
   const existing = ctx.connections.configured();
   let id = node?.conn.config.id;
   if (!id) {
-    const pick = await vscode.window.showQuickPick(existing.map((c) => ({ label: c.label ?? c.id, description: c.uri ?? c.socketPath ?? c.type, id: c.id })), {
-      title: 'Remove connection',
-    });
+    const pick = await vscode.window.showQuickPick(
+      existing.map((c) => ({ label: c.label ?? c.id, description: c.uri ?? c.socketPath ?? c.type, id: c.id })),
+      {
+        title: 'Remove connection',
+      },
+    );
     id = pick?.id;
   }
   if (!id) return;
-  const ok = await vscode.window.showWarningMessage(`Remove the connection "${id}" from virtscope?`, { modal: true, detail: 'Only the entry in virtscope.connections is removed; nothing on the host changes.' }, 'Remove');
+  const ok = await vscode.window.showWarningMessage(
+    `Remove the connection "${id}" from virtscope?`,
+    { modal: true, detail: 'Only the entry in virtscope.connections is removed; nothing on the host changes.' },
+    'Remove',
+  );
   if (ok !== 'Remove') return;
   await ctx.connections.save(existing.filter((c) => c.id !== id));
 }

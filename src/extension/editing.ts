@@ -9,13 +9,7 @@
 // and Overwrite offered.
 import * as vscode from 'vscode';
 import { Connection } from '../core/connection';
-import {
-  DefinitionConflictError,
-  DefinitionRejectedError,
-  EditableDefinitions,
-  editableDefinitions,
-  GuestExistsError,
-} from '../core/editing/definitions';
+import { DefinitionConflictError, DefinitionRejectedError, EditableDefinitions, editableDefinitions, GuestExistsError } from '../core/editing/definitions';
 import { renderTemplate, Template, templateFactsOf, templatesFor } from '../core/editing/templates';
 import { localHost } from '../core/host/local';
 import { run } from '../core/exec';
@@ -141,7 +135,11 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
           r = await defs.create(text, e.name);
         } catch (err) {
           if (!(err instanceof GuestExistsError)) throw err;
-          const ok = await vscode.window.showWarningMessage(err.message, { modal: true, detail: 'Replace the existing definition with this document?' }, 'Replace');
+          const ok = await vscode.window.showWarningMessage(
+            err.message,
+            { modal: true, detail: 'Replace the existing definition with this document?' },
+            'Replace',
+          );
           if (ok !== 'Replace') throw new Error(`Not saved: ${err.message}`);
           r = await defs.create(text, e.name, { overwrite: true });
         }
@@ -156,7 +154,9 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
         if (r.guestId !== e.guestId) {
           // the XML named another domain (UUID removed, name changed): libvirt defined a new one
           this.log.warn(`${conn.label}: saving ${what} defined another domain, "${r.name}" (${r.guestId}); "${e.name}" is unchanged`);
-          void vscode.window.showWarningMessage(`This definition now describes "${r.name}" (${r.guestId}), which libvirt defined as a separate domain. "${e.name}" is unchanged.`);
+          void vscode.window.showWarningMessage(
+            `This definition now describes "${r.name}" (${r.guestId}), which libvirt defined as a separate domain. "${e.name}" is unchanged.`,
+          );
           Object.assign(e, { guestId: r.guestId, name: r.name });
         }
         this.log.info(`${conn.label}: saved the definition of ${what}${r.backup ? ` (previous config kept in ${r.backup})` : ''}`);
@@ -178,7 +178,12 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
   }
 
   private async offerConflict(uri: vscode.Uri, e: Entry, err: DefinitionConflictError): Promise<void> {
-    const pick = await vscode.window.showWarningMessage(`${err.message}.`, { detail: 'Your text is kept in the editor; nothing was written to the host.' }, 'Compare', 'Overwrite');
+    const pick = await vscode.window.showWarningMessage(
+      `${err.message}.`,
+      { detail: 'Your text is kept in the editor; nothing was written to the host.' },
+      'Compare',
+      'Overwrite',
+    );
     if (pick === 'Compare') {
       const snap = vscode.Uri.from({ scheme: HOST_SCHEME, path: uri.path, query: `t=${Date.now()}` });
       this.snapshots.set(snap.toString(), err.current);
@@ -278,7 +283,13 @@ export async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: A
     return;
   }
   let t: Template | undefined = templates[0];
-  if (templates.length > 1) t = (await vscode.window.showQuickPick(templates.map((x) => ({ label: x.label, description: x.description, t: x })), { title: 'Template' }))?.t;
+  if (templates.length > 1)
+    t = (
+      await vscode.window.showQuickPick(
+        templates.map((x) => ({ label: x.label, description: x.description, t: x })),
+        { title: 'Template' },
+      )
+    )?.t;
   if (!t) return;
   const taken = new Set([...conn.guests.values()].map((g) => g.name));
   let n = 1;
@@ -287,7 +298,8 @@ export async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: A
     title: `New ${t.label} on ${conn.label}`,
     prompt: 'Name of the new guest (you can still change it in the definition, except for lxc-tools)',
     value: `new-guest-${n}`,
-    validateInput: (v) => (!v.trim() ? 'A name is needed' : /[/\\\s]/.test(v) ? 'No slashes or spaces' : taken.has(v.trim()) ? `"${v.trim()}" exists on ${conn!.label}` : undefined),
+    validateInput: (v) =>
+      !v.trim() ? 'A name is needed' : /[/\\\s]/.test(v) ? 'No slashes or spaces' : taken.has(v.trim()) ? `"${v.trim()}" exists on ${conn!.label}` : undefined,
   });
   if (!name) return;
   // the arch and KVM of the host the guest will run on, not of the machine VS Code runs on

@@ -32,7 +32,10 @@ async function pickNode<N extends PoolNode | NetworkNode | VolumeNode>(deps: Hos
   }
   if (!found.length) return void vscode.window.showInformationMessage(`No ${kind} on a connected libvirt host.`);
   const label = (n: N) => (n.kind === 'volume' ? `${n.view.pool}/${n.view.name}` : n.view.name);
-  const pick = await vscode.window.showQuickPick(found.map((n) => ({ label: label(n), n })), { title: `Pick a ${kind}` });
+  const pick = await vscode.window.showQuickPick(
+    found.map((n) => ({ label: label(n), n })),
+    { title: `Pick a ${kind}` },
+  );
   return pick?.n;
 }
 
@@ -57,12 +60,20 @@ export async function poolVerb(deps: HostObjectDeps, verb: PoolVerb, node?: unkn
   if (verb === 'delete') {
     const go = await vscode.window.showWarningMessage(
       `Delete storage pool "${name}"?`,
-      { modal: true, detail: `The pool is stopped and its definition removed from libvirt. Its volumes' data stay on disk${n.view.path ? ` in ${n.view.path}` : ''}; guests using them keep working, but the volumes no longer show here until a pool is defined there again.` },
+      {
+        modal: true,
+        detail: `The pool is stopped and its definition removed from libvirt. Its volumes' data stay on disk${n.view.path ? ` in ${n.view.path}` : ''}; guests using them keep working, but the volumes no longer show here until a pool is defined there again.`,
+      },
       'Delete',
     );
     if (go !== 'Delete') return;
   }
-  const run = { start: () => storage.startPool(name), stop: () => storage.stopPool(name), autostart: () => storage.setPoolAutostart(name, !n.view.autostart), delete: () => storage.deletePool(name) }[verb];
+  const run = {
+    start: () => storage.startPool(name),
+    stop: () => storage.stopPool(name),
+    autostart: () => storage.setPoolAutostart(name, !n.view.autostart),
+    delete: () => storage.deletePool(name),
+  }[verb];
   const words = { start: 'Start', stop: 'Stop', autostart: n.view.autostart ? 'Turn off autostart of' : 'Autostart', delete: 'Delete' }[verb];
   await act(deps, `${words} pool "${name}"`, n.parent, run);
 }
@@ -76,7 +87,10 @@ export async function networkVerb(deps: HostObjectDeps, verb: NetworkVerb, node?
   const name = n.view.name;
   if (verb === 'stop' || verb === 'delete') {
     const users = [...new Set(n.view.leases.map((l) => l.guest).filter((g): g is string => !!g))];
-    const lost = verb === 'delete' ? 'The network is stopped and its definition removed from libvirt.' : 'The network stops: its bridge, DHCP and DNS go away until it is started again.';
+    const lost =
+      verb === 'delete'
+        ? 'The network is stopped and its definition removed from libvirt.'
+        : 'The network stops: its bridge, DHCP and DNS go away until it is started again.';
     const go = await vscode.window.showWarningMessage(
       `${verb === 'delete' ? 'Delete' : 'Stop'} network "${name}"?`,
       { modal: true, detail: `${lost}${users.length ? ` Guests on it lose their connection: ${users.join(', ')}.` : ''}` },
@@ -84,7 +98,12 @@ export async function networkVerb(deps: HostObjectDeps, verb: NetworkVerb, node?
     );
     if (go !== (verb === 'delete' ? 'Delete' : 'Stop')) return;
   }
-  const run = { start: () => nets.start(name), stop: () => nets.stop(name), autostart: () => nets.setAutostart(name, !n.view.autostart), delete: () => nets.delete(name) }[verb];
+  const run = {
+    start: () => nets.start(name),
+    stop: () => nets.stop(name),
+    autostart: () => nets.setAutostart(name, !n.view.autostart),
+    delete: () => nets.delete(name),
+  }[verb];
   const words = { start: 'Start', stop: 'Stop', autostart: n.view.autostart ? 'Turn off autostart of' : 'Autostart', delete: 'Delete' }[verb];
   await act(deps, `${words} network "${name}"`, n.parent, run);
 }
@@ -103,10 +122,16 @@ export async function createVolume(deps: HostObjectDeps, node?: unknown): Promis
     { title: `New volume "${name}": format` },
   );
   if (!format) return;
-  const size = await vscode.window.showInputBox({ title: `New volume "${name}": size`, value: '10G', validateInput: (v) => (parseSize(v) ? undefined : 'A size such as 10G, 512M or 1.5T') });
+  const size = await vscode.window.showInputBox({
+    title: `New volume "${name}": size`,
+    value: '10G',
+    validateInput: (v) => (parseSize(v) ? undefined : 'A size such as 10G, 512M or 1.5T'),
+  });
   if (size === undefined) return;
   const capacity = parseSize(size)!;
-  await act(deps, `Create volume "${name}" (${bytes(capacity)}) in "${n.view.name}"`, n, () => storage.createVolume(n.view.name, { name, format: format.value, capacity }));
+  await act(deps, `Create volume "${name}" (${bytes(capacity)}) in "${n.view.name}"`, n, () =>
+    storage.createVolume(n.view.name, { name, format: format.value, capacity }),
+  );
 }
 
 export async function deleteVolume(deps: HostObjectDeps, node?: unknown): Promise<void> {
@@ -139,7 +164,12 @@ export async function cloneGuest(deps: HostObjectDeps, node?: unknown): Promise<
   if (!g) {
     const stopped = deps.tree.allGuests().filter((n) => n.guest?.state === 'stopped' && capabilityOf(n, 'clone'));
     if (!stopped.length) return void vscode.window.showInformationMessage('Clone Guest: no stopped QEMU guest on a connected libvirt host.');
-    g = (await vscode.window.showQuickPick(stopped.map((n) => ({ label: n.guest!.name, description: n.conn.label, n })), { title: 'Clone Guest' }))?.n;
+    g = (
+      await vscode.window.showQuickPick(
+        stopped.map((n) => ({ label: n.guest!.name, description: n.conn.label, n })),
+        { title: 'Clone Guest' },
+      )
+    )?.n;
     if (!g) return;
   }
   const guest = g.guest;
@@ -150,11 +180,15 @@ export async function cloneGuest(deps: HostObjectDeps, node?: unknown): Promise<
     title: `Clone "${guest.name}": name of the copy`,
     value: `${guest.name}-clone`,
     prompt: 'Its disks are copied into new volumes of the same pools; it gets a new UUID and new MAC addresses.',
-    validateInput: (v) => objectNameProblem(v, 'guest') ?? (g!.conn.guests.size && [...g!.conn.guests.values()].some((x) => x.name === v) ? `"${v}" exists already` : undefined),
+    validateInput: (v) =>
+      objectNameProblem(v, 'guest') ?? (g!.conn.guests.size && [...g!.conn.guests.values()].some((x) => x.name === v) ? `"${v}" exists already` : undefined),
   });
   if (newName === undefined) return;
   try {
-    const r = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Cloning "${guest.name}" as "${newName}" (copying disks)…` }, () => cloner.clone(newName));
+    const r = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Cloning "${guest.name}" as "${newName}" (copying disks)…` },
+      () => cloner.clone(newName),
+    );
     void vscode.window.showInformationMessage(`"${r.name}" is a copy of "${guest.name}" with ${r.disks.length} disk(s) of its own.`);
   } catch (e) {
     deps.log.error(`Clone ${guest.name} failed: ${message(e)}`);

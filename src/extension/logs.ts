@@ -46,7 +46,11 @@ export class GuestLogs implements vscode.TextDocumentContentProvider, vscode.Dis
   }
 
   static uri(connectionId: string, guestName: string, guestId: string): vscode.Uri {
-    return vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${connectionId}/${guestName}.log`, query: new URLSearchParams({ conn: connectionId, id: guestId }).toString() });
+    return vscode.Uri.from({
+      scheme: LOG_SCHEME,
+      path: `/${connectionId}/${guestName}.log`,
+      query: new URLSearchParams({ conn: connectionId, id: guestId }).toString(),
+    });
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {

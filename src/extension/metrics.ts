@@ -17,7 +17,9 @@ const feature = (): typeof MetricsFeature => require('./lazy/metrics');
 
 /** The panels' view types: the activation events VS Code restores them by (package.json). */
 const panelViews = (context: vscode.ExtensionContext): string[] =>
-  ((context.extension.packageJSON.activationEvents ?? []) as string[]).filter((e) => e.startsWith('onWebviewPanel:')).map((e) => e.slice('onWebviewPanel:'.length));
+  ((context.extension.packageJSON.activationEvents ?? []) as string[])
+    .filter((e) => e.startsWith('onWebviewPanel:'))
+    .map((e) => e.slice('onWebviewPanel:'.length));
 
 export interface MetricsDeps {
   context: vscode.ExtensionContext;
@@ -71,7 +73,10 @@ export function createMetrics(deps: MetricsDeps): Metrics {
 }
 
 export async function showMetrics(m: Metrics, model: Inventory, node?: unknown): Promise<void> {
-  const n = (node as GuestNode | undefined)?.kind === 'guest' ? (node as GuestNode) : await pickGuest(vscodeUi, model, { title: 'Show Metrics', placeHolder: 'Show metrics of which guest?' });
+  const n =
+    (node as GuestNode | undefined)?.kind === 'guest'
+      ? (node as GuestNode)
+      : await pickGuest(vscodeUi, model, { title: 'Show Metrics', placeHolder: 'Show metrics of which guest?' });
   if (n) m.openGuest(n.conn.config.id, n.guestId);
 }
 

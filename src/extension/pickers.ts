@@ -88,7 +88,12 @@ export async function pickConnection(
   }
   const items = conns.map((c) => {
     const h = model.hostOf(c);
-    return { label: c.label, description: `${h?.remote ? `${h.label} · ` : ''}${c.status.state}`, detail: c.config.uri ?? c.config.socketPath ?? c.config.lxcPath, value: c };
+    return {
+      label: c.label,
+      description: `${h?.remote ? `${h.label} · ` : ''}${c.status.state}`,
+      detail: c.config.uri ?? c.config.socketPath ?? c.config.lxcPath,
+      value: c,
+    };
   });
   return (await ui.pick(items, { title: opts.title, placeHolder: opts.placeHolder ?? 'Pick a connection' }))?.value;
 }

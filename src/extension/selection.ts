@@ -49,7 +49,9 @@ export function skippedMessage(verb: Verb, plan: VerbPlan<unknown>): string | un
   const label = labelFor(verb, [...plan.apply.map((a) => a.guest), ...plan.skipped.flatMap((s) => (s.guest ? [s.guest] : []))]);
   if (plan.skipped.length === 1 && !plan.apply.length) {
     const s = plan.skipped[0];
-    return s.why === 'gone' ? `"${s.name}" is gone from its connection; the tree is refreshed.` : `${label} does not apply to "${s.name}" while it is ${s.why}.`;
+    return s.why === 'gone'
+      ? `"${s.name}" is gone from its connection; the tree is refreshed.`
+      : `${label} does not apply to "${s.name}" while it is ${s.why}.`;
   }
   const list = plan.skipped.map((s) => `"${s.name}" (${s.why})`).join(', ');
   return `${label} skipped ${list}: not allowed in that state.${plan.apply.length ? ` Done for ${quoted(plan.apply.map((a) => a.guest.name))}.` : ''}`;

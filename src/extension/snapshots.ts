@@ -24,11 +24,14 @@ async function folderFor(deps: SnapshotDeps, node: unknown): Promise<SnapshotsNo
   if (k === 'guest') {
     const g = node as GuestNode;
     if (snapshotsOf(g)) return deps.tree.hostObjects.snapshotsFolder(g);
-    void vscode.window.showWarningMessage(`"${g.guest?.name ?? g.guestId}" has no snapshots here (QEMU guests of libvirt and lxc-tools containers on a connected host have).`);
+    void vscode.window.showWarningMessage(
+      `"${g.guest?.name ?? g.guestId}" has no snapshots here (QEMU guests of libvirt and lxc-tools containers on a connected host have).`,
+    );
     return undefined;
   }
   const guests = deps.tree.allGuests().filter((g) => snapshotsOf(g));
-  if (!guests.length) return void vscode.window.showInformationMessage('No guest with snapshots: QEMU guests of libvirt and lxc-tools containers on a connected host have them.');
+  if (!guests.length)
+    return void vscode.window.showInformationMessage('No guest with snapshots: QEMU guests of libvirt and lxc-tools containers on a connected host have them.');
   const pick = await vscode.window.showQuickPick(
     guests.map((g) => ({ label: g.guest!.name, description: g.conn.label, g })),
     { title: 'virtscope: Snapshots', placeHolder: 'Pick a guest' },
@@ -43,7 +46,8 @@ async function snapshotFor(deps: SnapshotDeps, node: unknown, title: string): Pr
   if (!folder) return undefined;
   await deps.tree.hostObjects.children(folder);
   const l = folder.listing;
-  if (!l || 'error' in l) return void vscode.window.showErrorMessage(`Cannot list the snapshots of "${folder.guestName}": ${l && 'error' in l ? l.error : 'not connected'}`);
+  if (!l || 'error' in l)
+    return void vscode.window.showErrorMessage(`Cannot list the snapshots of "${folder.guestName}": ${l && 'error' in l ? l.error : 'not connected'}`);
   if (!l.snaps.length) return void vscode.window.showInformationMessage(`"${folder.guestName}" has no snapshots.`);
   const pick = await vscode.window.showQuickPick(
     l.snaps.map((s) => ({ label: s.name, description: `${s.current ? 'current · ' : ''}${snapshotTime(s)}`, s })),
@@ -54,7 +58,11 @@ async function snapshotFor(deps: SnapshotDeps, node: unknown, title: string): Pr
 
 /** Offers to stop the guest when a verb needs it stopped; true once it is stopped. */
 async function stopFirst(deps: SnapshotDeps, folder: SnapshotsNode, reason: string, button: string): Promise<boolean> {
-  const go = await vscode.window.showWarningMessage(`${reason}`, { modal: true, detail: `virtscope can shut "${folder.guestName}" down now (its programs are stopped cleanly, as with Shut Down).` }, button);
+  const go = await vscode.window.showWarningMessage(
+    `${reason}`,
+    { modal: true, detail: `virtscope can shut "${folder.guestName}" down now (its programs are stopped cleanly, as with Shut Down).` },
+    button,
+  );
   if (go !== button) return false;
   const conn = folder.conn;
   const id = folder.parent.guestId;
@@ -105,19 +113,32 @@ export async function createSnapshot(deps: SnapshotDeps, node?: unknown): Promis
   if (!plan.ok && plan.stopFirst && (await stopFirst(deps, folder, plan.reason, 'Stop and Snapshot'))) plan = await cap.planCreate(req);
   if (!plan.ok) return void vscode.window.showErrorMessage(`Cannot snapshot "${g}": ${plan.reason}`, { modal: true });
   if (plan.risks.length) {
-    const go = await vscode.window.showWarningMessage(`Take a ${plan.location} snapshot of "${g}" anyway?`, { modal: true, detail: plan.risks.join('\n\n') }, 'Take Snapshot');
+    const go = await vscode.window.showWarningMessage(
+      `Take a ${plan.location} snapshot of "${g}" anyway?`,
+      { modal: true, detail: plan.risks.join('\n\n') },
+      'Take Snapshot',
+    );
     if (go !== 'Take Snapshot') return;
   }
   await run(deps, folder, `Snapshot "${g}" as "${name}"`, () => cap.create(req, { acceptRisks: true }));
 }
 
 /** With memory or disk only (a stopped guest has no memory to keep), each option with what the host allows. */
-async function pickContent(cap: NonNullable<ReturnType<SnapshotsNode['snapshots']>>, base: Omit<CreateRequest, 'memory'>, running: boolean): Promise<CreateRequest | undefined> {
+async function pickContent(
+  cap: NonNullable<ReturnType<SnapshotsNode['snapshots']>>,
+  base: Omit<CreateRequest, 'memory'>,
+  running: boolean,
+): Promise<CreateRequest | undefined> {
   if (!running) return { ...base, memory: false };
   const options = [
     { memory: true, quiesce: false, label: 'With memory', detail: 'The guest resumes exactly where it was, open programs included.' },
     { memory: false, quiesce: false, label: 'Disk only', detail: 'Only the disks; the guest boots fresh when you revert.' },
-    { memory: false, quiesce: true, label: 'Disk only, file systems frozen', detail: 'The guest agent flushes and freezes its file systems for the moment of the snapshot.' },
+    {
+      memory: false,
+      quiesce: true,
+      label: 'Disk only, file systems frozen',
+      detail: 'The guest agent flushes and freezes its file systems for the moment of the snapshot.',
+    },
   ];
   const items = await Promise.all(
     options.map(async (o) => {
@@ -174,7 +195,13 @@ export async function deleteSnapshot(deps: SnapshotDeps, node?: unknown): Promis
   const names = plan.removed.map((s) => `"${s}"`).join(', ');
   const go = await vscode.window.showWarningMessage(
     `Delete ${plan.removed.length === 1 ? 'snapshot' : 'snapshots'} ${names} of "${n.folder.guestName}"?`,
-    { modal: true, detail: [`You can no longer go back to ${plan.removed.length === 1 ? 'that point' : 'those points'}. The guest's current state is kept.`, ...plan.risks].join('\n\n') },
+    {
+      modal: true,
+      detail: [
+        `You can no longer go back to ${plan.removed.length === 1 ? 'that point' : 'those points'}. The guest's current state is kept.`,
+        ...plan.risks,
+      ].join('\n\n'),
+    },
     'Delete',
   );
   if (go !== 'Delete') return;

@@ -54,7 +54,12 @@ async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: 
         detail: `Runs an iperf3 server on the host address of ${g.name}'s bridge${netns ? ` (network namespace ${netns})` : ''} and iperf3 -c in the guest.`,
         value: 'iperf3' as const,
       },
-      { label: 'My own traffic', description: 'nothing is started', detail: 'Counts whatever the guest sends during the trace: start your workload yourself.', value: 'external' as const },
+      {
+        label: 'My own traffic',
+        description: 'nothing is started',
+        detail: 'Counts whatever the guest sends during the trace: start your workload yourself.',
+        value: 'external' as const,
+      },
     ],
     { title: `Trace virtio-net TX path of ${g.name}: workload` },
   );

@@ -3,7 +3,8 @@ import * as vscode from 'vscode';
 import type { PickItem, PickerUi } from './pickers';
 
 type Item<T> = vscode.QuickPickItem & { item: PickItem<T> };
-const toItems = <T>(items: readonly PickItem<T>[]): Item<T>[] => items.map((item) => ({ label: item.label, description: item.description, detail: item.detail, item }));
+const toItems = <T>(items: readonly PickItem<T>[]): Item<T>[] =>
+  items.map((item) => ({ label: item.label, description: item.description, detail: item.detail, item }));
 
 export const vscodeUi: PickerUi = {
   async pick(items, opts) {

@@ -68,9 +68,15 @@ export function lxcCompletion(doc: TextDocument, pos: Position): CompletionItem[
   const key = line.slice(0, eq).trim();
   const info = lookupKey(key);
   if (!info?.values?.length) return [];
-  const vs = eq + 1 + (/^\s*/.exec(line.slice(eq + 1))![0].length);
+  const vs = eq + 1 + /^\s*/.exec(line.slice(eq + 1))![0].length;
   const range = Range.create(pos.line, Math.min(vs, pos.character), pos.line, Math.max(line.trimEnd().length, pos.character));
-  return info.values.map((v, i) => ({ label: v, kind: CompletionItemKind.EnumMember, detail: `value of ${info.key}`, sortText: String(i).padStart(4, '0'), textEdit: { range, newText: v } }));
+  return info.values.map((v, i) => ({
+    label: v,
+    kind: CompletionItemKind.EnumMember,
+    detail: `value of ${info.key}`,
+    sortText: String(i).padStart(4, '0'),
+    textEdit: { range, newText: v },
+  }));
 }
 
 export function lxcHover(doc: TextDocument, pos: Position): Hover | null {

@@ -129,7 +129,10 @@ export class XmlService {
         const { ns, local } = namespaceOf(pathTags, a.name, true);
         const spec = attrs.find((x) => x.name === local && x.ns === ns);
         if (!spec) {
-          if (!anyAttr) out.push(schemaDiag(range(a.nameStart, a.nameEnd), `Attribute ${a.name} is not allowed on <${t.name}>. Allowed: ${list(attrs.map((x) => x.name))}`));
+          if (!anyAttr)
+            out.push(
+              schemaDiag(range(a.nameStart, a.nameEnd), `Attribute ${a.name} is not allowed on <${t.name}>. Allowed: ${list(attrs.map((x) => x.name))}`),
+            );
           continue;
         }
         if (a.value !== undefined && onlyValues(spec.values) && !spec.values.values.includes(a.value)) {
@@ -177,9 +180,7 @@ export class XmlService {
         const current = text.slice(ctx.from, ctx.to);
         const attrs = model.attributes(els);
         const followedByValue = tag.attrs.some((a) => a.nameStart === ctx.from && a.valueStart !== undefined);
-        return attrs
-          .filter((a) => !present.has(a.name) || a.name === current)
-          .map((a, i) => attributeItem(a, i, rng(ctx.from, ctx.to), !followedByValue));
+        return attrs.filter((a) => !present.has(a.name) || a.name === current).map((a, i) => attributeItem(a, i, rng(ctx.from, ctx.to), !followedByValue));
       }
       case 'attributeValue': {
         if (!model) return [];
@@ -194,7 +195,15 @@ export class XmlService {
       }
       case 'endTag': {
         if (!ctx.open) return [];
-        return [{ label: `/${ctx.open.name}`, kind: CompletionItemKind.Property, filterText: ctx.open.name, textEdit: { range: rng(ctx.from, ctx.to), newText: `${ctx.open.name}>` }, detail: 'close the open element' }];
+        return [
+          {
+            label: `/${ctx.open.name}`,
+            kind: CompletionItemKind.Property,
+            filterText: ctx.open.name,
+            textEdit: { range: rng(ctx.from, ctx.to), newText: `${ctx.open.name}>` },
+            detail: 'close the open element',
+          },
+        ];
       }
       case 'text': {
         if (!model) return [];
@@ -255,7 +264,10 @@ export class XmlService {
       if (inStart || inEnd) {
         const pats = model.resolve(els());
         if (!pats.length) return null;
-        return { contents: { kind: MarkupKind.Markdown, value: describeElement(model, pats, els()[els().length - 1].attrs) }, range: inStart ? rng(t.nameStart, t.nameEnd) : rng(t.close!.nameStart, t.close!.nameEnd) };
+        return {
+          contents: { kind: MarkupKind.Markdown, value: describeElement(model, pats, els()[els().length - 1].attrs) },
+          range: inStart ? rng(t.nameStart, t.nameEnd) : rng(t.close!.nameStart, t.close!.nameEnd),
+        };
       }
       if (offset > t.start && offset < t.end) {
         for (const a of t.attrs) {
@@ -269,7 +281,10 @@ export class XmlService {
           delete others[a.name];
           const spec = model.attributes([...path.slice(0, -1), { ...last, attrs: others }]).find((x) => x.name === a.name);
           if (!spec) return null;
-          return { contents: { kind: MarkupKind.Markdown, value: describeAttribute(spec, t.name, a.value) }, range: inName ? rng(a.nameStart, a.nameEnd) : rng(a.valueStart!, a.valueEnd!) };
+          return {
+            contents: { kind: MarkupKind.Markdown, value: describeAttribute(spec, t.name, a.value) },
+            range: inName ? rng(a.nameStart, a.nameEnd) : rng(a.valueStart!, a.valueEnd!),
+          };
         }
         return null;
       }
@@ -368,7 +383,8 @@ export function describeElement(model: SchemaModel, pats: readonly ElementPatter
   const kids = new Map<string, boolean>();
   for (const p of pats) {
     const req = model.requiredChildren(p.content);
-    for (const c of model.childPatterns(p.content, attrs)) if (c.name.kind === 'name') kids.set(c.name.local, (kids.get(c.name.local) ?? false) || req.has(c.name.local));
+    for (const c of model.childPatterns(p.content, attrs))
+      if (c.name.kind === 'name') kids.set(c.name.local, (kids.get(c.name.local) ?? false) || req.has(c.name.local));
   }
   if (kids.size) lines.push('', `**Children**: ${[...kids].map(([k, r]) => (r ? `\`${k}\` (required)` : `\`${k}\``)).join(', ')}`);
   const text = mergeText(model, pats);

@@ -167,7 +167,11 @@ export function isToWebview(m: unknown): m is ToWebview {
     case 'point':
       return optional(m.host, isSample) && optional(m.guest, isSample) && optional(m.side, isSide);
     case 'rows':
-      return Array.isArray(m.rows) && m.rows.every((r) => isObj(r) && typeof r.guestId === 'string' && typeof r.name === 'string' && Array.isArray(r.spark)) && isObj(m.host);
+      return (
+        Array.isArray(m.rows) &&
+        m.rows.every((r) => isObj(r) && typeof r.guestId === 'string' && typeof r.name === 'string' && Array.isArray(r.spark)) &&
+        isObj(m.host)
+      );
     case 'observeData':
       return optional(m.container, isObserveSide) && optional(m.vm, isObserveSide);
     case 'compareRows':

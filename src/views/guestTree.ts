@@ -269,7 +269,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       }
       case 'guest': {
         const it = guestItem(n);
-        if (n.guest && (this.hostObjects.guestHasChildren(n) || [...this.providers].some((p) => p.hasChildren?.(n)))) it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
+        if (n.guest && (this.hostObjects.guestHasChildren(n) || [...this.providers].some((p) => p.hasChildren?.(n))))
+          it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
         return it;
       }
       case 'message': {

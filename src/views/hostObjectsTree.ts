@@ -187,12 +187,18 @@ export class StorageNode {
 export class PoolNode {
   readonly kind = 'pool' as const;
   listing: Listing<VolumeView>;
-  constructor(readonly parent: StorageNode, readonly view: PoolView) {}
+  constructor(
+    readonly parent: StorageNode,
+    readonly view: PoolView,
+  ) {}
 }
 
 export class VolumeNode {
   readonly kind = 'volume' as const;
-  constructor(readonly parent: PoolNode, readonly view: VolumeView) {}
+  constructor(
+    readonly parent: PoolNode,
+    readonly view: VolumeView,
+  ) {}
 }
 
 /** "Networks" under a libvirt connection. */
@@ -207,12 +213,18 @@ export class NetworksNode {
 
 export class NetworkNode {
   readonly kind = 'network' as const;
-  constructor(readonly parent: NetworksNode, readonly view: NetworkView) {}
+  constructor(
+    readonly parent: NetworksNode,
+    readonly view: NetworkView,
+  ) {}
 }
 
 export class LeaseNode {
   readonly kind = 'lease' as const;
-  constructor(readonly parent: NetworkNode, readonly lease: LeaseView) {}
+  constructor(
+    readonly parent: NetworkNode,
+    readonly lease: LeaseView,
+  ) {}
 }
 
 export type ConnectionObjectNode = StorageNode | PoolNode | VolumeNode | NetworksNode | NetworkNode | LeaseNode;

@@ -208,8 +208,16 @@ class HostPanel extends MetricsPanel {
     const since = Date.now() - 60_000;
     const rows = [...(c?.guests.values() ?? [])].map((g) => {
       const r = this.deps.sampler.guest(id, g.id);
-      const p = g.state === 'running' || g.state === 'paused' ? r?.last()?.p ?? {} : {};
-      return { guestId: g.id, name: g.name, kind: g.kind, state: g.state, ...p, memAlloc: p.memAlloc ?? g.maxMemoryBytes ?? g.memoryBytes, spark: r?.columns(since, ['cpu']).series.cpu ?? [] };
+      const p = g.state === 'running' || g.state === 'paused' ? (r?.last()?.p ?? {}) : {};
+      return {
+        guestId: g.id,
+        name: g.name,
+        kind: g.kind,
+        state: g.state,
+        ...p,
+        memAlloc: p.memAlloc ?? g.maxMemoryBytes ?? g.memoryBytes,
+        spark: r?.columns(since, ['cpu']).series.cpu ?? [],
+      };
     });
     this.post({ type: 'rows', rows, host: this.deps.sampler.host().last()?.p ?? {}, error: this.deps.sampler.errors.get(id) });
   }
@@ -244,7 +252,15 @@ abstract class PairPanel extends MetricsPanel {
   protected async initPair(view: 'observe' | 'compare', title: string): Promise<void> {
     const { containers, vms, container, vm } = this.pair();
     const strip = (xs: ReadonlyArray<{ key: string; label: string }>) => xs.map(({ key, label }) => ({ key, label }));
-    this.post({ type: 'init', view, state: this.state, title, containers: strip(containers), vms: strip(vms), selected: { container: container?.key, vm: vm?.key } });
+    this.post({
+      type: 'init',
+      view,
+      state: this.state,
+      title,
+      containers: strip(containers),
+      vms: strip(vms),
+      selected: { container: container?.key, vm: vm?.key },
+    });
   }
   protected async onMessage(m: WebviewMsg): Promise<void> {
     if (m.type === 'select') {
@@ -368,7 +384,10 @@ export class MetricsPanels implements vscode.Disposable {
       existing.panel.reveal();
       return existing.panel;
     }
-    const panel = vscode.window.createWebviewPanel(this.viewType(s), this.title(s), vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.deps.extensionUri, 'dist')] });
+    const panel = vscode.window.createWebviewPanel(this.viewType(s), this.title(s), vscode.ViewColumn.Active, {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(this.deps.extensionUri, 'dist')],
+    });
     this.attach(panel, s);
     return panel;
   }
@@ -400,7 +419,9 @@ export class MetricsPanels implements vscode.Disposable {
   }
 
   serializers(): vscode.Disposable[] {
-    return ALL_VIEWS.map((viewType) => vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: async (panel, raw) => this.restore(panel, raw) }));
+    return ALL_VIEWS.map((viewType) =>
+      vscode.window.registerWebviewPanelSerializer(viewType, { deserializeWebviewPanel: async (panel, raw) => this.restore(panel, raw) }),
+    );
   }
 
   dispose(): void {

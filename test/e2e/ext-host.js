@@ -31,7 +31,8 @@ const timeoutMs = Number(env('EXT_TIMEOUT_MS', '180000'));
 const t0 = Date.now();
 const log = (...a) => console.log(`  [ext ${((Date.now() - t0) / 1000).toFixed(1)}s]`, ...a);
 // workbench chatter that says nothing about the extension under test
-const NOISE = /AgentHost|ChatModelSelection|AccountPolicyGate|builtin extensions from gallery|connection token|grace time|Service Worker|\[Extension Host\] (Extension host|Started local)/;
+const NOISE =
+  /AgentHost|ChatModelSelection|AccountPolicyGate|builtin extensions from gallery|connection token|grace time|Service Worker|\[Extension Host\] (Extension host|Started local)/;
 
 async function main() {
   fs.rmSync(resultFile, { force: true });
@@ -78,7 +79,14 @@ function report(code) {
     for (const t of r.tests) {
       const ms = t.ms !== undefined ? ` (${t.ms} ms)` : '';
       console.log(`  ${t.state === 'passed' ? 'ok  ' : t.state === 'failed' ? 'FAIL' : 'skip'} ${t.title}${ms}`);
-      if (t.error) console.log(t.error.split('\n').slice(0, 8).map((l) => `         ${l}`).join('\n'));
+      if (t.error)
+        console.log(
+          t.error
+            .split('\n')
+            .slice(0, 8)
+            .map((l) => `         ${l}`)
+            .join('\n'),
+        );
     }
     passed = r.passed;
     failed = r.failed;

@@ -102,7 +102,12 @@ async function main() {
     });
     setTimeout(() => resolve(false), SERVE_TIMEOUT_MS);
   });
-  const served = (await ready) && (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false));
+  const served =
+    (await ready) &&
+    (await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    ));
   const serveTitle = 'npm start installs what it needs and serves VS Code on a free port';
   const before = [{ title: serveTitle, ok: served }];
   if (served) console.log(`  ok   ${serveTitle} (${Math.round((Date.now() - t0) / 1000)} s)`);
@@ -121,7 +126,10 @@ async function main() {
       }
       if (!exited || groupAlive(child.pid)) throw new Error('npm start is still running 30 s after SIGINT');
       if (left.length) throw new Error(`left behind:\n${left.join('\n')}`);
-      const answers = await fetch(`http://127.0.0.1:${port}/healthz`).then(() => true, () => false);
+      const answers = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        () => true,
+        () => false,
+      );
       if (answers) throw new Error(`127.0.0.1:${port} still answers`);
     });
   };
@@ -141,7 +149,7 @@ async function main() {
         }
       },
     };
-    console.log('  FAIL the page shows the Guests tree with the lab\'s guests: not run, VS Code was not served');
+    console.log("  FAIL the page shows the Guests tree with the lab's guests: not run, VS Code was not served");
     results.push({ ok: false });
     await stop(kit);
     const passed = results.filter((r) => r.ok).length;
@@ -154,7 +162,7 @@ async function main() {
   const { uiRun } = require('./ui-kit');
   const opts = { shots: 'start', clearShots: true, failureShot: '99-start-failure.png', before, after: stop };
   uiRun('start', opts, async ({ page, goto, step, shot, sidebar, row, activityItem, treeLabels }) => {
-    await step('the page opens in Chromium and the Guests tree shows the lab\'s guests', async () => {
+    await step("the page opens in Chromium and the Guests tree shows the lab's guests", async () => {
       await goto();
       await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
       await activityItem().waitFor({ timeout: 60_000 });
@@ -164,7 +172,13 @@ async function main() {
       let missing = LAB_GUESTS;
       while (missing.length && Date.now() < end) {
         missing = [];
-        for (const n of LAB_GUESTS) if (!(await row(n).isVisible().catch(() => false))) missing.push(n);
+        for (const n of LAB_GUESTS)
+          if (
+            !(await row(n)
+              .isVisible()
+              .catch(() => false))
+          )
+            missing.push(n);
         if (missing.length) await page.waitForTimeout(250);
       }
       if (missing.length) {

@@ -18,9 +18,17 @@ uiRun('ui-bench', { settings, failureShot: '99-bench-failure.png' }, async ({ pa
     const qi = page.locator('.quick-input-widget');
     await qi.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10_000 });
     // a redrawn tree (lxc poll) can drop the node: the command then asks for guests first
-    if (await qi.locator('.quick-input-title', { hasText: /^Run Benchmark: guests$/ }).isVisible().catch(() => false)) {
+    if (
+      await qi
+        .locator('.quick-input-title', { hasText: /^Run Benchmark: guests$/ })
+        .isVisible()
+        .catch(() => false)
+    ) {
       log('the command asked for the guests (tree node was redrawn): picking labct');
-      await qi.locator('.quick-input-list .monaco-list-row', { hasText: /^labct/ }).first().click();
+      await qi
+        .locator('.quick-input-list .monaco-list-row', { hasText: /^labct/ })
+        .first()
+        .click();
       await qi.locator('.quick-input-action, .monaco-button', { hasText: /^OK$/ }).first().click();
     }
     await qi.locator('.quick-input-list .monaco-list-row', { hasText: 'fio 4k random read/write' }).first().waitFor({ timeout: 10_000 });
@@ -36,7 +44,10 @@ uiRun('ui-bench', { settings, failureShot: '99-bench-failure.png' }, async ({ pa
     await tab.waitFor({ timeout: 150_000 });
     log(`report tab: ${(await tab.innerText()).replace(/\s+/g, ' ')}`);
     // Monaco renders spaces as U+00A0: match with \s
-    await page.locator('.editor-instance .view-lines', { hasText: /virtscope\sbenchmark:\snetwork,\sdisk,\scpu,\smemory\son\shost,\slabct/ }).first().waitFor({ timeout: 10_000 });
+    await page
+      .locator('.editor-instance .view-lines', { hasText: /virtscope\sbenchmark:\snetwork,\sdisk,\scpu,\smemory\son\shost,\slabct/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
     await shot('08-bench-report.png');
   });
 

@@ -33,10 +33,12 @@ uiRun('ui-console', opts, async ({ page, log, goto, step, shot, openGuests, cont
     await openGuests('labvm');
     await contextMenu('labvm', 'Open Console');
     await terminal().waitFor({ timeout: 20_000 });
-    await terminalTab('Console: labvm').waitFor({ timeout: 10_000 }).catch(() => log('terminal tab label not found (single terminal view)'));
+    await terminalTab('Console: labvm')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => log('terminal tab label not found (single terminal view)'));
   });
 
-  await step('a command typed into it runs on the guest\'s serial console', async () => {
+  await step("a command typed into it runs on the guest's serial console", async () => {
     await terminal().click();
     await page.waitForTimeout(1500); // the console stream opens after the terminal
     await page.keyboard.press('Enter');
@@ -55,7 +57,9 @@ uiRun('ui-console', opts, async ({ page, log, goto, step, shot, openGuests, cont
     await page.waitForTimeout(2000);
     // the stream was finished: a safe open by another client now succeeds
     // (virsh console wants a terminal: script gives it one; stdin at EOF ends it at once)
-    const out = execFileSync('sh', ['-c', 'timeout 6 script -qec "virsh -c qemu:///system console --safe labvm" /dev/null < /dev/null 2>&1 || true'], { encoding: 'utf8' });
+    const out = execFileSync('sh', ['-c', 'timeout 6 script -qec "virsh -c qemu:///system console --safe labvm" /dev/null < /dev/null 2>&1 || true'], {
+      encoding: 'utf8',
+    });
     if (!/Connected to domain/.test(out)) throw new Error(`virsh console could not take the console: ${out.trim()}`);
   });
 
@@ -66,20 +70,27 @@ uiRun('ui-console', opts, async ({ page, log, goto, step, shot, openGuests, cont
     await page.waitForTimeout(2000);
     await page.keyboard.type(`echo ${MARK} > /tmp/${MARK}; stty size`);
     await page.keyboard.press('Enter');
-    await until(page, async () => {
-      try {
-        return podman('exec', 'labpod', 'cat', `/tmp/${MARK}`).includes(MARK);
-      } catch {
-        return false;
-      }
-    }, 'the file the shell wrote');
+    await until(
+      page,
+      async () => {
+        try {
+          return podman('exec', 'labpod', 'cat', `/tmp/${MARK}`).includes(MARK);
+        } catch {
+          return false;
+        }
+      },
+      'the file the shell wrote',
+    );
     await page.waitForTimeout(1000);
     await shot('02-shell.png');
   });
-  await step('Show Guest Log on labvm: libvirt\'s log of the domain as a read-only document', async () => {
+  await step("Show Guest Log on labvm: libvirt's log of the domain as a read-only document", async () => {
     await contextMenu('labvm', 'Show Guest Log');
     await page.locator('.tabs-container .tab', { hasText: 'labvm.log' }).first().waitFor({ timeout: 15_000 });
-    await page.locator('.editor-group-container .view-lines', { hasText: /qemu|QEMU|starting up/ }).first().waitFor({ timeout: 15_000 });
+    await page
+      .locator('.editor-group-container .view-lines', { hasText: /qemu|QEMU|starting up/ })
+      .first()
+      .waitFor({ timeout: 15_000 });
     await shot('03-log.png');
   });
 

@@ -10,7 +10,8 @@ const { uiRun } = require('./ui-kit');
 const { execFileSync } = require('child_process');
 
 const GUEST = 'test';
-const hostXml = () => execFileSync('virsh', ['-c', 'test+unix:///default', 'dumpxml', '--inactive', '--security-info', GUEST], { encoding: 'utf8', timeout: 10_000 });
+const hostXml = () =>
+  execFileSync('virsh', ['-c', 'test+unix:///default', 'dumpxml', '--inactive', '--security-info', GUEST], { encoding: 'utf8', timeout: 10_000 });
 
 // pictures in screenshots/editing/ (cleared first), taken where the pointer is (the hover is part of 03)
 const opts = { shots: 'editing', clearShots: true, mouse: null, failureShot: '99-failure.png' };
@@ -28,7 +29,10 @@ uiRun('ui-editing', opts, async ({ page, log, goto, step, fail, shot, openGuests
       await contextMenu(GUEST, 'Edit Definition');
       await tab().waitFor({ timeout: 15_000 });
       await editorLines().filter({ hasText: '<domain' }).waitFor({ timeout: 15_000 });
-      const lang = await page.locator('.statusbar-item[id="status.editor.mode"]').innerText().catch(() => '?');
+      const lang = await page
+        .locator('.statusbar-item[id="status.editor.mode"]')
+        .innerText()
+        .catch(() => '?');
       if (!/XML/i.test(lang)) throw new Error(`language mode is "${lang}", expected XML`);
       await shot('01-edit-definition.png');
     });
@@ -41,12 +45,17 @@ uiRun('ui-editing', opts, async ({ page, log, goto, step, fail, shot, openGuests
       await page.keyboard.type('<');
       const suggest = page.locator('.editor-widget.suggest-widget.visible');
       await suggest.waitFor({ timeout: 20_000 });
-      await suggest.locator('.monaco-list-row', { hasText: /^\s*graphics/ }).first().waitFor({ timeout: 10_000 }).catch(async () => {
-        await suggest.locator('.monaco-list-row').first().waitFor();
-      });
+      await suggest
+        .locator('.monaco-list-row', { hasText: /^\s*graphics/ })
+        .first()
+        .waitFor({ timeout: 10_000 })
+        .catch(async () => {
+          await suggest.locator('.monaco-list-row').first().waitFor();
+        });
       const labels = await suggest.locator('.monaco-list-row').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || e.textContent));
       log('completion rows:', JSON.stringify(labels.slice(0, 12)));
-      if (!labels.some((l) => /\bdisk\b/.test(l)) && !labels.some((l) => /\bemulator\b|\bgraphics\b|\bcontroller\b/.test(l))) throw new Error(`no device elements in the list: ${labels.join(' | ')}`);
+      if (!labels.some((l) => /\bdisk\b/.test(l)) && !labels.some((l) => /\bemulator\b|\bgraphics\b|\bcontroller\b/.test(l)))
+        throw new Error(`no device elements in the list: ${labels.join(' | ')}`);
       await shot('02-completion.png');
     });
 
@@ -59,7 +68,10 @@ uiRun('ui-editing', opts, async ({ page, log, goto, step, fail, shot, openGuests
       const problem = page.locator('.markers-panel .monaco-list-row', { hasText: /bogus/ }).first();
       await problem.waitFor({ timeout: 15_000 });
       log('problem:', (await problem.innerText()).replace(/\s+/g, ' '));
-      await page.locator('.editor-group-container .view-line span', { hasText: /^bogus/ }).first().hover();
+      await page
+        .locator('.editor-group-container .view-line span', { hasText: /^bogus/ })
+        .first()
+        .hover();
       await page.locator('.monaco-hover', { hasText: /bogus/ }).first().waitFor({ timeout: 10_000 });
       await shot('03-diagnostic.png');
     });
@@ -70,7 +82,8 @@ uiRun('ui-editing', opts, async ({ page, log, goto, step, fail, shot, openGuests
       const toast = page.locator('.notifications-toasts .notification-toast', { hasText: /rejected|validate/i }).first();
       await toast.waitFor({ timeout: 20_000 });
       log('notification:', (await toast.innerText()).replace(/\s+/g, ' ').slice(0, 300));
-      if (!(await page.locator('.tabs-container .tab.dirty', { hasText: `${GUEST}.xml` }).count())) throw new Error('the tab is not dirty after a rejected save');
+      if (!(await page.locator('.tabs-container .tab.dirty', { hasText: `${GUEST}.xml` }).count()))
+        throw new Error('the tab is not dirty after a rejected save');
       if (hostXml() !== before) throw new Error('the host definition changed');
       await shot('04-save-rejected.png');
     });

@@ -20,7 +20,13 @@ async function forgetHosts() {
   fs.writeFileSync(file, JSON.stringify({ ...current, 'virtscope.hosts': [] }, null, 2));
 }
 
-const opts = { settings: { 'virtscope.hosts': [] }, machineSettings: { 'virtscope.hosts': [], 'virtscope.ssh.configFile': LAB_SSH_CONFIG }, shots: 'hosts', clearShots: true, after: forgetHosts };
+const opts = {
+  settings: { 'virtscope.hosts': [] },
+  machineSettings: { 'virtscope.hosts': [], 'virtscope.ssh.configFile': LAB_SSH_CONFIG },
+  shots: 'hosts',
+  clearShots: true,
+  after: forgetHosts,
+};
 uiRun('ui-hosts', opts, async ({ page, log, goto, step, shot, row, openGuests, command, contextMenu, treeLabels }) => {
   await goto();
   await step('labvm is listed under This machine', async () => {
@@ -42,14 +48,19 @@ uiRun('ui-hosts', opts, async ({ page, log, goto, step, shot, row, openGuests, c
     await input.press('Enter');
   });
 
-  await step('the host is a top-level node, unreachable with SSH\'s own reason; this machine is unaffected', async () => {
+  await step("the host is a top-level node, unreachable with SSH's own reason; this machine is unaffected", async () => {
     await row(HOST).waitFor({ timeout: 20_000 });
     const reason = page.locator('.part.sidebar .monaco-list-row[role="treeitem"]', { hasText: /Connection refused/ }).first();
     await reason.waitFor({ timeout: 30_000 });
     const rows = await treeLabels();
     log('tree rows:', JSON.stringify(rows));
     if (!rows.some((l) => l.startsWith(HOST) && /unreachable/.test(l))) throw new Error(`the host row is not "unreachable": ${JSON.stringify(rows)}`);
-    if (!(await row('labvm').isVisible().catch(() => false))) throw new Error('labvm is no longer listed');
+    if (
+      !(await row('labvm')
+        .isVisible()
+        .catch(() => false))
+    )
+      throw new Error('labvm is no longer listed');
     await shot('02-host-unreachable.png');
   });
 
@@ -89,7 +100,10 @@ uiRun('ui-hosts', opts, async ({ page, log, goto, step, shot, row, openGuests, c
     await contextMenu('remotect', 'Show Metrics');
     const frame = () => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
     await frame().locator('h1', { hasText: 'remotect — metrics' }).waitFor({ timeout: 20_000 });
-    const points = () => frame().locator('#host-side .uplot').evaluateAll((els) => els.map((e) => Number(e.dataset.points || 0)));
+    const points = () =>
+      frame()
+        .locator('#host-side .uplot')
+        .evaluateAll((els) => els.map((e) => Number(e.dataset.points || 0)));
     let h = [];
     for (let i = 0; i < 40 && !(h.length && Math.min(...h) >= 3); i++) {
       await page.waitForTimeout(500);
@@ -114,7 +128,7 @@ uiRun('ui-hosts', opts, async ({ page, log, goto, step, shot, row, openGuests, c
     await shot('06-remote-inspect.png');
   });
 
-  await step('removing the second host leaves this machine\'s guests', async () => {
+  await step("removing the second host leaves this machine's guests", async () => {
     await contextMenu('sshhost-lab', 'Remove Host…');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });

@@ -80,7 +80,11 @@ function uiRun(name, opts, body) {
   kit.activityItem = () =>
     kit.page.locator('.activitybar .action-item [aria-label^="Virtualization"], .activitybar .action-item[aria-label^="Virtualization"]').first();
   /** The aria labels of all rows of the Guests tree. */
-  kit.treeLabels = () => kit.sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
+  kit.treeLabels = () =>
+    kit
+      .sidebar()
+      .locator('.monaco-list-row[role="treeitem"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
   /**
    * Opens the Virtualization view once the workbench is up and waits for `guest` in the Guests tree.
    * opts.settle: ms to wait after the connection rows settled ("connecting" → "N guests": a redrawn row
@@ -109,7 +113,13 @@ function uiRun(name, opts, body) {
       await page.waitForTimeout(200); // a click right after the menu opened can go nowhere
       await entry.click();
       // running an item closes the menu; a menu still open means the click was lost
-      if (await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false)) return;
+      if (
+        await menu.waitFor({ state: 'hidden', timeout: 3_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        return;
       if (attempt === 3) throw new Error(`the context menu stayed open after clicking "${item}" 3 times`);
       log(`"${item}" click did not close the menu: trying again`);
       await page.keyboard.press('Escape');
@@ -130,10 +140,17 @@ function uiRun(name, opts, body) {
       const ok = await input
         .waitFor({ state: 'visible', timeout: 3_000 })
         .then(() => input.fill(text, { timeout: 3_000 }))
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       if (ok) return input;
       log('the palette did not stay open (focus in a webview?): focusing the workbench and trying again');
-      await page.locator('.part.sidebar .composite.title').first().click({ timeout: 3_000 }).catch(() => {});
+      await page
+        .locator('.part.sidebar .composite.title')
+        .first()
+        .click({ timeout: 3_000 })
+        .catch(() => {});
     }
     throw new Error(`the command palette does not open to take "${text}"`);
   };

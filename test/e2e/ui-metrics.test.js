@@ -16,7 +16,10 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
   /** A virtscope command (or a Developer:/View:/File: one) from the palette; `pick`: then the quick-pick row. */
   const palette = (title, pick) => command(/^(Developer|View|File):/.test(title) ? title : `virtscope: ${title}`, { match: title, pick });
   /** Points in the charts of one side, read from the chart roots' data-points. */
-  const points = (side) => frame().locator(`#${side} .uplot`).evaluateAll((els) => els.map((e) => Number(e.dataset.points || 0)));
+  const points = (side) =>
+    frame()
+      .locator(`#${side} .uplot`)
+      .evaluateAll((els) => els.map((e) => Number(e.dataset.points || 0)));
 
   await goto();
   await step('labvm is listed in the Guests tree', () => openGuests('labvm', { settle: 1000 }));
@@ -26,7 +29,10 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
     const qi = page.locator('.quick-input-widget');
     if (await qi.isVisible().catch(() => false)) {
       log('the command asked for the guest (tree node was redrawn): picking labvm');
-      await qi.locator('.quick-input-list .monaco-list-row', { hasText: /^labvm/ }).first().click();
+      await qi
+        .locator('.quick-input-list .monaco-list-row', { hasText: /^labvm/ })
+        .first()
+        .click();
     }
     await frame().locator('h1', { hasText: 'labvm — metrics' }).waitFor({ timeout: 20_000 });
     await frame().locator('#host-side .uplot').first().waitFor();
@@ -92,13 +98,20 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
   /** The container (3rd) or VM (5th) cell of a row: its value line and its source line. */
   const cell = async (row, side) => {
     const td = frame().locator(`#compare tr[data-row="${row}"] td:nth-child(${side === 'container' ? 3 : 5})`);
-    return { value: await td.locator('div').first().innerText(), src: await td.locator('div.src').getAttribute('class'), source: await td.locator('div.src').innerText() };
+    return {
+      value: await td.locator('div').first().innerText(),
+      src: await td.locator('div.src').getAttribute('class'),
+      source: await td.locator('div.src').innerText(),
+    };
   };
   const BENCH_ROWS = { 'cpu-perf': ['cpu.eventsPerSec', 'sysbench cpu'], 'mem-access': ['memory.bandwidth', 'sysbench memory'] };
   const qi = page.locator('.quick-input-widget');
   /** The quick-pick row whose label is exactly `label` (its description and detail aside). */
   const qiItem = (label) =>
-    qi.locator('.quick-input-list .monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) }).first();
+    qi
+      .locator('.quick-input-list .monaco-list-row')
+      .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) })
+      .first();
   /** A command whose palette label is exactly `title` (typed, a similar one could rank first). */
   const paletteExact = async (title) => {
     await openPalette(`>${title}`);
@@ -118,7 +131,10 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
 
   await step('Compare Container vs VM: labct and labvm picked; labvm has no benchmark figures yet', async () => {
     await page.locator('.tabs-container .tab', { hasText: 'Compare Container vs VM' }).first().click();
-    for (const [side, guest] of [['container', 'labct'], ['vm', 'labvm']]) {
+    for (const [side, guest] of [
+      ['container', 'labct'],
+      ['vm', 'labvm'],
+    ]) {
       const sel = frame().locator(`#pick-${side}`);
       const key = await sel.evaluate((s, g) => [...s.options].find((o) => o.text.startsWith(`${g} (`))?.value, guest);
       if (!key) throw new Error(`${guest} is not offered in the ${side} picker: ${await sel.innerText()}`);
@@ -149,14 +165,18 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
     await paletteExact('virtscope: Run Benchmark…'); // typed, "Re-run Benchmark…" can rank first
     await qi.locator('.quick-input-title', { hasText: /^Run Benchmark: guests$/ }).waitFor({ timeout: 10_000 });
     for (const g of ['labvm', 'labct']) await qiItem(g).click();
-    const checked = await qi.locator('.quick-input-list .monaco-list-row[aria-checked="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+    const checked = await qi
+      .locator('.quick-input-list .monaco-list-row[aria-checked="true"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
     log(`guests picked: ${checked.join(' | ')}`);
     await page.keyboard.press('Enter');
     await qi.locator('.quick-input-title', { hasText: /^Run Benchmark on host, / }).waitFor({ timeout: 10_000 });
     const title = await qi.locator('.quick-input-title').innerText();
     if (!/labvm/.test(title) || !/labct/.test(title)) throw new Error(`suites asked for: ${title}`);
     for (const x of ['network', 'disk']) await qiItem(x).click(); // all suites start picked
-    const suites = await qi.locator('.quick-input-list .monaco-list-row[aria-checked="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
+    const suites = await qi
+      .locator('.quick-input-list .monaco-list-row[aria-checked="true"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label')));
     log(`suites picked: ${suites.join(' | ')}`);
     await page.keyboard.press('Enter');
     const tab = page.locator('.tabs-container .tab', { hasText: /-cpu-memory-on-host-/ }).first();
@@ -171,10 +191,14 @@ uiRun('ui-metrics', { settings }, async ({ page, log, goto, step, shot, openGues
     await frame().locator(`#compare[data-report="${reportName}"] tr[data-row="mem-access"]`).waitFor({ timeout: 15_000 });
     const report = JSON.parse(fs.readFileSync(path.join(reportDir, reportName), 'utf8'));
     for (const [row, [metric, tool]] of Object.entries(BENCH_ROWS)) {
-      for (const [side, guest] of [['container', 'labct'], ['vm', 'labvm']]) {
+      for (const [side, guest] of [
+        ['container', 'labct'],
+        ['vm', 'labvm'],
+      ]) {
         const c = await cell(row, side);
         log(`${row} ${side}: ${c.value} — ${c.source}`);
-        if (!/src-benchmark/.test(c.src) || !c.source.includes(reportName)) throw new Error(`${row} ${side} is not from ${reportName}: ${c.value} — ${c.source}`);
+        if (!/src-benchmark/.test(c.src) || !c.source.includes(reportName))
+          throw new Error(`${row} ${side} is not from ${reportName}: ${c.value} — ${c.source}`);
         const want = `${expectedVsHost(report, guest, metric)} (${tool})`;
         if (c.value !== want) throw new Error(`${row} ${side}: "${c.value}", the report says "${want}"`);
       }

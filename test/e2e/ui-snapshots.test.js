@@ -70,7 +70,9 @@ uiRun('ui-snapshots', opts, async ({ page, log, goto, step, shot, openGuests, si
     await expand('default-pool');
     await expand('Networks', true);
     await rowStarting('default').waitFor({ timeout: 20_000 });
-    const labels = await sidebar().locator('.monaco-list-row[role="treeitem"]').evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
+    const labels = await sidebar()
+      .locator('.monaco-list-row[role="treeitem"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
     log('rows:', JSON.stringify(labels));
     if (!labels.some((l) => /^default-pool, running/.test(l))) throw new Error('no running default-pool row');
     await shot('04-storage-networks.png');
@@ -79,12 +81,16 @@ uiRun('ui-snapshots', opts, async ({ page, log, goto, step, shot, openGuests, si
 
 async function cleanup({ step }) {
   // needs nothing: runs even when a step above failed
-  await step('cleanup: the test domain and its snapshots are removed', async () => {
-    try {
-      virsh('destroy', GUEST);
-    } catch {
-      // not running
-    }
-    virsh('undefine', '--snapshots-metadata', GUEST);
-  }, []);
+  await step(
+    'cleanup: the test domain and its snapshots are removed',
+    async () => {
+      try {
+        virsh('destroy', GUEST);
+      } catch {
+        // not running
+      }
+      virsh('undefine', '--snapshots-metadata', GUEST);
+    },
+    [],
+  );
 }

@@ -16,9 +16,17 @@ uiRun('ui-trace', { settings: { 'virtscope.hostNetworkNamespace': 'virtscope-lab
     await rows.first().waitFor({ timeout: 10_000 });
     // the tree may have been redrawn between the right-click and the menu click (the lxc poll):
     // VS Code then runs the command without the node and the command asks for the guest
-    if (await qi.locator('.quick-input-title', { hasText: /^Trace virtio-net TX Path$/ }).isVisible().catch(() => false)) {
+    if (
+      await qi
+        .locator('.quick-input-title', { hasText: /^Trace virtio-net TX Path$/ })
+        .isVisible()
+        .catch(() => false)
+    ) {
       log('the command asked for the guest (tree node was redrawn): picking labvm');
-      await rows.filter({ hasText: /^labvm/ }).first().click();
+      await rows
+        .filter({ hasText: /^labvm/ })
+        .first()
+        .click();
     }
     const iperf = qi.locator('.quick-input-list .monaco-list-row', { hasText: 'iperf3 from the guest to the host' }).first();
     await iperf.waitFor({ timeout: 10_000 });
@@ -31,7 +39,11 @@ uiRun('ui-trace', { settings: { 'virtscope.hostNetworkNamespace': 'virtscope-lab
   });
 
   await step('the trace runs with progress and the report opens as a Markdown preview', async () => {
-    await page.locator('.notifications-toasts, .notification-toast', { hasText: /Tracing virtio-net TX of labvm/ }).first().waitFor({ timeout: 20_000 }).catch(() => log('no progress toast seen'));
+    await page
+      .locator('.notifications-toasts, .notification-toast', { hasText: /Tracing virtio-net TX of labvm/ })
+      .first()
+      .waitFor({ timeout: 20_000 })
+      .catch(() => log('no progress toast seen'));
     const tab = page.locator('.tabs-container .tab', { hasText: /trace-labvm-/ }).first();
     await tab.waitFor({ timeout: 120_000 });
     log(`report tab: ${(await tab.innerText()).replace(/\s+/g, ' ')}`);

@@ -20,7 +20,15 @@ const CONNS: ConnectionConfig[] = [
   { id: 'lxc-tools', type: 'lxc' },
   { id: 'containers', type: 'docker', socketPath: '/run/podman/podman.sock' },
 ];
-export const SHORT: BenchOptions = { ...DEFAULT_OPTIONS, netSeconds: 1, latencySeconds: 1, diskSeconds: 1, diskSizeMiB: 16, cpuSeconds: 1, hostNetworkNamespace: 'virtscope-lab' };
+export const SHORT: BenchOptions = {
+  ...DEFAULT_OPTIONS,
+  netSeconds: 1,
+  latencySeconds: 1,
+  diskSeconds: 1,
+  diskSizeMiB: 16,
+  cpuSeconds: 1,
+  hostNetworkNamespace: 'virtscope-lab',
+};
 
 const backends = new Map<string, Backend>();
 const conns = CONNS.map((c) => ({
@@ -79,7 +87,7 @@ async function hostTmpFiles(): Promise<string[]> {
   return (await fs.readdir(tmpdir())).filter((f) => OUR_FILE.test(f) && !before.has(f));
 }
 
-test('every suite on host, labct, labvlxc, labvm: report figures equal the tools\' output', async () => {
+test("every suite on host, labct, labvlxc, labvm: report figures equal the tools' output", async () => {
   const targets = await resolveTargets(
     ['labct', 'labvlxc', { guestName: 'labvm', connectionId: 'qemu-system', diskPath: '/dev/vda', rawDeviceWrites: true }],
     conns,
@@ -108,7 +116,11 @@ test('every suite on host, labct, labvlxc, labvm: report figures equal the tools
   // each guest either measured CPU/memory/TCP latency, or says which tool is missing and how to install
   // it (the lab's guest images carry sysbench and sockperf since lab build v4; older ones do not)
   for (const t of ['labct', 'labvlxc', 'labvm']) {
-    for (const [metric, tool] of [['cpu.eventsPerSec', 'sysbench'], ['memory.bandwidth', 'sysbench'], ['net.tcpRtt', 'sockperf']]) {
+    for (const [metric, tool] of [
+      ['cpu.eventsPerSec', 'sysbench'],
+      ['memory.bandwidth', 'sysbench'],
+      ['net.tcpRtt', 'sockperf'],
+    ]) {
       const missing = rep.notes.some((n) => n.level === 'missing-tool' && new RegExp(`${tool} in guest ${t}: install with`).test(n.message));
       assert.ok(has(t, metric) || missing, `${t}: neither ${metric} nor a missing-${tool} note`);
     }
@@ -144,7 +156,9 @@ for (const c of [
   test(`cancel during ${c.suite} in ${c.guest}: no process and no temporary file left`, async () => {
     const [t] = await resolveTargets([c.guest], conns);
     const ac = new AbortController();
-    const p = runBenchmark({ suites: [c.suite], guests: [t.ref], options: { ...SHORT, includeHost: false, netSeconds: 30, diskSeconds: 30 } }, [t], { signal: ac.signal });
+    const p = runBenchmark({ suites: [c.suite], guests: [t.ref], options: { ...SHORT, includeHost: false, netSeconds: 30, diskSeconds: 30 } }, [t], {
+      signal: ac.signal,
+    });
     p.catch(() => undefined);
     // wait until the tool really runs in the guest, then cancel
     const t0 = Date.now();

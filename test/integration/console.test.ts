@@ -59,12 +59,15 @@ after(async () => {
 test('labvm: the serial console answers a command typed into it', async () => {
   const g = await guest(qemu, 'labvm');
   const devices = await requireCapability(qemu, g, 'console').devices();
-  assert.ok(devices.some((d) => d.alias === 'serial0' && d.type === 'pty'), JSON.stringify(devices));
+  assert.ok(
+    devices.some((d) => d.alias === 'serial0' && d.type === 'pty'),
+    JSON.stringify(devices),
+  );
   const c = session(qemu, g);
   await c.s.start();
   try {
     c.s.write('\r');
-    await waitFor(() => c.out().length > 0, 30_000, 'anything after Enter (the shell\'s prompt)');
+    await waitFor(() => c.out().length > 0, 30_000, "anything after Enter (the shell's prompt)");
     c.s.write('echo vs-console-$((6*7))\r');
     await waitFor(() => c.out().includes('vs-console-42'), 30_000, `the command output in ${JSON.stringify(c.out())}`);
   } finally {
@@ -101,37 +104,41 @@ test('labvlxc: the libvirt-LXC console opens (no flags for that driver) and clos
   await c.s.close();
 });
 
-test('a libvirt-LXC domain of our own: shut down and started again, the console reopens; destroyed, it ends', { skip: !existsSync(`${ROOT}/bin/busybox`) && 'no lab rootfs' }, async () => {
-  const script = 'trap "exit 0" TERM; while :; do echo vs-mark-$$; sleep 1; done';
-  const xml = `<domain type='lxc'><name>${OWN}</name><memory unit='MiB'>64</memory>
+test(
+  'a libvirt-LXC domain of our own: shut down and started again, the console reopens; destroyed, it ends',
+  { skip: !existsSync(`${ROOT}/bin/busybox`) && 'no lab rootfs' },
+  async () => {
+    const script = 'trap "exit 0" TERM; while :; do echo vs-mark-$$; sleep 1; done';
+    const xml = `<domain type='lxc'><name>${OWN}</name><memory unit='MiB'>64</memory>
   <os><type>exe</type><init>/bin/sh</init><initarg>-c</initarg><initarg>${script}</initarg></os>
   <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
   <devices><emulator>/usr/lib/libvirt/libvirt_lxc</emulator>
   <filesystem type='mount'><source dir='${ROOT}'/><target dir='/'/><readonly/></filesystem>
   <console type='pty'/></devices></domain>`;
-  const file = `/tmp/${OWN}.xml`;
-  execFileSync('sh', ['-c', 'cat > "$1"', 'sh', file], { input: xml });
-  try {
-    virshLxc('define', file);
-  } finally {
-    execFileSync('rm', ['-f', file]);
-  }
-  virshLxc('start', OWN);
-  let g = await guest(lxc, OWN);
-  const c = session(lxc, g);
-  await c.s.start();
-  await waitFor(() => /vs-mark-\d+/.test(c.out()), 20_000, 'the init writing on its console');
+    const file = `/tmp/${OWN}.xml`;
+    execFileSync('sh', ['-c', 'cat > "$1"', 'sh', file], { input: xml });
+    try {
+      virshLxc('define', file);
+    } finally {
+      execFileSync('rm', ['-f', file]);
+    }
+    virshLxc('start', OWN);
+    let g = await guest(lxc, OWN);
+    const c = session(lxc, g);
+    await c.s.start();
+    await waitFor(() => /vs-mark-\d+/.test(c.out()), 20_000, 'the init writing on its console');
 
-  virshLxc('shutdown', '--mode', 'signal', OWN);
-  await waitFor(() => c.notices.some((n) => /is stopped; the console opens again when it runs/.test(n)), 30_000, 'the session waiting');
-  const before = c.out().length;
-  virshLxc('start', OWN);
-  g = await guest(lxc, OWN);
-  c.s.guestChanged();
-  await waitFor(() => c.notices.some((n) => /open again/.test(n)), 30_000, 'the console reopened');
-  await waitFor(() => /vs-mark-\d+/.test(c.out().slice(before)), 20_000, 'output after the restart');
+    virshLxc('shutdown', '--mode', 'signal', OWN);
+    await waitFor(() => c.notices.some((n) => /is stopped; the console opens again when it runs/.test(n)), 30_000, 'the session waiting');
+    const before = c.out().length;
+    virshLxc('start', OWN);
+    g = await guest(lxc, OWN);
+    c.s.guestChanged();
+    await waitFor(() => c.notices.some((n) => /open again/.test(n)), 30_000, 'the console reopened');
+    await waitFor(() => /vs-mark-\d+/.test(c.out().slice(before)), 20_000, 'output after the restart');
 
-  virshLxc('destroy', OWN);
-  const { reason } = await c.exit;
-  assert.match(reason ?? '', /was destroyed \(forced off\): the console is closed/);
-});
+    virshLxc('destroy', OWN);
+    const { reason } = await c.exit;
+    assert.match(reason ?? '', /was destroyed \(forced off\): the console is closed/);
+  },
+);

@@ -21,7 +21,10 @@ before(async () => {
   id = c.id;
 });
 after(async () => {
-  await docker.getContainer(id).remove({ force: true }).catch(() => {});
+  await docker
+    .getContainer(id)
+    .remove({ force: true })
+    .catch(() => {});
 });
 
 test('lists the lab container labpod and ours, with states', async () => {
@@ -59,7 +62,7 @@ test('every verb changes the real state', async () => {
   await b.close();
 });
 
-test('the engine\'s own message on failure; a removed container is gone', async () => {
+test("the engine's own message on failure; a removed container is gone", async () => {
   const b = new DockerBackend(cfg);
   await b.connect();
   await assert.rejects(b.perform(id, 'resume'), (e: Error) => e.message.length > 0 && !/\[object/.test(e.message));
@@ -84,13 +87,19 @@ test('an outside change (podman pause) arrives as an event within 2 s', async ()
     await waitFor(() => c.guest(id)?.state === 'running', 2000, 'unpaused container seen');
   } finally {
     await c.dispose();
-    await docker.getContainer(id).kill().catch(() => {});
+    await docker
+      .getContainer(id)
+      .kill()
+      .catch(() => {});
   }
 });
 
 test('a missing socket: unreachable with which socket was tried and how to start the service', async () => {
   const b = new DockerBackend({ ...cfg, socketPath: '/nonexistent/podman.sock' });
-  await assert.rejects(b.connect(), (e: Error & { hint?: string }) => /nonexistent\/podman\.sock/.test(e.message) && /podman system service/.test(e.hint ?? ''));
+  await assert.rejects(
+    b.connect(),
+    (e: Error & { hint?: string }) => /nonexistent\/podman\.sock/.test(e.message) && /podman system service/.test(e.hint ?? ''),
+  );
 });
 
 test('an idle engine connection stays up for 60 s: no status change, no guest diff, no reconnect', { timeout: 90_000 }, async () => {

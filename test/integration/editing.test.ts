@@ -27,7 +27,9 @@ const NAME = `vs-edit-${process.pid}`;
 
 function virsh(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile('virsh', ['-c', URI, ...args], { timeout: 20_000 }, (err, stdout, stderr) => (err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
+    execFile('virsh', ['-c', URI, ...args], { timeout: 20_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr}`)) : resolve(stdout),
+    );
   });
 }
 /** What libvirt stores for the domain, read by virsh (not by the code under test; virsh adds a newline). */
@@ -38,7 +40,11 @@ describe('libvirt definitions without a baseline (test+unix:///default)', () => 
   const TEST_URI = 'test+unix:///default';
   const name = `vs-nobase-${process.pid}`;
   const tvirsh = (...args: string[]) =>
-    new Promise<string>((resolve, reject) => execFile('virsh', ['-c', TEST_URI, ...args], { timeout: 20_000 }, (err, out, errOut) => (err ? reject(new Error(`virsh ${args.join(' ')}: ${errOut}`)) : resolve(out))));
+    new Promise<string>((resolve, reject) =>
+      execFile('virsh', ['-c', TEST_URI, ...args], { timeout: 20_000 }, (err, out, errOut) =>
+        err ? reject(new Error(`virsh ${args.join(' ')}: ${errOut}`)) : resolve(out),
+      ),
+    );
   let backend: LibvirtBackend;
   after(async () => {
     await tvirsh('undefine', name).catch(() => undefined);
@@ -52,7 +58,10 @@ describe('libvirt definitions without a baseline (test+unix:///default)', () => 
     const { guestId } = await defs.create(renderTemplate(TEST_TEMPLATE, name, await templateFactsOf(localHost)), undefined);
     const opened = await defs.read(guestId);
     await tvirsh('desc', name, '--config', '--new-desc', 'changed behind the editor');
-    const err = await defs.save(guestId, opened, undefined).then(() => undefined, (e: unknown) => e);
+    const err = await defs.save(guestId, opened, undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DefinitionConflictError, String(err));
     assert.match(err.current, /changed behind the editor/);
     assert.match(await defs.read(guestId), /changed behind the editor/);
@@ -91,7 +100,9 @@ describe('libvirt domain definitions (qemu:///system)', () => {
 
   it('changing <memory> and saving: libvirt reports the new value', async () => {
     const before = await defs.read(id);
-    const edited = before.replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>786432</memory>").replace(/<currentMemory unit='KiB'>\d+<\/currentMemory>/, "<currentMemory unit='KiB'>786432</currentMemory>");
+    const edited = before
+      .replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>786432</memory>")
+      .replace(/<currentMemory unit='KiB'>\d+<\/currentMemory>/, "<currentMemory unit='KiB'>786432</currentMemory>");
     assert.notEqual(edited, before);
     const r = await defs.save(id, edited, before);
     assert.equal(r.guestId, id);
@@ -105,8 +116,14 @@ describe('libvirt domain definitions (qemu:///system)', () => {
     const before = await hostXml();
     const bad = before.replace('</vcpu>', '</vcpux>');
     const diags = await ls.open('virtscope-guest:/qemu/bad1.xml', 'xml', bad);
-    assert.ok(diags.some((d) => d.source === 'xml' && /mismatch/.test(d.message)), JSON.stringify(diags));
-    const err = await defs.save(id, bad, before).then(() => undefined, (e: unknown) => e);
+    assert.ok(
+      diags.some((d) => d.source === 'xml' && /mismatch/.test(d.message)),
+      JSON.stringify(diags),
+    );
+    const err = await defs.save(id, bad, before).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DefinitionRejectedError, String(err));
     assert.match(err.message, /mismatch|XML error/i);
     assert.equal(await hostXml(), before);
@@ -117,8 +134,14 @@ describe('libvirt domain definitions (qemu:///system)', () => {
     const bad = before.replace('<on_crash>destroy</on_crash>', '<on_crash>explode</on_crash>');
     assert.notEqual(bad, before);
     const diags = await ls.open('virtscope-guest:/qemu/bad2.xml', 'xml', bad);
-    assert.ok(diags.some((d) => /"explode" is not allowed in <on_crash>/.test(d.message)), JSON.stringify(diags));
-    const err = await defs.save(id, bad, before).then(() => undefined, (e: unknown) => e);
+    assert.ok(
+      diags.some((d) => /"explode" is not allowed in <on_crash>/.test(d.message)),
+      JSON.stringify(diags),
+    );
+    const err = await defs.save(id, bad, before).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DefinitionRejectedError, String(err));
     assert.match(err.message, /failed to validate against schema/i);
     assert.equal(await hostXml(), before);
@@ -128,7 +151,10 @@ describe('libvirt domain definitions (qemu:///system)', () => {
     const opened = await defs.read(id);
     await virsh('desc', NAME, '--config', '--new-desc', 'changed behind the editor');
     const mine = opened.replace(/<vcpu( [^>]*)?>1<\/vcpu>/, "<vcpu placement='static'>2</vcpu>");
-    const err = await defs.save(id, mine, opened).then(() => undefined, (e: unknown) => e);
+    const err = await defs.save(id, mine, opened).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DefinitionConflictError, String(err));
     assert.match(err.current, /changed behind the editor/);
     assert.match(await hostXml(), /changed behind the editor/);
@@ -172,7 +198,10 @@ describe('lxc-tools configs (scratch lxcpath)', () => {
 
   it('a config liblxc refuses is not written: liblxc’s message, file byte-for-byte unchanged', async () => {
     const before = await fs.readFile(file);
-    const err = await defs.save(name, `${before}lxc.bogus.key = 1\n`, before.toString()).then(() => undefined, (e: unknown) => e);
+    const err = await defs.save(name, `${before}lxc.bogus.key = 1\n`, before.toString()).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DefinitionRejectedError, String(err));
     assert.match(err.message, /Unsupported config key "lxc\.bogus\.key"/);
     assert.deepEqual(await fs.readFile(file), before);

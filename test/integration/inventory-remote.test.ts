@@ -31,7 +31,8 @@ before(() => {
   }
   model = new Inventory({
     discover: async (_host, prefix) => [{ id: `${prefix}lxc-tools`, label: 'LXC (lxc-tools)', type: 'lxc' }],
-    remoteHost: (e) => new SshHost({ destination: e.destination, port: e.port, label: e.label ?? e.destination, configFile: env.SSHHOST_SSH_CONFIG, connectTimeoutS: 5 }),
+    remoteHost: (e) =>
+      new SshHost({ destination: e.destination, port: e.port, label: e.label ?? e.destination, configFile: env.SSHHOST_SSH_CONFIG, connectTimeoutS: 5 }),
     connection: { reconnectMinMs: 200, reconnectMaxMs: 1000 },
     hostRetryMinMs: 500,
   });
@@ -49,7 +50,10 @@ test('a remote host lists its guests under its own connections, beside this mach
   await model.open();
   const h = model.host('lab2')!;
   assert.equal(h.status.state, 'ready', JSON.stringify(h.status));
-  assert.deepEqual(model.hosts.map((x) => x.id), [LOCAL_HOST_ID, 'lab2']);
+  assert.deepEqual(
+    model.hosts.map((x) => x.id),
+    [LOCAL_HOST_ID, 'lab2'],
+  );
   const conn = model.connection('lab2/lxc-tools')!;
   await waitFor(() => conn.status.state === 'connected', 15_000, `lab2/lxc-tools connected (${JSON.stringify(conn.status)})`);
   const names = model.guests().map((r) => r.guest?.name);
@@ -58,7 +62,7 @@ test('a remote host lists its guests under its own connections, beside this mach
   console.log(`# open() to remotect listed over SSH: ${(performance.now() - t0).toFixed(0)} ms`);
 });
 
-test('a host that refuses shows SSH\'s own reason and is retried by itself; the other host is not disturbed', async (t) => {
+test("a host that refuses shows SSH's own reason and is retried by itself; the other host is not disturbed", async (t) => {
   if (!up) return t.skip('the second host is down');
   const before = model.connection('lab2/lxc-tools');
   // the second host's address on a port nobody listens on: sshd's "Connection refused", through ssh itself
@@ -73,13 +77,17 @@ test('a host that refuses shows SSH\'s own reason and is retried by itself; the 
   assert.equal(model.connection('lab2/lxc-tools'), before, 'the reachable host kept its connection');
   assert.equal(before?.status.state, 'connected');
   const retriedFrom = s.state === 'unreachable' ? s.since : 0;
-  await waitFor(() => {
-    const now = model.host('closed')!.status;
-    return now.state === 'unreachable' && now.since === retriedFrom && now.retryInMs > 500;
-  }, 5_000, 'retried with a longer delay, the same outage');
+  await waitFor(
+    () => {
+      const now = model.host('closed')!.status;
+      return now.state === 'unreachable' && now.since === retriedFrom && now.retryInMs > 500;
+    },
+    5_000,
+    'retried with a longer delay, the same outage',
+  );
 });
 
-test('an unknown host key is asked about (with its fingerprint); refused, the host shows ssh\'s reason', async (t) => {
+test("an unknown host key is asked about (with its fingerprint); refused, the host shows ssh's reason", async (t) => {
   if (!up) return t.skip('the second host is down');
   // the lab's ssh_config with an empty known_hosts of our own: the second host's key is unknown
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-invtest-'));

@@ -19,7 +19,8 @@ const PWNED = '/tmp/virtscope-pwned';
 // shell on the way would create the file in its working directory (checked below).
 const PWNED_REL = 'virtscope-pwned';
 const HOSTILE = `${PREFIX}vm "ü"; $(touch ${PWNED_REL}) x 'q' \`touch ${PWNED_REL}\` & | < > 名前`;
-const pwned = () => [PWNED, `/${PWNED_REL}`, `/tmp/${PWNED_REL}`, `${process.cwd()}/${PWNED_REL}`, `${process.env.HOME ?? '/root'}/${PWNED_REL}`].filter((f) => existsSync(f));
+const pwned = () =>
+  [PWNED, `/${PWNED_REL}`, `/tmp/${PWNED_REL}`, `${process.cwd()}/${PWNED_REL}`, `${process.env.HOME ?? '/root'}/${PWNED_REL}`].filter((f) => existsSync(f));
 
 let backend: LibvirtBackend;
 let seq = 0;
@@ -35,8 +36,7 @@ function virsh(...args: string[]): Promise<{ stdout: string; stderr: string; cod
 
 const xmlEscape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 
-const xmlUnescape = (s: string) =>
-  s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string);
+const xmlUnescape = (s: string) => s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e] as string);
 
 function domainXml(name: string, vcpus = 1, memKiB = 65536): string {
   return `<domain type='test'><name>${xmlEscape(name)}</name><memory unit='KiB'>${memKiB}</memory><vcpu>${vcpus}</vcpu><os><type>hvm</type></os></domain>`;
@@ -199,7 +199,10 @@ test('errors carry libvirt code, domain and message exactly as sent (same text a
   const cli = await virsh('shutdown', name);
   assert.ok(cli.stderr.includes(`error: ${err.message}`), `virsh says ${JSON.stringify(cli.stderr)}, we say ${JSON.stringify(err.message)}`);
   // qemu program on a driver without the agent: libvirt's "not supported" comes back as is
-  await assert.rejects(c.domainAgentCommand(await c.domainLookupByUUID(id), '{"execute":"guest-ping"}'), (e: unknown) => e instanceof LibvirtError && e.code === P.ErrorCode.NO_SUPPORT);
+  await assert.rejects(
+    c.domainAgentCommand(await c.domainLookupByUUID(id), '{"execute":"guest-ping"}'),
+    (e: unknown) => e instanceof LibvirtError && e.code === P.ErrorCode.NO_SUPPORT,
+  );
   await backend.perform(id, 'delete');
 });
 
@@ -239,7 +242,9 @@ test('hostile names (spaces, quotes, ;, $(…), backticks, non-ASCII) work end t
   // virsh (no shell: an argument array) sees the same name
   const cli = await virsh('domstate', HOSTILE);
   assert.equal(cli.stdout.trim(), 'shut off', cli.stderr);
-  await waitFor('events with the exact name', 2000, () => (events.some((e) => e.type === 'changed' && e.name === HOSTILE && /^stopped/.test(e.reason)) ? true : undefined));
+  await waitFor('events with the exact name', 2000, () =>
+    events.some((e) => e.type === 'changed' && e.name === HOSTILE && /^stopped/.test(e.reason)) ? true : undefined,
+  );
   backend.unsubscribe(listener);
   await backend.perform(id, 'delete');
   assert.equal(await backend.get(id), undefined);
@@ -273,7 +278,19 @@ test('per-domain fallback (as on libvirt-LXC) gives the same fields in bulk-stat
     const s = (await b.stats()).find((x) => x.name === 'test');
     assert.equal(s?.source, 'per-domain');
     const p = s!.params;
-    for (const k of ['state.state', 'cpu.time', 'vcpu.current', 'balloon.current', 'balloon.maximum', 'net.count', 'net.0.name', 'net.0.rx.bytes', 'block.count', 'block.0.name', 'block.0.rd.bytes']) {
+    for (const k of [
+      'state.state',
+      'cpu.time',
+      'vcpu.current',
+      'balloon.current',
+      'balloon.maximum',
+      'net.count',
+      'net.0.name',
+      'net.0.rx.bytes',
+      'block.count',
+      'block.0.name',
+      'block.0.rd.bytes',
+    ]) {
       assert.ok(k in p, `${k} in ${Object.keys(p).join(', ')}`);
     }
     assert.equal(p['net.0.name'], 'testnet0');
@@ -297,11 +314,17 @@ test('a broken connection emits disconnected; the next call reconnects', async (
   b.subscribe((ev) => events.push(ev));
   const c: LibvirtClient = await b.client();
   c.destroy(new Error('simulated network failure'));
-  assert.deepEqual(events.map((e) => e.type), ['disconnected']);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['disconnected'],
+  );
   const err = (events[0] as { error: Error & { hint?: string } }).error;
   assert.match(err.message, /\(\/var\/run\/libvirt\/libvirt-sock\) lost: simulated network failure$/);
   assert.match(err.hint ?? '', /libvirtd/, 'says how to bring the daemon back');
-  assert.ok((await b.list()).some((g) => g.name === 'test'), 'reconnected');
+  assert.ok(
+    (await b.list()).some((g) => g.name === 'test'),
+    'reconnected',
+  );
   await b.close();
   assert.equal(events.length, 1, 'close() by the user is not a disconnect');
 });
@@ -320,7 +343,11 @@ test('keepalive against the real daemon: an idle connection stays up (PONGs arri
 
 test('a missing socket fails with a hint on how to start the daemon', async () => {
   const b = new LibvirtBackend({ id: 'it-nosock', type: 'libvirt', uri: 'qemu:///system', socketPath: '/var/run/libvirt/virtscope-no-such.sock' });
-  await assert.rejects(b.connect(), (e: unknown) => e instanceof BackendError && e.code === 'ENOENT' && /virtscope-no-such\.sock/.test(e.message) && /systemctl start libvirtd/.test(e.hint ?? ''));
+  await assert.rejects(
+    b.connect(),
+    (e: unknown) =>
+      e instanceof BackendError && e.code === 'ENOENT' && /virtscope-no-such\.sock/.test(e.message) && /systemctl start libvirtd/.test(e.hint ?? ''),
+  );
 });
 
 for (const uri of ['qemu:///system', 'lxc:///system']) {
@@ -348,7 +375,11 @@ for (const uri of ['qemu:///system', 'lxc:///system']) {
       const cli = await new Promise<string>((resolve, reject) =>
         execFile('virsh', ['-c', uri, 'list', '--all', '--name'], (err, out) => (err ? reject(err) : resolve(out))),
       );
-      const names = cli.split('\n').map((s) => s.trim()).filter(Boolean).sort();
+      const names = cli
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .sort();
       assert.deepEqual(guests.map((g) => g.name).sort(), names, 'same domains as virsh');
     } finally {
       await b.close();

@@ -14,28 +14,28 @@ after(async () => {
   await Promise.all([qemu.close(), pod.close()]);
 });
 
-test('labvm: libvirt\'s log of the domain, from its host', async () => {
+test("labvm: libvirt's log of the domain, from its host", async () => {
   await qemu.connect();
   const g = (await qemu.list()).find((x) => x.name === 'labvm');
   assert.ok(g);
   const f = await requireCapability(qemu, g, 'log').follow({ lines: 200 });
   let text = '';
   f.output.on('data', (d: Buffer) => (text += d.toString()));
-  await waitFor(() => /qemu-system|-name guest=labvm/.test(text), 10_000, 'QEMU\'s command line in the log');
+  await waitFor(() => /qemu-system|-name guest=labvm/.test(text), 10_000, "QEMU's command line in the log");
   assert.equal(f.source, '/var/log/libvirt/qemu/labvm.log on this machine');
   await f.stop();
 });
 
-test('labpod: the engine\'s log of the container, followed until stopped', async () => {
+test("labpod: the engine's log of the container, followed until stopped", async () => {
   await pod.connect();
   const g = (await pod.list()).find((x) => x.name === 'labpod');
   assert.ok(g);
   const f = await requireCapability(pod, g, 'log').follow({ lines: 50 });
-  assert.equal(f.source, 'the engine\'s log of labpod');
+  assert.equal(f.source, "the engine's log of labpod");
   let ended = false;
   void f.ended.then(() => (ended = true));
   await new Promise((r) => setTimeout(r, 300));
-  assert.equal(ended, false, 'a running container\'s log stays open');
+  assert.equal(ended, false, "a running container's log stays open");
   await f.stop();
   await waitFor(() => ended, 5000, 'the log stream to end after stop');
 });

@@ -42,14 +42,20 @@ test('create (comment kept), restore brings back the file, delete', async () => 
   writeFileSync(marker, 'after\n');
   const second = await snaps.create({ name: '', memory: false });
   assert.equal(second.name, 'snap1');
-  assert.deepEqual((await snaps.list()).map((s) => s.name), ['snap0', 'snap1']);
+  assert.deepEqual(
+    (await snaps.list()).map((s) => s.name),
+    ['snap0', 'snap1'],
+  );
   assert.match((await snaps.inspect('snap0')).text, /lxc\.uts\.name/);
   const plan = await snaps.planRevert('snap0');
   assert.ok(plan.ok);
   await snaps.revert('snap0');
   assert.equal(readFileSync(marker, 'utf8'), 'before\n');
   await snaps.delete('snap1', false);
-  assert.deepEqual((await snaps.list()).map((s) => s.name), ['snap0']);
+  assert.deepEqual(
+    (await snaps.list()).map((s) => s.name),
+    ['snap0'],
+  );
   await snaps.delete('snap0', false);
   assert.deepEqual(await snaps.list(), []);
 });

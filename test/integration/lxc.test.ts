@@ -75,7 +75,7 @@ test('every verb changes the real state (hostile name end to end)', async () => 
   assert.ok(!marker());
 });
 
-test('errors carry lxc\'s own message; a vanished guest is reported as gone', async () => {
+test("errors carry lxc's own message; a vanished guest is reported as gone", async () => {
   const b = new LxcBackend(cfg);
   await b.connect();
   await assert.rejects(b.perform('no-such-ct-virtscope', 'start'), /no-such-ct-virtscope/);

@@ -88,20 +88,30 @@ for (const c of CASES) {
       assert.ok(idle.netRx !== undefined, `${c.name} net rate`);
       // cpuAlloc: % of the guest's own CPUs. Others may already keep the guest busy (benchmarks):
       // then it must reach saturation instead of rising by 20 points.
-      const alloc = (since: number) => sampler.guest(c.conn.id, g.id)!.columns(since).series.cpuAlloc.filter((x): x is number => x !== null);
+      const alloc = (since: number) =>
+        sampler
+          .guest(c.conn.id, g.id)!
+          .columns(since)
+          .series.cpuAlloc.filter((x): x is number => x !== null);
       const base = Math.max(...alloc(Date.now() - 3000));
       // a busy loop inside the guest, killed by the executor when aborted
       // one loop per CPU the guest may use (others' benchmarks may share them)
       const loops = Math.max(1, Math.ceil(sampler.counters(c.conn.id, g.id)?.cpuCap ?? 1));
       const script = `for i in $(seq ${loops}); do (while :; do :; done) & done; wait`;
-      const burn = executorFor(conn.requireBackend(), g).exec(['sh', '-c', script], { signal: ac.signal, timeoutMs: 30_000 }).catch(() => undefined);
+      const burn = executorFor(conn.requireBackend(), g)
+        .exec(['sh', '-c', script], { signal: ac.signal, timeoutMs: 30_000 })
+        .catch(() => undefined);
       if (g.kind === 'libvirt-lxc') await joinDomainCgroup(g.name);
       const t0 = Date.now() + 1500;
       const goal = Math.min(base + 20, 85);
-      await waitFor(() => {
-        const xs = alloc(t0);
-        return xs.length >= 2 && Math.max(...xs) >= goal;
-      }, 20_000, `${c.name}: CPU % of its own CPUs ≥ ${goal.toFixed(1)} (was ${base.toFixed(1)}) while burning`);
+      await waitFor(
+        () => {
+          const xs = alloc(t0);
+          return xs.length >= 2 && Math.max(...xs) >= goal;
+        },
+        20_000,
+        `${c.name}: CPU % of its own CPUs ≥ ${goal.toFixed(1)} (was ${base.toFixed(1)}) while burning`,
+      );
       const hot = sampler.guest(c.conn.id, g.id)!.last()!.p;
       assert.ok(hot.cpu! > 0 && hot.cpu! <= 100, `${c.name}: % of the host ${hot.cpu}`);
       ac.abort();
@@ -133,13 +143,21 @@ test('labvm: guest-side view through qemu-guest-agent', async () => {
   }
 });
 
-for (const [id, name] of [['l', 'labvlxc'], ['t', 'labct'], ['d', 'labpod']] as const) {
+for (const [id, name] of [
+  ['l', 'labvlxc'],
+  ['t', 'labct'],
+  ['d', 'labpod'],
+] as const) {
   test(`${name}: guest-side view from inside its namespaces`, async () => {
     const conn = conns.get(id)!;
     const g = [...conn.guests.values()].find((x) => x.name === name)!;
     const release = sampler.subscribe({ connectionId: id, guestSide: g.id });
     try {
-      await waitFor(() => (sampler.guestSide(id, g.id)?.ring.length ?? 0) >= 1 || sampler.guestSide(id, g.id)?.error !== undefined, 20_000, `${name}: guest-side readings`);
+      await waitFor(
+        () => (sampler.guestSide(id, g.id)?.ring.length ?? 0) >= 1 || sampler.guestSide(id, g.id)?.error !== undefined,
+        20_000,
+        `${name}: guest-side readings`,
+      );
       const s = sampler.guestSide(id, g.id)!;
       assert.ok(s.ok, s.error);
       // no lxcfs: a container's /proc shows the host's CPUs (the container-vs-KVM table's "some physical resource stats")

@@ -84,7 +84,7 @@ test('discover on the second host: its libvirt (qemu and lxc), lxc-tools and Pod
   console.log(`# discover over SSH: ${took.toFixed(0)} ms`);
 });
 
-test('each backend on the second host lists its guests there, not this machine\'s', { skip, timeout: 120_000 }, async () => {
+test("each backend on the second host lists its guests there, not this machine's", { skip, timeout: 120_000 }, async () => {
   const found = await discoverConnections(host, 'sshhost:');
   await withRemoteContainer(async (pod) => {
     const lists: Record<string, string[]> = {};
@@ -133,7 +133,7 @@ test('a libvirt change made on the second host arrives as an event over SSH', { 
   }
 });
 
-test('a container created on the second host arrives through the engine\'s event stream over SSH', { skip, timeout: 120_000 }, async () => {
+test("a container created on the second host arrives through the engine's event stream over SSH", { skip, timeout: 120_000 }, async () => {
   const conn = new Connection({ id: 'sshhost:podman', type: 'docker', socketPath: '/run/podman/podman.sock' }, (c) => createBackend(c, host));
   try {
     await conn.start();
@@ -170,7 +170,7 @@ function endMaster(dir: string): number {
   return n;
 }
 
-test('a dropped link: every backend on the host says why in SSH\'s words, and all come back by themselves', { skip, timeout: 120_000 }, async () => {
+test("a dropped link: every backend on the host says why in SSH's words, and all come back by themselves", { skip, timeout: 120_000 }, async () => {
   const dir = path.join(scratch, 'ctl-drop');
   const h = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, label: 'sshhost-lab', controlDir: dir, connectTimeoutS: 2 });
   const configs: ConnectionConfig[] = [
@@ -192,12 +192,18 @@ test('a dropped link: every backend on the host says why in SSH\'s words, and al
     assert.ok(conns[0].guests.size > 0 && conns[1].guests.size > 0, 'remotevm and remotect listed');
     link('down');
     assert.equal(endMaster(dir), 1);
-    const noticed = await waitAll(() => conns.every((c) => /^sshhost-lab is unreachable: ssh: connect to host 10\.81\.0\.2 port 22: /.test(why(c))), 'all unreachable in SSH\'s words');
+    const noticed = await waitAll(
+      () => conns.every((c) => /^sshhost-lab is unreachable: ssh: connect to host 10\.81\.0\.2 port 22: /.test(why(c))),
+      "all unreachable in SSH's words",
+    );
     console.log(`# dropped link: unreachable after ${noticed} ms: ${why(conns[0])}`);
     for (const c of conns) assert.equal(c.guests.size, 0);
     link('up');
     // (the remote Podman may have no containers: its list is not waited for)
-    const back = await waitAll(() => conns.every((c) => c.status.state === 'connected') && conns[0].guests.size > 0 && conns[1].guests.size > 0, 'all connected again');
+    const back = await waitAll(
+      () => conns.every((c) => c.status.state === 'connected') && conns[0].guests.size > 0 && conns[1].guests.size > 0,
+      'all connected again',
+    );
     console.log(`# link back: all connected again after ${back} ms`);
   } finally {
     link('up');

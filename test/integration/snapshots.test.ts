@@ -115,12 +115,21 @@ test('the tree: parent → child, the current one marked, hostile names intact, 
   assert.ok(typeof first.creationTime === 'number' && first.creationTime > 1.7e9);
   const xml = (await snaps.inspect(FIRST)).text;
   assert.match(xml, /<domainsnapshot>/);
-  assert.ok(xml.includes(escapeXml(FIRST).replace(/&apos;/g, "'").replace(/&quot;/g, '"')) || xml.includes(escapeXml(FIRST)));
+  assert.ok(
+    xml.includes(
+      escapeXml(FIRST)
+        .replace(/&apos;/g, "'")
+        .replace(/&quot;/g, '"'),
+    ) || xml.includes(escapeXml(FIRST)),
+  );
   // libvirt's own view of the children and parent, through 275 and 244
   const c = await backend.client();
   const dom = await c.domainLookupByName(NAME);
   const s1 = await c.snapshotLookupByName(dom, FIRST);
-  assert.deepEqual((await c.snapshotListAllChildren(s1, 0)).map((s) => s.name), [SECOND]);
+  assert.deepEqual(
+    (await c.snapshotListAllChildren(s1, 0)).map((s) => s.name),
+    [SECOND],
+  );
   assert.equal((await c.snapshotGetParent(await c.snapshotLookupByName(dom, SECOND))).name, FIRST);
   assert.equal((await c.snapshotCurrent(dom)).name, SECOND);
 });

@@ -69,7 +69,7 @@ test('run: sshd allows fewer sessions than configured: channels wait for the mas
       rs.map((r) => (r.status === 'fulfilled' ? r.value.stdout : String(r.reason))),
       Array.from({ length: 30 }, (_, i) => `in${i} ${i}\n`),
     );
-    assert.equal(sshdLogins() - before, 1, 'connections authenticated by the second host\'s sshd');
+    assert.equal(sshdLogins() - before, 1, "connections authenticated by the second host's sshd");
   } finally {
     await h.dispose();
   }
@@ -101,11 +101,17 @@ test('run: 30 callers at once on a new host: one master, and all run although ss
   try {
     const rs = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => h.run(['sh', '-c', `sleep 0.3; echo ${i}`])));
     const failed = rs.filter((r) => r.status === 'rejected' || r.value.exitCode !== 0);
-    assert.deepEqual(failed.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value.stderr)), []);
-    assert.deepEqual(rs.map((r) => (r.status === 'fulfilled' ? r.value.stdout : '')), Array.from({ length: 30 }, (_, i) => `${i}\n`));
+    assert.deepEqual(
+      failed.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value.stderr)),
+      [],
+    );
+    assert.deepEqual(
+      rs.map((r) => (r.status === 'fulfilled' ? r.value.stdout : '')),
+      Array.from({ length: 30 }, (_, i) => `${i}\n`),
+    );
     assert.equal(masters(dir), 1);
     // a channel sshd refuses makes ssh fall back, silently, to a connection of its own: none may
-    assert.equal(sshdLogins() - before, 1, 'connections authenticated by the second host\'s sshd');
+    assert.equal(sshdLogins() - before, 1, "connections authenticated by the second host's sshd");
   } finally {
     await h.dispose();
   }
@@ -113,7 +119,22 @@ test('run: 30 callers at once on a new host: one master, and all run although ss
 
 test('run: hostile argv reaches the remote program intact and nothing in it runs on either machine', async () => {
   const marker = `/tmp/vs-pwned-${randomBytes(4).toString('hex')}`;
-  const args = ['two words', '', "it's", '"dq"', `; touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `a\ntouch ${marker}`, `|| touch ${marker}`, '$HOME *', '~', '-n', 'ünïcödé ✓', '--'];
+  const args = [
+    'two words',
+    '',
+    "it's",
+    '"dq"',
+    `; touch ${marker}`,
+    `$(touch ${marker})`,
+    `\`touch ${marker}\``,
+    `a\ntouch ${marker}`,
+    `|| touch ${marker}`,
+    '$HOME *',
+    '~',
+    '-n',
+    'ünïcödé ✓',
+    '--',
+  ];
   const r = await host.run(['printf', '%s\\0', ...args]);
   assert.equal(r.exitCode, 0, r.stderr);
   assert.deepEqual(r.stdout.split('\0').slice(0, -1), args);
@@ -130,7 +151,7 @@ test('run: exit codes, stderr, stdin and env reach the caller; a missing program
   assert.match(e.message, /no-such-program-vs is not installed or not on PATH on sshhost-lab/);
 });
 
-test('run: what the login shell prints before the program is not taken for the program\'s stderr', async () => {
+test("run: what the login shell prints before the program is not taken for the program's stderr", async () => {
   const rc = '/root/.bashrc';
   const old = await host.readFile(rc).catch(() => undefined);
   await host.writeFile(rc, `echo login-noise >&2\n${old ?? ''}`);
@@ -166,7 +187,7 @@ test('run: a timeout kills the remote process', async () => {
   assert.equal(await remoteCount('^sleep 3012$'), '0');
 });
 
-test('spawn: a long-running reader streams lines; stderr is the program\'s own', async () => {
+test("spawn: a long-running reader streams lines; stderr is the program's own", async () => {
   const p = host.spawn(['sh', '-c', 'for i in 1 2 3; do echo line$i; sleep 0.05; done; echo bye >&2']);
   let out = '';
   let err = '';
@@ -220,7 +241,9 @@ test('connectUnix: the remote libvirtd through a forwarded socket; a libvirt cal
       times.push(t);
     }
     assert.ok(names.includes('remotevm'), names.join(','));
-    figures.push(`connectUnix (check + forward + connect) ${forwardMs.toFixed(0)} ms; listAllDomains over the forwarded socket median ${median(times).toFixed(1)} ms`);
+    figures.push(
+      `connectUnix (check + forward + connect) ${forwardMs.toFixed(0)} ms; listAllDomains over the forwarded socket median ${median(times).toFixed(1)} ms`,
+    );
   } finally {
     await client.connectClose().catch(() => undefined);
     client.destroy();
@@ -232,7 +255,10 @@ test('connectUnix: the remote libvirtd through a forwarded socket; a libvirt cal
 });
 
 test('connectUnix: LibvirtBackend lists the remote guests through a socket factory', async () => {
-  const b = new LibvirtBackend({ id: 'remote-qemu', type: 'libvirt', uri: 'qemu:///system' }, { openStream: (ep) => host.connectUnix(ep.socketPath), keepaliveIntervalMs: 0 });
+  const b = new LibvirtBackend(
+    { id: 'remote-qemu', type: 'libvirt', uri: 'qemu:///system' },
+    { openStream: (ep) => host.connectUnix(ep.socketPath), keepaliveIntervalMs: 0 },
+  );
   try {
     const names = (await b.list()).map((g) => g.name);
     assert.ok(names.includes('remotevm'), names.join(','));
@@ -288,7 +314,7 @@ test('connectUnix: a socket that is not there says so, with the host', async () 
   await assert.rejects(host.connectUnix('/run/nothing/here.sock'), /cannot connect to \/run\/nothing\/here\.sock on sshhost-lab: no such socket/);
 });
 
-test('sshd down: a clear error with SSH\'s own reason and the host; back by itself when sshd is back', async () => {
+test("sshd down: a clear error with SSH's own reason and the host; back by itself when sshd is back", async () => {
   await host.run(['true']);
   // every sshd of the second host (its pid namespace holds only its own): the master's session ends too
   lab('exec', 'sh', '-c', 'kill $(pidof sshd)');
@@ -332,7 +358,7 @@ function strangerHost(kh: string, askpass?: (r: { kind: string; prompt: string }
   });
 }
 
-test('host key: an unknown key is refused without a prompt answer, with OpenSSH\'s message', async () => {
+test("host key: an unknown key is refused without a prompt answer, with OpenSSH's message", async () => {
   const kh = path.join(scratch, 'kh-none');
   const h = strangerHost(kh);
   try {
@@ -369,8 +395,14 @@ test('dispose: the master is closed and the private directory removed', async ()
   const dir = path.join(scratch, 'ctl-dispose');
   const h = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, controlDir: dir });
   await h.run(['true']);
-  assert.equal(fs.readdirSync(dir).some((f) => f.startsWith('m-') && !f.endsWith('.log')), true);
+  assert.equal(
+    fs.readdirSync(dir).some((f) => f.startsWith('m-') && !f.endsWith('.log')),
+    true,
+  );
   await h.dispose();
-  assert.equal(fs.readdirSync(dir).some((f) => f.startsWith('m-') && !f.endsWith('.log')), false);
+  assert.equal(
+    fs.readdirSync(dir).some((f) => f.startsWith('m-') && !f.endsWith('.log')),
+    false,
+  );
   await assert.rejects(h.run(['true']), /closed/);
 });

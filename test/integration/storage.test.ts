@@ -88,7 +88,13 @@ test('volumes: create qcow2 and raw with hostile names; a guest using one blocks
     0,
   );
   const vols = await storage().volumes(POOL);
-  assert.deepEqual(vols.map((v) => [v.name, v.usedBy]).sort(), [[RAW, []], [VOL, [GUEST]]].sort());
+  assert.deepEqual(
+    vols.map((v) => [v.name, v.usedBy]).sort(),
+    [
+      [RAW, []],
+      [VOL, [GUEST]],
+    ].sort(),
+  );
   await assert.rejects(storage().deleteVolume(POOL, VOL), (e: BackendError) => e.code === 'EBUSY' && e.message.includes(`"${GUEST}"`));
   assert.ok(existsSync(q.path), 'the refused delete left the file');
   await storage().deleteVolume(POOL, VOL, GUEST);

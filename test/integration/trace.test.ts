@@ -28,11 +28,19 @@ before(async () => {
 after(() => b.close());
 
 async function assertNothingLeft(): Promise<void> {
-  const k = await target.exec.exec(['/bin/sh', '-c', 'cat /sys/kernel/tracing/kprobe_events; ls /sys/kernel/tracing/events /sys/kernel/tracing/instances | grep -x virtscope || true']);
+  const k = await target.exec.exec([
+    '/bin/sh',
+    '-c',
+    'cat /sys/kernel/tracing/kprobe_events; ls /sys/kernel/tracing/events /sys/kernel/tracing/instances | grep -x virtscope || true',
+  ]);
   assert.equal(k.stdout.trim(), '', `guest kprobe_events must be empty and no virtscope event group or tracefs instance left, got: ${k.stdout}`);
   const on = [...parseInfoTraceEvents(await target.hmp('info trace-events'))].filter(([, v]) => v).map(([k]) => k);
   assert.deepEqual(on, [], 'no QEMU trace event left on');
-  const ps = await target.exec.exec(['/bin/sh', '-c', 'for p in /proc/[0-9]*/cmdline; do tr "\\0" " " < $p 2>/dev/null; echo; done | grep -c "^iperf3 -c" || true']);
+  const ps = await target.exec.exec([
+    '/bin/sh',
+    '-c',
+    'for p in /proc/[0-9]*/cmdline; do tr "\\0" " " < $p 2>/dev/null; echo; done | grep -c "^iperf3 -c" || true',
+  ]);
   assert.equal(ps.stdout.trim(), '0', 'no iperf3 client left in the guest');
   const lock = await target.exec.exec(['/bin/sh', '-c', 'ls /run/virtscope-trace.lock /tmp/virtscope-trace.lock 2>/dev/null || true']);
   assert.equal(lock.stdout.trim(), '', 'trace lock released');
@@ -40,7 +48,7 @@ async function assertNothingLeft(): Promise<void> {
 
 test('trace labvm for 3 s at the default detail (kick-path): vp_notify per queue, packets and interrupts from counters; QEMU untouched; nothing left on', async () => {
   const r = await runTrace(target, { durationSec: 3, workload: { kind: 'iperf3' }, hostNetns: NETNS });
-  assert.equal(r.workload.hostIp, '10.77.0.1', 'host address from the guest\'s bridge vsbr0 in the lab netns');
+  assert.equal(r.workload.hostIp, '10.77.0.1', "host address from the guest's bridge vsbr0 in the lab netns");
   assert.ok(r.txPackets > 100, `guest sent packets (${r.txPackets})`);
   assert.ok(r.guestHits.vp_notify > 0, 'vp_notify counted');
   assert.ok((txKicks(r.guestKicksByQueue) ?? 0) > 0, `guest kicks by queue: ${JSON.stringify(r.guestKicksByQueue)}`);
@@ -56,7 +64,9 @@ test('trace labvm for 3 s at the default detail (kick-path): vp_notify per queue
   assert.match(r.sources.qemu.note ?? '', /detail kick-path/);
   assert.equal(r.guestInterrupts?.nicDevice, 'virtio0', 'eth0 is virtio0');
   assert.ok((r.guestInterrupts?.byName['virtio0-output.0'] ?? 0) > 0, `TX completion interrupts counted: ${JSON.stringify(r.guestInterrupts)}`);
-  console.log(`  kick-path: TX-queue kicks ${txKicks(r.guestKicksByQueue)}, TX interrupts ${r.guestInterrupts?.byName['virtio0-output.0']}, packets ${r.txPackets}`);
+  console.log(
+    `  kick-path: TX-queue kicks ${txKicks(r.guestKicksByQueue)}, TX interrupts ${r.guestInterrupts?.byName['virtio0-output.0']}, packets ${r.txPackets}`,
+  );
   await assertNothingLeft();
 });
 
@@ -65,7 +75,7 @@ test('trace labvm at detail full: every probeable step counted, vp_notify = QEMU
   const recordsBefore = await ownRecords();
   const r = await runTrace(target, { durationSec: 3, workload: { kind: 'iperf3' }, hostNetns: NETNS, detail: 'full' });
   // the probes count in a tracefs instance of their own with its buffer off: the guest's trace buffer gets nothing
-  assert.equal(await ownRecords(), recordsBefore, 'no kprobe record written to the guest\'s own trace buffer');
+  assert.equal(await ownRecords(), recordsBefore, "no kprobe record written to the guest's own trace buffer");
   assert.equal(r.detail, 'full');
   // the same queue on both sides: the guest's kicks on virtio-net's TX queue (vp_notify keyed by the
   // virtqueue's name) vs QEMU's virtio_queue_notify on the queue that took the most kicks
@@ -73,13 +83,27 @@ test('trace labvm at detail full: every probeable step counted, vp_notify = QEMU
   assert.ok(g !== undefined && g > 0, `guest kicks by queue: ${JSON.stringify(r.guestKicksByQueue)}`);
   const q = r.qemu.txQueueNotifies;
   const diff = Math.abs(g - q) / q;
-  console.log(`  guest vp_notify on output.0 ${g} (all queues ${r.guestHits.vp_notify}), QEMU virtio_queue_notify on ${r.qemu.txQueue} ${q} (all ${r.qemu.byEvent.virtio_queue_notify}): ${(diff * 100).toFixed(2)} %, start_xmit ${r.guestHits.start_xmit}, packets ${r.txPackets}`);
+  console.log(
+    `  guest vp_notify on output.0 ${g} (all queues ${r.guestHits.vp_notify}), QEMU virtio_queue_notify on ${r.qemu.txQueue} ${q} (all ${r.qemu.byEvent.virtio_queue_notify}): ${(diff * 100).toFixed(2)} %, start_xmit ${r.guestHits.start_xmit}, packets ${r.txPackets}`,
+  );
   assert.ok(diff <= 0.01, `guest TX-queue vp_notify ${g} vs QEMU TX-queue virtio_queue_notify ${q}: ${(diff * 100).toFixed(2)} %`);
   // the interface counter that stands in for start_xmit at detail kick-path counts the same calls
-  assert.ok(Math.abs(r.guestHits.start_xmit - r.txPackets) <= Math.max(5, r.txPackets * 0.01), `start_xmit ${r.guestHits.start_xmit} vs tx_packets ${r.txPackets}`);
+  assert.ok(
+    Math.abs(r.guestHits.start_xmit - r.txPackets) <= Math.max(5, r.txPackets * 0.01),
+    `start_xmit ${r.guestHits.start_xmit} vs tx_packets ${r.txPackets}`,
+  );
   const free = (r.guestHits.free_old_xmit_skbs ?? 0) + (r.guestHits.free_old_xmit ?? 0);
   assert.ok(free > 0, 'free_old_xmit(_skbs) counted');
-  for (const f of ['start_xmit', 'virtqueue_add_outbuf', 'virtqueue_kick_prepare', 'vp_notify', 'virtqueue_enable_cb_delayed', 'virtqueue_disable_cb', 'skb_xmit_done', 'vring_interrupt'])
+  for (const f of [
+    'start_xmit',
+    'virtqueue_add_outbuf',
+    'virtqueue_kick_prepare',
+    'vp_notify',
+    'virtqueue_enable_cb_delayed',
+    'virtqueue_disable_cb',
+    'skb_xmit_done',
+    'vring_interrupt',
+  ])
     assert.ok(r.guestHits[f] > 0, `${f} counted: ${JSON.stringify(r.guestHits)}`);
   assert.ok((r.qemu.byEvent.virtio_notify ?? 0) > 0, 'QEMU virtio_notify counted at full detail');
   // the TX queue's interrupts (/proc/interrupts, read just inside the probe window) vs the TX-completion
@@ -87,7 +111,9 @@ test('trace labvm at detail full: every probeable step counted, vp_notify = QEMU
   // so the interrupts are as many or a few more (measured here: 7,705 vs 7,334, about 5 % without work)
   const irq = r.guestInterrupts?.byName['virtio0-output.0'] ?? 0;
   const cb = r.guestHits.skb_xmit_done;
-  console.log(`  /proc/interrupts virtio0-output.0 ${irq}, skb_xmit_done ${cb}, vring_interrupt ${r.guestHits.vring_interrupt}, QEMU virtio_notify ${r.qemu.byEvent.virtio_notify}`);
+  console.log(
+    `  /proc/interrupts virtio0-output.0 ${irq}, skb_xmit_done ${cb}, vring_interrupt ${r.guestHits.vring_interrupt}, QEMU virtio_notify ${r.qemu.byEvent.virtio_notify}`,
+  );
   assert.ok(irq > 0 && cb <= irq * 1.01 && irq <= cb * 1.2, `TX interrupts ${irq} vs skb_xmit_done ${cb}`);
   await assertNothingLeft();
 });
@@ -108,7 +134,7 @@ test('a cancelled trace cleans up: kprobes removed, QEMU events off, iperf3 stop
   await assertNothingLeft();
 });
 
-test('host kvm tracer on labvm\'s QEMU process: private tracefs instance, removed again, mounts restored', async () => {
+test("host kvm tracer on labvm's QEMU process: private tracefs instance, removed again, mounts restored", async () => {
   // under TCG no kvm event fires; this checks the mechanics the KVM path relies on
   const mountsBefore = (await fs.readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => / tracefs /.test(l)).length;
   const t = new HostKvmTracer();
@@ -121,23 +147,27 @@ test('host kvm tracer on labvm\'s QEMU process: private tracefs instance, remove
   assert.equal(t.counts?.exits, 0, 'TCG: no VM exits');
   const mountsAfter = (await fs.readFile('/proc/mounts', 'utf8')).split('\n').filter((l) => / tracefs /.test(l)).length;
   assert.equal(mountsAfter, mountsBefore);
-  if (mountsAfter) assert.deepEqual((await fs.readdir('/sys/kernel/tracing/instances')).filter((d) => d.startsWith(`virtscope-${process.pid}-`)), []);
+  if (mountsAfter)
+    assert.deepEqual(
+      (await fs.readdir('/sys/kernel/tracing/instances')).filter((d) => d.startsWith(`virtscope-${process.pid}-`)),
+      [],
+    );
 });
 
-test('a second trace of the same guest is refused while one runs, and leaves the first one\'s state alone', async () => {
+test("a second trace of the same guest is refused while one runs, and leaves the first one's state alone", async () => {
   const other = await target.exec.exec(['/bin/sh', '-c', GUEST_LOCK, 'sh', 'other-trace', '120']);
   assert.match(other.stdout, /^locked$/m);
   try {
     await assert.rejects(runTrace(target, { durationSec: 2, workload: { kind: 'external' } }), /another virtio-net trace is running in labvm \(other-trace/);
     const still = await target.exec.exec(['/bin/sh', '-c', 'cat /run/virtscope-trace.lock 2>/dev/null || cat /tmp/virtscope-trace.lock']);
-    assert.match(still.stdout, /^other-trace /, 'the other trace\'s lock is kept');
+    assert.match(still.stdout, /^other-trace /, "the other trace's lock is kept");
   } finally {
     await target.exec.exec(['/bin/sh', '-c', GUEST_CLEANUP, 'sh', '-', 'other-trace']);
   }
   await assertNothingLeft();
 });
 
-test('host kvm tracer on a real KVM guest (this host\'s /dev/kvm): its port I/O, MMIO and exits to QEMU counted, then all switched off', async (t) => {
+test("host kvm tracer on a real KVM guest (this host's /dev/kvm): its port I/O, MMIO and exits to QEMU counted, then all switched off", async (t) => {
   // labkvm boots only firmware (SeaBIOS, then iPXE): this machine's /dev/kvm is PVM, which runs it but
   // not a stock guest kernel. Created paused so the trace sees it from its first instruction.
   const virsh = (...args: string[]) => run('virsh', ['-q', '-c', 'qemu:///system', ...args], { timeoutMs: 60_000 });
@@ -167,5 +197,6 @@ test('host kvm tracer on a real KVM guest (this host\'s /dev/kvm): its port I/O,
   assert.ok(c.lines >= c.pio + c.mmio);
   assert.deepEqual(await instances(), [], 'tracefs instance removed');
   const mounted = (await fs.readFile('/proc/mounts', 'utf8')).includes(' /sys/kernel/tracing tracefs ');
-  if (mounted) assert.equal((await fs.readFile('/sys/kernel/tracing/events/kvm/kvm_pio/enable', 'utf8')).trim(), '0', 'the top instance\'s kvm events untouched');
+  if (mounted)
+    assert.equal((await fs.readFile('/sys/kernel/tracing/events/kvm/kvm_pio/enable', 'utf8')).trim(), '0', "the top instance's kvm events untouched");
 });

@@ -70,7 +70,13 @@ test('fio argv: one invocation, six stonewalled jobs, no writes on a raw device 
 test('values are recomputed from the raw tool output', () => {
   assert.equal(readPath({ jobs: [{ read: { iops: 5 } }] }, 'jobs[0].read.iops'), 5);
   const run = { id: 'r1', target: 'h', tool: 'fio', argv: [], exitCode: 0, durationMs: 1, raw: { end: { sum_received: { bits_per_second: 2e9 } } } };
-  assert.equal(valueFromRun({ target: 'h', kind: 'host', metric: 'net.guestToHost', value: 2, unit: 'Gbit/s', runId: 'r1', rawPath: 'end.sum_received.bits_per_second', scale: 1e-9 }, run), 2);
+  assert.equal(
+    valueFromRun(
+      { target: 'h', kind: 'host', metric: 'net.guestToHost', value: 2, unit: 'Gbit/s', runId: 'r1', rawPath: 'end.sum_received.bits_per_second', scale: 1e-9 },
+      run,
+    ),
+    2,
+  );
   const text = { ...run, raw: 'rtt min/avg/max/mdev = 0.045/0.054/0.069/0.010 ms' };
   assert.equal(valueFromRun({ target: 'h', kind: 'host', metric: 'net.icmpRtt', value: 54, unit: 'µs', runId: 'r1', printed: '0.054', scale: 1000 }, text), 54);
 });

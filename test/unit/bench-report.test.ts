@@ -7,10 +7,23 @@ import { changePct, evaluateClaims, readReport, renderComparison, renderMarkdown
 import { BenchReport, DEFAULT_OPTIONS, MetricId } from '../../src/core/bench/types';
 
 function report(values: Record<string, Partial<Record<MetricId, number>>>, vt = 'kvm'): BenchReport {
-  const env = (target: string, kind: any) => ({ target, kind, virtualization: kind === 'qemu' ? vt : 'container (shares the host kernel)', tools: {}, warnings: [] });
+  const env = (target: string, kind: any) => ({
+    target,
+    kind,
+    virtualization: kind === 'qemu' ? vt : 'container (shares the host kernel)',
+    tools: {},
+    warnings: [],
+  });
   const kinds: Record<string, any> = { vm: 'qemu', ct: 'lxc' };
   const measurements = Object.entries(values).flatMap(([target, ms]) =>
-    Object.entries(ms).map(([metric, value]) => ({ target, kind: target === 'host' ? ('host' as const) : kinds[target], metric: metric as MetricId, value: value!, unit: 'x', runId: 'r1' })),
+    Object.entries(ms).map(([metric, value]) => ({
+      target,
+      kind: target === 'host' ? ('host' as const) : kinds[target],
+      metric: metric as MetricId,
+      value: value!,
+      unit: 'x',
+      runId: 'r1',
+    })),
   );
   return {
     format: 'virtscope-bench/1',
@@ -19,7 +32,12 @@ function report(values: Record<string, Partial<Record<MetricId, number>>>, vt = 
     startedAt: '2026-01-01T00:00:00.000Z',
     finishedAt: '2026-01-01T00:01:00.000Z',
     spec: { suites: ['network', 'disk'], guests: [], options: DEFAULT_OPTIONS },
-    environment: { host: { ...env('host', 'host'), virtualization: 'host', memoryBytes: 2 ** 30 }, targets: Object.keys(values).filter((t) => t !== 'host').map((t) => env(t, kinds[t])) },
+    environment: {
+      host: { ...env('host', 'host'), virtualization: 'host', memoryBytes: 2 ** 30 },
+      targets: Object.keys(values)
+        .filter((t) => t !== 'host')
+        .map((t) => env(t, kinds[t])),
+    },
     measurements,
     runs: [{ id: 'r1', target: 'host', tool: 'iperf3', argv: ['iperf3', '-c', 'a|b'], exitCode: 0, durationMs: 1000, raw: {} }],
     notes: [{ target: 'vm', level: 'missing-tool', message: 'missing tool sockperf in guest vm: install with: apt-get install sockperf' }],
@@ -33,8 +51,12 @@ test('slowdown: throughput is fast/slow, latency slow/fast', () => {
   assert.equal(changePct(100, 110)!.toFixed(1), '10.0');
 });
 
-test('claims: the container-vs-KVM table\'s 5x network confirmed, disk not; Felter throughput vs host', () => {
-  const r = report({ host: { 'net.guestToHost': 10, 'disk.randread4kQd32': 1000 }, ct: { 'net.guestToHost': 10, 'disk.randread4kQd32': 1000 }, vm: { 'net.guestToHost': 2, 'disk.randread4kQd32': 900 } });
+test("claims: the container-vs-KVM table's 5x network confirmed, disk not; Felter throughput vs host", () => {
+  const r = report({
+    host: { 'net.guestToHost': 10, 'disk.randread4kQd32': 1000 },
+    ct: { 'net.guestToHost': 10, 'disk.randread4kQd32': 1000 },
+    vm: { 'net.guestToHost': 2, 'disk.randread4kQd32': 900 },
+  });
   const c = Object.fromEntries(evaluateClaims(r).map((x) => [x.claim.id, x]));
   assert.equal(c['table-net'].verdict, 'confirmed');
   assert.equal(c['table-disk'].verdict, 'not confirmed');

@@ -16,8 +16,19 @@ import { executorFor } from '../../src/core/guest/exec';
 import { Backend, Guest } from '../../src/core/model';
 import { traceTargetFor } from '../../src/core/trace/target';
 
-const guest = (kind: Guest['kind'], extra: Partial<Guest> = {}): Guest => ({ id: `id-${kind}`, name: `g-${kind}`, kind, state: 'running', rawState: 'running', ...extra });
-const names = (o: object) => Object.entries(o).filter(([, v]) => v !== undefined).map(([k]) => k).sort();
+const guest = (kind: Guest['kind'], extra: Partial<Guest> = {}): Guest => ({
+  id: `id-${kind}`,
+  name: `g-${kind}`,
+  kind,
+  state: 'running',
+  rawState: 'running',
+  ...extra,
+});
+const names = (o: object) =>
+  Object.entries(o)
+    .filter(([, v]) => v !== undefined)
+    .map(([k]) => k)
+    .sort();
 
 test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console, log', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
@@ -38,7 +49,7 @@ test('libvirt on a driver elsewhere (test driver, ssh): no host process here', (
   assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'console', 'definition', 'exec', 'monitor', 'snapshots', 'stats']);
 });
 
-test('libvirt host process: the pid file of the domain, through the backend\'s host', async () => {
+test("libvirt host process: the pid file of the domain, through the backend's host", async () => {
   const reads: string[] = [];
   const host = { ...localHost, label: 'fake', readFile: async (p: string) => (reads.push(p), '4242\n') } as unknown as Host;
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' }, { host });
@@ -56,7 +67,7 @@ test('lxc-tools: exec, definition, host process, shell, log; no monitor, no bulk
   assert.equal(await capability(b, guest('lxc', { runtimeId: process.pid }), 'hostProcess')!.pid(), process.pid);
 });
 
-test('Docker/Podman: exec once connected, engine statistics, the engine\'s pid as host process, a shell, its log, no definition', () => {
+test("Docker/Podman: exec once connected, engine statistics, the engine's pid as host process, a shell, its log, no definition", () => {
   const b = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
   assert.deepEqual(names(capabilitiesOf(b, guest('container', { runtimeId: 77 }))), ['engineStats', 'exec', 'hostProcess', 'log', 'shell']);
   assert.equal(editableDefinitions(b), undefined);
@@ -121,14 +132,18 @@ test('exec: a backend of any class that says it can, is asked (no class test)', 
   assert.throws(() => executorFor(silent, guest('qemu')), /no way to run programs/);
 });
 
-test('exec: Docker/Podman runs on the connection\'s own engine client (none before connect)', async () => {
+test("exec: Docker/Podman runs on the connection's own engine client (none before connect)", async () => {
   const d = new DockerBackend({ id: 'd', type: 'docker', socketPath: '/nonexistent.sock' });
   await assert.rejects(executorFor(d, guest('container')).exec(['true'], { timeoutMs: 2000 }), /Not connected to the container engine/);
 });
 
-test('exec and host process run on the backend\'s host', async () => {
+test("exec and host process run on the backend's host", async () => {
   const ran: string[][] = [];
-  const host = { ...localHost, label: 'kvm1', run: async (argv: readonly string[]) => (ran.push([...argv]), { exitCode: 0, stdout: 'hi', stderr: '' }) } as unknown as Host;
+  const host = {
+    ...localHost,
+    label: 'kvm1',
+    run: async (argv: readonly string[]) => (ran.push([...argv]), { exitCode: 0, stdout: 'hi', stderr: '' }),
+  } as unknown as Host;
   const x = new LxcBackend({ id: 'x', type: 'lxc' }, host);
   assert.equal((await executorFor(x, guest('lxc')).exec(['echo', 'hi'])).stdout, 'hi');
   assert.equal(ran[0][0], 'lxc-attach');

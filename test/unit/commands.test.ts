@@ -33,7 +33,10 @@ test('registry.ts: the table has one entry per id (by source: the table imports 
 
 test('commands are registered in one place: registry.ts', () => {
   const where = tsFiles(path.join(root, 'src')).filter((f) => /\bregisterCommand\(/.test(readFileSync(f, 'utf8')));
-  assert.deepEqual(where.map((f) => path.relative(root, f)), ['src/extension/registry.ts']);
+  assert.deepEqual(
+    where.map((f) => path.relative(root, f)),
+    ['src/extension/registry.ts'],
+  );
 });
 
 test('menus name only contributed commands; Force Off and Delete have their own group, apart from Start', () => {

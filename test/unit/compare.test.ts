@@ -9,13 +9,22 @@ import { benchOf, buildRows, latestReport, reportTargetOf, SideFacts, HostFacts 
 import type { BenchReport, MetricId } from '../../src/core/bench/types';
 
 type Kind = 'qemu' | 'lxc' | 'host';
-const env = (target: string, kind: Kind) => ({ target, kind, virtualization: kind === 'qemu' ? 'qemu' : kind === 'lxc' ? 'container' : 'host', tools: {}, warnings: [] });
+const env = (target: string, kind: Kind) => ({
+  target,
+  kind,
+  virtualization: kind === 'qemu' ? 'qemu' : kind === 'lxc' ? 'container' : 'host',
+  tools: {},
+  warnings: [],
+});
 
 /** A report of cpu and memory on the host, labvm (qemu:///system) and labct (lxc), as the engine writes it. */
-function report(figures: Record<string, Partial<Record<MetricId, number>>>, guests = [
-  { connectionId: 'qemu-system', guestId: 'uuid-labvm', guestName: 'labvm', kind: 'qemu' as const },
-  { connectionId: 'lxc-tools', guestId: 'labct', guestName: 'labct', kind: 'lxc' as const },
-]): BenchReport {
+function report(
+  figures: Record<string, Partial<Record<MetricId, number>>>,
+  guests = [
+    { connectionId: 'qemu-system', guestId: 'uuid-labvm', guestName: 'labvm', kind: 'qemu' as const },
+    { connectionId: 'lxc-tools', guestId: 'labct', guestName: 'labct', kind: 'lxc' as const },
+  ],
+): BenchReport {
   const kinds: Record<string, Kind> = { host: 'host', labvm: 'qemu', labct: 'lxc' };
   return {
     format: 'virtscope-bench/1',
@@ -23,7 +32,11 @@ function report(figures: Record<string, Partial<Record<MetricId, number>>>, gues
     title: 'cpu, memory on host, labvm, labct',
     startedAt: '2025-01-01T00:00:00.000Z',
     finishedAt: '2025-01-01T00:00:10.000Z',
-    spec: { suites: ['cpu', 'memory'], guests, options: { netSeconds: 1, latencySeconds: 1, diskSeconds: 1, diskSizeMiB: 16, cpuSeconds: 1, includeHost: true } },
+    spec: {
+      suites: ['cpu', 'memory'],
+      guests,
+      options: { netSeconds: 1, latencySeconds: 1, diskSeconds: 1, diskSizeMiB: 16, cpuSeconds: 1, includeHost: true },
+    },
     environment: { host: { ...env('host', 'host'), memoryBytes: 2 ** 34 }, targets: guests.map((g) => env(g.guestName, g.kind)) },
     measurements: Object.entries(figures).flatMap(([target, ms]) =>
       Object.entries(ms).map(([metric, value]) => ({ target, kind: kinds[target] ?? 'lxc', metric: metric as MetricId, value: value!, unit: '', runId: 'r1' })),
@@ -58,7 +71,13 @@ test('the picked guest is the report target recorded for its connection and id (
 });
 
 function sides(r?: BenchReport): { c: SideFacts; v: SideFacts; host: HostFacts } {
-  const host: HostFacts = { cpus: 2, memBytes: 2 ** 34, kernel: 'Linux 6.1.0', hwVirt: false, reportName: '20250101T000000Z-cpu-memory-on-host-labvm-labct.json' };
+  const host: HostFacts = {
+    cpus: 2,
+    memBytes: 2 ** 34,
+    kernel: 'Linux 6.1.0',
+    hwVirt: false,
+    reportName: '20250101T000000Z-cpu-memory-on-host-labvm-labct.json',
+  };
   if (r) {
     host.bench = {};
     for (const m of r.measurements) if (m.target === 'host') host.bench[m.metric] = m.value;

@@ -10,7 +10,10 @@ class Scripted implements Backend {
   static guests: Guest[] = [];
   static lists = 0;
   listener?: (ev: BackendEvent) => void;
-  constructor(readonly config: ConnectionConfig, private pushes: boolean) {}
+  constructor(
+    readonly config: ConnectionConfig,
+    private pushes: boolean,
+  ) {}
   async connect() {
     if (!Scripted.up) throw new BackendError('socket gone', 'ENOENT', 'start the daemon');
   }
@@ -41,8 +44,14 @@ const guest = (id: string, state: Guest['state'] = 'running'): Guest => ({ id, n
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('diffGuests reports added, changed, removed', () => {
-  const a = new Map([['1', guest('1')], ['2', guest('2')]]);
-  const b = new Map([['1', guest('1', 'paused')], ['3', guest('3')]]);
+  const a = new Map([
+    ['1', guest('1')],
+    ['2', guest('2')],
+  ]);
+  const b = new Map([
+    ['1', guest('1', 'paused')],
+    ['3', guest('3')],
+  ]);
   assert.deepEqual(diffGuests(a, b), { added: ['3'], changed: ['1'], removed: ['2'] });
 });
 

@@ -37,7 +37,11 @@ for (const [id, predicate] of cases) {
       for (const state of STATES) {
         const g: Guest = { id: 'x', name: 'x', kind, state, rawState: state };
         const ctx = guestItemSpec(g, 'host').contextValue;
-        assert.equal(items.some((m) => shown(m.when, ctx)), predicate(g), `${kind} ${state}`);
+        assert.equal(
+          items.some((m) => shown(m.when, ctx)),
+          predicate(g),
+          `${kind} ${state}`,
+        );
       }
     }
   });

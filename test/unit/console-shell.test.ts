@@ -31,17 +31,27 @@ test('the shell pick: the first candidate that exists runs as a login shell; a m
   const quiet = spawnSync('/bin/sh', ['-c', PICK_SHELL, 'sh', '0', 'virtscope-no-such-shell', 'sh'], { input: 'echo "shell=$0"\n', encoding: 'utf8' });
   assert.equal(quiet.stderr, '');
   assert.match(quiet.stdout, /shell=-?sh/);
-  assert.throws(() => execFileSync('/bin/sh', ['-c', PICK_SHELL, 'sh', '0', 'nope-1', 'nope-2'], { stdio: 'pipe' }), (e: { status?: number; stderr?: Buffer }) => e.status === 127 && /none of nope-1 nope-2/.test(String(e.stderr)));
+  assert.throws(
+    () => execFileSync('/bin/sh', ['-c', PICK_SHELL, 'sh', '0', 'nope-1', 'nope-2'], { stdio: 'pipe' }),
+    (e: { status?: number; stderr?: Buffer }) => e.status === 127 && /none of nope-1 nope-2/.test(String(e.stderr)),
+  );
 });
 
-test('the script command string is quote.ts\'s, and a hostile name stays one argument', () => {
+test("the script command string is quote.ts's, and a hostile name stays one argument", () => {
   const hostile = `x'; touch /tmp/virtscope-pwned; echo '`;
   const argv = scriptArgv(['lxc-attach', '-n', hostile], 100, 30);
   assert.deepEqual(argv.slice(0, 4), ['env', 'SHELL=/bin/sh', 'script', '-qfec']);
   assert.equal(argv[5], '/dev/null');
   assert.ok(argv[4].endsWith(remoteCommand(['lxc-attach', '-n', hostile])));
   // what /bin/sh makes of the string: the same argv, byte for byte
-  const parsed = execFileSync('/bin/sh', ['-c', `set -- ${argv[4].slice(argv[4].indexOf("'lxc-attach'") >= 0 ? argv[4].indexOf("'lxc-attach'") : argv[4].indexOf('lxc-attach'))}; printf '%s\\0' "$@"`], { encoding: 'utf8' });
+  const parsed = execFileSync(
+    '/bin/sh',
+    [
+      '-c',
+      `set -- ${argv[4].slice(argv[4].indexOf("'lxc-attach'") >= 0 ? argv[4].indexOf("'lxc-attach'") : argv[4].indexOf('lxc-attach'))}; printf '%s\\0' "$@"`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.deepEqual(parsed.split('\0').slice(0, -1), ['lxc-attach', '-n', hostile]);
 });
 
@@ -92,9 +102,21 @@ test('ShellSession: output, resize before the shell is up, exit code; close kill
   assert.equal((await closed).reason, undefined, 'closed by the user: no reason');
 });
 
-test('virtscope.shell: tried first and marked as the user\'s choice; bash, then sh otherwise', () => {
-  assert.deepEqual(shellCandidates(() => undefined), { shells: ['bash', 'sh'], chosen: false });
-  assert.deepEqual(shellCandidates(() => '  zsh '), { shells: ['zsh', 'bash', 'sh'], chosen: true });
-  assert.deepEqual(shellCandidates(() => 'sh'), { shells: ['sh', 'bash'], chosen: true });
-  assert.deepEqual(shellCandidates(() => 42), { shells: ['bash', 'sh'], chosen: false });
+test("virtscope.shell: tried first and marked as the user's choice; bash, then sh otherwise", () => {
+  assert.deepEqual(
+    shellCandidates(() => undefined),
+    { shells: ['bash', 'sh'], chosen: false },
+  );
+  assert.deepEqual(
+    shellCandidates(() => '  zsh '),
+    { shells: ['zsh', 'bash', 'sh'], chosen: true },
+  );
+  assert.deepEqual(
+    shellCandidates(() => 'sh'),
+    { shells: ['sh', 'bash'], chosen: true },
+  );
+  assert.deepEqual(
+    shellCandidates(() => 42),
+    { shells: ['bash', 'sh'], chosen: false },
+  );
 });

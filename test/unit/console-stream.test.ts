@@ -51,7 +51,12 @@ test('DOMAIN_OPEN_CONSOLE: args on the wire, early data kept, keystrokes as CONT
     fake.echo = false;
     await new Promise<void>((r) => stream.write(big, () => r()));
     await fake.until(() => fake.consoleInput.length === 3 + big.length);
-    assert.deepEqual(streamPackets(fake).slice(1).map((p) => p.body.length), [P.STREAM_DATA_MAX, 10]);
+    assert.deepEqual(
+      streamPackets(fake)
+        .slice(1)
+        .map((p) => p.body.length),
+      [P.STREAM_DATA_MAX, 10],
+    );
 
     // end(): OK from us, an empty OK back, then the stream closes without error
     const closed = new Promise<void>((resolve, reject) => (stream.on('close', resolve), stream.on('error', reject)));
@@ -85,7 +90,7 @@ test('end of data from the daemon (empty CONTINUE): the stream ends and finishes
   }
 });
 
-test('a stream ERROR ends the stream with libvirt\'s message; the connection stays open', async () => {
+test("a stream ERROR ends the stream with libvirt's message; the connection stays open", async () => {
   const fake = await FakeLibvirtd.start();
   const c = await clientOf(fake);
   try {
@@ -125,7 +130,7 @@ test('destroy() aborts with an empty ERROR; packets still in flight are dropped 
   }
 });
 
-test('a refused open rejects with libvirt\'s error and leaves no stream behind', async () => {
+test("a refused open rejects with libvirt's error and leaves no stream behind", async () => {
   const fake = await FakeLibvirtd.start();
   const c = await clientOf(fake);
   try {
@@ -156,10 +161,15 @@ test('devices: one entry per alias, pty first, from the domain XML', async () =>
       ['serial1', 'file', 'serial1 — serial port 1 (file)'],
     ],
   );
-  const inactive = "<domain><devices><serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console></devices></domain>";
+  const inactive =
+    "<domain><devices><serial type='pty'><target port='0'/></serial><console type='pty'><target type='serial' port='0'/></console></devices></domain>";
   assert.equal(consoleDevices(inactive).length, 1, 'the serial console is its serial port');
-  const lxc = "<domain type='lxc'><devices><console type='pty'><source path='/dev/pts/2'/><target type='lxc' port='0'/><alias name='console0'/></console></devices></domain>";
-  assert.deepEqual(consoleDevices(lxc).map((d) => d.label), ['console0 — lxc console (pty)']);
+  const lxc =
+    "<domain type='lxc'><devices><console type='pty'><source path='/dev/pts/2'/><target type='lxc' port='0'/><alias name='console0'/></console></devices></domain>";
+  assert.deepEqual(
+    consoleDevices(lxc).map((d) => d.label),
+    ['console0 — lxc console (pty)'],
+  );
 });
 
 test('a console held by another client: refused safely, then taken over with FORCE; the first session ends saying so', async () => {

@@ -24,7 +24,10 @@ describe('saving a definition without a baseline', () => {
   it('a text other than the host’s is a conflict: nothing written, the host’s text carried', async () => {
     const defs = editableDefinitions(new LxcBackend({ id: 'lxc', type: 'lxc', lxcPath: dir }))!;
     const mine = 'lxc.uts.name = ct\nlxc.tty.max = 3\n';
-    const err = await defs.save('ct', mine, undefined).then(() => undefined, (e: unknown) => e);
+    const err = await defs.save('ct', mine, undefined).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DefinitionConflictError, String(err));
     assert.equal(err.current, HOST);
     assert.match(err.message, /no record of the version this document was opened from/);

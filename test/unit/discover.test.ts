@@ -30,7 +30,7 @@ test('a host with libvirt (qemu, not lxc), lxc-tools and Podman: each found, wit
   }
 });
 
-test('both libvirt drivers answer; Docker\'s socket served by Podman is named Podman', async () => {
+test("both libvirt drivers answer; Docker's socket served by Podman is named Podman", async () => {
   const host = new FakeHost();
   const daemon = await fakeLibvirtd(host.bindSocket('/var/run/libvirt/libvirt-sock'), ['qemu', 'lxc'], ['vm1']);
   const engine = await fakeEngine(host.bindSocket('/var/run/docker.sock'), 'Podman Engine');
@@ -60,9 +60,18 @@ test('installed but not running: libvirtd without its socket, Podman without its
   host.programs.set('id', () => ok('0\n'));
   try {
     const found = await discoverConnections(host, 'h:');
-    assert.deepEqual(found.map((c) => c.id), ['h:qemu', 'h:podman']); // no lxc driver module, no lxc-tools, no Docker
-    assert.match(found[0].problem ?? '', /libvirt is installed but its daemon is not running \(no socket at \/var\/run\/libvirt\/libvirt-sock or \/var\/run\/libvirt\/virtqemud-sock\)/);
-    assert.match(found[1].problem ?? '', /Podman is installed but its API service is not running \(no socket at \/run\/podman\/podman\.sock\)\. Start the Podman API service/);
+    assert.deepEqual(
+      found.map((c) => c.id),
+      ['h:qemu', 'h:podman'],
+    ); // no lxc driver module, no lxc-tools, no Docker
+    assert.match(
+      found[0].problem ?? '',
+      /libvirt is installed but its daemon is not running \(no socket at \/var\/run\/libvirt\/libvirt-sock or \/var\/run\/libvirt\/virtqemud-sock\)/,
+    );
+    assert.match(
+      found[1].problem ?? '',
+      /Podman is installed but its API service is not running \(no socket at \/run\/podman\/podman\.sock\)\. Start the Podman API service/,
+    );
   } finally {
     host.close();
   }
@@ -79,8 +88,14 @@ test('a socket nobody listens on, a failing lxc-ls: reported with the reason; an
   empty.programs.set('id', () => ok('0\n'));
   try {
     const found = await discoverConnections(host, 'h:');
-    assert.deepEqual(found.map((c) => c.id), ['h:qemu', 'h:libvirt-lxc', 'h:lxc', 'h:podman']);
-    assert.match(found[0].problem ?? '', /libvirt on fakehost did not open qemu:\/\/\/system: libvirt socket \/var\/run\/libvirt\/libvirt-sock on fakehost does not exist/);
+    assert.deepEqual(
+      found.map((c) => c.id),
+      ['h:qemu', 'h:libvirt-lxc', 'h:lxc', 'h:podman'],
+    );
+    assert.match(
+      found[0].problem ?? '',
+      /libvirt on fakehost did not open qemu:\/\/\/system: libvirt socket \/var\/run\/libvirt\/libvirt-sock on fakehost does not exist/,
+    );
     assert.match(found[2].problem ?? '', /lxc-ls --version on fakehost failed: lxc-ls: Failed to load config/);
     assert.match(found[3].problem ?? '', /the API at \/run\/podman\/podman\.sock on fakehost did not answer/);
     assert.deepEqual(await discoverConnections(empty, 'e:'), []);
@@ -107,7 +122,7 @@ test('rootless engines of a non-root user are found only where their sockets are
   }
 });
 
-test('an unreachable host: discovery fails with SSH\'s own reason and the host\'s name', async () => {
+test("an unreachable host: discovery fails with SSH's own reason and the host's name", async () => {
   const host = new FakeHost('kvm1');
   host.unreachable = 'ssh: connect to host kvm1 port 22: Connection refused';
   try {
@@ -121,7 +136,7 @@ test('an unreachable host: discovery fails with SSH\'s own reason and the host\'
   }
 });
 
-test('podman-docker: Docker\'s socket is a link to Podman\'s, so the one engine is listed once', async () => {
+test("podman-docker: Docker's socket is a link to Podman's, so the one engine is listed once", async () => {
   const host = new FakeHost();
   const engine = await fakeEngine(host.bindSocket(PODMAN), 'Podman Engine');
   host.sockets.set('/var/run/docker.sock', host.sockets.get(PODMAN)!);
@@ -129,7 +144,10 @@ test('podman-docker: Docker\'s socket is a link to Podman\'s, so the one engine 
   host.programs.set('id', () => ok('0\n'));
   host.programs.set('readlink', (argv) => ok(`${argv.at(-1) === '/var/run/docker.sock' ? PODMAN : argv.at(-1)}\n`));
   try {
-    assert.deepEqual((await discoverConnections(host, 'p:')).map((c) => [c.id, c.label]), [['p:podman', 'Podman']]);
+    assert.deepEqual(
+      (await discoverConnections(host, 'p:')).map((c) => [c.id, c.label]),
+      [['p:podman', 'Podman']],
+    );
   } finally {
     await engine.close();
     host.close();
@@ -144,8 +162,14 @@ test('a socket the SSH user may not use: permission denied, with who and what to
   host.programs.set('id', (argv) => ok(argv[1] === '-un' ? 'alice\n' : '1000\n'));
   try {
     const found = await discoverConnections(host, 'a:');
-    assert.deepEqual(found.map((c) => c.id), ['a:qemu', 'a:libvirt-lxc', 'a:podman']);
-    assert.match(found[0].problem ?? '', /^permission denied: alice on fakehost may not use \/var\/run\/libvirt\/libvirt-sock\. Add the user to the "libvirt" group/);
+    assert.deepEqual(
+      found.map((c) => c.id),
+      ['a:qemu', 'a:libvirt-lxc', 'a:podman'],
+    );
+    assert.match(
+      found[0].problem ?? '',
+      /^permission denied: alice on fakehost may not use \/var\/run\/libvirt\/libvirt-sock\. Add the user to the "libvirt" group/,
+    );
     assert.match(found[2].problem ?? '', /^permission denied: alice on fakehost may not use \/run\/podman\/podman\.sock\. Rootful engines/);
   } finally {
     host.close();

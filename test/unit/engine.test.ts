@@ -216,7 +216,7 @@ test('a container exec ends by its timeout while the engine never answers', { ti
   }
 });
 
-test('the sampler\'s guest side recovers after an exec into a hung engine timed out', { timeout: 10_000 }, async () => {
+test("the sampler's guest side recovers after an exec into a hung engine timed out", { timeout: 10_000 }, async () => {
   const e = await fakeEngine();
   const c = new Connection(cfg(e.socketPath), (k) => new DockerBackend(k, { heartbeatMs: 0 }));
   const sampler = new Sampler({ intervalMs: 250, connection: () => c, guestSideMinMs: 100, guestSideTimeoutMs: 300 });
@@ -236,7 +236,7 @@ test('the sampler\'s guest side recovers after an exec into a hung engine timed 
   }
 });
 
-test('the sampler reads container statistics through the connection\'s own engine client', { timeout: 10_000 }, async () => {
+test("the sampler reads container statistics through the connection's own engine client", { timeout: 10_000 }, async () => {
   const e = await fakeEngine();
   const c = new Connection(cfg(e.socketPath), (k) => new DockerBackend(k, { heartbeatMs: 0 }));
   const sampler = new Sampler({ intervalMs: 3_600_000, connection: () => c });
@@ -245,7 +245,7 @@ test('the sampler reads container statistics through the connection\'s own engin
     await c.start();
     release = sampler.subscribe({ connectionId: c.config.id });
     await until(() => sampler.counters(c.config.id, CID) !== undefined, 3000, 'a reading of the container');
-    assert.equal(sampler.counters(c.config.id, CID)?.cpuNs, 1, 'the fake engine\'s total_usage');
+    assert.equal(sampler.counters(c.config.id, CID)?.cpuNs, 1, "the fake engine's total_usage");
     assert.equal(e.count('stats'), 1);
     // the engine's own words when it is gone, with its socket (the backend's error, not a bare socket error)
     const stats = capabilitiesOf(c.requireBackend()).engineStats!;

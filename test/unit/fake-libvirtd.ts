@@ -31,7 +31,9 @@ export function fakeLibvirtd(handlers: Partial<Record<number, Handler>>) {
       const body = Buffer.from(packet.subarray(P.VIR_NET_MESSAGE_HEADER_MAX));
       calls.push({ proc: h.proc, body });
       const handler = handlers[h.proc];
-      const answer: Answer = handler ? handler(new XdrReader(body)) : { error: P.ErrorCode.NO_SUPPORT, message: `fake libvirtd: no handler for proc ${h.proc}` };
+      const answer: Answer = handler
+        ? handler(new XdrReader(body))
+        : { error: P.ErrorCode.NO_SUPPORT, message: `fake libvirtd: no handler for proc ${h.proc}` };
       toClient.write(reply(h, answer));
     }
   });

@@ -33,7 +33,7 @@ test('cgroup mounts by controller list, v2 under ""', () => {
   assert.equal(m.has('tmpfs'), false);
 });
 
-test('the guest init\'s non-root cgroups are joined, root ones skipped', () => {
+test("the guest init's non-root cgroups are joined, root ones skipped", () => {
   // (MOUNTINFO above lists only some hierarchies: the others are not joinable and are skipped)
   const g = '/machine/lxc-15575-labvlxc.libvirt-lxc/cgroup.procs';
   assert.deepEqual(cgroupProcsFiles(INIT_CGROUP, parseCgroupMounts(MOUNTINFO)), [

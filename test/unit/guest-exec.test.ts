@@ -36,7 +36,7 @@ test('guest-exec-status parsing', () => {
   assert.throws(() => parseGuestExecStatus('{"error":{}}'));
 });
 
-test('process tree helpers (the host layer\'s)', () => {
+test("process tree helpers (the host layer's)", () => {
   assert.equal(statPpid('123 (a) b) c) S 77 123 123 0'), 77);
   const m = new Map([
     [2, 1],
@@ -64,7 +64,11 @@ interface Ran {
 }
 
 /** A host whose files and one program's answer are scripted; records what was run on it. */
-function scriptedHost(files: Record<string, string>, dirs: Record<string, string[]> = {}, answer: () => Promise<{ exitCode: number; stdout: string; stderr: string }> = async () => ({ exitCode: 0, stdout: 'ok', stderr: '' })) {
+function scriptedHost(
+  files: Record<string, string>,
+  dirs: Record<string, string[]> = {},
+  answer: () => Promise<{ exitCode: number; stdout: string; stderr: string }> = async () => ({ exitCode: 0, stdout: 'ok', stderr: '' }),
+) {
   const ran: Ran[] = [];
   const missing = (p: string) => Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
   const host = {
@@ -102,7 +106,7 @@ const LIBVIRT_LXC_FILES = {
   '/proc/501/cgroup': '4:memory:/machine/ct1\n0::/\n',
 };
 
-test('libvirt-LXC init: the controller\'s child in another pid namespace, read on the domain\'s host', async () => {
+test("libvirt-LXC init: the controller's child in another pid namespace, read on the domain's host", async () => {
   const { host } = scriptedHost(LIBVIRT_LXC_FILES, { '/proc/500/task': ['500'] });
   assert.equal(await libvirtLxcInitPid(host, 'ct1'), 501);
   await assert.rejects(libvirtLxcInitPid(host, 'gone'), (e: Error & { hint?: string }) => {
@@ -113,7 +117,7 @@ test('libvirt-LXC init: the controller\'s child in another pid namespace, read o
   await assert.rejects(libvirtLxcInitPid(host, '../x'), /invalid domain name/);
 });
 
-test('nsenter executor: runs on the domain\'s host, in its cgroups, argv verbatim after --', async () => {
+test("nsenter executor: runs on the domain's host, in its cgroups, argv verbatim after --", async () => {
   const { host, ran } = scriptedHost(LIBVIRT_LXC_FILES, { '/proc/500/task': ['500'] });
   const r = await new NsenterExecutor(host, guest('libvirt-lxc', 'ct1')).exec(['printf', '%s', '$(x)'], { stdin: 'in', timeoutMs: 5000 });
   assert.deepEqual(r, { exitCode: 0, stdout: 'ok', stderr: '' });
@@ -126,7 +130,7 @@ test('nsenter executor: runs on the domain\'s host, in its cgroups, argv verbati
   assert.match(opts?.env?.PATH ?? '', /\/usr\/bin/);
 });
 
-test('lxc-attach executor: runs on the container\'s host; the host\'s timeout is the guest command\'s', async () => {
+test("lxc-attach executor: runs on the container's host; the host's timeout is the guest command's", async () => {
   const { host, ran } = scriptedHost({}, {}, async () => {
     throw new HostRunError(['lxc-attach'], 'kvm1', 'timeout', '1 s');
   });

@@ -115,7 +115,10 @@ test('top level: This machine first, then remote hosts by label; under each its 
   assert.equal(tree.getTreeItem(hosts[0]).contextValue, 'host local');
   assert.equal(tree.getTreeItem(hosts[1]).contextValue, 'host remote idle');
   // listing the tree starts nothing: the model is opened by the view being shown
-  assert.deepEqual(model.connections.map((c) => c.status.state), ['idle', 'idle']);
+  assert.deepEqual(
+    model.connections.map((c) => c.status.state),
+    ['idle', 'idle'],
+  );
   await model.open();
   assert.equal(tree.getTreeItem(hosts[2]).description, '1 connection');
   const local = tree.getChildren(hosts[0]);
@@ -131,7 +134,7 @@ test('top level: This machine first, then remote hosts by label; under each its 
   tree.dispose();
 });
 
-test('an unreachable host shows SSH\'s own reason and a reconnect row; a change fires only that host\'s node', async () => {
+test("an unreachable host shows SSH's own reason and a reconnect row; a change fires only that host's node", async () => {
   guests.clear();
   guests.set('qemu-system', [g('labvm')]);
   const { model, tree, refuse, fired } = await setup();
@@ -141,7 +144,7 @@ test('an unreachable host shows SSH\'s own reason and a reconnect row; a change 
   const [localNode, farNode] = tree.getChildren();
   fired.length = 0;
   await model.reconnectHost('far');
-  assert.ok(fired.length > 0 && fired.every((n) => n === farNode), 'only the remote host\'s node was redrawn');
+  assert.ok(fired.length > 0 && fired.every((n) => n === farNode), "only the remote host's node was redrawn");
   const item = tree.getTreeItem(farNode);
   assert.equal(item.description, 'unreachable');
   assert.equal(item.contextValue, 'host remote unreachable');

@@ -44,13 +44,19 @@ test('lxcpath: configured, else lxc-config, else the default; strict names the h
   await assert.rejects(lxcPathOn(noLxc, undefined, { strict: true }), { message: 'lxc-config was not found on kvm1' });
 });
 
-test('netns argv and the host\'s IPv4 addresses in it', async () => {
+test("netns argv and the host's IPv4 addresses in it", async () => {
   assert.deepEqual(inNetns('lab', ['ip', 'a']), ['nsenter', '--net=/run/netns/lab', '--', 'ip', 'a']);
   assert.throws(() => inNetns('a/b', ['ip']), /not a network namespace name/);
   const ran: string[][] = [];
   const json = JSON.stringify([
     { ifname: 'lo', addr_info: [{ family: 'inet', local: '127.0.0.1', prefixlen: 8 }] },
-    { ifname: 'vsbr0', addr_info: [{ family: 'inet6', local: 'fe80::1' }, { family: 'inet', local: '10.77.0.1', prefixlen: 24 }] },
+    {
+      ifname: 'vsbr0',
+      addr_info: [
+        { family: 'inet6', local: 'fe80::1' },
+        { family: 'inet', local: '10.77.0.1', prefixlen: 24 },
+      ],
+    },
   ]);
   const h = fakeHost({}, { ip: json }, ran);
   assert.deepEqual(await hostIPv4s(h, { netns: 'lab' }), [{ ifname: 'vsbr0', address: '10.77.0.1', prefix: 24 }]);
@@ -58,7 +64,7 @@ test('netns argv and the host\'s IPv4 addresses in it', async () => {
   await assert.rejects(hostIPv4s(fakeHost({}, { ip: 'garbage' })), /ip -j printed no JSON on kvm1/);
 });
 
-test('host basics come from the host\'s own /proc', async () => {
+test("host basics come from the host's own /proc", async () => {
   const h = fakeHost({
     '/proc/cpuinfo': 'processor\t: 0\nmodel name\t: Test CPU\nflags\t: fpu vmx\n\nprocessor\t: 1\nmodel name\t: Test CPU\n',
     '/proc/meminfo': 'MemTotal:        2048 kB\nMemFree: 1 kB\n',
@@ -66,5 +72,8 @@ test('host basics come from the host\'s own /proc', async () => {
     '/proc/sys/kernel/ostype': 'Linux\n',
   });
   const b = await hostBasics(h);
-  assert.deepEqual({ cpus: b.cpus, cpuModel: b.cpuModel, memBytes: b.memBytes, kernelRelease: b.kernelRelease, osType: b.osType }, { cpus: 2, cpuModel: 'Test CPU', memBytes: 2048 * 1024, kernelRelease: '6.1.0-test', osType: 'Linux' });
+  assert.deepEqual(
+    { cpus: b.cpus, cpuModel: b.cpuModel, memBytes: b.memBytes, kernelRelease: b.kernelRelease, osType: b.osType },
+    { cpus: 2, cpuModel: 'Test CPU', memBytes: 2048 * 1024, kernelRelease: '6.1.0-test', osType: 'Linux' },
+  );
 });

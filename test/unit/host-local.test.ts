@@ -124,10 +124,13 @@ test('files: atomic write keeps the mode; stat, readdir, exists, rm', async () =
     assert.equal(fs.existsSync(`${f}.virtscope.new`), false);
     assert.equal(await host.stat(path.join(dir, 'missing')), undefined);
     await host.mkdir(path.join(dir, 'sub'));
-    assert.deepEqual((await host.readdir(dir)).sort((a, b) => a.name.localeCompare(b.name)), [
-      { name: 'config', type: 'file' },
-      { name: 'sub', type: 'directory' },
-    ]);
+    assert.deepEqual(
+      (await host.readdir(dir)).sort((a, b) => a.name.localeCompare(b.name)),
+      [
+        { name: 'config', type: 'file' },
+        { name: 'sub', type: 'directory' },
+      ],
+    );
     assert.equal(await host.exists(f), true);
     await host.rm(f);
     assert.equal(await host.exists(f), false);

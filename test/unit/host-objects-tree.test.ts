@@ -61,11 +61,26 @@ function fakeBackend() {
       !g
         ? {
             storage: {
-              pools: async () => [{ name: 'pool', state: 'running', active: true, autostart: false, type: 'dir', path: '/p', capacity: 4096, allocation: 1024, available: 3072 }],
-              volumes: async () => [{ pool: 'pool', name: 'vm.qcow2', key: '/p/vm.qcow2', path: '/p/vm.qcow2', format: 'qcow2', capacity: 2048, allocation: 512, usedBy: ['vm'] }],
+              pools: async () => [
+                { name: 'pool', state: 'running', active: true, autostart: false, type: 'dir', path: '/p', capacity: 4096, allocation: 1024, available: 3072 },
+              ],
+              volumes: async () => [
+                { pool: 'pool', name: 'vm.qcow2', key: '/p/vm.qcow2', path: '/p/vm.qcow2', format: 'qcow2', capacity: 2048, allocation: 512, usedBy: ['vm'] },
+              ],
             },
             networks: {
-              list: async () => [{ name: 'net', active: true, autostart: true, bridge: 'br0', forward: 'nat', addresses: ['10.99.0.1/24'], dhcp: true, leases: [{ ip: '10.99.0.5', prefix: 24, mac: 'm', expiry: 0, guest: 'vm' }] }],
+              list: async () => [
+                {
+                  name: 'net',
+                  active: true,
+                  autostart: true,
+                  bridge: 'br0',
+                  forward: 'nat',
+                  addresses: ['10.99.0.1/24'],
+                  dhcp: true,
+                  leases: [{ ip: '10.99.0.5', prefix: 24, mac: 'm', expiry: 0, guest: 'vm' }],
+                },
+              ],
             },
           }
         : g.kind === 'qemu'
@@ -117,10 +132,16 @@ test('tree: a guest with snapshots expands to "Snapshots" → the snapshot tree,
   assert.deepEqual(tree.getChildren(folder), [], 'first ask starts the listing');
   assert.equal(await fired, folder, 'the folder is fired once listed');
   const roots = tree.getChildren(folder);
-  assert.deepEqual(roots.map((n) => (n.kind === 'snapshot' ? n.info.name : '?')), ['base', 'other']);
+  assert.deepEqual(
+    roots.map((n) => (n.kind === 'snapshot' ? n.info.name : '?')),
+    ['base', 'other'],
+  );
   assert.equal((tree.getTreeItem(folder) as unknown as TreeItem).description, '3');
   const child = tree.getChildren(roots[0]);
-  assert.deepEqual(child.map((n) => (n.kind === 'snapshot' ? n.info.name : '?')), ['child']);
+  assert.deepEqual(
+    child.map((n) => (n.kind === 'snapshot' ? n.info.name : '?')),
+    ['child'],
+  );
   const item = tree.getTreeItem(child[0]) as unknown as TreeItem;
   assert.match(item.description!, /^current · /);
   assert.equal(item.contextValue, 'snapshot location-internal content-stopped current');

@@ -53,11 +53,21 @@ test('startIperfServer: tries the next port while one is in use; a missing iperf
       readFile: localHost.readFile.bind(localHost),
       spawn: (argv: readonly string[]) => {
         argvs.push([...argv]);
-        return localHost.spawn(missing ? ['virtscope-no-such-program'] : ['sh', '-c', inUse ? 'echo "iperf3: error - unable to start listener for connections: Address already in use"; exit 1' : 'exit 1']);
+        return localHost.spawn(
+          missing
+            ? ['virtscope-no-such-program']
+            : ['sh', '-c', inUse ? 'echo "iperf3: error - unable to start listener for connections: Address already in use"; exit 1' : 'exit 1'],
+        );
       },
     }) as unknown as Host;
-  await assert.rejects(startIperfServer(fake(true), { bind: '127.0.0.1', netns: 'lab', firstPort: 5300, ports: 3 }), /no free port for iperf3 on 127\.0\.0\.1 \(netns lab\) on fake host in 5300–5302/);
-  assert.deepEqual(argvs.map((a) => a.at(-1)), ['5300', '5301', '5302']);
+  await assert.rejects(
+    startIperfServer(fake(true), { bind: '127.0.0.1', netns: 'lab', firstPort: 5300, ports: 3 }),
+    /no free port for iperf3 on 127\.0\.0\.1 \(netns lab\) on fake host in 5300–5302/,
+  );
+  assert.deepEqual(
+    argvs.map((a) => a.at(-1)),
+    ['5300', '5301', '5302'],
+  );
   assert.deepEqual(argvs[0].slice(0, 4), ['nsenter', '--net=/run/netns/lab', '--', 'iperf3']);
   await assert.rejects(startIperfServer(fake(false, true), { bind: '127.0.0.1', firstPort: 5300 }), /iperf3 is not installed on fake host/);
 });

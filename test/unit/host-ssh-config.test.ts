@@ -49,7 +49,14 @@ test('parseDestination: what ssh would read as an option or cannot reach is refu
 
 test('parseQemuSshUri: the forms virsh accepts, with the parameters that matter', () => {
   assert.deepEqual(parseQemuSshUri('qemu+ssh://root@kvm1/system'), {
-    driver: 'qemu', user: 'root', host: 'kvm1', port: undefined, path: '/system', destination: 'root@kvm1', remoteUri: 'qemu:///system', params: {},
+    driver: 'qemu',
+    user: 'root',
+    host: 'kvm1',
+    port: undefined,
+    path: '/system',
+    destination: 'root@kvm1',
+    remoteUri: 'qemu:///system',
+    params: {},
   });
   const u = parseQemuSshUri('qemu+ssh://admin@[fe80::1]:2222/session?socket=/run/x.sock&no_verify=1&keyfile=/k&mode=direct&proxy=native');
   assert.equal(u.host, 'fe80::1');

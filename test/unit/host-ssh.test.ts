@@ -30,7 +30,7 @@ async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-test('SshHost: an unreachable host fails with SSH\'s own reason, naming the program and the host', async () => {
+test("SshHost: an unreachable host fails with SSH's own reason, naming the program and the host", async () => {
   await withDir(async (dir) => {
     const h = new SshHost({ destination: 'root@kvm9', sshPath: fakeSsh(dir), controlDir: path.join(dir, 'ctl') });
     const e = await h.run(['virsh', 'list']).catch((x) => x);

@@ -12,7 +12,10 @@ const pkg = JSON.parse(readFileSync(path.join(__dirname, '../../package.json'), 
 test('unset, empty or null: no remote hosts, no problem', () => {
   assert.deepEqual(parseHosts(undefined), { hosts: [], problems: [] });
   assert.deepEqual(parseHosts([]), { hosts: [], problems: [] });
-  assert.deepEqual(hostsSetting(() => undefined), { hosts: [], problems: [] });
+  assert.deepEqual(
+    hostsSetting(() => undefined),
+    { hosts: [], problems: [] },
+  );
   assert.deepEqual(pkg.contributes.configuration.properties['virtscope.hosts'].default, []);
 });
 
@@ -43,7 +46,10 @@ test('bad entries are reported by number and skipped; the others load', () => {
     { destination: 'ok' },
     { id: 'ok', destination: 'ok2' },
   ]);
-  assert.deepEqual(hosts.map((h) => h.id), ['ok']);
+  assert.deepEqual(
+    hosts.map((h) => h.id),
+    ['ok'],
+  );
   assert.equal(problems.length, 9);
   assert.match(problems[0], /^entry 1 is not an object/);
   assert.match(problems[1], /^entry 2: a host needs a destination/);

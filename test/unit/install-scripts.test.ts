@@ -12,10 +12,15 @@ function cleanEnv(env: Record<string, string>): Map<string, string> {
     env: { PATH: `/work/x/node_modules/.bin:/usr/lib/node_modules/npm/node_modules/@npmcli/run-script/lib/node-gyp-bin:${process.env.PATH}`, ...env },
     encoding: 'utf8',
   });
-  return new Map(out.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return new Map(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
-test('npm_clean drops npm\'s own variables and our node_modules/.bin, keeps the registry and cache', () => {
+test("npm_clean drops npm's own variables and our node_modules/.bin, keeps the registry and cache", () => {
   const env = cleanEnv({
     npm_config_user_agent: 'npm/11.19.1 node/v20.20.2 linux x64',
     npm_config_loglevel: 'silent',

@@ -97,23 +97,32 @@ const LOCAL: ConnectionConfig[] = [
   { id: 'lxc-tools', type: 'lxc' },
 ];
 
-test('this machine first, then the remote hosts by label; a remote host\'s connections are discovered on it, with its prefix', async () => {
+test("this machine first, then the remote hosts by label; a remote host's connections are discovered on it, with its prefix", async () => {
   const { inv, discovered } = setup();
   inv.setLocalConnections(LOCAL);
   inv.setHosts([
     { id: 'zeta', destination: 'root@zeta' },
     { id: 'alpha', label: 'Alpha', destination: 'alpha' },
   ]);
-  assert.deepEqual(inv.hosts.map((h) => h.id), [LOCAL_HOST_ID, 'alpha', 'zeta']);
+  assert.deepEqual(
+    inv.hosts.map((h) => h.id),
+    [LOCAL_HOST_ID, 'alpha', 'zeta'],
+  );
   assert.equal(inv.hosts[0].label, 'This machine');
   assert.equal(inv.host('zeta')!.label, 'root@zeta');
   assert.equal(inv.host('alpha')!.status.state, 'idle', 'nothing is reached before a view or picker opens the model');
   assert.deepEqual(discovered, []);
   await inv.open();
   assert.deepEqual(discovered.sort(), ['Alpha', 'root@zeta']);
-  assert.deepEqual(inv.host('alpha')!.connections.map((c) => c.config.id), ['alpha/lxc-tools']);
+  assert.deepEqual(
+    inv.host('alpha')!.connections.map((c) => c.config.id),
+    ['alpha/lxc-tools'],
+  );
   assert.equal(inv.host('alpha')!.status.state, 'ready');
-  assert.deepEqual(inv.connections.map((c) => c.config.id), ['qemu-system', 'lxc-tools', 'alpha/lxc-tools', 'zeta/lxc-tools']);
+  assert.deepEqual(
+    inv.connections.map((c) => c.config.id),
+    ['qemu-system', 'lxc-tools', 'alpha/lxc-tools', 'zeta/lxc-tools'],
+  );
   assert.deepEqual(world.made.find((m) => m.id === 'zeta/lxc-tools')?.host, 'root@zeta', 'the backend is built on the remote host');
   assert.equal(world.made.find((m) => m.id === 'qemu-system')?.host, 'this machine');
   assert.equal(inv.hostOf(inv.connection('zeta/lxc-tools')!)?.id, 'zeta');
@@ -124,11 +133,17 @@ test('connections start only when the model is opened (a view shown, a picker as
   const { inv } = setup();
   world.guests.set('qemu-system', [guest('vm1')]);
   inv.setLocalConnections(LOCAL);
-  assert.deepEqual(inv.connections.map((c) => c.status.state), ['idle', 'idle']);
+  assert.deepEqual(
+    inv.connections.map((c) => c.status.state),
+    ['idle', 'idle'],
+  );
   assert.deepEqual(inv.guests(), []);
   inv.setVisible(true);
   await until(() => inv.connections.every((c) => c.status.state === 'connected'), 'connected after the view is shown');
-  assert.deepEqual(inv.guests().map((r) => r.guestId), ['vm1']);
+  assert.deepEqual(
+    inv.guests().map((r) => r.guestId),
+    ['vm1'],
+  );
   // a connection added later starts at once, since the model is open
   inv.setLocalConnections([...LOCAL, { id: 'test', type: 'libvirt', uri: 'test:///default' }]);
   await until(() => inv.connection('test')!.status.state === 'connected', 'the new connection starts');
@@ -143,9 +158,18 @@ test('guest queries: filtered, in host and connection order, by name; a ref read
   inv.setLocalConnections(LOCAL);
   inv.setHosts([{ id: 'far', destination: 'far' }]);
   await inv.open();
-  assert.deepEqual(inv.guests().map((r) => r.guest!.name), ['aa', 'zz', 'ct', 'remotevm']);
-  assert.deepEqual(inv.guests((g) => g.state === 'running').map((r) => r.guestId), ['zz', 'ct', 'remotevm']);
-  assert.deepEqual(inv.guests((g, c) => g.kind === 'qemu' && inv.hostOf(c)?.remote === true).map((r) => r.guestId), ['remotevm']);
+  assert.deepEqual(
+    inv.guests().map((r) => r.guest!.name),
+    ['aa', 'zz', 'ct', 'remotevm'],
+  );
+  assert.deepEqual(
+    inv.guests((g) => g.state === 'running').map((r) => r.guestId),
+    ['zz', 'ct', 'remotevm'],
+  );
+  assert.deepEqual(
+    inv.guests((g, c) => g.kind === 'qemu' && inv.hostOf(c)?.remote === true).map((r) => r.guestId),
+    ['remotevm'],
+  );
   const ref = inv.guests((g) => g.name === 'zz')[0];
   world.guests.set('qemu-system', [guest('aa', 'stopped')]);
   await ref.conn.refresh();
@@ -153,7 +177,7 @@ test('guest queries: filtered, in host and connection order, by name; a ref read
   await inv.dispose();
 });
 
-test('an unreachable host shows SSH\'s own reason and comes back by itself with back-off; the other hosts are not disturbed', async () => {
+test("an unreachable host shows SSH's own reason and comes back by itself with back-off; the other hosts are not disturbed", async () => {
   const { inv, remotes } = setup();
   world.guests.set('qemu-system', [guest('vm1')]);
   inv.setLocalConnections(LOCAL);
@@ -172,7 +196,10 @@ test('an unreachable host shows SSH\'s own reason and comes back by itself with 
   remotes.get('far')!.refuse = undefined;
   await until(() => inv.host('far')!.status.state === 'ready', 'back by itself', 3000);
   await until(() => inv.connection('far/lxc-tools')?.status.state === 'connected', 'its connections start');
-  assert.ok(events.every((e) => e.startsWith('far:')), `only the remote host changed: ${events.join(', ')}`);
+  assert.ok(
+    events.every((e) => e.startsWith('far:')),
+    `only the remote host changed: ${events.join(', ')}`,
+  );
   await inv.dispose();
 });
 
@@ -192,7 +219,10 @@ test('a remote host that drops after it was up: a connection going down makes th
   remotes.get('far')!.refuse = undefined;
   world.down.delete('far/lxc-tools');
   await until(() => inv.host('far')!.status.state === 'ready' && conn.status.state === 'connected', 'back, with its guests', 3000);
-  assert.deepEqual(inv.guests().map((r) => r.guest!.name), ['remotect']);
+  assert.deepEqual(
+    inv.guests().map((r) => r.guest!.name),
+    ['remotect'],
+  );
   assert.equal(inv.connection('far/lxc-tools'), conn, 'the same connection: not rebuilt');
   await inv.dispose();
 });
@@ -214,13 +244,19 @@ test('a service down on a reachable host keeps its own back-off (no probe loop)'
 test('settings edits: unchanged hosts and connections stay as they are; removed ones are closed', async () => {
   const { inv, remotes, discovered } = setup();
   inv.setLocalConnections(LOCAL);
-  inv.setHosts([{ id: 'a', destination: 'a' }, { id: 'b', destination: 'b' }]);
+  inv.setHosts([
+    { id: 'a', destination: 'a' },
+    { id: 'b', destination: 'b' },
+  ]);
   await inv.open();
   const qemu = inv.connection('qemu-system');
   const aConn = inv.connection('a/lxc-tools');
   let hostsEvents = 0;
   inv.on('hosts', () => hostsEvents++);
-  inv.setHosts([{ id: 'a', destination: 'a' }, { id: 'c', destination: 'c', port: 2222 }]);
+  inv.setHosts([
+    { id: 'a', destination: 'a' },
+    { id: 'c', destination: 'c', port: 2222 },
+  ]);
   inv.setLocalConnections([...LOCAL]);
   assert.equal(hostsEvents, 1);
   assert.equal(inv.connection('qemu-system'), qemu, 'an unchanged local connection is kept');
@@ -238,11 +274,17 @@ test('Reconnect Host discovers again: new services appear, vanished ones go', as
   const { inv } = setup({ discover: async (_h, p) => services.map((s) => ({ id: `${p}${s}`, type: 'lxc' as const })) });
   inv.setHosts([{ id: 'far', destination: 'far' }]);
   await inv.open();
-  assert.deepEqual(inv.host('far')!.connections.map((c) => c.config.id), ['far/lxc-tools']);
+  assert.deepEqual(
+    inv.host('far')!.connections.map((c) => c.config.id),
+    ['far/lxc-tools'],
+  );
   services = ['containers'];
   world.down.add('far/containers');
   await inv.reconnectHost('far');
-  assert.deepEqual(inv.host('far')!.connections.map((c) => c.config.id), ['far/containers']);
+  assert.deepEqual(
+    inv.host('far')!.connections.map((c) => c.config.id),
+    ['far/containers'],
+  );
   assert.equal(inv.connection('far/containers')!.status.state, 'unreachable');
   world.down.delete('far/containers');
   await inv.reconnectHost('far');

@@ -65,7 +65,10 @@ describe('language server over LSP', () => {
       const bad = DOMAIN.replace('<on_crash>destroy</on_crash>', '<on_crash>explode</on_crash>');
       const d = await ls.change(uri, bad);
       const line = positionOf(bad, 'explode').line;
-      assert.ok(d.some((x) => x.source === 'libvirt schema (xmllint)' && x.range.start.line === line), JSON.stringify(d));
+      assert.ok(
+        d.some((x) => x.source === 'libvirt schema (xmllint)' && x.range.start.line === line),
+        JSON.stringify(d),
+      );
       const precise = d.find((x) => x.source === 'libvirt schema' && /"explode" is not allowed in <on_crash>/.test(x.message));
       assert.ok(precise, JSON.stringify(d));
       assert.deepEqual(precise.range.start, positionOf(bad, 'explode'));
@@ -87,7 +90,10 @@ describe('language server over LSP', () => {
     it('a missing required element is reported (xmllint)', async () => {
       const bad = DOMAIN.replace('  <name>fixture</name>\n', '');
       const d = await ls.change(uri, bad);
-      assert.ok(d.some((x) => /Expecting an element name/.test(x.message)), JSON.stringify(d));
+      assert.ok(
+        d.some((x) => /Expecting an element name/.test(x.message)),
+        JSON.stringify(d),
+      );
     });
 
     it('completion: child elements of <devices>, with required attributes as a snippet', async () => {
@@ -96,7 +102,8 @@ describe('language server over LSP', () => {
       const pos = positionOf(text, '    <\n', 5);
       const items = await ls.completion(uri, pos.line, pos.character);
       const names = items.map((i) => i.label);
-      for (const n of ['disk', 'interface', 'controller', 'graphics', 'video', 'hostdev', 'tpm']) assert.ok(names.includes(n), `missing ${n} in ${names.join(' ')}`);
+      for (const n of ['disk', 'interface', 'controller', 'graphics', 'video', 'hostdev', 'tpm'])
+        assert.ok(names.includes(n), `missing ${n} in ${names.join(' ')}`);
       assert.ok(!names.includes('name'), 'domain-level <name> is not a child of <devices>');
       const emu = items.find((i) => i.label === 'emulator')!;
       assert.match((emu.textEdit as { newText: string }).newText, /^emulator>\$0<\/emulator>$/);
@@ -116,7 +123,10 @@ describe('language server over LSP', () => {
     });
 
     it('completion narrows by the attributes already chosen: <source> of a network disk', async () => {
-      const text = DOMAIN.replace("<disk type='file' device='disk'>", "<disk type='network' device='disk'>").replace("<source file='/var/lib/libvirt/images/fixture.qcow2'/>", '<source />');
+      const text = DOMAIN.replace("<disk type='file' device='disk'>", "<disk type='network' device='disk'>").replace(
+        "<source file='/var/lib/libvirt/images/fixture.qcow2'/>",
+        '<source />',
+      );
       await ls.change(uri, text);
       const pos = positionOf(text, '<source />', 8);
       const attrs = (await ls.completion(uri, pos.line, pos.character)).map((i) => i.label);
@@ -299,7 +309,10 @@ describe('xmllint', () => {
       const slow = path.join(dir, 'xmllint');
       fs.writeFileSync(slow, '#!/bin/sh\nexec sleep 5\n', { mode: 0o755 });
       const p = await validateXml(DOMAIN, undefined, { xmllint: slow, timeoutMs: 300 });
-      assert.deepEqual(p.map((x) => [x.line, x.character, x.severity, x.message]), [[0, 0, 'info', 'not validated: xmllint took over 0.3 s: validation given up']]);
+      assert.deepEqual(
+        p.map((x) => [x.line, x.character, x.severity, x.message]),
+        [[0, 0, 'info', 'not validated: xmllint took over 0.3 s: validation given up']],
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -307,7 +320,11 @@ describe('xmllint', () => {
 });
 
 describe('LXC key table', () => {
-  it('keys.json is what lxc.container.conf(5) on this machine gives', { skip: !fs.existsSync('/usr/share/man/man5/lxc.container.conf.5.gz') && 'lxc is not installed' }, () => {
-    execFileSync(process.execPath, [path.join(__dirname, '../../scripts/gen-lxc-keys.mjs'), '--check'], { stdio: 'pipe' });
-  });
+  it(
+    'keys.json is what lxc.container.conf(5) on this machine gives',
+    { skip: !fs.existsSync('/usr/share/man/man5/lxc.container.conf.5.gz') && 'lxc is not installed' },
+    () => {
+      execFileSync(process.execPath, [path.join(__dirname, '../../scripts/gen-lxc-keys.mjs'), '--check'], { stdio: 'pipe' });
+    },
+  );
 });

@@ -175,11 +175,10 @@ test('a daemon that stalls mid-packet: keepalive closes it naming the cut-short 
 test('dispose() while the daemon hangs after accept closes the socket at once', async () => {
   const daemon = await fakeDaemon((s) => s.resume()); // reads and drops the hello, never answers
   try {
-    const c = new Connection(
-      { id: 'hang', type: 'libvirt', uri: 'qemu:///system', socketPath: daemon.socketPath },
-      (cfg) => new LibvirtBackend(cfg),
-      { reconnectMinMs: 10_000, reconnectMaxMs: 10_000 },
-    );
+    const c = new Connection({ id: 'hang', type: 'libvirt', uri: 'qemu:///system', socketPath: daemon.socketPath }, (cfg) => new LibvirtBackend(cfg), {
+      reconnectMinMs: 10_000,
+      reconnectMaxMs: 10_000,
+    });
     const started = c.start();
     const server = await daemon.accepted();
     const closedAt = new Promise<number>((resolve) => server.once('close', () => resolve(Date.now())));

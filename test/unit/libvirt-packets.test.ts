@@ -32,7 +32,7 @@ function harness(options: LibvirtClientOptions = {}) {
   const sentHeaders = () => {
     const all = Buffer.concat(sent);
     const out: P.MessageHeader[] = [];
-    for (let off = 0; off < all.length; ) {
+    for (let off = 0; off < all.length;) {
       const len = all.readUInt32BE(off);
       out.push(P.decodeHeader(new XdrReader(all, off + 4, off + len)));
       off += len;
@@ -228,7 +228,11 @@ test('malformed: array count 0xFFFFFFFF', async () => {
   const h = harness();
   const p = h.client.listAllDomains();
   h.toClient.write(packet({ proc: P.Proc.CONNECT_LIST_ALL_DOMAINS }, (w) => w.uint(0xffffffff).uint(0)));
-  await expectClosedWith(h, [p], /malformed reply to CONNECT_LIST_ALL_DOMAINS \(273\).*domain list length 4294967295 at offset 0 exceeds the protocol maximum 16384/);
+  await expectClosedWith(
+    h,
+    [p],
+    /malformed reply to CONNECT_LIST_ALL_DOMAINS \(273\).*domain list length 4294967295 at offset 0 exceeds the protocol maximum 16384/,
+  );
 });
 
 test('malformed: bulk stats with a forged parameter count', async () => {
@@ -374,7 +378,10 @@ test('connectUnix: a stale socket (no listener) is reported as refused', async (
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
   try {
-    await assert.rejects(connectUnix(sock), (e: unknown) => e instanceof BackendError && e.code === 'ECONNREFUSED' && e.message.includes(sock) && /libvirtd/.test(e.hint ?? ''));
+    await assert.rejects(
+      connectUnix(sock),
+      (e: unknown) => e instanceof BackendError && e.code === 'ECONNREFUSED' && e.message.includes(sock) && /libvirtd/.test(e.hint ?? ''),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

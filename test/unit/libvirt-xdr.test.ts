@@ -16,7 +16,19 @@ const roundTrip = (write: (w: XdrWriter) => void) => {
 
 test('xdr: int, uint, hyper, uhyper, double, bool', () => {
   const r = roundTrip((w) =>
-    w.int(-5).int(0x7fffffff).int(-0x80000000).uint(0).uint(0xffffffff).hyper(-(2n ** 63n)).hyper(2n ** 63n - 1n).uhyper(2n ** 64n - 1n).uhyper(12345).double(-1.5e300).bool(true).bool(false),
+    w
+      .int(-5)
+      .int(0x7fffffff)
+      .int(-0x80000000)
+      .uint(0)
+      .uint(0xffffffff)
+      .hyper(-(2n ** 63n))
+      .hyper(2n ** 63n - 1n)
+      .uhyper(2n ** 64n - 1n)
+      .uhyper(12345)
+      .double(-1.5e300)
+      .bool(true)
+      .bool(false),
   );
   assert.equal(r.int(), -5);
   assert.equal(r.int(), 0x7fffffff);
@@ -41,7 +53,16 @@ test('xdr: writer rejects out-of-range ints', () => {
 
 test('xdr: string (padding, UTF-8, empty), opaque, fixed opaque', () => {
   const uuid = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
-  const r = roundTrip((w) => w.string('').string('a').string('abcd').string('vm "ü"; $(x)').opaque(Buffer.from([1, 2, 3])).fixedOpaque(uuid, 16).int(7));
+  const r = roundTrip((w) =>
+    w
+      .string('')
+      .string('a')
+      .string('abcd')
+      .string('vm "ü"; $(x)')
+      .opaque(Buffer.from([1, 2, 3]))
+      .fixedOpaque(uuid, 16)
+      .int(7),
+  );
   assert.equal(r.string(100), '');
   assert.equal(r.string(100), 'a');
   assert.equal(r.string(100), 'abcd');
@@ -59,10 +80,22 @@ test('xdr: optional and arrays', () => {
       .array([1, 2, 3], (x, v) => x.int(v))
       .array([], (x, v: number) => x.int(v)),
   );
-  assert.equal(r.optional((x) => x.string(10)), null);
-  assert.equal(r.optional((x) => x.string(10)), 'yes');
-  assert.deepEqual(r.array((x) => x.int(), 10, 4), [1, 2, 3]);
-  assert.deepEqual(r.array((x) => x.int(), 10, 4), []);
+  assert.equal(
+    r.optional((x) => x.string(10)),
+    null,
+  );
+  assert.equal(
+    r.optional((x) => x.string(10)),
+    'yes',
+  );
+  assert.deepEqual(
+    r.array((x) => x.int(), 10, 4),
+    [1, 2, 3],
+  );
+  assert.deepEqual(
+    r.array((x) => x.int(), 10, 4),
+    [],
+  );
 });
 
 test('xdr: typed params of every type', () => {
@@ -131,7 +164,10 @@ test('xdr reader: lengths are checked against the maximum and the remaining byte
     message: 'domain list length 4294967295 at offset 0 exceeds the protocol maximum 16384',
   });
   // …and, with no maximum, by the bytes that remain (no 4-billion-entry array is built)
-  assert.throws(() => new XdrReader(len(0xffffffff, 8)).array(() => 0, 0xffffffff, 24, 'records'), /records length 4294967295 at offset 0 runs past the end of the data: needs at least 103079215080 bytes, only 8 left/);
+  assert.throws(
+    () => new XdrReader(len(0xffffffff, 8)).array(() => 0, 0xffffffff, 24, 'records'),
+    /records length 4294967295 at offset 0 runs past the end of the data: needs at least 103079215080 bytes, only 8 left/,
+  );
   assert.throws(() => new XdrReader(len(3, 2)).opaque(10, 'cookie'), /cookie length 3 at offset 0 runs past the end/);
   // padding must be present too
   assert.throws(() => new XdrReader(len(1, 1)).string(10, 's'), /truncated XDR data reading s at offset 4: needs 4 bytes, only 1 left/);
@@ -209,7 +245,10 @@ test('URI → socket path and CONNECT_OPEN name', () => {
   ep = resolveLibvirtUri('qemu:///system?name=qemu%3A%2F%2F%2Fembed', only(legacy));
   assert.equal(ep.name, 'qemu:///embed');
 
-  assert.throws(() => resolveLibvirtUri('qemu+ssh://root@host/system'), (e: unknown) => e instanceof BackendError && e.code === 'ENOTSUP' && /ssh/.test(e.message));
+  assert.throws(
+    () => resolveLibvirtUri('qemu+ssh://root@host/system'),
+    (e: unknown) => e instanceof BackendError && e.code === 'ENOTSUP' && /ssh/.test(e.message),
+  );
   assert.throws(() => resolveLibvirtUri('qemu://host/system'), /transport "tls"/);
   assert.throws(() => resolveLibvirtUri('qemu+unix://host/system'), /remote server \(host\)/);
   assert.throws(() => resolveLibvirtUri('not a uri'), /not a libvirt connection URI/);
@@ -234,22 +273,49 @@ test('parseDeviceTargets: interface and disk targets from domain XML', () => {
 test('bulk stats with a DomainCache: the same domain object while its bytes stay, a new one when they change', () => {
   const cache = new P.DomainCache();
   const dom = (name: string, b: number, id: number): P.RemoteDomain => ({ name, uuid: Buffer.alloc(16, b), id });
-  const reply = (doms: P.RemoteDomain[]) => roundTrip((w) => P.encodeAllDomainStats(w, doms.map((d) => ({ dom: d, params: [{ field: 'state.state', type: P.TypedParamType.INT, value: d.id }] }))));
+  const reply = (doms: P.RemoteDomain[]) =>
+    roundTrip((w) =>
+      P.encodeAllDomainStats(
+        w,
+        doms.map((d) => ({ dom: d, params: [{ field: 'state.state', type: P.TypedParamType.INT, value: d.id }] })),
+      ),
+    );
   const first = P.decodeAllDomainStats(reply([dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)]), cache);
-  assert.deepEqual(first.map((r) => r.dom), [dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)]);
+  assert.deepEqual(
+    first.map((r) => r.dom),
+    [dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)],
+  );
   assert.ok(Object.isFrozen(first[0].dom), 'shared objects cannot be changed by a caller');
   const again = P.decodeAllDomainStats(reply([dom('a', 1, 1), dom('bb', 2, 2), dom('ccc', 3, -1)]), cache);
   again.forEach((r, i) => assert.equal(r.dom, first[i].dom, `slot ${i} reused`));
   // another id (started), uuid, name, or order: a new object with the new values, and the params still follow
   const changed = P.decodeAllDomainStats(reply([dom('a', 1, 7), dom('bb', 9, 2), dom('cc', 3, -1), dom('a', 1, 7)]), cache);
-  assert.deepEqual(changed.map((r) => r.dom), [dom('a', 1, 7), dom('bb', 9, 2), dom('cc', 3, -1), dom('a', 1, 7)]);
+  assert.deepEqual(
+    changed.map((r) => r.dom),
+    [dom('a', 1, 7), dom('bb', 9, 2), dom('cc', 3, -1), dom('a', 1, 7)],
+  );
   changed.forEach((r, i) => assert.notEqual(r.dom, first[i]?.dom));
-  assert.deepEqual(changed.map((r) => r.params['state.state']), [7, 2, -1, 7]);
+  assert.deepEqual(
+    changed.map((r) => r.params['state.state']),
+    [7, 2, -1, 7],
+  );
   // a cut-short reply fails as it does without the cache
   const full = reply([dom('a', 1, 1)]);
   const bytes = Buffer.from((full as unknown as { buf: Buffer }).buf.subarray(0, 4 + 4 + 4 + 8));
   const withCache = () => P.decodeAllDomainStats(new XdrReader(bytes), cache);
   const without = () => P.decodeAllDomainStats(new XdrReader(bytes));
   assert.throws(without, XdrError);
-  assert.throws(withCache, (e: Error) => e instanceof XdrError && e.message === (() => { try { without(); } catch (x) { return (x as Error).message; } })());
+  assert.throws(
+    withCache,
+    (e: Error) =>
+      e instanceof XdrError &&
+      e.message ===
+        (() => {
+          try {
+            without();
+          } catch (x) {
+            return (x as Error).message;
+          }
+        })(),
+  );
 });

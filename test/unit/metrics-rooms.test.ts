@@ -85,7 +85,10 @@ test('script output: preamble, sections by name (with hyphens), complete only wi
 });
 
 test('one section format: the guest-side and the trace scripts mark sections only with "@@name" lines and end with @@end', () => {
-  for (const [what, script] of [['guest side', GUEST_SIDE_SCRIPT], ['trace', TRACE_SCRIPT]]) {
+  for (const [what, script] of [
+    ['guest side', GUEST_SIDE_SCRIPT],
+    ['trace', TRACE_SCRIPT],
+  ]) {
     assert.doesNotMatch(script, /echo "?###/, `${what}: no other marker`);
     const marks = [...script.matchAll(/echo "?@@([^";\s]*)/g)].map((m) => m[1]);
     assert.ok(marks.length >= 5, `${what}: ${marks.join(', ')}`);
@@ -140,7 +143,10 @@ test('readHost through another host: its /proc files and its /sys/block, named i
   assert.equal(typeof noDisks.psi?.cpu, 'number');
   assert.equal(noDisks.psi?.io, undefined, 'no io pressure file there');
   // a disk listed in that host's /sys/block counts (new names are looked up on that host)
-  const disk = fx('host-diskstats.1').split('\n').map((l) => l.trim().split(/\s+/)[2]).find((n) => n && !/^(loop|ram)/.test(n) && !/\d$/.test(n));
+  const disk = fx('host-diskstats.1')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[2])
+    .find((n) => n && !/^(loop|ram)/.test(n) && !/\d$/.test(n));
   assert.ok(disk, 'a whole disk in the fixture');
   const other = fakeRoot();
   for (const f of ['stat', 'meminfo', 'diskstats', 'net/dev']) other.put(`/proc/${f}`, readFileSync(path.join(root, 'proc', f), 'utf8'));
@@ -207,7 +213,11 @@ test('lxc-tools kind: cgroup files and /proc/PID/net/dev read on the host the ho
   });
   try {
     const r = await collectConnection(conn, 2);
-    assert.deepEqual(r.map((x) => x.guestId), ['labct'], 'no host process, no reading; stopped guests not read');
+    assert.deepEqual(
+      r.map((x) => x.guestId),
+      ['labct'],
+      'no host process, no reading; stopped guests not read',
+    );
     const c = r[0].counters;
     assert.equal(c.cpuNs, 7163000628);
     assert.equal(c.memUsed, Number(fx('lxc-memory.usage_in_bytes').trim()) - 2703360, 'usage less page cache');
@@ -219,7 +229,7 @@ test('lxc-tools kind: cgroup files and /proc/PID/net/dev read on the host the ho
   }
 });
 
-test('bulk statistics: one call, counters per running domain, the connection\'s kind for a domain not listed yet', async () => {
+test("bulk statistics: one call, counters per running domain, the connection's kind for a domain not listed yet", async () => {
   let calls = 0;
   const params = { 'cpu.time': 5e9, 'vcpu.current': 1, 'vcpu.0.time': 4e9, 'balloon.current': 1024, 'balloon.maximum': 2048, 'balloon.rss': 512 };
   const { conn } = await connectionOf((b) => {
@@ -243,7 +253,11 @@ test('bulk statistics: one call, counters per running domain, the connection\'s 
   try {
     const r = await collectConnection(conn, 2);
     assert.equal(calls, 1);
-    assert.deepEqual(r.map((x) => x.name), ['one', 'new'], 'inactive domains skipped');
+    assert.deepEqual(
+      r.map((x) => x.name),
+      ['one', 'new'],
+      'inactive domains skipped',
+    );
     for (const x of r) {
       // libvirt-LXC: "memory" is the cgroup's usage (balloon.current), the limit balloon.maximum
       assert.equal(x.counters.memUsed, 1024 * 1024, x.name);
@@ -272,7 +286,11 @@ test('engine statistics: asked of the backend, per running container', async () 
   try {
     const r = await collectConnection(conn, 2);
     assert.deepEqual(asked.sort(), ['c1', 'gone']);
-    assert.deepEqual(r.map((x) => x.guestId), ['c1'], 'a container gone between listing and reading is left out');
+    assert.deepEqual(
+      r.map((x) => x.guestId),
+      ['c1'],
+      'a container gone between listing and reading is left out',
+    );
     assert.equal(r[0].counters.cpuNs, 629413367);
     assert.equal(r[0].counters.memAlloc, 1 << 30, 'its configured limit');
   } finally {
@@ -299,15 +317,24 @@ test('pair: running containers and QEMU guests of connected connections; the pic
   try {
     const conns = [vms.conn, cts.conn];
     const all = pairCandidates(conns);
-    assert.deepEqual(all.vms.map((x) => x.guest.id), ['vm1', 'vm2']);
-    assert.deepEqual(all.containers.map((x) => x.key), ['c-lxc|ct1']);
+    assert.deepEqual(
+      all.vms.map((x) => x.guest.id),
+      ['vm1', 'vm2'],
+    );
+    assert.deepEqual(
+      all.containers.map((x) => x.key),
+      ['c-lxc|ct1'],
+    );
     assert.equal(pickPair(conns, {}).vm?.guest.id, 'vm1', 'the first');
     const picked = pickPair(conns, { vm: 'c-libvirt|vm2', container: 'nope' });
     assert.equal(picked.vm?.guest.id, 'vm2');
     assert.equal(picked.container?.guest.id, 'ct1', 'an unknown key: the first');
     const o = new PairObserver();
     const seen = await o.vm(pickPair(conns, {}).vm!);
-    assert.deepEqual(seen.rows.map((r) => r.role), ['main', 'main thread', 'vcpu']);
+    assert.deepEqual(
+      seen.rows.map((r) => r.role),
+      ['main', 'main thread', 'vcpu'],
+    );
     assert.match(seen.summary, /1 QEMU process and 2 threads \(1 vCPU\) of vm1/);
     const none = await o.container(picked.container!);
     assert.equal(none.rows.length, 0);

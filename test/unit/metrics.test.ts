@@ -1,7 +1,7 @@
 // Metrics parsers and rate maths on outputs recorded on this machine (test/fixtures/metrics/README.md).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import {
@@ -145,8 +145,16 @@ test('libvirt bulk stats → counters (names as virsh domstats prints them)', ()
 
 test('bulk stats → counters: devices summed over the ones that report, vCPUs up to the first gap', () => {
   const params: Record<string, number | string> = {
-    'vcpu.current': 3, 'vcpu.0.time': 5e9, 'vcpu.1.time': 7e9, 'vcpu.2.time': 'n/a',
-    'block.count': 3, 'block.0.rd.bytes': 10, 'block.0.wr.reqs': 2, 'block.2.rd.bytes': 5, 'block.2.wr.bytes': 1, 'block.1.rd.reqs': -1,
+    'vcpu.current': 3,
+    'vcpu.0.time': 5e9,
+    'vcpu.1.time': 7e9,
+    'vcpu.2.time': 'n/a',
+    'block.count': 3,
+    'block.0.rd.bytes': 10,
+    'block.0.wr.reqs': 2,
+    'block.2.rd.bytes': 5,
+    'block.2.wr.bytes': 1,
+    'block.1.rd.reqs': -1,
     'net.count': 0,
   };
   const c = countersFromDomainStats(params, 'qemu');
@@ -160,7 +168,10 @@ test('bulk stats → counters: devices summed over the ones that report, vCPUs u
   // per-vCPU series stop at the eight the history keeps
   const nine = (ns: number) => Array.from({ length: 9 }, (_, i) => ns * (i + 1));
   const p = derive({ vcpuNs: nine(0) }, { vcpuNs: nine(1e7) }, 1, 2);
-  assert.deepEqual(Object.keys(p).filter((k) => k.startsWith('vcpu')), ['vcpu0', 'vcpu1', 'vcpu2', 'vcpu3', 'vcpu4', 'vcpu5', 'vcpu6', 'vcpu7']);
+  assert.deepEqual(
+    Object.keys(p).filter((k) => k.startsWith('vcpu')),
+    ['vcpu0', 'vcpu1', 'vcpu2', 'vcpu3', 'vcpu4', 'vcpu5', 'vcpu6', 'vcpu7'],
+  );
   assert.equal(p.vcpu7, 8);
 });
 
@@ -217,7 +228,13 @@ test('ring rows: exact float64 times, float32 values, key subsets, wrap-around',
   for (let n = 0; n < 10; n++) wide.push(n, Object.fromEntries(HOST_KEYS.map((k, i) => [k, n * 100 + i])));
   const w = wide.columns();
   assert.deepEqual(w.t, [3, 4, 5, 6, 7, 8, 9]);
-  HOST_KEYS.forEach((k, i) => assert.deepEqual(w.series[k], w.t.map((n) => n * 100 + i), k));
+  HOST_KEYS.forEach((k, i) =>
+    assert.deepEqual(
+      w.series[k],
+      w.t.map((n) => n * 100 + i),
+      k,
+    ),
+  );
   assert.equal(wide.bytes, 7 * (8 + 4 * HOST_KEYS.length));
 });
 
@@ -241,14 +258,28 @@ test('/proc parsers: odd spacing, missing fields and non-numbers as before (NaN,
 });
 
 test('deriveRow + pushRow keep the same history as derive + push', () => {
-  const a = { cpuNs: 1e9, cpuCap: 2, vcpuNs: [1e9, 2e9], memUsed: 5, io: { rdBytes: 1, wrBytes: 2, rdOps: 3, wrOps: 4 }, net: { rxBytes: 9, txBytes: 8, rxPkts: 7, txPkts: 6 }, psi: { cpu: 1.5 } };
+  const a = {
+    cpuNs: 1e9,
+    cpuCap: 2,
+    vcpuNs: [1e9, 2e9],
+    memUsed: 5,
+    io: { rdBytes: 1, wrBytes: 2, rdOps: 3, wrOps: 4 },
+    net: { rxBytes: 9, txBytes: 8, rxPkts: 7, txPkts: 6 },
+    psi: { cpu: 1.5 },
+  };
   const b = { ...a, cpuNs: 2.5e9, vcpuNs: [1.5e9, 1e9], memAlloc: 10, io: { rdBytes: 11, wrBytes: 2, rdOps: 5, wrOps: 4 }, psi: { io: 2 } };
   const host = { hostCpu: { busy: 10, total: 100 } };
   const host2 = { hostCpu: { busy: 30, total: 200 }, memUsed: 1 };
   const byPoint = new Ring(HOST_KEYS, 4);
   const byRow = new Ring(HOST_KEYS, 4);
   const row = newRow();
-  for (const [prev, cur, dt] of [[a, b, 2], [b, a, 1], [undefined, a, 0], [a, b, 0], [host, host2, 1]] as const) {
+  for (const [prev, cur, dt] of [
+    [a, b, 2],
+    [b, a, 1],
+    [undefined, a, 0],
+    [a, b, 0],
+    [host, host2, 1],
+  ] as const) {
     byPoint.push(1, derive(prev, cur, dt, 4));
     byRow.pushRow(1, deriveRow(row, prev, cur, dt, 4));
   }
@@ -297,7 +328,12 @@ test('webview messages and restored state are validated', async () => {
   assert.equal(validMessage({ type: 'select', side: 'host', key: 'x' }), undefined);
   assert.equal(validMessage({ type: 'exec', cmd: 'rm -rf /' }), undefined);
   assert.equal(validMessage(null), undefined);
-  assert.deepEqual(validState({ view: 'guest', connectionId: 'q', guestId: 'u', range: 60, junk: '<script>' }), { view: 'guest', connectionId: 'q', guestId: 'u', range: 60 });
+  assert.deepEqual(validState({ view: 'guest', connectionId: 'q', guestId: 'u', range: 60, junk: '<script>' }), {
+    view: 'guest',
+    connectionId: 'q',
+    guestId: 'u',
+    range: 60,
+  });
   assert.equal(validState({ view: 'guest', connectionId: 'q' }), undefined, 'a guest panel needs its guest');
   assert.equal(validState({ view: 'other' }), undefined);
   assert.deepEqual(validState({ view: 'compare', range: 5 }), { view: 'compare' });
@@ -312,7 +348,10 @@ test('comparison rows: the container-vs-KVM table (12 rows) and its two claims, 
     hostProcs: 3,
     cgroup: { paths: { v1: {} }, version: 'hybrid' as const, cpuShares: 1024, memUsage: 10e6, memAnon: 6e6, memCache: 3e6 },
     // a container's /proc shows the host's two CPUs, and uname the host kernel
-    guestSide: { ...parseGuestSide(fx('qemu-guest-side.txt').replace(/^cpu0 .*$/m, 'cpu0 1 0 1 1 0 0 0 0 0 0\ncpu1 1 0 1 1 0 0 0 0 0 0'), 0), kernel: 'Linux 6.1.0-host' },
+    guestSide: {
+      ...parseGuestSide(fx('qemu-guest-side.txt').replace(/^cpu0 .*$/m, 'cpu0 1 0 1 1 0 0 0 0 0 0\ncpu1 1 0 1 1 0 0 0 0 0 0'), 0),
+      kernel: 'Linux 6.1.0-host',
+    },
   };
   const vmSide = parseGuestSide(fx('qemu-guest-side.txt'), 0);
   const v = {
@@ -369,7 +408,15 @@ test('bulk stats decode straight into records: same values as decodeTypedParams 
     const got = P.decodeAllDomainStats(xdr((w) => P.encodeAllDomainStats(w, records)));
     assert.deepEqual(
       got,
-      records.map((r) => ({ dom: r.dom, params: P.typedParamsToRecord(P.decodeTypedParams(xdr((w) => w.array(r.params, P.encodeTypedParam)), 100)) })),
+      records.map((r) => ({
+        dom: r.dom,
+        params: P.typedParamsToRecord(
+          P.decodeTypedParams(
+            xdr((w) => w.array(r.params, P.encodeTypedParam)),
+            100,
+          ),
+        ),
+      })),
     );
     assert.deepEqual(got[2].params, { 'state.statf': 2, 'cpu.time': 9, ü: 'ß' });
   }
@@ -377,14 +424,33 @@ test('bulk stats decode straight into records: same values as decodeTypedParams 
 
 test('bulk stats decoding keeps its error messages (field and domain named only on error)', () => {
   const T = P.TypedParamType;
-  const one = (write: (w: XdrWriter) => void) => () => P.decodeAllDomainStats(xdr((w) => (w.uint(1), P.encodeDomain(w, { name: 'web', uuid: Buffer.alloc(16), id: 1 }), write(w))));
+  const one = (write: (w: XdrWriter) => void) => () =>
+    P.decodeAllDomainStats(xdr((w) => (w.uint(1), P.encodeDomain(w, { name: 'web', uuid: Buffer.alloc(16), id: 1 }), write(w))));
   // the domain is 32 bytes (count, name, uuid, id); then the parameter count, field, type, value
-  assert.throws(one((w) => w.uint(4000)), /stats of web length 4000 at offset 32 runs past the end of the data: needs at least 48000 bytes, only 0 left/);
-  assert.throws(one((w) => w.uint(70000)), /stats of web length 70000 at offset 32 exceeds the protocol maximum 4096/);
-  assert.throws(one((w) => w.uint(1).string('cpu.time').int(T.ULLONG).uint(0)), /truncated XDR data reading value of typed parameter cpu\.time at offset 52: needs 8 bytes, only 4 left/);
-  assert.throws(one((w) => w.uint(1).string('cpu.time').int(99).uint(0)), /unknown typed parameter type 99 for cpu\.time at offset 48/);
-  assert.throws(one((w) => w.uint(1).string('s').int(T.STRING).uint(50)), /value of typed parameter s length 50 at offset 48 runs past the end of the data: needs at least 50 bytes, only 0 left/);
-  assert.throws(one((w) => w.uint(1).uint(9).uint(0).uint(0)), /typed parameter field length 9 at offset 36 runs past the end/);
+  assert.throws(
+    one((w) => w.uint(4000)),
+    /stats of web length 4000 at offset 32 runs past the end of the data: needs at least 48000 bytes, only 0 left/,
+  );
+  assert.throws(
+    one((w) => w.uint(70000)),
+    /stats of web length 70000 at offset 32 exceeds the protocol maximum 4096/,
+  );
+  assert.throws(
+    one((w) => w.uint(1).string('cpu.time').int(T.ULLONG).uint(0)),
+    /truncated XDR data reading value of typed parameter cpu\.time at offset 52: needs 8 bytes, only 4 left/,
+  );
+  assert.throws(
+    one((w) => w.uint(1).string('cpu.time').int(99).uint(0)),
+    /unknown typed parameter type 99 for cpu\.time at offset 48/,
+  );
+  assert.throws(
+    one((w) => w.uint(1).string('s').int(T.STRING).uint(50)),
+    /value of typed parameter s length 50 at offset 48 runs past the end of the data: needs at least 50 bytes, only 0 left/,
+  );
+  assert.throws(
+    one((w) => w.uint(1).uint(9).uint(0).uint(0)),
+    /typed parameter field length 9 at offset 36 runs past the end/,
+  );
   assert.throws(() => P.decodeTypedParam(xdr((w) => w.string('y'))), /truncated XDR data reading type of typed parameter y at offset 8/);
 });
 
@@ -403,7 +469,12 @@ test('string cache: the same bytes at the same slot give the same string, other 
 });
 
 test('uuidToString: 8-4-4-4-12 lower-case hex of any 16 bytes', () => {
-  for (const hex of ['00000000000000000000000000000000', 'ffffffffffffffffffffffffffffffff', '6695eb01f6a4830479aa97f2502e193f', '0123456789abcdef0f1e2d3c4b5a6978']) {
+  for (const hex of [
+    '00000000000000000000000000000000',
+    'ffffffffffffffffffffffffffffffff',
+    '6695eb01f6a4830479aa97f2502e193f',
+    '0123456789abcdef0f1e2d3c4b5a6978',
+  ]) {
     const s = P.uuidToString(Buffer.from(hex, 'hex'));
     assert.equal(s, `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
     assert.deepEqual(P.uuidFromString(s), Buffer.from(hex, 'hex'));
@@ -412,7 +483,19 @@ test('uuidToString: 8-4-4-4-12 lower-case hex of any 16 bytes', () => {
 });
 
 test('64-bit counters read without BigInt round exactly as Number(bigint)', () => {
-  const u = [0n, 1n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 2n ** 53n + 3n, 2n ** 63n + 1025n, 2n ** 64n - 1n, 0x123456789abcdef0n];
+  const u = [
+    0n,
+    1n,
+    2n ** 32n - 1n,
+    2n ** 32n,
+    2n ** 53n - 1n,
+    2n ** 53n,
+    2n ** 53n + 1n,
+    2n ** 53n + 3n,
+    2n ** 63n + 1025n,
+    2n ** 64n - 1n,
+    0x123456789abcdef0n,
+  ];
   const s = [0n, -1n, -(2n ** 31n), -(2n ** 32n) - 1n, -(2n ** 53n) - 1n, -(2n ** 63n), 2n ** 63n - 1n, -0x123456789abcdefn];
   let seed = 7n;
   for (let i = 0; i < 200; i++) {
@@ -430,16 +513,23 @@ test('64-bit counters read without BigInt round exactly as Number(bigint)', () =
 test('proc files stay open and are read again from the start; missing ones are undefined', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'virtscope-procfiles-'));
   const files = new ProcFiles();
-  const openFds = () => readdirSync('/proc/self/fd').length;
+  // descriptors of this process open on `f` (other tests' sockets come and go meanwhile)
+  const fdsOn = (f: string) =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === f;
+      } catch {
+        return false;
+      }
+    }).length;
   try {
     const f = path.join(dir, 'stat');
     writeFileSync(f, 'one\n');
-    const before = openFds();
     assert.equal(files.read(f), 'one\n');
-    assert.equal(openFds(), before + 1, 'kept open');
+    assert.equal(fdsOn(f), 1, 'kept open');
     writeFileSync(f, 'two, longer\n');
     assert.equal(files.read(f), 'two, longer\n', 'read again from offset 0');
-    assert.equal(openFds(), before + 1, 'the same descriptor');
+    assert.equal(fdsOn(f), 1, 'the same descriptor');
     const big = 'x'.repeat(100_000) + 'é\n';
     writeFileSync(f, big);
     assert.equal(files.read(f), big, 'larger than the buffer');
@@ -448,7 +538,7 @@ test('proc files stay open and are read again from the start; missing ones are u
     assert.throws(() => files.read(path.join(dir, 'missing')), { code: 'ENOENT' });
     assert.equal(files.read('/proc/version'), readFileSync('/proc/version', 'utf8'));
     files.close();
-    assert.equal(openFds(), before, 'closed');
+    assert.equal(fdsOn(f), 0, 'closed');
     assert.equal(files.read(f), big, 'opened again after close');
     files.close();
   } finally {

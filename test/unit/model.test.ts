@@ -4,7 +4,16 @@ import { describeGuest, verbsFor, verbLabel, deleteWarning, formatBytes, Guest }
 import { parseConnections, DEFAULT_CONNECTIONS } from '../../src/core/config';
 import { mapContainerState, candidateSockets } from '../../src/core/backends/docker';
 
-const vm: Guest = { id: 'u1', name: 'web', kind: 'qemu', state: 'running', rawState: 'running', vcpus: 2, memoryBytes: 512 * 1024 ** 2, maxMemoryBytes: 1024 ** 3 };
+const vm: Guest = {
+  id: 'u1',
+  name: 'web',
+  kind: 'qemu',
+  state: 'running',
+  rawState: 'running',
+  vcpus: 2,
+  memoryBytes: 512 * 1024 ** 2,
+  maxMemoryBytes: 1024 ** 3,
+};
 
 test('describeGuest: "running · 2 vCPU · 512 MiB"', () => {
   assert.equal(describeGuest({ ...vm, maxMemoryBytes: undefined }), 'running · 2 vCPU · 512 MiB');
@@ -59,7 +68,14 @@ test('candidateSockets: DOCKER_HOST first, then Docker, then Podman', () => {
 
 test('parseConnections: defaults, bad entries reported, the rest loaded', () => {
   assert.equal(parseConnections(undefined).connections.length, DEFAULT_CONNECTIONS.length);
-  const r = parseConnections([{ type: 'libvirt', uri: 'qemu:///system' }, { type: 'libvirt' }, { type: 'nope' }, 7, { type: 'docker', socketPath: '/s' }, { type: 'libvirt', uri: 'qemu:///system' }]);
+  const r = parseConnections([
+    { type: 'libvirt', uri: 'qemu:///system' },
+    { type: 'libvirt' },
+    { type: 'nope' },
+    7,
+    { type: 'docker', socketPath: '/s' },
+    { type: 'libvirt', uri: 'qemu:///system' },
+  ]);
   assert.deepEqual(
     r.connections.map((c) => c.id),
     ['qemu:///system', 'docker-5'],

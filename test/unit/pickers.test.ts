@@ -19,7 +19,14 @@ const backend = (config: ConnectionConfig): Backend => ({
   definition: async () => ({ language: 'xml', text: '' }),
   subscribe: () => true,
 });
-const guest = (name: string, kind: Guest['kind'], state: Guest['state'] = 'running'): Guest => ({ id: `id-${name}`, name, kind, state, rawState: state, vcpus: 1 });
+const guest = (name: string, kind: Guest['kind'], state: Guest['state'] = 'running'): Guest => ({
+  id: `id-${name}`,
+  name,
+  kind,
+  state,
+  rawState: state,
+  vcpus: 1,
+});
 
 function model(): Inventory {
   listed.clear();
@@ -93,7 +100,10 @@ test('pickGuests: several at once (Run Benchmark), an empty choice is a choice',
   const { ui, shown } = fakeUi((items) => items.map((_, i) => i));
   const refs = await pickGuests(ui, inv, { title: 'Run Benchmark: guests', filter: (g) => g.state === 'running' });
   assert.equal(shown[0].many, true);
-  assert.deepEqual(refs?.map((r) => r.guest?.name), ['labvm', 'labpod', 'remotevm']);
+  assert.deepEqual(
+    refs?.map((r) => r.guest?.name),
+    ['labvm', 'labpod', 'remotevm'],
+  );
   const none = fakeUi(() => []);
   assert.deepEqual(await pickGuests(none.ui, inv, { title: 'Run Benchmark: guests' }), []);
   await inv.dispose();
@@ -105,7 +115,10 @@ test('guestItems: a guest gone since the query is left out', async () => {
   const refs = inv.guests();
   listed.set('containers', []);
   await inv.connection('containers')!.refresh();
-  assert.deepEqual(guestItems(inv, refs).map((i) => i.label), ['labvm', 'off', 'remotevm']);
+  assert.deepEqual(
+    guestItems(inv, refs).map((i) => i.label),
+    ['labvm', 'off', 'remotevm'],
+  );
   await inv.dispose();
 });
 
@@ -138,7 +151,11 @@ test('Add Host… offers the concrete hosts of ~/.ssh/config (added ones last), 
       ['Enter user@host[:port]…', 'a host not in ~/.ssh/config'],
     ],
   );
-  assert.deepEqual(addHostItems(undefined, []).map((i) => i.value), [{ kind: 'enter' }], 'no ~/.ssh/config: only the input');
+  assert.deepEqual(
+    addHostItems(undefined, []).map((i) => i.value),
+    [{ kind: 'enter' }],
+    'no ~/.ssh/config: only the input',
+  );
 });
 
 test('Add Host… saves destination, port and label only; a typo or a duplicate gets a clear message', () => {
@@ -152,7 +169,7 @@ test('Add Host… saves destination, port and label only; a typo or a duplicate 
   assert.equal(destinationProblem('root@[::1]:22'), undefined);
 });
 
-test('ssh\'s questions: a new host key is a modal with the fingerprint; passphrases and passwords are hidden', () => {
+test("ssh's questions: a new host key is a modal with the fingerprint; passphrases and passwords are hidden", () => {
   const hostKey =
     "The authenticity of host '10.81.0.2 (10.81.0.2)' can't be established.\nED25519 key fingerprint is SHA256:abc.\nAre you sure you want to continue connecting (yes/no/[fingerprint])?";
   const q = askpassQuestion({ host: 'sshhost-lab', prompt: hostKey, kind: askpassKind(hostKey) });

@@ -20,7 +20,17 @@ test('isToWebview: every message the panels send passes', () => {
 });
 
 test('isToWebview: unknown types and missing fields are dropped', () => {
-  for (const m of [null, 'init', { type: 'nope' }, { type: 'init', view: 'observe', title: 't', state: {} }, { type: 'series', host: {} }, { type: 'point', host: { t: 'x' } }, { type: 'rows', rows: [{}], host: {} }, { type: 'observeData', vm: { rows: [] } }, { type: 'compareRows', rows: [{ label: 'x' }], pair: {} }]) {
+  for (const m of [
+    null,
+    'init',
+    { type: 'nope' },
+    { type: 'init', view: 'observe', title: 't', state: {} },
+    { type: 'series', host: {} },
+    { type: 'point', host: { t: 'x' } },
+    { type: 'rows', rows: [{}], host: {} },
+    { type: 'observeData', vm: { rows: [] } },
+    { type: 'compareRows', rows: [{ label: 'x' }], pair: {} },
+  ]) {
     assert.equal(isToWebview(m), false, JSON.stringify(m));
   }
 });

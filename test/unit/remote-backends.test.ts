@@ -62,7 +62,7 @@ test('createBackend gives the host to every backend: each lists what is on that 
   }
 });
 
-test('libvirt over a host: lifecycle events arrive through the host\'s stream', async () => {
+test("libvirt over a host: lifecycle events arrive through the host's stream", async () => {
   const host = new FakeHost();
   const daemon = await fakeLibvirtd(host.bindSocket(LIBVIRT), ['qemu'], ['farvm']);
   const b = createBackend({ id: 'f:qemu', type: 'libvirt', uri: 'qemu:///system' }, host) as LibvirtBackend;
@@ -100,7 +100,11 @@ for (const kind of ['libvirt', 'docker', 'lxc'] as const) {
     const engine = await fakeEngine(host.bindSocket(PODMAN), 'Podman Engine');
     withLxc(host);
     const config: ConnectionConfig =
-      kind === 'libvirt' ? { id: 'f', type: 'libvirt', uri: 'qemu:///system' } : kind === 'docker' ? { id: 'f', type: 'docker', socketPath: PODMAN } : { id: 'f', type: 'lxc' };
+      kind === 'libvirt'
+        ? { id: 'f', type: 'libvirt', uri: 'qemu:///system' }
+        : kind === 'docker'
+          ? { id: 'f', type: 'docker', socketPath: PODMAN }
+          : { id: 'f', type: 'lxc' };
     const conn = new Connection(config, (c) => createBackend(c, host), { reconnectMinMs: 50, reconnectMaxMs: 200, pollMs: 50 });
     try {
       await conn.start();
@@ -111,7 +115,11 @@ for (const kind of ['libvirt', 'docker', 'lxc'] as const) {
       host.unreachable = REFUSED;
       daemon.cut();
       await engine.close();
-      await until(() => conn.status.state === 'unreachable' && /is unreachable/.test((conn.status as { message: string }).message), 5000, 'unreachable in SSH\'s words');
+      await until(
+        () => conn.status.state === 'unreachable' && /is unreachable/.test((conn.status as { message: string }).message),
+        5000,
+        "unreachable in SSH's words",
+      );
       const s = conn.status as ConnectionStatus;
       assert.ok(s.state === 'unreachable' && s.message === `fakehost is unreachable: ${REFUSED}`, JSON.stringify(s));
       assert.equal(conn.guests.size, 0);
@@ -129,7 +137,7 @@ for (const kind of ['libvirt', 'docker', 'lxc'] as const) {
   });
 }
 
-test('resolveLibvirtUriOn: the host\'s sockets decide (modular daemon), a session is the remote user\'s', async () => {
+test("resolveLibvirtUriOn: the host's sockets decide (modular daemon), a session is the remote user's", async () => {
   const host = new FakeHost();
   host.files.set('/var/run/libvirt/virtqemud-sock', 'socket');
   host.files.set('/run/user/1000/libvirt/virtqemud-sock', 'socket');

@@ -17,15 +17,24 @@ test('targetsOf: the selection when it holds the clicked node, else the clicked 
 
 test('planVerb: applies to the guests whose state allows it, skips the others (and the vanished)', () => {
   const plan = planVerb('start', [t(g('a', 'stopped')), t(g('b', 'running')), { node: 'c', guest: undefined, name: 'c' }, t(g('d', 'crashed'))]);
-  assert.deepEqual(plan.apply.map((x) => x.node), ['a', 'd']);
-  assert.deepEqual(plan.skipped.map((x) => `${x.name}:${x.why}`), ['b:running', 'c:gone']);
+  assert.deepEqual(
+    plan.apply.map((x) => x.node),
+    ['a', 'd'],
+  );
+  assert.deepEqual(
+    plan.skipped.map((x) => `${x.name}:${x.why}`),
+    ['b:running', 'c:gone'],
+  );
   assert.equal(skippedMessage('start', plan), 'Start skipped "b" (running), "c" (gone): not allowed in that state. Done for "a", "d".');
   assert.equal(skippedMessage('start', planVerb('start', [t(g('a', 'stopped'))])), undefined);
 });
 
 test('skippedMessage: one guest keeps the single-guest wording', () => {
   assert.equal(skippedMessage('suspend', planVerb('suspend', [t(g('ct', 'stopped', 'lxc'))])), 'Freeze does not apply to "ct" while it is stopped.');
-  assert.equal(skippedMessage('start', planVerb('start', [{ node: 'x', guest: undefined, name: 'x' }])), '"x" is gone from its connection; the tree is refreshed.');
+  assert.equal(
+    skippedMessage('start', planVerb('start', [{ node: 'x', guest: undefined, name: 'x' }])),
+    '"x" is gone from its connection; the tree is refreshed.',
+  );
 });
 
 test('confirmation: destructive verbs ask once for the whole selection, naming the guests', () => {

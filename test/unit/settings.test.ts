@@ -38,7 +38,11 @@ test('every setting read is declared in package.json (no hidden settings)', () =
 });
 
 test('every change section names declared settings', () => {
-  for (const sec of s.SETTING_SECTIONS) assert.ok(Object.keys(declared).some((k) => k === `virtscope.${sec}` || k.startsWith(`virtscope.${sec}.`)), sec);
+  for (const sec of s.SETTING_SECTIONS)
+    assert.ok(
+      Object.keys(declared).some((k) => k === `virtscope.${sec}` || k.startsWith(`virtscope.${sec}.`)),
+      sec,
+    );
 });
 
 test('defaults equal package.json defaults when nothing is set', () => {
@@ -75,12 +79,17 @@ test('clamps: the package.json minimums; wrong types fall back to the default', 
   assert.equal(s.metricsIntervalMs(get), 250);
   assert.equal(s.lxcPollMs(get), 1000);
   assert.equal(s.hostNetworkNamespace(get), 'virtscope-lab');
-  for (const [k, min] of [['benchmark.seconds', 1], ['benchmark.diskSizeMiB', 4], ['metrics.intervalSeconds', 0.25], ['lxc.pollIntervalSeconds', 0.25]] as const) {
+  for (const [k, min] of [
+    ['benchmark.seconds', 1],
+    ['benchmark.diskSizeMiB', 4],
+    ['metrics.intervalSeconds', 0.25],
+    ['lxc.pollIntervalSeconds', 0.25],
+  ] as const) {
     assert.equal((declared[`virtscope.${k}`] as { minimum?: number }).minimum, min, `${k}: the clamp is package.json's minimum`);
   }
 });
 
-test('virtscope.ssh.configFile: empty is ssh\'s own; ~/ is the home; other paths as given', () => {
+test("virtscope.ssh.configFile: empty is ssh's own; ~/ is the home; other paths as given", () => {
   assert.equal(s.sshConfigFile(getter().get, '/home/u'), undefined);
   assert.equal(s.sshConfigFile(getter({ 'ssh.configFile': '  ' }).get, '/home/u'), undefined);
   assert.equal(s.sshConfigFile(getter({ 'ssh.configFile': '~/.ssh/lab' }).get, '/home/u'), '/home/u/.ssh/lab');

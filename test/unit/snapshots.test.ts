@@ -40,7 +40,10 @@ test('snapshot XML: own fields only (not the <domain> copy inside), kinds and co
   assert.equal(s.creationTime, 1700000000);
   assert.equal(s.content, 'memory');
   assert.equal(s.location, 'internal');
-  assert.deepEqual(s.disks, [{ name: 'vda', snapshot: 'internal' }, { name: 'sda', snapshot: 'no' }]);
+  assert.deepEqual(s.disks, [
+    { name: 'vda', snapshot: 'internal' },
+    { name: 'sda', snapshot: 'no' },
+  ]);
   assert.equal(parseSnapshotXml(snapXml({ name: 'd', state: 'disk-snapshot', disk: 'external' })).content, 'disk-only');
   assert.equal(parseSnapshotXml(snapXml({ name: 'd', state: 'disk-snapshot', disk: 'external' })).location, 'external');
   assert.equal(parseSnapshotXml(snapXml({ name: 'm', state: 'running', memory: 'external', disk: 'internal' })).location, 'mixed');
@@ -59,8 +62,14 @@ test('guest facts: disk formats, the CD-ROM left out, UEFI pflash, agent channel
 test('tree order: children under parents, by creation time; unknown parent = root', () => {
   const mk = (name: string, parent: string | undefined, t: number) => ({ ...parseSnapshotXml(snapXml({ name, parent, time: t })) });
   const by = childrenByParent([mk('c2', 'a', 3), mk('a', undefined, 1), mk('c1', 'a', 2), mk('orphan', 'gone', 4)]);
-  assert.deepEqual(by.get('')!.map((s) => s.name), ['a', 'orphan']);
-  assert.deepEqual(by.get('a')!.map((s) => s.name), ['c1', 'c2']);
+  assert.deepEqual(
+    by.get('')!.map((s) => s.name),
+    ['a', 'orphan'],
+  );
+  assert.deepEqual(
+    by.get('a')!.map((s) => s.name),
+    ['c1', 'c2'],
+  );
 });
 
 // ---- safety rules ----------------------------------------------------------------------
@@ -165,7 +174,10 @@ function snapshotDaemon(opts: { version?: number; format?: string; running?: boo
   let current = opts.current;
   const snapRef = (name: string): P.RemoteSnapshot => ({ name, dom: DOM });
   const readSnap = (r: XdrReader) => P.decodeSnapshot(r).name;
-  const noSnap = (name: string) => ({ error: P.ErrorCode.NO_DOMAIN_SNAPSHOT, message: `Domain snapshot not found: no domain snapshot with matching name '${name}'` });
+  const noSnap = (name: string) => ({
+    error: P.ErrorCode.NO_DOMAIN_SNAPSHOT,
+    message: `Domain snapshot not found: no domain snapshot with matching name '${name}'`,
+  });
   const handlers: Record<number, Handler> = {
     [P.Proc.CONNECT_GET_LIB_VERSION]: () => (w) => w.uhyper(opts.version ?? 9_000_000),
     [P.Proc.DOMAIN_LOOKUP_BY_NAME]: () => (w) => P.encodeDomain(w, DOM),
@@ -175,7 +187,11 @@ function snapshotDaemon(opts: { version?: number; format?: string; running?: boo
       P.decodeDomain(r);
       assert.equal(r.int(), 1, 'need_results');
       assert.equal(r.uint(), P.SnapshotListFlags.TOPOLOGICAL);
-      return (w) => P.encodeSnapshotList(w, snaps.map((s) => snapRef(s.name)));
+      return (w) =>
+        P.encodeSnapshotList(
+          w,
+          snaps.map((s) => snapRef(s.name)),
+        );
     },
     [P.Proc.DOMAIN_SNAPSHOT_GET_XML_DESC]: (r) => {
       const name = readSnap(r);
@@ -231,7 +247,10 @@ function snapshotDaemon(opts: { version?: number; format?: string; running?: boo
     },
   };
   const d = fakeLibvirtd(handlers);
-  const snapshots = new LibvirtSnapshots(async () => d.client, (c) => c.domainLookupByName(DOM.name));
+  const snapshots = new LibvirtSnapshots(
+    async () => d.client,
+    (c) => c.domainLookupByName(DOM.name),
+  );
   return { ...d, snapshots, snaps };
 }
 
@@ -256,23 +275,50 @@ test('RPC: each snapshot call is encoded as remote_protocol.x says (args byte fo
   await d.client.revertToSnapshot(snap, P.SnapshotRevertFlags.RUNNING);
   const cur = await d.client.snapshotCurrent(DOM);
   const s = (x: P.RemoteSnapshot) => (w: XdrWriter) => P.encodeSnapshot(w, x);
-  assert.deepEqual(d.calls[0].body, expect((w) => (s(snap)(w), w.uint(1))));
-  assert.deepEqual(d.calls[1].body, expect((w) => (P.encodeDomain(w, DOM), w.int(1).uint(1 << 10))));
-  assert.deepEqual(d.calls[2].body, expect((w) => (s({ name: 'base', dom: DOM })(w), w.int(1).uint(1))));
-  assert.deepEqual(d.calls[3].body, expect((w) => (s(snap)(w), w.uint(0))));
-  assert.deepEqual(d.calls[4].body, expect((w) => (s(snap)(w), w.uint(1))));
-  assert.deepEqual(d.calls[5].body, expect((w) => (P.encodeDomain(w, DOM), w.uint(0))));
+  assert.deepEqual(
+    d.calls[0].body,
+    expect((w) => (s(snap)(w), w.uint(1))),
+  );
+  assert.deepEqual(
+    d.calls[1].body,
+    expect((w) => (P.encodeDomain(w, DOM), w.int(1).uint(1 << 10))),
+  );
+  assert.deepEqual(
+    d.calls[2].body,
+    expect((w) => (s({ name: 'base', dom: DOM })(w), w.int(1).uint(1))),
+  );
+  assert.deepEqual(
+    d.calls[3].body,
+    expect((w) => (s(snap)(w), w.uint(0))),
+  );
+  assert.deepEqual(
+    d.calls[4].body,
+    expect((w) => (s(snap)(w), w.uint(1))),
+  );
+  assert.deepEqual(
+    d.calls[5].body,
+    expect((w) => (P.encodeDomain(w, DOM), w.uint(0))),
+  );
   assert.deepEqual(parent, { name: 'base', dom: DOM });
   assert.equal(cur.name, HOSTILE, 'the revert made it current');
   assert.deepEqual(d.procs(), [186, 274, 275, 244, 192, 191]);
   const kids = await d.client.snapshotListAllChildren({ name: 'base', dom: DOM }, P.SnapshotListFlags.DESCENDANTS);
-  assert.deepEqual(kids.map((k) => k.name), [HOSTILE, 'leaf']);
+  assert.deepEqual(
+    kids.map((k) => k.name),
+    [HOSTILE, 'leaf'],
+  );
   await assert.rejects(d.client.snapshotGetParent({ name: 'base', dom: DOM }), (e: BackendError) => e.code === P.ErrorCode.NO_DOMAIN_SNAPSHOT);
   const created = await d.client.domainSnapshotCreateXML(DOM, `<domainsnapshot><name>${escapeXml('n')}</name></domainsnapshot>`, P.SnapshotCreateFlags.ATOMIC);
   assert.equal(created.name, 'n');
-  assert.deepEqual(d.calls.at(-1)!.body, expect((w) => (P.encodeDomain(w, DOM), w.string('<domainsnapshot><name>n</name></domainsnapshot>').uint(128))));
+  assert.deepEqual(
+    d.calls.at(-1)!.body,
+    expect((w) => (P.encodeDomain(w, DOM), w.string('<domainsnapshot><name>n</name></domainsnapshot>').uint(128))),
+  );
   await d.client.snapshotDelete({ name: 'n', dom: DOM }, P.SnapshotDeleteFlags.CHILDREN);
-  assert.deepEqual(d.calls.at(-1)!.body, expect((w) => (s({ name: 'n', dom: DOM })(w), w.uint(1))));
+  assert.deepEqual(
+    d.calls.at(-1)!.body,
+    expect((w) => (s({ name: 'n', dom: DOM })(w), w.uint(1))),
+  );
   assert.deepEqual(d.procs().slice(-3), [244, 185, 193]);
   d.client.destroy();
 });
@@ -280,7 +326,14 @@ test('RPC: each snapshot call is encoded as remote_protocol.x says (args byte fo
 test('capability: list marks the current snapshot and keeps hostile names intact', async () => {
   const d = snapshotDaemon({ snaps: tree(), current: HOSTILE });
   const list = await d.snapshots.list();
-  assert.deepEqual(list.map((s) => [s.name, s.parent, s.current]), [['base', undefined, false], [HOSTILE, 'base', true], ['leaf', HOSTILE, false]]);
+  assert.deepEqual(
+    list.map((s) => [s.name, s.parent, s.current]),
+    [
+      ['base', undefined, false],
+      [HOSTILE, 'base', true],
+      ['leaf', HOSTILE, false],
+    ],
+  );
   d.client.destroy();
 });
 
@@ -325,7 +378,10 @@ test('capability: revert and delete (one, with children) reach libvirt with the 
   await d.snapshots.revert('base');
   assert.equal((await d.snapshots.list()).find((s) => s.current)?.name, 'base');
   await d.snapshots.delete(HOSTILE, true);
-  assert.deepEqual((await d.snapshots.list()).map((s) => s.name), ['base']);
+  assert.deepEqual(
+    (await d.snapshots.list()).map((s) => s.name),
+    ['base'],
+  );
   await assert.rejects(d.snapshots.delete('leaf', false), (e: BackendError) => e.code === 'ENOENT' && /no longer exists/.test(e.message));
   d.client.destroy();
 });
@@ -342,9 +398,8 @@ test('tree item: current marked, time, content, kind; markdown in names escaped;
   assert.match(spec.tooltip, /2 child snapshots/);
   assert.equal(spec.contextValue, 'snapshot location-internal content-memory current has-children');
   assert.match(snapshotItemSpec(info('e', { state: 'disk-snapshot', disk: 'external' }), 0).description, /disk only · external$/);
-  const menus: Array<{ command: string; when: string; group?: string }> = JSON.parse(
-    readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'),
-  ).contributes.menus['view/item/context'];
+  const menus: Array<{ command: string; when: string; group?: string }> = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8'))
+    .contributes.menus['view/item/context'];
   const on = (cmd: string, ctxValue: string) =>
     menus.some((m) => m.command === cmd && new RegExp(/viewItem =~ \/(.*)\//.exec(m.when)?.[1] ?? '^$').test(ctxValue));
   assert.ok(on('virtscope.snapshot.revert', spec.contextValue));
@@ -385,7 +440,10 @@ test('lxc: create and restore are refused while the container runs (stop first o
   const rv = await snaps.planRevert('snap0');
   assert.ok(!rv.ok && rv.stopFirst);
   await assert.rejects(snaps.revert('snap0'), (e: BackendError) => e.code === 'EREFUSED');
-  assert.ok(ran.every((a) => a.includes('-L')), `only listings ran: ${JSON.stringify(ran)}`);
+  assert.ok(
+    ran.every((a) => a.includes('-L')),
+    `only listings ran: ${JSON.stringify(ran)}`,
+  );
   state = 'stopped';
   const ok = await snaps.planRevert('snap0');
   assert.ok(ok.ok && /every change since is lost/.test(ok.lost));

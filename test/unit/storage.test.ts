@@ -26,15 +26,26 @@ const bytesOf = (fill: (w: XdrWriter) => void) => {
 
 test('XML facts: pool path, volume format, network forward/bridge/addresses, guest disks and MACs', () => {
   assert.deepEqual(poolFacts(`<pool type='dir'><name>p</name><target><path>/srv/p</path></target></pool>`), { type: 'dir', path: '/srv/p' });
-  assert.deepEqual(volumeFacts(`<volume><name>v</name><target><path>/srv/p/v</path><format type='qcow2'/></target></volume>`), { format: 'qcow2', path: '/srv/p/v' });
-  assert.deepEqual(networkFacts(`<network><name>n</name><bridge name='virbr9'/><ip address='10.99.0.1' netmask='255.255.255.0'><dhcp><range start='10.99.0.2' end='10.99.0.9'/></dhcp></ip></network>`), {
-    bridge: 'virbr9',
-    forward: 'isolated',
-    addresses: ['10.99.0.1/24'],
-    dhcp: true,
+  assert.deepEqual(volumeFacts(`<volume><name>v</name><target><path>/srv/p/v</path><format type='qcow2'/></target></volume>`), {
+    format: 'qcow2',
+    path: '/srv/p/v',
   });
+  assert.deepEqual(
+    networkFacts(
+      `<network><name>n</name><bridge name='virbr9'/><ip address='10.99.0.1' netmask='255.255.255.0'><dhcp><range start='10.99.0.2' end='10.99.0.9'/></dhcp></ip></network>`,
+    ),
+    {
+      bridge: 'virbr9',
+      forward: 'isolated',
+      addresses: ['10.99.0.1/24'],
+      dhcp: true,
+    },
+  );
   assert.equal(networkFacts(`<network><forward mode='nat'/></network>`).forward, 'nat');
-  const g = guestDevices('g', `<domain><devices><disk type='file'><source file='/srv/p/a &amp; b'/></disk><disk type='volume'><source pool='p' volume='v'/></disk><interface type='network'><mac address='52:54:00:AA:BB:CC'/></interface></devices></domain>`);
+  const g = guestDevices(
+    'g',
+    `<domain><devices><disk type='file'><source file='/srv/p/a &amp; b'/></disk><disk type='volume'><source pool='p' volume='v'/></disk><interface type='network'><mac address='52:54:00:AA:BB:CC'/></interface></devices></domain>`,
+  );
   assert.deepEqual(g, { name: 'g', disks: ['/srv/p/a & b', 'p/v'], macs: ['52:54:00:aa:bb:cc'] });
   assert.deepEqual(usersOf({ pool: 'p', name: 'v', path: '/srv/p/v', key: '/srv/p/v' }, [g]), ['g']);
   assert.deepEqual(usersOf({ pool: 'p', name: 'a & b', path: '/srv/p/a & b', key: 'k' }, [g]), ['g']);
@@ -45,12 +56,19 @@ test('XML facts: pool path, volume format, network forward/bridge/addresses, gue
 
 /** A daemon with one pool (volumes by name), one network and one guest using `used`. */
 function storageDaemon(used: string) {
-  const vols = new Map<string, string>([[used, 'qcow2'], ['free.raw', 'raw']]);
+  const vols = new Map<string, string>([
+    [used, 'qcow2'],
+    ['free.raw', 'raw'],
+  ]);
   const domXml = `<domain><name>${escapeXml(DOM.name)}</name><devices><disk type='file' device='disk'><source file='${escapeXml(volPath(used))}'/></disk><interface type='network'><mac address='52:54:00:00:00:01'/></interface></devices></domain>`;
   let netActive = true;
   const handlers: Record<number, Handler> = {
-    [P.Proc.CONNECT_LIST_ALL_STORAGE_POOLS]: (r) => (assert.deepEqual([r.int(), r.uint()], [1, 0]), (w) => P.encodeNamedList(w, [POOL], P.REMOTE_STORAGE_POOL_LIST_MAX)),
-    [P.Proc.STORAGE_POOL_LOOKUP_BY_NAME]: (r) => (r.string(P.REMOTE_STRING_MAX) === POOL.name ? (w) => P.encodeNamed(w, POOL) : { error: P.ErrorCode.NO_STORAGE_POOL, message: 'no pool' }),
+    [P.Proc.CONNECT_LIST_ALL_STORAGE_POOLS]: (r) => (
+      assert.deepEqual([r.int(), r.uint()], [1, 0]),
+      (w) => P.encodeNamedList(w, [POOL], P.REMOTE_STORAGE_POOL_LIST_MAX)
+    ),
+    [P.Proc.STORAGE_POOL_LOOKUP_BY_NAME]: (r) =>
+      r.string(P.REMOTE_STRING_MAX) === POOL.name ? (w) => P.encodeNamed(w, POOL) : { error: P.ErrorCode.NO_STORAGE_POOL, message: 'no pool' },
     [P.Proc.STORAGE_POOL_GET_INFO]: () => (w) => P.encodePoolInfo(w, { state: 2, capacity: 10 * 2 ** 30, allocation: 2 ** 30, available: 9 * 2 ** 30 }),
     [P.Proc.STORAGE_POOL_GET_AUTOSTART]: () => (w) => w.int(1),
     [P.Proc.STORAGE_POOL_GET_XML_DESC]: () => (w) => w.string(`<pool type='dir'><target><path>/srv/p</path></target></pool>`),
@@ -63,12 +81,15 @@ function storageDaemon(used: string) {
     [P.Proc.STORAGE_VOL_GET_INFO]: () => (w) => P.encodeVolumeInfo(w, { type: 0, capacity: 2 ** 30, allocation: 2 ** 20 }),
     [P.Proc.STORAGE_VOL_GET_XML_DESC]: (r) => {
       const v = P.decodeVolume(r);
-      return (w) => w.string(`<volume><name>${escapeXml(v.name)}</name><target><path>${escapeXml(v.key)}</path><format type='${vols.get(v.name)}'/></target></volume>`);
+      return (w) =>
+        w.string(`<volume><name>${escapeXml(v.name)}</name><target><path>${escapeXml(v.key)}</path><format type='${vols.get(v.name)}'/></target></volume>`);
     },
     [P.Proc.STORAGE_VOL_CREATE_XML]: (r) => {
       P.decodeNamed(r, 'pool');
       const xml = r.string(P.REMOTE_STRING_MAX);
-      const name = /<name>(.*?)<\/name>/.exec(xml)![1].replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+      const name = /<name>(.*?)<\/name>/
+        .exec(xml)![1]
+        .replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
       vols.set(name, /format type='(\w+)'/.exec(xml)![1]);
       return (w) => P.encodeVolume(w, vol(name));
     },
@@ -79,12 +100,29 @@ function storageDaemon(used: string) {
     [P.Proc.NETWORK_LOOKUP_BY_NAME]: () => (w) => P.encodeNamed(w, NET),
     [P.Proc.NETWORK_IS_ACTIVE]: () => (w) => w.int(netActive ? 1 : 0),
     [P.Proc.NETWORK_GET_AUTOSTART]: () => (w) => w.int(0),
-    [P.Proc.NETWORK_GET_XML_DESC]: () => (w) => w.string(`<network><name>n</name><forward mode='nat'/><bridge name='virbr9'/><ip address='10.99.0.1' prefix='24'><dhcp/></ip></network>`),
+    [P.Proc.NETWORK_GET_XML_DESC]: () => (w) =>
+      w.string(`<network><name>n</name><forward mode='nat'/><bridge name='virbr9'/><ip address='10.99.0.1' prefix='24'><dhcp/></ip></network>`),
     [P.Proc.NETWORK_GET_DHCP_LEASES]: (r) => {
       P.decodeNamed(r, 'network');
-      assert.equal(r.optional((x) => x.string(P.REMOTE_STRING_MAX)), null);
+      assert.equal(
+        r.optional((x) => x.string(P.REMOTE_STRING_MAX)),
+        null,
+      );
       assert.deepEqual([r.int(), r.uint()], [1, 0]);
-      return (w) => P.encodeDhcpLeases(w, [{ iface: 'virbr9', expirytime: 1800000000, type: 0, mac: '52:54:00:00:00:01', iaid: null, ipaddr: '10.99.0.5', prefix: 24, hostname: 'web', clientid: null }]);
+      return (w) =>
+        P.encodeDhcpLeases(w, [
+          {
+            iface: 'virbr9',
+            expirytime: 1800000000,
+            type: 0,
+            mac: '52:54:00:00:00:01',
+            iaid: null,
+            ipaddr: '10.99.0.5',
+            prefix: 24,
+            hostname: 'web',
+            clientid: null,
+          },
+        ]);
     },
     [P.Proc.NETWORK_DESTROY]: () => ((netActive = false), () => undefined),
     [P.Proc.NETWORK_UNDEFINE]: () => () => undefined,
@@ -98,19 +136,31 @@ test('pools and volumes: listed with sizes, formats and the guests that use each
   const [pool] = await d.storage.pools();
   assert.deepEqual([pool.name, pool.state, pool.active, pool.autostart, pool.type, pool.path], [POOL.name, 'running', true, true, 'dir', '/srv/p']);
   const vols = await d.storage.volumes(POOL.name);
-  assert.deepEqual(vols.map((v) => [v.name, v.format, v.usedBy]), [['free.raw', 'raw', []], [HOSTILE, 'qcow2', [DOM.name]]]);
+  assert.deepEqual(
+    vols.map((v) => [v.name, v.format, v.usedBy]),
+    [
+      ['free.raw', 'raw', []],
+      [HOSTILE, 'qcow2', [DOM.name]],
+    ],
+  );
   assert.match(volumeItemSpec(vols[1]).description, /^qcow2 · 1\.0 GiB \(1\.0 MiB on disk\) · used by web "1"$/);
   assert.equal(poolItemSpec(pool).description, 'running · 1.0 GiB of 10 GiB used · autostart');
   // encodings: the volume and pool structures byte for byte
   const infoCall = d.calls.find((c) => c.proc === P.Proc.STORAGE_VOL_GET_INFO)!;
   assert.ok([vol('free.raw'), vol(HOSTILE)].some((v) => infoCall.body.equals(bytesOf((w) => P.encodeVolume(w, v)))));
-  assert.deepEqual(d.calls.find((c) => c.proc === P.Proc.STORAGE_POOL_GET_INFO)!.body, bytesOf((w) => P.encodeNamed(w, POOL)));
+  assert.deepEqual(
+    d.calls.find((c) => c.proc === P.Proc.STORAGE_POOL_GET_INFO)!.body,
+    bytesOf((w) => P.encodeNamed(w, POOL)),
+  );
   d.client.destroy();
 });
 
 test('volume delete: refused while a guest uses it (nothing sent), allowed with that guest named', async () => {
   const d = storageDaemon(HOSTILE);
-  await assert.rejects(d.storage.deleteVolume(POOL.name, HOSTILE), (e: BackendError) => e.code === 'EBUSY' && /used by "web "1""/.test(e.message) && /Type the guest's name/.test(e.message));
+  await assert.rejects(
+    d.storage.deleteVolume(POOL.name, HOSTILE),
+    (e: BackendError) => e.code === 'EBUSY' && /used by "web "1""/.test(e.message) && /Type the guest's name/.test(e.message),
+  );
   await assert.rejects(d.storage.deleteVolume(POOL.name, HOSTILE, 'someone else'), (e: BackendError) => e.code === 'EBUSY');
   assert.ok(!d.procs().includes(P.Proc.STORAGE_VOL_DELETE), 'no delete reached the daemon');
   await d.storage.deleteVolume(POOL.name, HOSTILE, DOM.name);
@@ -128,7 +178,10 @@ test('volume create: name escaped in the XML, size in bytes, bad input refused b
   const call = d.calls.find((c) => c.proc === P.Proc.STORAGE_VOL_CREATE_XML)!;
   const r = new XdrReader(call.body);
   assert.deepEqual(P.decodeNamed(r, 'pool'), POOL);
-  assert.equal(r.string(P.REMOTE_STRING_MAX), `<volume><name>vol &quot;it&apos;s&quot; &lt;ü&gt; &amp; ☃.qcow2</name><capacity unit='bytes'>5242880</capacity><target><format type='qcow2'/></target></volume>`);
+  assert.equal(
+    r.string(P.REMOTE_STRING_MAX),
+    `<volume><name>vol &quot;it&apos;s&quot; &lt;ü&gt; &amp; ☃.qcow2</name><capacity unit='bytes'>5242880</capacity><target><format type='qcow2'/></target></volume>`,
+  );
   assert.equal(r.uint(), 0);
   const before = d.calls.length;
   await assert.rejects(d.storage.createVolume(POOL.name, { name: 'a/b', format: 'raw', capacity: 1 }), (e: BackendError) => e.code === 'EINVAL');
@@ -145,7 +198,10 @@ test('networks: forward, bridge, addresses, DHCP leases matched to guests by MAC
   assert.equal(networkItemSpec(n).description, 'nat · virbr9 · 10.99.0.1/24');
   await d.networks.delete(NET.name);
   assert.deepEqual(d.procs().slice(-3), [P.Proc.NETWORK_IS_ACTIVE, P.Proc.NETWORK_DESTROY, P.Proc.NETWORK_UNDEFINE]);
-  assert.deepEqual(d.calls.at(-1)!.body, bytesOf((w) => P.encodeNamed(w, NET)));
+  assert.deepEqual(
+    d.calls.at(-1)!.body,
+    bytesOf((w) => P.encodeNamed(w, NET)),
+  );
   d.client.destroy();
 });
 
@@ -164,11 +220,26 @@ test('RPC: autostart, start/stop, clone-from and the DHCP lease reply are encode
   const copy = await d.client.storageVolCreateXMLFrom(POOL, '<volume/>', vol('src'), 0);
   assert.equal(copy.name, 'copy');
   assert.deepEqual(d.procs(), [90, 48, 78, 39, 125]);
-  assert.deepEqual(d.calls[0].body, bytesOf((w) => (P.encodeNamed(w, POOL), w.int(1))));
-  assert.deepEqual(d.calls[1].body, bytesOf((w) => (P.encodeNamed(w, NET), w.int(0))));
-  assert.deepEqual(d.calls[2].body, bytesOf((w) => (P.encodeNamed(w, POOL), w.uint(0))));
-  assert.deepEqual(d.calls[3].body, bytesOf((w) => P.encodeNamed(w, NET)));
-  assert.deepEqual(d.calls[4].body, bytesOf((w) => (P.encodeNamed(w, POOL), w.string('<volume/>'), P.encodeVolume(w, vol('src')), w.uint(0))));
+  assert.deepEqual(
+    d.calls[0].body,
+    bytesOf((w) => (P.encodeNamed(w, POOL), w.int(1))),
+  );
+  assert.deepEqual(
+    d.calls[1].body,
+    bytesOf((w) => (P.encodeNamed(w, NET), w.int(0))),
+  );
+  assert.deepEqual(
+    d.calls[2].body,
+    bytesOf((w) => (P.encodeNamed(w, POOL), w.uint(0))),
+  );
+  assert.deepEqual(
+    d.calls[3].body,
+    bytesOf((w) => P.encodeNamed(w, NET)),
+  );
+  assert.deepEqual(
+    d.calls[4].body,
+    bytesOf((w) => (P.encodeNamed(w, POOL), w.string('<volume/>'), P.encodeVolume(w, vol('src')), w.uint(0))),
+  );
   d.client.destroy();
 });
 
@@ -205,9 +276,13 @@ test('clone: a running guest is refused before any copy; a failed define removes
   let state = 1;
   const made: string[] = [];
   const d = fakeLibvirtd({
-    [P.Proc.DOMAIN_LOOKUP_BY_NAME]: (r) => (r.string(P.REMOTE_STRING_MAX) === DOM.name ? (w) => P.encodeDomain(w, DOM) : { error: P.ErrorCode.NO_DOMAIN, message: 'no domain' }),
+    [P.Proc.DOMAIN_LOOKUP_BY_NAME]: (r) =>
+      r.string(P.REMOTE_STRING_MAX) === DOM.name ? (w) => P.encodeDomain(w, DOM) : { error: P.ErrorCode.NO_DOMAIN, message: 'no domain' },
     [P.Proc.DOMAIN_GET_STATE]: () => (w) => w.int(state).int(0),
-    [P.Proc.DOMAIN_GET_XML_DESC]: () => (w) => w.string(`<domain><name>${escapeXml(DOM.name)}</name><devices><disk type='file' device='disk'><source file='/srv/p/a.qcow2'/><target dev='vda'/></disk></devices></domain>`),
+    [P.Proc.DOMAIN_GET_XML_DESC]: () => (w) =>
+      w.string(
+        `<domain><name>${escapeXml(DOM.name)}</name><devices><disk type='file' device='disk'><source file='/srv/p/a.qcow2'/><target dev='vda'/></disk></devices></domain>`,
+      ),
     [P.Proc.STORAGE_VOL_LOOKUP_BY_PATH]: () => (w) => P.encodeVolume(w, vol('a.qcow2')),
     [P.Proc.STORAGE_POOL_LOOKUP_BY_NAME]: () => (w) => P.encodeNamed(w, POOL),
     [P.Proc.STORAGE_VOL_GET_XML_DESC]: () => (w) => w.string(`<volume><target><format type='qcow2'/></target></volume>`),
@@ -217,7 +292,10 @@ test('clone: a running guest is refused before any copy; a failed define removes
     [P.Proc.DOMAIN_DEFINE_XML_FLAGS]: () => ({ error: P.ErrorCode.INTERNAL_ERROR, message: 'define failed on purpose' }),
     [P.Proc.STORAGE_VOL_DELETE]: (r) => (made.push(`deleted ${P.decodeVolume(r).name}`), () => undefined),
   });
-  const cloner = new LibvirtClone(async () => d.client, (c) => c.domainLookupByName(DOM.name));
+  const cloner = new LibvirtClone(
+    async () => d.client,
+    (c) => c.domainLookupByName(DOM.name),
+  );
   await assert.rejects(cloner.clone('web'), (e: BackendError) => e.code === 'EREFUSED' && /must be shut off/.test(e.message));
   assert.ok(!d.procs().includes(P.Proc.STORAGE_VOL_CREATE_XML_FROM));
   state = 5;

@@ -17,7 +17,7 @@ function hostWith(arch: string, kvm: boolean): Host {
   } as unknown as Host;
 }
 
-test('the QEMU template takes the arch and KVM of the guest\'s host', async () => {
+test("the QEMU template takes the arch and KVM of the guest's host", async () => {
   const arm = renderTemplate(QEMU_TEMPLATE, 'vm1', await templateFactsOf(hostWith('aarch64', false)));
   assert.match(arm, /<domain type='qemu'>/);
   assert.match(arm, /<type arch='aarch64'>hvm<\/type>/);

@@ -49,7 +49,10 @@ test('QEMU trace log: counts by event and by device/queue', () => {
   assert.equal(q.notifyByQueue.get('0x557b1528e3f0 2'), 1);
   assert.equal(q.lines, 35);
   // only the events asked for; lines without the pid@time prefix (older QEMU) count too
-  const only = parseQemuTraceLog('virtio_queue_notify vdev 0x1 n 1 vq 0x2\nsome other log line\nvirtio_notify vdev 0x1 vq 0x2\n', new Set(['virtio_queue_notify']));
+  const only = parseQemuTraceLog(
+    'virtio_queue_notify vdev 0x1 n 1 vq 0x2\nsome other log line\nvirtio_notify vdev 0x1 vq 0x2\n',
+    new Set(['virtio_queue_notify']),
+  );
   assert.equal(only.lines, 1);
   assert.equal(only.notifyByQueue.get('0x1 1'), 1);
 });
@@ -68,8 +71,14 @@ test('kvm events: exits by reason, pio, mmio, injections; per QEMU thread; on re
   const byKey = (m: Map<string, number>) => Object.fromEntries(m);
   assert.equal(all.exits, 13);
   assert.deepEqual(byKey(all.exitsByReason), {
-    EXCEPTION_NMI: 4, EXTERNAL_INTERRUPT: 2, CR_ACCESS: 1, EPT_VIOLATION: 1,
-    IO_INSTRUCTION: 2, EPT_MISCONFIG: 1, apic_access: 1, io_instruction: 1,
+    EXCEPTION_NMI: 4,
+    EXTERNAL_INTERRUPT: 2,
+    CR_ACCESS: 1,
+    EPT_VIOLATION: 1,
+    IO_INSTRUCTION: 2,
+    EPT_MISCONFIG: 1,
+    apic_access: 1,
+    io_instruction: 1,
   });
   assert.equal(all.pio, 10);
   assert.deepEqual(byKey(all.pioByPort), { 'pio_write 0x3f8': 5, 'pio_read 0x5658': 1, 'pio_read 0xc13e': 1, 'pio_read 0x71': 2, 'pio_write 0x70': 1 });
@@ -85,7 +94,13 @@ test('kvm events: exits by reason, pio, mmio, injections; per QEMU thread; on re
   assert.equal(both.exitsByReason.get('CR_ACCESS'), 1);
   // kvm_nested_vmexit repeats the exit ("vcpu 0 reason EXCEPTION_NMI …") and is not counted as one
   const nested = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([1289]) });
-  assert.deepEqual([...nested.exitsByReason], [['EXCEPTION_NMI', 1], ['EPT_VIOLATION', 1]]);
+  assert.deepEqual(
+    [...nested.exitsByReason],
+    [
+      ['EXCEPTION_NMI', 1],
+      ['EPT_VIOLATION', 1],
+    ],
+  );
   assert.equal(nested.lines, 5);
   // older layout in tracefs (flags column) and without it
   const serial = parseKvmEvents(fx('kvm-events.txt'), { pids: new Set([2063]) });
@@ -145,7 +160,10 @@ test('domain XML: bridge of the guest interface, virt type; ip -j; iperf3 -J; ns
   assert.deepEqual(interfaceBridges(xml), [{ bridge: 'vsbr0', network: 'vslab', target: 'vs-labvm', model: 'virtio' }]);
   assert.equal(domainVirtType(xml), 'qemu');
   assert.equal(domainVirtType(`<domain type="kvm">`), 'kvm');
-  assert.equal(firstIPv4('[{"ifname":"vsbr0","addr_info":[{"family":"inet6","local":"fe80::1"},{"family":"inet","local":"10.77.0.1","prefixlen":24}]}]'), '10.77.0.1');
+  assert.equal(
+    firstIPv4('[{"ifname":"vsbr0","addr_info":[{"family":"inet6","local":"fe80::1"},{"family":"inet","local":"10.77.0.1","prefixlen":24}]}]'),
+    '10.77.0.1',
+  );
   assert.equal(firstIPv4('not json'), undefined);
   assert.equal(iperfSentBps('{"end":{"sum_sent":{"bits_per_second":123.5}}}'), 123.5);
   assert.equal(iperfSentBps('{"error":"unable to connect"}'), undefined);
@@ -157,7 +175,10 @@ test('domain XML: bridge of the guest interface, virt type; ip -j; iperf3 -J; ns
 test('report: every diagram step, derived figures, annotated diagram, files', async () => {
   const r = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
   const steps = stepFigures(r);
-  assert.deepEqual(steps.map((s) => s.n), STEPS.map((s) => s.n));
+  assert.deepEqual(
+    steps.map((s) => s.n),
+    STEPS.map((s) => s.n),
+  );
   assert.equal(steps.length, 23);
   assert.equal(steps[0].count, r.guestHits.start_xmit);
   assert.equal(steps.find((s) => s.n === 5)?.count, r.guestHits.vp_notify);
@@ -176,7 +197,10 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
   assert.equal(r.txPackets, r.guestHits.start_xmit, 'the counter and the kprobe agree on the recorded run');
   assert.match(s1.source, /eth0 tx_packets counter/);
   delete (light.guestHits as Record<string, number>).netif_tx_wake_queue;
-  assert.match(derivedFigures(light).find((d) => d.name.startsWith('queue wakes'))!.meaning, /^not counted at detail "kick-path": set virtscope\.trace\.detail to "full" to count it\. The driver/);
+  assert.match(
+    derivedFigures(light).find((d) => d.name.startsWith('queue wakes'))!.meaning,
+    /^not counted at detail "kick-path": set virtscope\.trace\.detail to "full" to count it\. The driver/,
+  );
   assert.match(stepFigures({ ...light, guestMissing: ['free_old_xmit_skbs', 'free_old_xmit'] }).find((s) => s.n === 2)?.note ?? '', /not in this guest kernel/);
   const kicks = derivedFigures(r).find((d) => d.name.startsWith('kicks per packet'));
   assert.ok(kicks?.value && Math.abs(kicks.value - r.guestHits.vp_notify / r.txPackets) < 1e-9);
@@ -225,7 +249,11 @@ test('guest interrupts from /proc/interrupts: per queue, summed over CPUs; repor
   assert.equal(h.get('virtio2-output.0'), 43961);
   assert.equal(h.get('virtio2-input.0'), 48739, 'counts on CPU1 are summed in');
   const tcg = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
-  const r: TraceResult = { ...tcg, txPackets: 100, guestInterrupts: { nicDevice: 'virtio0', byName: { 'virtio0-output.0': 25, 'virtio0-input.0': 50, 'virtio1-virtqueues': 5 } } };
+  const r: TraceResult = {
+    ...tcg,
+    txPackets: 100,
+    guestInterrupts: { nicDevice: 'virtio0', byName: { 'virtio0-output.0': 25, 'virtio0-input.0': 50, 'virtio1-virtqueues': 5 } },
+  };
   const d = derivedFigures(r);
   const tx = d.find((x) => x.name.startsWith('TX completion interrupts'))!;
   assert.equal(tx.value, 0.25);
@@ -236,7 +264,7 @@ test('guest interrupts from /proc/interrupts: per queue, summed over CPUs; repor
   assert.match(derivedFigures(tcg).find((x) => x.name.startsWith('TX completion'))!.name, /skb_xmit_done/);
 });
 
-test('detail levels: kick-path probes the kick alone, under 5 % of the full trace\'s hits on the recorded run', () => {
+test("detail levels: kick-path probes the kick alone, under 5 % of the full trace's hits on the recorded run", () => {
   const full = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult; // recorded at detail full
   const all = Object.values(full.guestHits).reduce((a, b) => a + b, 0);
   const kp = TRACE_DETAIL['kick-path'].guestProbes.reduce((a, f) => a + (full.guestHits[f] ?? 0), 0);

@@ -15,7 +15,10 @@ test('connected: groups by kind in a fixed order with counts', () => {
 });
 
 test('group children are sorted by name', () => {
-  assert.deepEqual(groupChildren(guests, 'qemu').map((x) => x.name), ['alpha', 'beta']);
+  assert.deepEqual(
+    groupChildren(guests, 'qemu').map((x) => x.name),
+    ['alpha', 'beta'],
+  );
 });
 
 test('connected but empty: says so', () => {
@@ -25,7 +28,10 @@ test('connected but empty: says so', () => {
 });
 
 test('unreachable: the reason and a fix-it node instead of an empty tree', () => {
-  const kids = connectionChildren({ state: 'unreachable', message: 'cannot connect to /run/libvirt/libvirt-sock: ENOENT', hint: 'Start libvirtd: sudo systemctl start libvirtd', since: 0 }, []);
+  const kids = connectionChildren(
+    { state: 'unreachable', message: 'cannot connect to /run/libvirt/libvirt-sock: ENOENT', hint: 'Start libvirtd: sudo systemctl start libvirtd', since: 0 },
+    [],
+  );
   assert.equal(kids.length, 2);
   assert.match(kids[0].label, /libvirt-sock/);
   assert.ok(kids[1].type === 'message' && kids[1].fix);

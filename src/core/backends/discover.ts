@@ -41,7 +41,10 @@ export const discoverConnections: DiscoverConnections = async (host, idPrefix) =
       ...ENGINES.map((e) => guarded(engine(host, e, entry), (problem) => entry(e.kind, 'docker', e.label, { socketPath: e.socket, problem }))),
       guarded(rootlessEngines(host, entry), () => []),
     ]);
-    return await withoutAliases(host, found.flat().filter((c): c is DiscoveredConnection => c !== undefined));
+    return await withoutAliases(
+      host,
+      found.flat().filter((c): c is DiscoveredConnection => c !== undefined),
+    );
   } catch (e) {
     throw hostUnreachable(e) ?? e;
   }
@@ -128,7 +131,9 @@ async function libvirtInstalled(host: Host, d: (typeof LIBVIRT_DRIVERS)[number])
   if (await anyExists(host, [`/usr/sbin/${d.daemon}`])) return true;
   if (!(await anyExists(host, ['/usr/sbin/libvirtd']))) return false;
   const module = `libvirt_driver_${d.driver}.so`;
-  const r = await host.run(['find', '/usr/lib', '/usr/lib64', '-maxdepth', '4', '-path', `*/libvirt/connection-driver/${module}`], { timeoutMs: PROBE_TIMEOUT_MS });
+  const r = await host.run(['find', '/usr/lib', '/usr/lib64', '-maxdepth', '4', '-path', `*/libvirt/connection-driver/${module}`], {
+    timeoutMs: PROBE_TIMEOUT_MS,
+  });
   // no module found anywhere: an old or unusual layout, where libvirtd carries qemu itself
   return r.stdout.includes(module) || (d.driver === 'qemu' && !r.stdout.trim());
 }
@@ -147,7 +152,11 @@ async function lxcTools(host: Host, entry: Entry): Promise<DiscoveredConnection 
 }
 
 /** A container engine's API socket: present and answering, present and silent, or installed without its service. */
-async function engine(host: Host, e: { kind: string; socket: string; label: string; programs: readonly string[] }, entry: Entry): Promise<DiscoveredConnection | undefined> {
+async function engine(
+  host: Host,
+  e: { kind: string; socket: string; label: string; programs: readonly string[] },
+  entry: Entry,
+): Promise<DiscoveredConnection | undefined> {
   const found = entry(e.kind, 'docker', e.label, { socketPath: e.socket });
   if (!(await socketAt(host, e.socket))) {
     if (!(await anyExists(host, e.programs))) return undefined;
@@ -159,7 +168,11 @@ async function engine(host: Host, e: { kind: string; socket: string; label: stri
     return { ...found, label: podman ? 'Podman' : 'Docker' };
   } catch (err) {
     const why = problemOf(err);
-    const denied = await deniedSocket(host, e.socket, 'Rootful engines are root\'s (or the "docker" group\'s); a user\'s own engine has its own socket (systemctl --user start podman.socket).');
+    const denied = await deniedSocket(
+      host,
+      e.socket,
+      "Rootful engines are root's (or the \"docker\" group's); a user's own engine has its own socket (systemctl --user start podman.socket).",
+    );
     return { ...found, problem: denied ?? `the API at ${e.socket} on ${host.label} did not answer: ${why}. ${engineStartHint(e.socket, {})}` };
   }
 }
@@ -173,9 +186,7 @@ async function rootlessEngines(host: Host, entry: Entry): Promise<DiscoveredConn
     { kind: 'podman-user', socket: `/run/user/${uid}/podman/podman.sock`, label: 'Podman (rootless)' },
     { kind: 'docker-user', socket: `/run/user/${uid}/docker.sock`, label: 'Docker (rootless)' },
   ];
-  const found = await Promise.all(
-    sockets.map(async (s) => ((await socketAt(host, s.socket)) ? engine(host, { ...s, programs: [] }, entry) : undefined)),
-  );
+  const found = await Promise.all(sockets.map(async (s) => ((await socketAt(host, s.socket)) ? engine(host, { ...s, programs: [] }, entry) : undefined)));
   return found.filter((c): c is DiscoveredConnection => c !== undefined);
 }
 

@@ -333,7 +333,9 @@ export class DockerBackend implements Backend, CapabilityProvider {
     });
     const socket = this.socketPath ?? '?';
     stream.on('end', () => this.disconnect(engineLost(socket, 'the engine ended the event stream', 'ECLOSED', this.host)));
-    stream.on('error', (e: Error) => this.disconnect(hostUnreachable(e) ?? engineLost(socket, lostWhy(e), (e as { code?: string }).code ?? 'ECLOSED', this.host)));
+    stream.on('error', (e: Error) =>
+      this.disconnect(hostUnreachable(e) ?? engineLost(socket, lostWhy(e), (e as { code?: string }).code ?? 'ECLOSED', this.host)),
+    );
     this.scheduleHeartbeat();
   }
 
@@ -345,7 +347,9 @@ export class DockerBackend implements Backend, CapabilityProvider {
         await this.api().ping();
         this.scheduleHeartbeat();
       } catch (e) {
-        this.disconnect(hostUnreachable(e) ?? engineLost(this.socketPath ?? '?', `ping failed: ${lostWhy(e)}`, (e as { code?: string }).code ?? 'ETIMEDOUT', this.host));
+        this.disconnect(
+          hostUnreachable(e) ?? engineLost(this.socketPath ?? '?', `ping failed: ${lostWhy(e)}`, (e as { code?: string }).code ?? 'ETIMEDOUT', this.host),
+        );
       }
     }, this.heartbeatMs);
     this.heartbeat.unref?.();

@@ -2,17 +2,7 @@
 // libvirt's RPC protocol directly (no native addon, no virsh).
 
 import type { Duplex } from 'node:stream';
-import {
-  Backend,
-  BackendError,
-  BackendEvent,
-  ConnectionConfig,
-  Definition,
-  Guest,
-  GuestKind,
-  GuestState,
-  Verb,
-} from '../model';
+import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestKind, GuestState, Verb } from '../model';
 import { LibvirtClient, LibvirtClientOptions, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
 import { connectUnix, daemonStartHint, LibvirtEndpoint, resolveLibvirtUriOn } from '../libvirt/transport';
@@ -99,10 +89,8 @@ export function isLocalLibvirtUri(uri: string): boolean {
 }
 
 const LIST_STATS = P.DomainStatsType.STATE | P.DomainStatsType.VCPU | P.DomainStatsType.BALLOON;
-const DEFAULT_STATS =
-  LIST_STATS | P.DomainStatsType.CPU_TOTAL | P.DomainStatsType.INTERFACE | P.DomainStatsType.BLOCK;
-const DELETE_FLAGS =
-  P.UndefineFlags.MANAGED_SAVE | P.UndefineFlags.SNAPSHOTS_METADATA | P.UndefineFlags.NVRAM | P.UndefineFlags.CHECKPOINTS_METADATA;
+const DEFAULT_STATS = LIST_STATS | P.DomainStatsType.CPU_TOTAL | P.DomainStatsType.INTERFACE | P.DomainStatsType.BLOCK;
+const DELETE_FLAGS = P.UndefineFlags.MANAGED_SAVE | P.UndefineFlags.SNAPSHOTS_METADATA | P.UndefineFlags.NVRAM | P.UndefineFlags.CHECKPOINTS_METADATA;
 /** Tried in order when a driver rejects undefine flags it does not know. */
 const DELETE_FLAG_FALLBACKS = [
   DELETE_FLAGS,
@@ -150,7 +138,14 @@ export function parseDeviceTargets(xml: string): DomainDevices {
     [...xml.matchAll(new RegExp(`<${tag}\\b[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))]
       .map((m) => /<target\b[^>]*\bdev=(['"])(.*?)\1/.exec(m[1])?.[2])
       .filter((d): d is string => !!d)
-      .map((d) => d.replace(/&apos;/g, "'").replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'));
+      .map((d) =>
+        d
+          .replace(/&apos;/g, "'")
+          .replace(/&quot;/g, '"')
+          .replace(/&lt;/g, '<')
+          .replace(/&gt;/g, '>')
+          .replace(/&amp;/g, '&'),
+      );
   return { interfaces: targets('interface'), disks: targets('disk') };
 }
 
@@ -346,21 +341,31 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
   }
 
   private guestFromInfo(dom: P.RemoteDomain, persistent: boolean | undefined, info: P.DomainInfo, reason: number): Guest {
-    return this.toGuest(dom, persistent, { state: info.state, reason }, {
-      vcpus: info.nrVirtCpu || undefined,
-      memoryBytes: info.memory ? info.memory * 1024 : undefined,
-      maxMemoryBytes: info.maxMem ? info.maxMem * 1024 : undefined,
-    });
+    return this.toGuest(
+      dom,
+      persistent,
+      { state: info.state, reason },
+      {
+        vcpus: info.nrVirtCpu || undefined,
+        memoryBytes: info.memory ? info.memory * 1024 : undefined,
+        maxMemoryBytes: info.maxMem ? info.maxMem * 1024 : undefined,
+      },
+    );
   }
 
   private guestFromStats(dom: P.RemoteDomain, persistent: boolean | undefined, p: P.TypedParams): Guest {
     const cur = num(p['balloon.current']);
     const max = num(p['balloon.maximum']);
-    return this.toGuest(dom, persistent, { state: num(p['state.state']) ?? S.NOSTATE, reason: num(p['state.reason']) ?? 0 }, {
-      vcpus: num(p['vcpu.current']),
-      memoryBytes: cur !== undefined ? cur * 1024 : undefined,
-      maxMemoryBytes: max !== undefined ? max * 1024 : undefined,
-    });
+    return this.toGuest(
+      dom,
+      persistent,
+      { state: num(p['state.state']) ?? S.NOSTATE, reason: num(p['state.reason']) ?? 0 },
+      {
+        vcpus: num(p['vcpu.current']),
+        memoryBytes: cur !== undefined ? cur * 1024 : undefined,
+        maxMemoryBytes: max !== undefined ? max * 1024 : undefined,
+      },
+    );
   }
 
   /** One domain from per-domain calls (info + state reason). */
@@ -515,9 +520,22 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     if (guest.kind === 'qemu') caps.exec = new QemuAgentExecutor(() => this.client(), guest);
     if (guest.kind === 'libvirt-lxc') caps.exec = new NsenterExecutor(this.host, guest);
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };
-    if (guest.kind === 'qemu') caps.snapshots = new LibvirtSnapshots(() => this.client(), (c) => this.lookup(c, guest.id));
-    if (guest.kind === 'qemu') caps.clone = new LibvirtClone(() => this.client(), (c) => this.lookup(c, guest.id));
-    if (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc') caps.console = new LibvirtConsole(() => this.client(), (c) => this.lookup(c, guest.id), guest.name);
+    if (guest.kind === 'qemu')
+      caps.snapshots = new LibvirtSnapshots(
+        () => this.client(),
+        (c) => this.lookup(c, guest.id),
+      );
+    if (guest.kind === 'qemu')
+      caps.clone = new LibvirtClone(
+        () => this.client(),
+        (c) => this.lookup(c, guest.id),
+      );
+    if (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')
+      caps.console = new LibvirtConsole(
+        () => this.client(),
+        (c) => this.lookup(c, guest.id),
+        guest.name,
+      );
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
       const host = this.host;
       const kind = guest.kind;

@@ -38,7 +38,8 @@ export function cloneDomainXml(root: XmlElement, newName: string): string {
   const name = child(root, 'name');
   if (name) name.text = newName;
   root.children.splice(0, root.children.length, ...root.children.filter((c) => c.name !== 'uuid'));
-  for (const iface of children(child(root, 'devices'), 'interface')) iface.children.splice(0, iface.children.length, ...iface.children.filter((c) => c.name !== 'mac'));
+  for (const iface of children(child(root, 'devices'), 'interface'))
+    iface.children.splice(0, iface.children.length, ...iface.children.filter((c) => c.name !== 'mac'));
   const nvram = child(root, 'os/nvram');
   if (nvram) nvram.text = '';
   return serializeXml(root);
@@ -55,7 +56,8 @@ export class LibvirtClone implements GuestClone {
     if (bad) throw new BackendError(bad, 'EINVAL');
     const c = await this.client();
     const dom = await this.lookup(c);
-    if ((await c.domainGetState(dom)).state !== P.DomainState.SHUTOFF) throw new BackendError(`"${dom.name}" must be shut off to be cloned (its disks are copied)`, 'EREFUSED');
+    if ((await c.domainGetState(dom)).state !== P.DomainState.SHUTOFF)
+      throw new BackendError(`"${dom.name}" must be shut off to be cloned (its disks are copied)`, 'EREFUSED');
     const taken = await c.domainLookupByName(newName).then(
       () => true,
       (e: unknown) => !(e instanceof LibvirtError && e.code === P.ErrorCode.NO_DOMAIN),
@@ -94,13 +96,17 @@ export class LibvirtClone implements GuestClone {
       if (!source || !path) throw new BackendError(`disk ${target} has no file or block source virtscope can copy`, 'EREFUSED');
       const from = await c.storageVolLookupByPath(path).catch((e: unknown) => {
         if (e instanceof LibvirtError && e.code === P.ErrorCode.NO_STORAGE_VOL) {
-          throw new BackendError(`disk ${target} (${path}) is in no libvirt storage pool, so it cannot be copied through the volume API; define a pool for its directory first`, 'EREFUSED');
+          throw new BackendError(
+            `disk ${target} (${path}) is in no libvirt storage pool, so it cannot be copied through the volume API; define a pool for its directory first`,
+            'EREFUSED',
+          );
         }
         throw e;
       });
       out.push({ source, from, pool: await c.storagePoolLookupByName(from.pool), name: cloneVolumeName(from.name, oldName, newName, target) });
     }
-    if (new Set(out.map((d) => `${d.pool.name}\0${d.name}`)).size !== out.length) throw new BackendError('two disks would get the same new volume name', 'EREFUSED');
+    if (new Set(out.map((d) => `${d.pool.name}\0${d.name}`)).size !== out.length)
+      throw new BackendError('two disks would get the same new volume name', 'EREFUSED');
     return out;
   }
 }

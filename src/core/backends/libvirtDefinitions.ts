@@ -10,7 +10,12 @@ import type { LibvirtBackend } from './libvirt';
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 
 function decodeXmlText(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** <name> and <uuid> directly under the root of a domain XML (first occurrences at depth 1). */
@@ -68,7 +73,10 @@ export class LibvirtDefinitions implements Definition {
     if (!opts.overwrite) {
       const { name, uuid } = domainIdentity(text);
       const c = await this.b.client();
-      for (const [how, key] of [['name', name], ['UUID', uuid]] as const) {
+      for (const [how, key] of [
+        ['name', name],
+        ['UUID', uuid],
+      ] as const) {
         if (!key) continue;
         try {
           const dom = how === 'name' ? await c.domainLookupByName(key) : await c.domainLookupByUUID(key);
@@ -94,4 +102,3 @@ export class LibvirtDefinitions implements Definition {
     return { text: await this.xml(dom), guestId: P.uuidToString(dom.uuid), name: dom.name };
   }
 }
-

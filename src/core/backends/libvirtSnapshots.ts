@@ -117,7 +117,10 @@ export class LibvirtSnapshots implements Snapshots {
     // libvirt's own view of the descendants, not only what the XML said a moment ago
     const below = withChildren ? await c.snapshotListAllChildren(snap, P.SnapshotListFlags.DESCENDANTS) : [];
     const known = descendants(ctx.existing, name);
-    const all = [...known, ...below.filter((b) => !known.some((k) => k.name === b.name)).map((b) => ctx.existing.find((s) => s.name === b.name) ?? { ...info, name: b.name })];
+    const all = [
+      ...known,
+      ...below.filter((b) => !known.some((k) => k.name === b.name)).map((b) => ctx.existing.find((s) => s.name === b.name) ?? { ...info, name: b.name }),
+    ];
     const plan = planDelete(info, all, withChildren, ctx);
     if (!plan.ok) throw new BackendError(`cannot delete snapshot "${name}": ${plan.reason}`, 'EREFUSED');
     await c.snapshotDelete(snap, plan.flags, LONG_CALL);

@@ -116,7 +116,16 @@ export class LibvirtStorage implements Storage {
     const [info, xml] = await Promise.all([c.storageVolGetInfo(v), c.storageVolGetXMLDesc(v, 0)]);
     const facts = volumeFacts(xml);
     const path = facts.path ?? v.key;
-    return { pool: v.pool, name: v.name, key: v.key, path, format: facts.format, capacity: info.capacity, allocation: info.allocation, usedBy: usersOf({ ...v, path }, guests) };
+    return {
+      pool: v.pool,
+      name: v.name,
+      key: v.key,
+      path,
+      format: facts.format,
+      capacity: info.capacity,
+      allocation: info.allocation,
+      usedBy: usersOf({ ...v, path }, guests),
+    };
   }
 
   async startPool(name: string): Promise<void> {

@@ -11,16 +11,7 @@ import { LxcAttachExecutor } from './lxc/attachExec';
 import { hostUnreachable } from './reach';
 import { lxcAttachShell } from '../console/shell';
 import { lxcLog } from '../console/logs';
-import {
-  Backend,
-  BackendError,
-  BackendEvent,
-  ConnectionConfig,
-  Definition,
-  Guest,
-  GuestState,
-  Verb,
-} from '../model';
+import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 
 /** lxc-info's State word → the guest model's state. */
 export function mapLxcState(s: string): GuestState {
@@ -79,7 +70,10 @@ export function parseSize(v: string): number | undefined {
 /** "0-3,6" → 5 */
 export function countCpus(list: string): number | undefined {
   let n = 0;
-  for (const part of list.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of list
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [a, b] = part.split('-').map((x) => parseInt(x, 10));
     if (Number.isNaN(a)) return undefined;
     n += b === undefined ? 1 : Math.max(0, b - a + 1);
@@ -120,7 +114,7 @@ export class LxcBackend implements Backend, CapabilityProvider {
       if (e instanceof ExecError && e.notFound) {
         throw new BackendError(`${tool} was not found`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
       }
-      throw hostUnreachable(e) ?? new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? e.exitCode ?? undefined : undefined);
+      throw hostUnreachable(e) ?? new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? (e.exitCode ?? undefined) : undefined);
     }
   }
 
@@ -134,7 +128,11 @@ export class LxcBackend implements Backend, CapabilityProvider {
     try {
       if (!this.lxcPath) this.lxcPath = await lxcPathOn(this.host, this.config.lxcPath, { strict: true });
       if (!(await this.host.exists(this.lxcPath))) {
-        throw new BackendError(`LXC path ${this.lxcPath} does not exist`, 'ENOENT', 'Create a container with lxc-create, or set lxcPath in virtscope.connections');
+        throw new BackendError(
+          `LXC path ${this.lxcPath} does not exist`,
+          'ENOENT',
+          'Create a container with lxc-create, or set lxcPath in virtscope.connections',
+        );
       }
     } catch (e) {
       throw hostUnreachable(e) ?? e;
@@ -148,7 +146,10 @@ export class LxcBackend implements Backend, CapabilityProvider {
     caps.hostProcess = { host: this.host, pid: () => this.initPid(guest) };
     if (guest.kind === 'lxc') caps.exec = new LxcAttachExecutor(this.host, guest, this.config.lxcPath);
     const run = (args: string[], timeoutMs?: number) => this.lxc('lxc-snapshot', args, timeoutMs);
-    caps.snapshots = new LxcSnapshots({ host: this.host, run, pathArgs: () => this.pathArgs(), state: async () => (await this.get(guest.name))?.state }, guest.name);
+    caps.snapshots = new LxcSnapshots(
+      { host: this.host, run, pathArgs: () => this.pathArgs(), state: async () => (await this.get(guest.name))?.state },
+      guest.name,
+    );
     caps.shell = lxcAttachShell(this.host, guest.name, this.config.lxcPath);
     caps.log = lxcLog(this.host, async () => path.join(await this.containersPath(), guest.name, 'config'), guest.name);
     return caps;

@@ -63,7 +63,8 @@ export class LxcDefinitions implements Definition {
     if (!name) throw new BackendError('A new LXC container needs a name', 'EINVAL');
     const file = await this.configPath(name);
     const exists = await this.host.exists(path.dirname(file));
-    if (exists && !opts.overwrite) throw new GuestExistsError(`A container "${name}" exists already in ${path.dirname(path.dirname(file))}: saving would replace its config`);
+    if (exists && !opts.overwrite)
+      throw new GuestExistsError(`A container "${name}" exists already in ${path.dirname(path.dirname(file))}: saving would replace its config`);
     if (exists) return this.save(name, text, undefined, { force: true });
     await this.check(name, text);
     await this.host.mkdir(path.join(path.dirname(file), 'rootfs'), { recursive: true, mode: 0o755 });
@@ -80,7 +81,8 @@ async function liblxcLoad(host: Host, lxcPath: string, name: string): Promise<vo
   try {
     await runOn(host, ['lxc-info', '-P', lxcPath, '-n', name, '-c', 'lxc.uts.name', '-l', 'ERROR', '-o', log], { timeoutMs: 15_000 });
   } catch (e) {
-    if (e instanceof ExecError && e.notFound) throw new BackendError(`lxc-info was not found on ${host.label}`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
+    if (e instanceof ExecError && e.notFound)
+      throw new BackendError(`lxc-info was not found on ${host.label}`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
     const err = `${await host.readFile(log).catch(() => '')}\n${e instanceof ExecError ? e.stderr : String(e)}`;
     throw new DefinitionRejectedError(`liblxc refused the config: ${liblxcComplaint(err, lxcPath) || 'unknown error'}`);
   } finally {
@@ -93,7 +95,12 @@ function liblxcComplaint(err: string, lxcPath: string): string {
   // "lxc-info NAME 20240101… ERROR confile - ../src/lxc/confile.c:set_config_…:164 - Invalid argument - Unsupported config key "x""
   const lines = err
     .split('\n')
-    .map((l) => l.replace(/^lxc-info\s+\S+\s+\S+\s+\w+\s+\S+ - \S+ - /, '').replace(/^lxc-info: [^:]+: \S+\.c: \S+: \d+ /, '').trim())
+    .map((l) =>
+      l
+        .replace(/^lxc-info\s+\S+\s+\S+\s+\w+\s+\S+ - \S+ - /, '')
+        .replace(/^lxc-info: [^:]+: \S+\.c: \S+: \d+ /, '')
+        .trim(),
+    )
     .filter((l) => l && !/^Failure to retrieve information|^Failed to load config for/.test(l))
     .map((l) => l.split(lxcPath).join('<lxcpath>'));
   return [...new Set(lines)].join('; ');

@@ -109,7 +109,12 @@ export class LxcSnapshots implements Snapshots {
     if (!snap) return { ok: false, reason: `snapshot "${name}" of "${this.container}" no longer exists` };
     const refused = await this.stoppedOr('restoring a snapshot');
     if (refused && !refused.ok) return refused;
-    const when = snap.creationTime ? new Date(snap.creationTime * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'it was taken';
+    const when = snap.creationTime
+      ? new Date(snap.creationTime * 1000)
+          .toISOString()
+          .replace('T', ' ')
+          .replace(/\.\d+Z$/, ' UTC')
+      : 'it was taken';
     return { ok: true, lost: `The container's root file system and config are replaced by the copy from ${when}: every change since is lost.`, risks: [] };
   }
 

@@ -100,7 +100,10 @@ async function toolVersions(targets: readonly Target[], suites: readonly Suite[]
     for (const tool of new Set(suites.flatMap((s) => TOOL_OF_SUITE[s]))) {
       if (!t.env.tools[tool] || t.env.tools[tool] === 'missing') continue;
       const r = await t.exec.exec([tool, '--version'], { timeoutMs: 10_000 }).catch(() => undefined);
-      const v = (r?.stdout || r?.stderr || '').replace(/\x1b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim());
+      const v = (r?.stdout || r?.stderr || '')
+        .replace(/\x1b\[[0-9;]*m/g, '')
+        .split('\n')
+        .find((l) => l.trim());
       if (v) t.env.tools[tool] = v.replace(/^sockperf: /, '').trim();
     }
   }
@@ -139,7 +142,10 @@ async function hostEnvironment(host: Host): Promise<{ env: TargetEnv; memoryByte
   const hw = flags.includes('vmx') ? 'vmx (Intel VT-x)' : flags.includes('svm') ? 'svm (AMD-V)' : 'none';
   const kvm = await host.exists('/dev/kvm');
   const warnings: string[] = [];
-  if (hw === 'none') warnings.push(`host: the CPU exposes no vmx/svm${kvm ? ' (/dev/kvm exists but cannot run ordinary guests with hardware virtualization)' : ''}: QEMU guests here run under TCG emulation`);
+  if (hw === 'none')
+    warnings.push(
+      `host: the CPU exposes no vmx/svm${kvm ? ' (/dev/kvm exists but cannot run ordinary guests with hardware virtualization)' : ''}: QEMU guests here run under TCG emulation`,
+    );
   const env: TargetEnv = {
     target: 'host',
     kind: 'host',

@@ -124,7 +124,7 @@ export function sameSubnet(a: Ipv4, b: string): boolean {
   const bits = a.prefix;
   if (bits <= 0) return true;
   const mask = bits >= 32 ? 0xffffffff : (0xffffffff << (32 - bits)) >>> 0;
-  return ((ipNum(a.address) & mask) >>> 0) === ((ipNum(b) & mask) >>> 0);
+  return (ipNum(a.address) & mask) >>> 0 === (ipNum(b) & mask) >>> 0;
 }
 
 /** The host address a guest reaches directly: a host address in the same subnet as one of the guest's. */

@@ -33,7 +33,7 @@ export function targetsOf(r: BenchReport): string[] {
 }
 
 function kindOf(r: BenchReport, target: string): string {
-  return target === 'host' ? 'host' : r.environment.targets.find((t) => t.target === target)?.kind ?? '?';
+  return target === 'host' ? 'host' : (r.environment.targets.find((t) => t.target === target)?.kind ?? '?');
 }
 
 const isContainer = (k: string) => k === 'lxc' || k === 'libvirt-lxc' || k === 'container';
@@ -63,12 +63,66 @@ export interface Claim {
 
 /** Felter et al. figures from their raw data (anchors §3): native / Docker / KVM. */
 export const CLAIMS: readonly Claim[] = [
-  { id: 'table-net', source: 'container-vs-KVM table', statement: 'Networking, container vs KVM: approx. 5x slower', against: 'container', metrics: ['net.guestToHost', 'net.hostToGuest', 'net.tcpRtt', 'net.icmpRtt'], factor: 5, lo: 3.5, hi: 6.5 },
-  { id: 'table-disk', source: 'container-vs-KVM table', statement: 'HDD I/O, container vs KVM: approx. 4x slower', against: 'container', metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32', 'disk.randread4kQd1', 'disk.randwrite4kQd1', 'disk.seqread1m', 'disk.seqwrite1m'], factor: 4, lo: 2.8, hi: 5.2 },
-  { id: 'felter-tput', source: 'Felter et al. 2014', statement: 'TCP throughput (nuttcp): native 9.35, Docker 9.33, KVM 9.29 Gb/s → KVM 1.01× slower than native', against: 'host', metrics: ['net.guestToHost', 'net.hostToGuest'], factor: 9.35 / 9.29, lo: 0, hi: 1.3 },
-  { id: 'felter-rr', source: 'Felter et al. 2014', statement: 'TCP_RR (netperf): native 37.6 µs, KVM 67.9 µs → KVM latency +81 % (1.81×)', against: 'host', metrics: ['net.tcpRtt'], factor: 67.9 / 37.6, lo: 1.27, hi: 2.35 },
-  { id: 'felter-rand', source: 'Felter et al. 2014', statement: 'fio random read / write IOPS (QD128): native 84.0k / 112.0k, KVM 46.2k / 59.3k → KVM 1.8–1.9× slower', against: 'host', metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32'], factor: 84.0 / 46.2, lo: 1.3, hi: 2.5 },
-  { id: 'felter-seq', source: 'Felter et al. 2014', statement: 'fio sequential read / write: native 807 / 751, KVM 802 / 740 MB/s → KVM 1.01× slower', against: 'host', metrics: ['disk.seqread1m', 'disk.seqwrite1m'], factor: 807 / 802, lo: 0, hi: 1.3 },
+  {
+    id: 'table-net',
+    source: 'container-vs-KVM table',
+    statement: 'Networking, container vs KVM: approx. 5x slower',
+    against: 'container',
+    metrics: ['net.guestToHost', 'net.hostToGuest', 'net.tcpRtt', 'net.icmpRtt'],
+    factor: 5,
+    lo: 3.5,
+    hi: 6.5,
+  },
+  {
+    id: 'table-disk',
+    source: 'container-vs-KVM table',
+    statement: 'HDD I/O, container vs KVM: approx. 4x slower',
+    against: 'container',
+    metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32', 'disk.randread4kQd1', 'disk.randwrite4kQd1', 'disk.seqread1m', 'disk.seqwrite1m'],
+    factor: 4,
+    lo: 2.8,
+    hi: 5.2,
+  },
+  {
+    id: 'felter-tput',
+    source: 'Felter et al. 2014',
+    statement: 'TCP throughput (nuttcp): native 9.35, Docker 9.33, KVM 9.29 Gb/s → KVM 1.01× slower than native',
+    against: 'host',
+    metrics: ['net.guestToHost', 'net.hostToGuest'],
+    factor: 9.35 / 9.29,
+    lo: 0,
+    hi: 1.3,
+  },
+  {
+    id: 'felter-rr',
+    source: 'Felter et al. 2014',
+    statement: 'TCP_RR (netperf): native 37.6 µs, KVM 67.9 µs → KVM latency +81 % (1.81×)',
+    against: 'host',
+    metrics: ['net.tcpRtt'],
+    factor: 67.9 / 37.6,
+    lo: 1.27,
+    hi: 2.35,
+  },
+  {
+    id: 'felter-rand',
+    source: 'Felter et al. 2014',
+    statement: 'fio random read / write IOPS (QD128): native 84.0k / 112.0k, KVM 46.2k / 59.3k → KVM 1.8–1.9× slower',
+    against: 'host',
+    metrics: ['disk.randread4kQd32', 'disk.randwrite4kQd32'],
+    factor: 84.0 / 46.2,
+    lo: 1.3,
+    hi: 2.5,
+  },
+  {
+    id: 'felter-seq',
+    source: 'Felter et al. 2014',
+    statement: 'fio sequential read / write: native 807 / 751, KVM 802 / 740 MB/s → KVM 1.01× slower',
+    against: 'host',
+    metrics: ['disk.seqread1m', 'disk.seqwrite1m'],
+    factor: 807 / 802,
+    lo: 0,
+    hi: 1.3,
+  },
 ];
 
 export interface ClaimResult {
@@ -139,23 +193,39 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
   L.push(`| memory | ${(host.memoryBytes / 1024 ** 3).toFixed(1)} GiB |`);
   L.push(`| kernel | ${esc(host.kernel ?? '?')} |`);
   L.push(`| virtualization | ${esc(host.virtualization)} |`);
-  L.push(`| tools | ${esc(Object.entries(host.tools).map(([k, v]) => `${k}: ${v}`).join('; ') || '–')} |`);
+  L.push(
+    `| tools | ${esc(
+      Object.entries(host.tools)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join('; ') || '–',
+    )} |`,
+  );
   if (host.diskTarget) L.push(`| fio file | ${esc(host.diskTarget)} (${esc(host.diskFs ?? '?')}) |`);
   L.push('');
   if (r.environment.targets.length) {
-    L.push('| guest | kind | connection | virtualization | kernel | CPU | address → host endpoint | fio target | tools |', '|---|---|---|---|---|---|---|---|---|');
+    L.push(
+      '| guest | kind | connection | virtualization | kernel | CPU | address → host endpoint | fio target | tools |',
+      '|---|---|---|---|---|---|---|---|---|',
+    );
     for (const t of r.environment.targets) {
       L.push(
         `| ${esc(t.target)} | ${t.kind} | ${esc(t.connection ?? '')} | ${esc(t.virtualization)} | ${esc(t.kernel ?? '?')} | ${esc(t.cpuModel ?? '?')}${t.cpus ? ` × ${t.cpus}` : ''} | ` +
           `${t.address ? `${t.address} → ${t.hostEndpoint ?? 'none'}` : 'no network'} | ${t.diskTarget ? `${esc(t.diskTarget)} (${esc(t.diskFs ?? '?')})` : '–'} | ` +
-          `${esc(Object.entries(t.tools).map(([k, v]) => `${k}: ${v}`).join('; '))} |`,
+          `${esc(
+            Object.entries(t.tools)
+              .map(([k, v]) => `${k}: ${v}`)
+              .join('; '),
+          )} |`,
       );
     }
     L.push('');
   }
 
   L.push('## Method', '');
-  L.push('Each suite runs the same program with the same arguments on the host (the baseline) and inside each guest, one target after another. Outputs are parsed from JSON where the tool has it (iperf3 `-J`, fio `--output-format=json`); sockperf, ping and sysbench have no JSON output, so one summary line each is matched strictly. Every invocation (argv, exit code, duration, complete output) is in the JSON file.', '');
+  L.push(
+    'Each suite runs the same program with the same arguments on the host (the baseline) and inside each guest, one target after another. Outputs are parsed from JSON where the tool has it (iperf3 `-J`, fio `--output-format=json`); sockperf, ping and sysbench have no JSON output, so one summary line each is matched strictly. Every invocation (argv, exit code, duration, complete output) is in the JSON file.',
+    '',
+  );
   if (r.spec.suites.includes('network')) {
     const ip = firstRun(r, 'iperf3');
     L.push(
@@ -174,7 +244,8 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
         (f ? ` Example: \`${esc(f.argv.join(' '))}\`.` : ''),
     );
   }
-  if (r.spec.suites.includes('cpu')) L.push(`- **CPU**: \`sysbench cpu --time=${o.cpuSeconds} --threads=1 run\` (prime numbers up to 10000), events per second.`);
+  if (r.spec.suites.includes('cpu'))
+    L.push(`- **CPU**: \`sysbench cpu --time=${o.cpuSeconds} --threads=1 run\` (prime numbers up to 10000), events per second.`);
   if (r.spec.suites.includes('memory')) L.push(`- **Memory**: \`sysbench memory --time=${o.cpuSeconds} --threads=1 run\` (1 KiB block writes), MiB/s.`);
   L.push('');
 
@@ -190,7 +261,7 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
 
   const guests = ts.filter((t) => t !== 'host');
   if (guests.length && ts.includes('host')) {
-    L.push('### Guest / host', '', 'Each guest\'s figure divided by the host\'s (1.00 = same as the host; for latencies, above 1 is slower).', '');
+    L.push('### Guest / host', '', "Each guest's figure divided by the host's (1.00 = same as the host; for latencies, above 1 is slower).", '');
     L.push(`| figure | ${guests.map(esc).join(' | ')} |`, `|---|${guests.map(() => '---:|').join('')}`);
     for (const m of METRICS) {
       const h = valueOf(r, 'host', m.id);
@@ -217,19 +288,23 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
     L.push('');
   }
 
-  L.push('## The container-vs-KVM table\'s claims and Felter et al. on this host', '');
+  L.push("## The container-vs-KVM table's claims and Felter et al. on this host", '');
   const tcg = r.environment.targets.some((t) => t.kind === 'qemu' && /TCG/.test(t.virtualization));
   L.push(
     'Confirmed when every measured pair lies within the band around the published factor (the container-vs-KVM table: ±30 %; Felter et al.: see band). ' +
       `The container-vs-KVM table: ${COMPARISON_TABLE_CITED}. ` +
-      'Felter et al., IBM RC25482 (2014), figures from the authors\' raw data (native / Docker / KVM).' +
+      "Felter et al., IBM RC25482 (2014), figures from the authors' raw data (native / Docker / KVM)." +
       (tcg ? ' **The QEMU guest in this run is TCG-emulated: its factors say nothing about KVM.**' : ''),
     '',
   );
   L.push('| claim | source | published | band | this host | verdict |', '|---|---|---:|---|---|---|');
   for (const c of evaluateClaims(r)) {
-    const here = c.pairs.length ? c.pairs.map((p) => `${esc(p.vm)} vs ${esc(p.other)} ${SHORT[p.metric]}: ${fmtFactor(p.factor)}`).join('<br>') : 'not measured (needs a QEMU guest and ' + (c.claim.against === 'host' ? 'the host baseline' : 'a container') + ' with these figures)';
-    L.push(`| ${esc(c.claim.statement)} | ${c.claim.source} | ${fmtFactor(c.claim.factor)} | ${fmtFactor(c.claim.lo)}–${fmtFactor(c.claim.hi)} | ${here} | ${c.verdict}${tcg && c.pairs.length ? ' (TCG)' : ''} |`);
+    const here = c.pairs.length
+      ? c.pairs.map((p) => `${esc(p.vm)} vs ${esc(p.other)} ${SHORT[p.metric]}: ${fmtFactor(p.factor)}`).join('<br>')
+      : 'not measured (needs a QEMU guest and ' + (c.claim.against === 'host' ? 'the host baseline' : 'a container') + ' with these figures)';
+    L.push(
+      `| ${esc(c.claim.statement)} | ${c.claim.source} | ${fmtFactor(c.claim.factor)} | ${fmtFactor(c.claim.lo)}–${fmtFactor(c.claim.hi)} | ${here} | ${c.verdict}${tcg && c.pairs.length ? ' (TCG)' : ''} |`,
+    );
   }
   L.push('');
 
@@ -302,11 +377,12 @@ export function renderComparison(a: BenchReport, b: BenchReport, nameA = 'A', na
       const vb = valueOf(b, t, m.id);
       if (va === undefined && vb === undefined) continue;
       const c = changePct(va, vb);
-      const better = c === undefined || Math.abs(c) < 5 ? '' : (c > 0) === m.higherIsBetter ? 'better' : 'worse';
-      L.push(`| ${esc(t)} | ${m.label} | ${m.unit} | ${fmt(va)} | ${fmt(vb)} | ${c === undefined ? '–' : `${c >= 0 ? '+' : ''}${c.toFixed(1)} %`} | ${better} |`);
+      const better = c === undefined || Math.abs(c) < 5 ? '' : c > 0 === m.higherIsBetter ? 'better' : 'worse';
+      L.push(
+        `| ${esc(t)} | ${m.label} | ${m.unit} | ${fmt(va)} | ${fmt(vb)} | ${c === undefined ? '–' : `${c >= 0 ? '+' : ''}${c.toFixed(1)} %`} | ${better} |`,
+      );
     }
   }
   L.push('', '_"better"/"worse" only when the change exceeds 5 %._', '');
   return L.join('\n');
 }
-

@@ -4,7 +4,7 @@ import { ResolvedTarget } from './run';
 import { BenchTargetRef } from './types';
 
 /** A target as written by hand (tasks.json): a guest name, optionally "connectionId/name". */
-export type TargetSpec = string | Partial<BenchTargetRef> & { guestName: string };
+export type TargetSpec = string | (Partial<BenchTargetRef> & { guestName: string });
 
 export function parseTargetSpec(s: TargetSpec): { connectionId?: string; guestName: string; diskPath?: string; rawDeviceWrites?: boolean } {
   if (typeof s !== 'string') return s;
@@ -55,7 +55,15 @@ export async function resolveTargets(
         found = {
           backend: l.backend,
           guest: g,
-          ref: { connectionId: c.id, connectionLabel: c.label, guestId: g.id, guestName: g.name, kind: g.kind, diskPath: s.diskPath, rawDeviceWrites: s.rawDeviceWrites },
+          ref: {
+            connectionId: c.id,
+            connectionLabel: c.label,
+            guestId: g.id,
+            guestName: g.name,
+            kind: g.kind,
+            diskPath: s.diskPath,
+            rawDeviceWrites: s.rawDeviceWrites,
+          },
         };
         break;
       }

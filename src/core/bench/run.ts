@@ -104,7 +104,12 @@ export class RunContext {
   /** Notes a missing tool once per target. */
   missing(t: Target, suite: Suite, tool: string): void {
     if (this.notes.some((n) => n.level === 'missing-tool' && n.target === t.name && n.message.startsWith(`missing tool ${tool} `))) return;
-    this.notes.push({ target: t.name, suite, level: 'missing-tool', message: `missing tool ${tool} in ${t.kind === 'host' ? 'the host' : `guest ${t.name}`}: ${installHint(tool)}` });
+    this.notes.push({
+      target: t.name,
+      suite,
+      level: 'missing-tool',
+      message: `missing tool ${tool} in ${t.kind === 'host' ? 'the host' : `guest ${t.name}`}: ${installHint(tool)}`,
+    });
   }
 
   /** Records a figure taken from a run's JSON (rawPath) or its printed text. */

@@ -6,16 +6,7 @@ import * as path from 'node:path';
 import { domainVirtType } from '../domainXml';
 import { hostIPv4s } from '../host/net';
 import { HostServer } from '../host/server';
-import {
-  hostEndpointFor,
-  parseFio,
-  parseIperf3,
-  parseIpAddrOneline,
-  parsePing,
-  parseSockperf,
-  parseSysbenchCpu,
-  parseSysbenchMemory,
-} from './parse';
+import { hostEndpointFor, parseFio, parseIperf3, parseIpAddrOneline, parsePing, parseSockperf, parseSysbenchCpu, parseSysbenchMemory } from './parse';
 import { RunContext, Target } from './run';
 import { BenchOptions, MetricId, ToolRun } from './types';
 
@@ -31,7 +22,12 @@ export async function networkSuite(ctx: RunContext, t: Target): Promise<void> {
   let side: NetSide = { serverAddr: '127.0.0.1', wrap: (argv) => argv };
   if (t.kind !== 'host') {
     if (!t.env.hostEndpoint) {
-      ctx.note(t, 'network', 'info', `${t.name}: no network interface to the host${t.kind === 'container' ? ' (only loopback: NetworkMode none?)' : ''}; network suite skipped`);
+      ctx.note(
+        t,
+        'network',
+        'info',
+        `${t.name}: no network interface to the host${t.kind === 'container' ? ' (only loopback: NetworkMode none?)' : ''}; network suite skipped`,
+      );
       return;
     }
     side = { serverAddr: t.env.hostEndpoint, wrap: (argv) => ctx.inHostNs(argv) };
@@ -103,13 +99,19 @@ async function diskLocation(ctx: RunContext, t: Target): Promise<{ dir?: string;
   const signal = ctx.signal;
   if (t.kind === 'host') return { dir: ctx.opts.hostDiskPath ?? os.tmpdir() };
   if (t.ref?.diskPath) {
-    const r = await t.exec.exec(['sh', '-c', 'if [ -b "$1" ]; then echo block; elif [ -d "$1" ]; then echo dir; else echo none; fi', 'sh', t.ref.diskPath], { timeoutMs: 20_000, signal });
+    const r = await t.exec.exec(['sh', '-c', 'if [ -b "$1" ]; then echo block; elif [ -d "$1" ]; then echo dir; else echo none; fi', 'sh', t.ref.diskPath], {
+      timeoutMs: 20_000,
+      signal,
+    });
     const what = r.stdout.trim();
     if (what === 'block') return { device: t.ref.diskPath };
     if (what === 'dir') return { dir: t.ref.diskPath };
     throw new Error(`disk path ${t.ref.diskPath} is neither a directory nor a block device in ${t.name}`);
   }
-  const r = await t.exec.exec(['sh', '-c', 'for d in /var/tmp /tmp /root /; do if [ -d "$d" ] && [ -w "$d" ]; then echo "$d"; exit 0; fi; done; exit 1'], { timeoutMs: 20_000, signal });
+  const r = await t.exec.exec(['sh', '-c', 'for d in /var/tmp /tmp /root /; do if [ -d "$d" ] && [ -w "$d" ]; then echo "$d"; exit 0; fi; done; exit 1'], {
+    timeoutMs: 20_000,
+    signal,
+  });
   return { dir: r.stdout.trim() || '/tmp' };
 }
 
@@ -124,7 +126,12 @@ export async function diskSuite(ctx: RunContext, t: Target): Promise<void> {
   t.env.diskTarget = device ?? dir;
   t.env.diskFs = device ? 'block device' : fsType;
   if (!device && /tmpfs|ramfs/.test(fsType)) {
-    ctx.note(t, 'disk', 'warning', `${t.name}: the fio file is in ${dir} on ${fsType} (RAM), not on the guest's disk: disk figures measure memory. Set a disk path on the guest's disk.`);
+    ctx.note(
+      t,
+      'disk',
+      'warning',
+      `${t.name}: the fio file is in ${dir} on ${fsType} (RAM), not on the guest's disk: disk figures measure memory. Set a disk path on the guest's disk.`,
+    );
   }
   const file = device ?? (t.kind === 'host' ? path.join(dir!, `virtscope-bench-${runTag}.fio`) : `${dir!.replace(/\/$/, '')}/virtscope-bench-${runTag}.fio`);
   if (!device) {
@@ -134,14 +141,16 @@ export async function diskSuite(ctx: RunContext, t: Target): Promise<void> {
     });
   }
   const writes = !device || !!t.ref?.rawDeviceWrites;
-  if (!writes) ctx.note(t, 'disk', 'info', `${t.name}: ${device} is a block device: write jobs skipped (set rawDeviceWrites to run them; they destroy its contents)`);
+  if (!writes)
+    ctx.note(t, 'disk', 'info', `${t.name}: ${device} is a block device: write jobs skipped (set rawDeviceWrites to run them; they destroy its contents)`);
   const timeoutMs = (6 * (opts.diskSeconds + 5) + 60) * 1000;
   let { run } = await ctx.runTool(t, 'fio', fioArgv(file, opts, runTag, writes, true), timeoutMs, true);
   if (run.exitCode !== 0 && /direct|O_DIRECT|Invalid argument/i.test(`${run.stderr ?? ''}${typeof run.raw === 'string' ? run.raw : ''}`)) {
     ctx.note(t, 'disk', 'warning', `${t.name}: direct I/O (O_DIRECT) is not supported on ${t.env.diskTarget} (${fsType}); ran buffered (direct=0)`);
     ({ run } = await ctx.runTool(t, 'fio', fioArgv(file, opts, runTag, writes, false), timeoutMs, true));
   }
-  if (run.exitCode !== 0 || typeof run.raw !== 'object') throw new Error(`fio exited with ${run.exitCode}: ${(run.stderr ?? String(run.raw)).trim().slice(0, 400)}`);
+  if (run.exitCode !== 0 || typeof run.raw !== 'object')
+    throw new Error(`fio exited with ${run.exitCode}: ${(run.stderr ?? String(run.raw)).trim().slice(0, 400)}`);
   fioFigures(ctx, t, run);
 }
 
@@ -197,7 +206,9 @@ export async function guestEnvironment(ctx: RunContext, t: Target): Promise<void
 }
 
 function netnsAdvice(o: BenchOptions): string {
-  return o.hostNetworkNamespace ? ` (in network namespace ${o.hostNetworkNamespace})` : ' (set virtscope.hostNetworkNamespace if the guests are in another network namespace)';
+  return o.hostNetworkNamespace
+    ? ` (in network namespace ${o.hostNetworkNamespace})`
+    : ' (set virtscope.hostNetworkNamespace if the guests are in another network namespace)';
 }
 
 /** KVM, TCG or container, from the domain XML's type. */
@@ -209,7 +220,7 @@ async function virtualizationOf(t: Target): Promise<void> {
   const r = t.resolved!;
   const def = await r.backend.definition(r.guest.id).catch(() => undefined);
   const vt = def ? domainVirtType(def.text) : undefined;
-  t.env.virtualization = vt === 'kvm' ? 'kvm' : vt === 'qemu' ? 'qemu (TCG emulation)' : vt ?? 'unknown';
+  t.env.virtualization = vt === 'kvm' ? 'kvm' : vt === 'qemu' ? 'qemu (TCG emulation)' : (vt ?? 'unknown');
   if (vt === 'qemu') t.env.warnings.push(`${t.name}: this guest runs under TCG emulation, not KVM: VM figures are not representative of KVM`);
 }
 

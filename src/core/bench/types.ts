@@ -161,7 +161,10 @@ export interface BenchReport {
 /** Reads a dotted path (a.b[0].c or a.b.0.c) from parsed JSON. */
 export function readPath(obj: unknown, p: string): unknown {
   let cur: any = obj;
-  for (const part of p.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
+  for (const part of p
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)) {
     if (cur == null) return undefined;
     cur = cur[part];
   }

@@ -11,7 +11,7 @@ const EXIT_INSPECT_MS = 5000;
 
 export function engineShell(engine: () => Docker, containerId: string, engineLocal: boolean): GuestShell {
   return {
-    description: 'the engine\'s exec',
+    description: "the engine's exec",
     open: (o) => openEngineShell(engine(), containerId, o, engineLocal),
   };
 }

@@ -37,7 +37,11 @@ export class GuestExistsError extends BackendError {
 export function checkBaseline(what: string, current: string, text: string, baseline: string | undefined, force: boolean | undefined): void {
   if (force) return;
   if (baseline === undefined) {
-    if (current !== text) throw new DefinitionConflictError(`${what} on the host differs from this document, and virtscope has no record of the version this document was opened from (restored after a reload?)`, current);
+    if (current !== text)
+      throw new DefinitionConflictError(
+        `${what} on the host differs from this document, and virtscope has no record of the version this document was opened from (restored after a reload?)`,
+        current,
+      );
   } else if (current !== baseline) {
     throw new DefinitionConflictError(`${what} changed on the host since it was opened`, current);
   }

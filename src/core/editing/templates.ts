@@ -13,7 +13,13 @@ export interface TemplateHostFacts {
 
 /** This host's facts for the templates. */
 export async function templateFactsOf(host: Host): Promise<TemplateHostFacts> {
-  const [arch, kvm] = await Promise.all([host.run(['uname', '-m']).then((r) => r.stdout.trim(), () => ''), host.exists('/dev/kvm')]);
+  const [arch, kvm] = await Promise.all([
+    host.run(['uname', '-m']).then(
+      (r) => r.stdout.trim(),
+      () => '',
+    ),
+    host.exists('/dev/kvm'),
+  ]);
   return { arch: arch || 'x86_64', kvm };
 }
 

@@ -17,7 +17,12 @@ export interface HostBasics {
 /** The host's basics; this machine's own figures (node:os) stand in for a file that cannot be read. */
 export async function hostBasics(host: Host): Promise<HostBasics> {
   const read = (p: string) => host.readFile(p).catch(() => '');
-  const [cpuinfo, meminfo, release, type] = await Promise.all([read('/proc/cpuinfo'), read('/proc/meminfo'), read('/proc/sys/kernel/osrelease'), read('/proc/sys/kernel/ostype')]);
+  const [cpuinfo, meminfo, release, type] = await Promise.all([
+    read('/proc/cpuinfo'),
+    read('/proc/meminfo'),
+    read('/proc/sys/kernel/osrelease'),
+    read('/proc/sys/kernel/ostype'),
+  ]);
   const memKb = Number(/^MemTotal:\s+(\d+)\s*kB/m.exec(meminfo)?.[1]);
   const processors = (cpuinfo.match(/^processor\s*:/gm) ?? []).length;
   return {

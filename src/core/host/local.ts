@@ -31,7 +31,7 @@ export class LocalHost implements Host {
     if (!opts.atomic) return fs.writeFile(p, data, opts.mode === undefined ? undefined : { mode: opts.mode });
     const tmp = `${p}.virtscope.new`;
     const st = await fs.stat(p).catch(() => undefined);
-    await fs.writeFile(tmp, data, { mode: st ? st.mode & 0o7777 : opts.mode ?? 0o640 });
+    await fs.writeFile(tmp, data, { mode: st ? st.mode & 0o7777 : (opts.mode ?? 0o640) });
     if (st) await fs.chown(tmp, st.uid, st.gid).catch(() => undefined);
     await fs.rename(tmp, p);
   }
@@ -214,7 +214,9 @@ function connectLocalUnix(label: string, p: string, timeoutMs: number): Promise<
       reject(new Error(`cannot connect to ${p} on ${label}: ${why}`));
     };
     const timer = setTimeout(() => fail(`no answer within ${Math.round(timeoutMs / 1000)} s`), timeoutMs);
-    sock.once('error', (e: NodeJS.ErrnoException) => fail(e.code === 'ENOENT' ? 'no such socket' : e.code === 'ECONNREFUSED' ? 'nothing is listening' : e.message));
+    sock.once('error', (e: NodeJS.ErrnoException) =>
+      fail(e.code === 'ENOENT' ? 'no such socket' : e.code === 'ECONNREFUSED' ? 'nothing is listening' : e.message),
+    );
     sock.once('connect', () => {
       clearTimeout(timer);
       sock.removeAllListeners('error');

@@ -15,8 +15,9 @@ export async function lxcPathOn(host: Host, configured?: string, opts: { strict?
     return (await runOn(host, ['lxc-config', 'lxc.lxcpath'])).stdout.trim() || DEFAULT_LXC_PATH;
   } catch (e) {
     if (!opts.strict) return DEFAULT_LXC_PATH;
-    if (e instanceof ExecError && e.notFound) throw new BackendError(`lxc-config was not found on ${host.label}`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
-    const err = new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? e.exitCode ?? undefined : undefined);
+    if (e instanceof ExecError && e.notFound)
+      throw new BackendError(`lxc-config was not found on ${host.label}`, 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
+    const err = new BackendError(e instanceof Error ? e.message : String(e), e instanceof ExecError ? (e.exitCode ?? undefined) : undefined);
     err.cause = e; // an unreachable host stays recognisable
     throw err;
   }

@@ -10,7 +10,12 @@ export const LIBVIRT_PID_DIRS = { qemu: '/run/libvirt/qemu', 'libvirt-lxc': '/ru
  * (`/run/libvirt/{qemu,lxc}/NAME.pid`). undefined when there is none (not running, another host,
  * a name that cannot be a file name).
  */
-export async function libvirtDomainPid(host: Host, kind: 'qemu' | 'libvirt-lxc', name: string, runDir: string = LIBVIRT_PID_DIRS[kind]): Promise<number | undefined> {
+export async function libvirtDomainPid(
+  host: Host,
+  kind: 'qemu' | 'libvirt-lxc',
+  name: string,
+  runDir: string = LIBVIRT_PID_DIRS[kind],
+): Promise<number | undefined> {
   if (!name || /[/\0]/.test(name) || name === '.' || name === '..') return undefined;
   const text = await host.readFile(path.join(runDir, `${name}.pid`)).catch(() => undefined);
   const pid = text ? parseInt(text.trim(), 10) : NaN;

@@ -39,7 +39,9 @@ export class HostServer {
     }
     await this.stop();
     await child.exited;
-    throw new Error(`${this.argv.join(' ')} did not start listening on ${this.host.label}: ${this.output.trim().slice(0, 300) || (signal?.aborted ? 'cancelled' : 'no output')}`);
+    throw new Error(
+      `${this.argv.join(' ')} did not start listening on ${this.host.label}: ${this.output.trim().slice(0, 300) || (signal?.aborted ? 'cancelled' : 'no output')}`,
+    );
   }
 
   private async listening(pid: number, port: number): Promise<boolean> {

@@ -41,7 +41,13 @@ export interface SshHostOptions {
 
 /** The host could not be reached: `reason` is SSH's own last line ("Connection refused", "Host key verification failed."). */
 export class SshUnreachableError extends HostRunError {
-  constructor(argv: readonly string[], host: string, readonly sshReason: string, stdout = '', stderr = '') {
+  constructor(
+    argv: readonly string[],
+    host: string,
+    readonly sshReason: string,
+    stdout = '',
+    stderr = '',
+  ) {
     super(argv, host, 'spawn-failed', sshReason, stdout, stderr);
     this.name = 'SshUnreachableError';
   }
@@ -389,7 +395,15 @@ export class SshHost implements Host {
     const [size, modeHex, uid, gid, mtime] = r.stdout.trim().split(' ');
     const mode = parseInt(modeHex, 16);
     const type = mode & 0o170000;
-    return { size: +size, mode, uid: +uid, gid: +gid, mtimeMs: Math.round(parseFloat(mtime) * 1000), isFile: type === 0o100000, isDirectory: type === 0o040000 };
+    return {
+      size: +size,
+      mode,
+      uid: +uid,
+      gid: +gid,
+      mtimeMs: Math.round(parseFloat(mtime) * 1000),
+      isFile: type === 0o100000,
+      isDirectory: type === 0o040000,
+    };
   }
 
   async exists(p: string): Promise<boolean> {
@@ -487,7 +501,11 @@ class SshProcess implements HostChild {
     let release: (() => void) | undefined;
     this.spawned = new Promise((r) => (this.markSpawned = r));
     this.announced = new Promise((r) => (this.markAnnounced = r));
-    void this.start(opts, (r) => (release = r), (e) => (release?.(), (this.done = true), this.markSpawned(), settle(e)));
+    void this.start(
+      opts,
+      (r) => (release = r),
+      (e) => (release?.(), (this.done = true), this.markSpawned(), settle(e)),
+    );
     if (opts.signal) {
       if (opts.signal.aborted) void this.kill();
       else opts.signal.addEventListener('abort', () => void this.kill(), { once: true });
@@ -545,7 +563,13 @@ class SshProcess implements HostChild {
     child.stderr!.on('data', (d: Buffer) => err.push(d));
     return new Promise((resolve) => {
       const done = (e: HostExit) => (settle(e), resolve('settled'));
-      child.on('error', (e) => done({ code: null, signal: null, error: new HostRunError(sshArgv, 'this machine', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'spawn-failed', e.message) }));
+      child.on('error', (e) =>
+        done({
+          code: null,
+          signal: null,
+          error: new HostRunError(sshArgv, 'this machine', (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not-found' : 'spawn-failed', e.message),
+        }),
+      );
       child.on('exit', () => {
         if (!this.killing) return;
         setTimeout(() => {
@@ -656,7 +680,10 @@ class StderrSplitter {
 // ---- helpers -------------------------------------------------------------------------------
 
 function lastLine(text: string): string {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines[lines.length - 1] ?? '';
 }
 

@@ -11,7 +11,9 @@ export function processStream(host: Host, argv: readonly string[]): Duplex {
   p.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-2000)));
   void p.exited.then((e) => {
     if (d.destroyed) return;
-    const why = e.error?.message ?? (e.code ? `${argv[0]} on ${host.label} exited with ${e.code}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}` : undefined);
+    const why =
+      e.error?.message ??
+      (e.code ? `${argv[0]} on ${host.label} exited with ${e.code}${stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : ''}` : undefined);
     if (why) d.destroy(new Error(why));
   });
   d.on('close', () => void p.kill());

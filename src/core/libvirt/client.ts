@@ -236,9 +236,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
       return this.protocolError(`reply for unknown serial ${h.serial} (${P.procName(h.prog, h.proc)})`);
     }
     if (call.prog !== h.prog || call.proc !== h.proc) {
-      return this.protocolError(
-        `reply for serial ${h.serial} is ${P.procName(h.prog, h.proc)} but the call was ${P.procName(call.prog, call.proc)}`,
-      );
+      return this.protocolError(`reply for serial ${h.serial} is ${P.procName(h.prog, h.proc)} but the call was ${P.procName(call.prog, call.proc)}`);
     }
     this.pending.delete(h.serial);
     if (call.timer) clearTimeout(call.timer);
@@ -442,38 +440,46 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     const prog = P.REMOTE_PROGRAM;
     const vers = P.REMOTE_PROTOCOL_VERSION;
     let stream: LibvirtStream | undefined;
-    const opened = this.invoke(prog, vers, proc, encode, () => undefined, options ?? {}, (serial) => {
-      stream = new LibvirtStream(
-        {
-          send: (status, body) => {
-            if (this.closed) return false;
-            this.send(prog, vers, proc, MessageType.STREAM, serial, body, status);
-            return !this.closed;
+    const opened = this.invoke(
+      prog,
+      vers,
+      proc,
+      encode,
+      () => undefined,
+      options ?? {},
+      (serial) => {
+        stream = new LibvirtStream(
+          {
+            send: (status, body) => {
+              if (this.closed) return false;
+              this.send(prog, vers, proc, MessageType.STREAM, serial, body, status);
+              return !this.closed;
+            },
+            whenWritable: (cb) => {
+              if (this.closed || this.stream.writableLength <= STREAM_QUEUE_MAX) return cb();
+              let called = false;
+              const once = () => {
+                if (called) return;
+                called = true;
+                this.stream.off('drain', once);
+                this.off('close', once);
+                cb();
+              };
+              this.stream.on('drain', once);
+              this.on('close', once);
+            },
+            release: () => {
+              if (this.streams.get(serial) !== stream) return;
+              this.streams.delete(serial);
+              this.expired.add(serial);
+              if (this.expired.size > EXPIRED_SERIALS_MAX) this.expired.delete(this.expired.values().next().value as number);
+            },
           },
-          whenWritable: (cb) => {
-            if (this.closed || this.stream.writableLength <= STREAM_QUEUE_MAX) return cb();
-            let called = false;
-            const once = () => {
-              if (called) return;
-              called = true;
-              this.stream.off('drain', once);
-              this.off('close', once);
-              cb();
-            };
-            this.stream.on('drain', once);
-            this.on('close', once);
-          },
-          release: () => {
-            if (this.streams.get(serial) !== stream) return;
-            this.streams.delete(serial);
-            this.expired.add(serial);
-            if (this.expired.size > EXPIRED_SERIALS_MAX) this.expired.delete(this.expired.values().next().value as number);
-          },
-        },
-        description,
-      );
-      this.streams.set(serial, stream);
-    });
+          description,
+        );
+        this.streams.set(serial, stream);
+      },
+    );
     return opened.then(
       () => stream!,
       (e: Error) => {
@@ -502,8 +508,7 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     if (this.closedWith) return;
     this.closedWith = { error };
     if (this.keepaliveTimer) clearInterval(this.keepaliveTimer);
-    const pendingError =
-      error ?? new LibvirtConnectionError(byUs ? 'libvirt connection closed by the client' : 'libvirt connection closed', 'ECLOSED');
+    const pendingError = error ?? new LibvirtConnectionError(byUs ? 'libvirt connection closed by the client' : 'libvirt connection closed', 'ECLOSED');
     for (const [, call] of this.pending) {
       if (call.timer) clearTimeout(call.timer);
       call.reject(pendingError);
@@ -547,7 +552,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   connectOpen(name: string | null, flags = 0): Promise<void> {
-    return this.call(Proc.CONNECT_OPEN, (w) => w.optional(name, (x, v) => x.string(v, P.REMOTE_STRING_MAX)).uint(flags), () => undefined);
+    return this.call(
+      Proc.CONNECT_OPEN,
+      (w) => w.optional(name, (x, v) => x.string(v, P.REMOTE_STRING_MAX)).uint(flags),
+      () => undefined,
+    );
   }
 
   /** CONNECT_CLOSE, then close the stream. Never throws. */
@@ -608,15 +617,27 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   domainIsPersistent(dom: P.RemoteDomain): Promise<boolean> {
-    return this.call(Proc.DOMAIN_IS_PERSISTENT, (w) => P.encodeDomain(w, dom), (r) => r.int('persistent') === 1);
+    return this.call(
+      Proc.DOMAIN_IS_PERSISTENT,
+      (w) => P.encodeDomain(w, dom),
+      (r) => r.int('persistent') === 1,
+    );
   }
 
   domainIsActive(dom: P.RemoteDomain): Promise<boolean> {
-    return this.call(Proc.DOMAIN_IS_ACTIVE, (w) => P.encodeDomain(w, dom), (r) => r.int('active') === 1);
+    return this.call(
+      Proc.DOMAIN_IS_ACTIVE,
+      (w) => P.encodeDomain(w, dom),
+      (r) => r.int('active') === 1,
+    );
   }
 
   domainGetXMLDesc(dom: P.RemoteDomain, flags = 0): Promise<string> {
-    return this.call(Proc.DOMAIN_GET_XML_DESC, (w) => (P.encodeDomain(w, dom), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'xml'));
+    return this.call(
+      Proc.DOMAIN_GET_XML_DESC,
+      (w) => (P.encodeDomain(w, dom), w.uint(flags)),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'xml'),
+    );
   }
 
   domainDefineXMLFlags(xml: string, flags = 0): Promise<P.RemoteDomain> {
@@ -691,7 +712,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   connectGetAllDomainStats(doms: readonly P.RemoteDomain[], stats: number, flags = 0, options?: CallOptions): Promise<P.DomainStatsRecord[]> {
     return this.call(
       Proc.CONNECT_GET_ALL_DOMAIN_STATS,
-      (w) => w.array(doms, (x, d) => P.encodeDomain(x, d), P.REMOTE_DOMAIN_LIST_MAX).uint(stats).uint(flags >>> 0),
+      (w) =>
+        w
+          .array(doms, (x, d) => P.encodeDomain(x, d), P.REMOTE_DOMAIN_LIST_MAX)
+          .uint(stats)
+          .uint(flags >>> 0),
       (r) => P.decodeAllDomainStats(r, this.statsDomains),
       options,
     );
@@ -721,13 +746,22 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   domainEventCallbackDeregisterAny(callbackID: number): Promise<void> {
-    return this.call(Proc.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY, (w) => w.int(callbackID), () => undefined);
+    return this.call(
+      Proc.CONNECT_DOMAIN_EVENT_CALLBACK_DEREGISTER_ANY,
+      (w) => w.int(callbackID),
+      () => undefined,
+    );
   }
 
   // ---- snapshots --------------------------------------------------------------------
 
   domainSnapshotCreateXML(dom: P.RemoteDomain, xml: string, flags = 0, options?: CallOptions): Promise<P.RemoteSnapshot> {
-    return this.call(Proc.DOMAIN_SNAPSHOT_CREATE_XML, (w) => (P.encodeDomain(w, dom), w.string(xml, P.REMOTE_STRING_MAX).uint(flags >>> 0)), P.decodeSnapshot, options);
+    return this.call(
+      Proc.DOMAIN_SNAPSHOT_CREATE_XML,
+      (w) => (P.encodeDomain(w, dom), w.string(xml, P.REMOTE_STRING_MAX).uint(flags >>> 0)),
+      P.decodeSnapshot,
+      options,
+    );
   }
 
   /** Every snapshot of `dom` (filtered by P.SnapshotListFlags). */
@@ -741,7 +775,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   snapshotGetXMLDesc(snap: P.RemoteSnapshot, flags = 0): Promise<string> {
-    return this.call(Proc.DOMAIN_SNAPSHOT_GET_XML_DESC, (w) => (P.encodeSnapshot(w, snap), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'snapshot xml'));
+    return this.call(
+      Proc.DOMAIN_SNAPSHOT_GET_XML_DESC,
+      (w) => (P.encodeSnapshot(w, snap), w.uint(flags)),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'snapshot xml'),
+    );
   }
 
   snapshotLookupByName(dom: P.RemoteDomain, name: string): Promise<P.RemoteSnapshot> {
@@ -749,7 +787,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   domainHasCurrentSnapshot(dom: P.RemoteDomain): Promise<boolean> {
-    return this.call(Proc.DOMAIN_HAS_CURRENT_SNAPSHOT, (w) => (P.encodeDomain(w, dom), w.uint(0)), (r) => r.int('has current') === 1);
+    return this.call(
+      Proc.DOMAIN_HAS_CURRENT_SNAPSHOT,
+      (w) => (P.encodeDomain(w, dom), w.uint(0)),
+      (r) => r.int('has current') === 1,
+    );
   }
 
   /** The current snapshot; libvirt answers NO_DOMAIN_SNAPSHOT when there is none. */
@@ -763,49 +805,95 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   revertToSnapshot(snap: P.RemoteSnapshot, flags = 0, options?: CallOptions): Promise<void> {
-    return this.call(Proc.DOMAIN_REVERT_TO_SNAPSHOT, (w) => (P.encodeSnapshot(w, snap), w.uint(flags)), () => undefined, options);
+    return this.call(
+      Proc.DOMAIN_REVERT_TO_SNAPSHOT,
+      (w) => (P.encodeSnapshot(w, snap), w.uint(flags)),
+      () => undefined,
+      options,
+    );
   }
 
   snapshotDelete(snap: P.RemoteSnapshot, flags = 0, options?: CallOptions): Promise<void> {
-    return this.call(Proc.DOMAIN_SNAPSHOT_DELETE, (w) => (P.encodeSnapshot(w, snap), w.uint(flags)), () => undefined, options);
+    return this.call(
+      Proc.DOMAIN_SNAPSHOT_DELETE,
+      (w) => (P.encodeSnapshot(w, snap), w.uint(flags)),
+      () => undefined,
+      options,
+    );
   }
 
   // ---- networks ---------------------------------------------------------------------
 
   listAllNetworks(flags = 0): Promise<P.RemoteNetwork[]> {
-    return this.call(Proc.CONNECT_LIST_ALL_NETWORKS, (w) => w.int(1).uint(flags), (r) => P.decodeNamedList(r, P.REMOTE_NETWORK_LIST_MAX, 'network'));
+    return this.call(
+      Proc.CONNECT_LIST_ALL_NETWORKS,
+      (w) => w.int(1).uint(flags),
+      (r) => P.decodeNamedList(r, P.REMOTE_NETWORK_LIST_MAX, 'network'),
+    );
   }
 
   networkLookupByName(name: string): Promise<P.RemoteNetwork> {
-    return this.call(Proc.NETWORK_LOOKUP_BY_NAME, (w) => w.string(name, P.REMOTE_STRING_MAX), (r) => P.decodeNamed(r, 'network'));
+    return this.call(
+      Proc.NETWORK_LOOKUP_BY_NAME,
+      (w) => w.string(name, P.REMOTE_STRING_MAX),
+      (r) => P.decodeNamed(r, 'network'),
+    );
   }
 
   networkGetXMLDesc(net: P.RemoteNetwork, flags = 0): Promise<string> {
-    return this.call(Proc.NETWORK_GET_XML_DESC, (w) => (P.encodeNamed(w, net), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'network xml'));
+    return this.call(
+      Proc.NETWORK_GET_XML_DESC,
+      (w) => (P.encodeNamed(w, net), w.uint(flags)),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'network xml'),
+    );
   }
 
   networkIsActive(net: P.RemoteNetwork): Promise<boolean> {
-    return this.call(Proc.NETWORK_IS_ACTIVE, (w) => P.encodeNamed(w, net), (r) => r.int('active') === 1);
+    return this.call(
+      Proc.NETWORK_IS_ACTIVE,
+      (w) => P.encodeNamed(w, net),
+      (r) => r.int('active') === 1,
+    );
   }
 
   networkGetAutostart(net: P.RemoteNetwork): Promise<boolean> {
-    return this.call(Proc.NETWORK_GET_AUTOSTART, (w) => P.encodeNamed(w, net), (r) => r.int('autostart') !== 0);
+    return this.call(
+      Proc.NETWORK_GET_AUTOSTART,
+      (w) => P.encodeNamed(w, net),
+      (r) => r.int('autostart') !== 0,
+    );
   }
 
   networkSetAutostart(net: P.RemoteNetwork, on: boolean): Promise<void> {
-    return this.call(Proc.NETWORK_SET_AUTOSTART, (w) => (P.encodeNamed(w, net), w.int(on ? 1 : 0)), () => undefined);
+    return this.call(
+      Proc.NETWORK_SET_AUTOSTART,
+      (w) => (P.encodeNamed(w, net), w.int(on ? 1 : 0)),
+      () => undefined,
+    );
   }
 
   networkGetBridgeName(net: P.RemoteNetwork): Promise<string> {
-    return this.call(Proc.NETWORK_GET_BRIDGE_NAME, (w) => P.encodeNamed(w, net), (r) => r.string(P.REMOTE_STRING_MAX, 'bridge name'));
+    return this.call(
+      Proc.NETWORK_GET_BRIDGE_NAME,
+      (w) => P.encodeNamed(w, net),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'bridge name'),
+    );
   }
 
   networkDefineXML(xml: string): Promise<P.RemoteNetwork> {
-    return this.call(Proc.NETWORK_DEFINE_XML, (w) => w.string(xml, P.REMOTE_STRING_MAX), (r) => P.decodeNamed(r, 'network'));
+    return this.call(
+      Proc.NETWORK_DEFINE_XML,
+      (w) => w.string(xml, P.REMOTE_STRING_MAX),
+      (r) => P.decodeNamed(r, 'network'),
+    );
   }
 
   private netVoid(proc: number, net: P.RemoteNetwork): Promise<void> {
-    return this.call(proc, (w) => P.encodeNamed(w, net), () => undefined);
+    return this.call(
+      proc,
+      (w) => P.encodeNamed(w, net),
+      () => undefined,
+    );
   }
 
   networkCreate(net: P.RemoteNetwork): Promise<void> {
@@ -824,7 +912,13 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   networkGetDhcpLeases(net: P.RemoteNetwork, mac: string | null = null): Promise<P.DhcpLease[]> {
     return this.call(
       Proc.NETWORK_GET_DHCP_LEASES,
-      (w) => (P.encodeNamed(w, net), w.optional(mac, (x, v) => x.string(v, P.REMOTE_STRING_MAX)).int(1).uint(0)),
+      (w) => (
+        P.encodeNamed(w, net),
+        w
+          .optional(mac, (x, v) => x.string(v, P.REMOTE_STRING_MAX))
+          .int(1)
+          .uint(0)
+      ),
       P.decodeDhcpLeases,
     );
   }
@@ -832,11 +926,19 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   // ---- storage ----------------------------------------------------------------------
 
   listAllStoragePools(flags = 0): Promise<P.RemotePool[]> {
-    return this.call(Proc.CONNECT_LIST_ALL_STORAGE_POOLS, (w) => w.int(1).uint(flags), (r) => P.decodeNamedList(r, P.REMOTE_STORAGE_POOL_LIST_MAX, 'pool'));
+    return this.call(
+      Proc.CONNECT_LIST_ALL_STORAGE_POOLS,
+      (w) => w.int(1).uint(flags),
+      (r) => P.decodeNamedList(r, P.REMOTE_STORAGE_POOL_LIST_MAX, 'pool'),
+    );
   }
 
   storagePoolLookupByName(name: string): Promise<P.RemotePool> {
-    return this.call(Proc.STORAGE_POOL_LOOKUP_BY_NAME, (w) => w.string(name, P.REMOTE_STRING_MAX), (r) => P.decodeNamed(r, 'pool'));
+    return this.call(
+      Proc.STORAGE_POOL_LOOKUP_BY_NAME,
+      (w) => w.string(name, P.REMOTE_STRING_MAX),
+      (r) => P.decodeNamed(r, 'pool'),
+    );
   }
 
   storagePoolGetInfo(pool: P.RemotePool): Promise<P.PoolInfo> {
@@ -844,23 +946,43 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   storagePoolGetXMLDesc(pool: P.RemotePool, flags = 0): Promise<string> {
-    return this.call(Proc.STORAGE_POOL_GET_XML_DESC, (w) => (P.encodeNamed(w, pool), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'pool xml'));
+    return this.call(
+      Proc.STORAGE_POOL_GET_XML_DESC,
+      (w) => (P.encodeNamed(w, pool), w.uint(flags)),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'pool xml'),
+    );
   }
 
   storagePoolGetAutostart(pool: P.RemotePool): Promise<boolean> {
-    return this.call(Proc.STORAGE_POOL_GET_AUTOSTART, (w) => P.encodeNamed(w, pool), (r) => r.int('autostart') !== 0);
+    return this.call(
+      Proc.STORAGE_POOL_GET_AUTOSTART,
+      (w) => P.encodeNamed(w, pool),
+      (r) => r.int('autostart') !== 0,
+    );
   }
 
   storagePoolSetAutostart(pool: P.RemotePool, on: boolean): Promise<void> {
-    return this.call(Proc.STORAGE_POOL_SET_AUTOSTART, (w) => (P.encodeNamed(w, pool), w.int(on ? 1 : 0)), () => undefined);
+    return this.call(
+      Proc.STORAGE_POOL_SET_AUTOSTART,
+      (w) => (P.encodeNamed(w, pool), w.int(on ? 1 : 0)),
+      () => undefined,
+    );
   }
 
   storagePoolDefineXML(xml: string, flags = 0): Promise<P.RemotePool> {
-    return this.call(Proc.STORAGE_POOL_DEFINE_XML, (w) => w.string(xml, P.REMOTE_STRING_MAX).uint(flags), (r) => P.decodeNamed(r, 'pool'));
+    return this.call(
+      Proc.STORAGE_POOL_DEFINE_XML,
+      (w) => w.string(xml, P.REMOTE_STRING_MAX).uint(flags),
+      (r) => P.decodeNamed(r, 'pool'),
+    );
   }
 
   private poolVoid(proc: number, pool: P.RemotePool, flags?: number): Promise<void> {
-    return this.call(proc, (w) => (P.encodeNamed(w, pool), flags === undefined ? w : w.uint(flags)), () => undefined);
+    return this.call(
+      proc,
+      (w) => (P.encodeNamed(w, pool), flags === undefined ? w : w.uint(flags)),
+      () => undefined,
+    );
   }
 
   storagePoolBuild(pool: P.RemotePool, flags = 0): Promise<void> {
@@ -905,11 +1027,19 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   storageVolGetXMLDesc(vol: P.RemoteVolume, flags = 0): Promise<string> {
-    return this.call(Proc.STORAGE_VOL_GET_XML_DESC, (w) => (P.encodeVolume(w, vol), w.uint(flags)), (r) => r.string(P.REMOTE_STRING_MAX, 'volume xml'));
+    return this.call(
+      Proc.STORAGE_VOL_GET_XML_DESC,
+      (w) => (P.encodeVolume(w, vol), w.uint(flags)),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'volume xml'),
+    );
   }
 
   storageVolGetPath(vol: P.RemoteVolume): Promise<string> {
-    return this.call(Proc.STORAGE_VOL_GET_PATH, (w) => P.encodeVolume(w, vol), (r) => r.string(P.REMOTE_STRING_MAX, 'volume path'));
+    return this.call(
+      Proc.STORAGE_VOL_GET_PATH,
+      (w) => P.encodeVolume(w, vol),
+      (r) => r.string(P.REMOTE_STRING_MAX, 'volume path'),
+    );
   }
 
   storageVolCreateXML(pool: P.RemotePool, xml: string, flags = 0, options?: CallOptions): Promise<P.RemoteVolume> {
@@ -927,7 +1057,11 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
   }
 
   storageVolDelete(vol: P.RemoteVolume, flags = 0): Promise<void> {
-    return this.call(Proc.STORAGE_VOL_DELETE, (w) => (P.encodeVolume(w, vol), w.uint(flags)), () => undefined);
+    return this.call(
+      Proc.STORAGE_VOL_DELETE,
+      (w) => (P.encodeVolume(w, vol), w.uint(flags)),
+      () => undefined,
+    );
   }
 
   // ---- qemu program -----------------------------------------------------------------

@@ -179,7 +179,8 @@ const QEMU_PROC_NAMES = new Map<number, string>(Object.entries(QemuProc).map(([k
 export function procName(prog: number, proc: number): string {
   if (prog === REMOTE_PROGRAM) return `${PROC_NAMES.get(proc) ?? 'remote proc'} (${proc})`;
   if (prog === QEMU_PROGRAM) return `QEMU_${QEMU_PROC_NAMES.get(proc) ?? 'PROC'} (${proc})`;
-  if (prog === KEEPALIVE_PROGRAM) return proc === KeepaliveProc.PING ? 'KEEPALIVE_PING' : proc === KeepaliveProc.PONG ? 'KEEPALIVE_PONG' : `keepalive proc ${proc}`;
+  if (prog === KEEPALIVE_PROGRAM)
+    return proc === KeepaliveProc.PING ? 'KEEPALIVE_PING' : proc === KeepaliveProc.PONG ? 'KEEPALIVE_PONG' : `keepalive proc ${proc}`;
   return `program 0x${prog.toString(16)} proc ${proc}`;
 }
 

@@ -87,7 +87,12 @@ function decode(s: string): string {
 
 export function parseLibvirtUri(uri: string): ParsedLibvirtUri {
   const m = URI_RE.exec(uri.trim());
-  if (!m) throw new BackendError(`not a libvirt connection URI: ${JSON.stringify(uri)}`, 'EINVAL', 'Use a URI such as qemu:///system, lxc:///system or test+unix:///default.');
+  if (!m)
+    throw new BackendError(
+      `not a libvirt connection URI: ${JSON.stringify(uri)}`,
+      'EINVAL',
+      'Use a URI such as qemu:///system, lxc:///system or test+unix:///default.',
+    );
   const [, scheme, authority, p, query, fragment] = m;
   const plus = scheme.indexOf('+');
   const driver = (plus < 0 ? scheme : scheme.slice(0, plus)).toLowerCase();
@@ -271,7 +276,8 @@ async function connectOnHost(host: Host, socketPath: string, timeoutMs: number, 
     const why = e instanceof Error ? e.message : String(e);
     const where = `libvirt socket ${socketPath} on ${host.label}`;
     if (/no such socket/.test(why)) throw new BackendError(`${where} does not exist: the libvirt daemon is not running`, 'ENOENT', startHint);
-    if (/nothing is listening/.test(why)) throw new BackendError(`connection refused on ${where}: no daemon is listening (stale socket)`, 'ECONNREFUSED', startHint);
+    if (/nothing is listening/.test(why))
+      throw new BackendError(`connection refused on ${where}: no daemon is listening (stale socket)`, 'ECONNREFUSED', startHint);
     throw new BackendError(`cannot connect to ${where}: ${why}`, (e as NodeJS.ErrnoException).code ?? 'EIO', startHint);
   }
 }

@@ -188,9 +188,7 @@ export class XdrReader {
 
   private need(n: number, what: string, subject?: string): void {
     if (n > this.end - this.pos) {
-      throw new XdrError(
-        `truncated XDR data reading ${label(what, subject)} at offset ${this.pos}: needs ${n} bytes, only ${this.end - this.pos} left`,
-      );
+      throw new XdrError(`truncated XDR data reading ${label(what, subject)} at offset ${this.pos}: needs ${n} bytes, only ${this.end - this.pos} left`);
     }
   }
 

@@ -92,7 +92,7 @@ export function configLines(text: string): ConfigLine[] {
       return;
     }
     const key = s.slice(ks, eq).trimEnd();
-    const vs0 = eq + 1 + (/^\s*/.exec(s.slice(eq + 1))![0].length);
+    const vs0 = eq + 1 + /^\s*/.exec(s.slice(eq + 1))![0].length;
     const value = s.slice(vs0).trimEnd();
     out.push({ line, key, keyStart: ks, keyEnd: ks + key.length, value, valueStart: vs0, valueEnd: vs0 + value.length });
   });
@@ -146,7 +146,13 @@ export function lintLxcConfig(text: string): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const l of configLines(text)) {
     if (l.value === undefined) {
-      out.push({ line: l.line, start: l.keyStart, end: l.keyEnd, severity: 'error', message: `"${l.key}" is not a "key = value" line; liblxc refuses to load the config` });
+      out.push({
+        line: l.line,
+        start: l.keyStart,
+        end: l.keyEnd,
+        severity: 'error',
+        message: `"${l.key}" is not a "key = value" line; liblxc refuses to load the config`,
+      });
       continue;
     }
     const info = lookupKey(l.key);
@@ -155,7 +161,14 @@ export function lintLxcConfig(text: string): ConfigProblem[] {
       if (legacy) {
         const now = l.key.replace(legacy[0], legacy[1]);
         const fix = now.startsWith('(') ? now.slice(1, -1) : `use ${now} (lxc-update-config converts a whole file)`;
-        out.push({ line: l.line, start: l.keyStart, end: l.keyEnd, severity: 'error', message: `${l.key} is a pre-3.0 key that liblxc no longer reads: ${fix}`, replacement: now.startsWith('(') ? undefined : now });
+        out.push({
+          line: l.line,
+          start: l.keyStart,
+          end: l.keyEnd,
+          severity: 'error',
+          message: `${l.key} is a pre-3.0 key that liblxc no longer reads: ${fix}`,
+          replacement: now.startsWith('(') ? undefined : now,
+        });
         continue;
       }
       const s = suggestKey(l.key);

@@ -100,14 +100,24 @@ function psiOf(pCpu: string | undefined, pMem: string | undefined, pIo: string |
  * tick from a libvirt domain's or an engine container's cgroup, in 4-6 file reads instead of the
  * ~20 of cgroupCountersOfPid. Same values as cgroupCountersOfPid's psi and cpuNs.
  */
-export async function cgroupPsiOfPid(pid: number, options: { cpu?: boolean } = {}, root = CGROUP_ROOT, host: Host = localHost): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'> | undefined> {
+export async function cgroupPsiOfPid(
+  pid: number,
+  options: { cpu?: boolean } = {},
+  root = CGROUP_ROOT,
+  host: Host = localHost,
+): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'> | undefined> {
   const text = await reader(host)(`/proc/${pid}/cgroup`);
   if (!text) return undefined;
   return cgroupPsi(parseProcCgroup(text), options, root, host);
 }
 
 /** cgroupPsiOfPid for known cgroup paths. */
-export async function cgroupPsi(paths: ProcCgroup, options: { cpu?: boolean } = {}, root = CGROUP_ROOT, host: Host = localHost): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'>> {
+export async function cgroupPsi(
+  paths: ProcCgroup,
+  options: { cpu?: boolean } = {},
+  root = CGROUP_ROOT,
+  host: Host = localHost,
+): Promise<Pick<CgroupCounters, 'psi' | 'cpuNs'>> {
   const f = await cgroupFiles(paths, root, host);
   const none = Promise.resolve(undefined);
   const [cpuacct, cpuStat2, pCpu, pMem, pIo] = await Promise.all([

@@ -113,7 +113,10 @@ async function collectCgroups(conn: Connection, procs: HostProcesses, hostCpus: 
       const proc = procs.of(conn, g);
       const pid = await proc?.pid();
       if (!proc || !pid) return undefined;
-      const [cg, netText] = await Promise.all([cgroupCountersOfPid(pid, CGROUP_ROOT, proc.host), proc.host.readFile(`/proc/${pid}/net/dev`).catch(() => undefined)]);
+      const [cg, netText] = await Promise.all([
+        cgroupCountersOfPid(pid, CGROUP_ROOT, proc.host),
+        proc.host.readFile(`/proc/${pid}/net/dev`).catch(() => undefined),
+      ]);
       if (!cg) return undefined;
       const c: Counters = {
         cpuNs: cg.cpuNs,

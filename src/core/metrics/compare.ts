@@ -102,7 +102,8 @@ export async function gatherSide(conn: Connection, g: Guest, sampler: Sampler, b
 export function reportTargetOf(r: BenchReport, connectionId: string, g: Pick<Guest, 'id' | 'name'>): string | undefined {
   const refs = Array.isArray(r.spec?.guests) ? r.spec.guests : undefined;
   const name = refs
-    ? (refs.find((x) => x.connectionId === connectionId && x.guestId === g.id) ?? refs.find((x) => x.connectionId === connectionId && x.guestName === g.name))?.guestName
+    ? (refs.find((x) => x.connectionId === connectionId && x.guestId === g.id) ?? refs.find((x) => x.connectionId === connectionId && x.guestName === g.name))
+        ?.guestName
     : g.name;
   return name !== undefined && name !== 'host' && r.environment.targets.some((t) => t.target === name) ? name : undefined;
 }
@@ -176,9 +177,21 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     if (vc.source === 'not measurable') vc.value = accel ? 'KVM (hardware-assisted)' : `${vt ?? '?'}: emulated CPU (TCG), no hardware virtualization`;
     const r = benchRatio(c, v, 'cpu.eventsPerSec');
     rows.push({
-      id: 'cpu-perf', label: 'CPU Performance', tableContainer: 'native', tableVm: 'high (with CPU support)', container: cc, vm: { ...vc, source: vc.source === 'not measurable' ? 'definition' : vc.source, detail: vc.detail ?? `domain type='${vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm` },
+      id: 'cpu-perf',
+      label: 'CPU Performance',
+      tableContainer: 'native',
+      tableVm: 'high (with CPU support)',
+      container: cc,
+      vm: {
+        ...vc,
+        source: vc.source === 'not measurable' ? 'definition' : vc.source,
+        detail: vc.detail ?? `domain type='${vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm`,
+      },
       holds: r === undefined ? 'unknown' : accel ? (r < 1.25 ? 'yes' : 'no') : 'no',
-      why: r === undefined ? 'run a benchmark to compare' : `VM ${xf(r)} slower than the container${accel ? '' : ' — no CPU support here (TCG), so "high" cannot hold'}`,
+      why:
+        r === undefined
+          ? 'run a benchmark to compare'
+          : `VM ${xf(r)} slower than the container${accel ? '' : ' — no CPU support here (TCG), so "high" cannot hold'}`,
       needsBenchmark: r === undefined,
     });
   }
@@ -187,14 +200,20 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const cg = c.cgroup;
     const quota = cg?.cpuQuotaCores;
     const shares = cg?.cpuShares ?? cg?.cpuWeight;
-    const cval = quota ? `quota ${quota.toFixed(2)} cores` : `no quota (may burst to all ${host.cpus} CPUs)${shares ? `, ${cg?.cpuShares ? 'shares' : 'weight'} ${shares}` : ''}`;
+    const cval = quota
+      ? `quota ${quota.toFixed(2)} cores`
+      : `no quota (may burst to all ${host.cpus} CPUs)${shares ? `, ${cg?.cpuShares ? 'shares' : 'weight'} ${shares}` : ''}`;
     const pin = /<vcpupin\b[^>]*cpuset=['"]([^'"]+)/.exec(v.definition ?? '')?.[1];
     const vcpus = v.guest.vcpus ?? Number(/<vcpu[^>]*>(\d+)</.exec(v.definition ?? '')?.[1]);
     rows.push({
-      id: 'cpu-alloc', label: 'CPU Allocation', tableContainer: 'flexible (FSS + "bursting")', tableVm: 'fixed to VCPU limit',
+      id: 'cpu-alloc',
+      label: 'CPU Allocation',
+      tableContainer: 'flexible (FSS + "bursting")',
+      tableVm: 'fixed to VCPU limit',
       container: { value: cval, source: 'measured', detail: cg ? `cgroup ${cg.version} cpu files` : 'cgroup not readable' },
       vm: { value: `${vcpus} vCPU${pin ? `, pinned to ${pin}` : ', not pinned'}`, source: 'definition', detail: '<vcpu>, <cputune>' },
-      holds: !quota ? 'yes' : 'partly', why: !quota ? 'the container can use every host CPU; the VM never more than its vCPUs' : 'the container has a quota: fixed like a VM',
+      holds: !quota ? 'yes' : 'partly',
+      why: !quota ? 'the container can use every host CPU; the VM never more than its vCPUs' : 'the container has a quota: fixed like a VM',
     });
   }
   // 3 I/O throughput, 4 I/O latency
@@ -204,8 +223,15 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   ] as const) {
     const r = benchRatio(c, v, metric);
     rows.push({
-      id, label, tableContainer: sc, tableVm: sv, container: benchCell(c, host, metric, name), vm: benchCell(v, host, metric, name),
-      holds: r === undefined ? 'unknown' : r > 1.1 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : id === 'io-lat' ? `VM latency ${xf(r)} that of the container` : `VM ${xf(r)} slower than the container`,
+      id,
+      label,
+      tableContainer: sc,
+      tableVm: sv,
+      container: benchCell(c, host, metric, name),
+      vm: benchCell(v, host, metric, name),
+      holds: r === undefined ? 'unknown' : r > 1.1 ? 'yes' : 'no',
+      why:
+        r === undefined ? 'needs a benchmark report' : id === 'io-lat' ? `VM latency ${xf(r)} that of the container` : `VM ${xf(r)} slower than the container`,
       needsBenchmark: r === undefined,
     });
   }
@@ -213,9 +239,15 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   {
     const r = benchRatio(c, v, 'memory.bandwidth');
     rows.push({
-      id: 'mem-access', label: 'Memory Access Overhead', tableContainer: 'none', tableVm: 'some (EPT/NPT or shadow page tables)',
-      container: benchCell(c, host, 'memory.bandwidth', 'sysbench memory'), vm: benchCell(v, host, 'memory.bandwidth', 'sysbench memory'),
-      holds: r === undefined ? 'unknown' : r > 1.02 ? 'yes' : 'no', why: r === undefined ? 'needs a benchmark report' : `VM memory bandwidth ${xf(r)} slower than the container${accel ? '' : ' (TCG: software MMU, not EPT)'}`,
+      id: 'mem-access',
+      label: 'Memory Access Overhead',
+      tableContainer: 'none',
+      tableVm: 'some (EPT/NPT or shadow page tables)',
+      container: benchCell(c, host, 'memory.bandwidth', 'sysbench memory'),
+      vm: benchCell(v, host, 'memory.bandwidth', 'sysbench memory'),
+      holds: r === undefined ? 'unknown' : r > 1.02 ? 'yes' : 'no',
+      why:
+        r === undefined ? 'needs a benchmark report' : `VM memory bandwidth ${xf(r)} slower than the container${accel ? '' : ' (TCG: software MMU, not EPT)'}`,
       needsBenchmark: r === undefined,
     });
   }
@@ -224,12 +256,34 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const gs = v.guestSide;
     const guestUsed = gs ? gs.counters.memUsed : undefined;
     const loss = v.qemuRssBytes !== undefined && guestUsed !== undefined ? v.qemuRssBytes - guestUsed : undefined;
-    const cOver = c.cgroup?.memUsage !== undefined ? (c.cgroup.memUsage - (c.cgroup.memAnon ?? 0) - (c.cgroup.memCache ?? 0)) : undefined;
+    const cOver = c.cgroup?.memUsage !== undefined ? c.cgroup.memUsage - (c.cgroup.memAnon ?? 0) - (c.cgroup.memCache ?? 0) : undefined;
     rows.push({
-      id: 'mem-loss', label: 'Memory Loss', tableContainer: 'none', tableVm: 'some (extra kernels; page tables)',
-      container: cOver !== undefined ? { value: `${formatBytes(Math.max(0, cOver))} beyond its processes' memory and page cache (kernel objects charged)`, source: 'measured', detail: 'cgroup usage − anon − cache' } : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
-      vm: loss !== undefined ? { value: `${formatBytes(loss)} = QEMU RSS ${formatBytes(v.qemuRssBytes!)} − guest used ${formatBytes(guestUsed!)}`, source: 'measured', detail: 'the guest kernel, its page cache and page tables, QEMU itself' } : { value: v.qemuRssBytes ? `QEMU RSS ${formatBytes(v.qemuRssBytes)}` : '—', source: v.qemuRssBytes ? 'measured' : 'not measurable', detail: v.guestSideError ?? 'needs the guest-side view (qemu-guest-agent)' },
-      holds: loss !== undefined && cOver !== undefined ? (loss > Math.max(0, cOver) ? 'yes' : 'no') : 'unknown', why: loss !== undefined ? 'the VM costs the host more than what its guest uses' : 'needs the guest-side view of the VM',
+      id: 'mem-loss',
+      label: 'Memory Loss',
+      tableContainer: 'none',
+      tableVm: 'some (extra kernels; page tables)',
+      container:
+        cOver !== undefined
+          ? {
+              value: `${formatBytes(Math.max(0, cOver))} beyond its processes' memory and page cache (kernel objects charged)`,
+              source: 'measured',
+              detail: 'cgroup usage − anon − cache',
+            }
+          : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
+      vm:
+        loss !== undefined
+          ? {
+              value: `${formatBytes(loss)} = QEMU RSS ${formatBytes(v.qemuRssBytes!)} − guest used ${formatBytes(guestUsed!)}`,
+              source: 'measured',
+              detail: 'the guest kernel, its page cache and page tables, QEMU itself',
+            }
+          : {
+              value: v.qemuRssBytes ? `QEMU RSS ${formatBytes(v.qemuRssBytes)}` : '—',
+              source: v.qemuRssBytes ? 'measured' : 'not measurable',
+              detail: v.guestSideError ?? 'needs the guest-side view (qemu-guest-agent)',
+            },
+      holds: loss !== undefined && cOver !== undefined ? (loss > Math.max(0, cOver) ? 'yes' : 'no') : 'unknown',
+      why: loss !== undefined ? 'the VM costs the host more than what its guest uses' : 'needs the guest-side view of the VM',
     });
   }
   // 7 memory allocation (page cache)
@@ -239,61 +293,137 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     const cacheMode = /<driver[^>]*\bcache=['"](\w+)['"]/.exec(v.definition ?? '')?.[1] ?? 'default (host page cache used)';
     const double = !/none|directsync/.test(cacheMode);
     rows.push({
-      id: 'mem-alloc', label: 'Memory Allocation', tableContainer: 'flexible (unused memory used for file system cache)', tableVm: 'fixed (and possible double-caching)',
-      container: cache !== undefined ? { value: `page cache charged to its cgroup: ${formatBytes(cache)}${c.cgroup?.memLimit ? `, limit ${formatBytes(c.cgroup.memLimit)}` : ', no limit: grows into free host memory'}`, source: 'measured', detail: 'memory.stat cache/file' } : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
-      vm: { value: `fixed ${formatBytes(v.guest.memoryBytes ?? 0)}${gCache !== undefined ? `; guest's own cache/free ${formatBytes(gCache)}` : ''}; disk cache mode ${cacheMode}${double ? ' → double caching' : ''}`, source: gCache !== undefined ? 'measured' : 'definition', detail: '<memory>, <driver cache=…>, guest /proc/meminfo' },
-      holds: double ? 'yes' : 'partly', why: double ? 'the guest caches its disk and the host caches the image file too' : 'cache=none: no double caching, memory still fixed',
+      id: 'mem-alloc',
+      label: 'Memory Allocation',
+      tableContainer: 'flexible (unused memory used for file system cache)',
+      tableVm: 'fixed (and possible double-caching)',
+      container:
+        cache !== undefined
+          ? {
+              value: `page cache charged to its cgroup: ${formatBytes(cache)}${c.cgroup?.memLimit ? `, limit ${formatBytes(c.cgroup.memLimit)}` : ', no limit: grows into free host memory'}`,
+              source: 'measured',
+              detail: 'memory.stat cache/file',
+            }
+          : { value: '—', source: 'not measurable', detail: 'cgroup memory not readable' },
+      vm: {
+        value: `fixed ${formatBytes(v.guest.memoryBytes ?? 0)}${gCache !== undefined ? `; guest's own cache/free ${formatBytes(gCache)}` : ''}; disk cache mode ${cacheMode}${double ? ' → double caching' : ''}`,
+        source: gCache !== undefined ? 'measured' : 'definition',
+        detail: '<memory>, <driver cache=…>, guest /proc/meminfo',
+      },
+      holds: double ? 'yes' : 'partly',
+      why: double ? 'the guest caches its disk and the host caches the image file too' : 'cache=none: no double caching, memory still fixed',
     });
   }
   // 8 resource controls
   {
     const cg = c.cgroup;
-    const cc = [cg?.cpuQuotaCores && 'cpu quota', cg?.cpuShares && `cpu.shares ${cg.cpuShares}`, cg?.cpuWeight && `cpu.weight ${cg.cpuWeight}`, cg?.memLimit && `memory limit ${formatBytes(cg.memLimit)}`].filter(Boolean) as string[];
+    const cc = [
+      cg?.cpuQuotaCores && 'cpu quota',
+      cg?.cpuShares && `cpu.shares ${cg.cpuShares}`,
+      cg?.cpuWeight && `cpu.weight ${cg.cpuWeight}`,
+      cg?.memLimit && `memory limit ${formatBytes(cg.memLimit)}`,
+    ].filter(Boolean) as string[];
     const d = v.definition ?? '';
-    const vc = ['vcpu count', 'memory size', /<cputune/.test(d) && 'cputune', /<memtune/.test(d) && 'memtune', /<blkiotune/.test(d) && 'blkiotune', /<iotune/.test(d) && 'disk iotune', /<bandwidth/.test(d) && 'net bandwidth', v.cgroup && 'host cgroup'].filter(Boolean) as string[];
+    const vc = [
+      'vcpu count',
+      'memory size',
+      /<cputune/.test(d) && 'cputune',
+      /<memtune/.test(d) && 'memtune',
+      /<blkiotune/.test(d) && 'blkiotune',
+      /<iotune/.test(d) && 'disk iotune',
+      /<bandwidth/.test(d) && 'net bandwidth',
+      v.cgroup && 'host cgroup',
+    ].filter(Boolean) as string[];
     rows.push({
-      id: 'controls', label: 'Resource Controls', tableContainer: 'many (depends on OS)', tableVm: 'most (OS + hypervisor)',
+      id: 'controls',
+      label: 'Resource Controls',
+      tableContainer: 'many (depends on OS)',
+      tableVm: 'most (OS + hypervisor)',
       container: { value: cc.length ? cc.join(', ') : 'none set (cgroup controllers available)', source: 'measured', detail: 'cgroup files' },
       vm: { value: vc.join(', '), source: 'definition', detail: 'domain XML + cgroup' },
-      holds: vc.length >= cc.length ? 'yes' : 'partly', why: `${vc.length} controls on the VM (hypervisor + host OS), ${cc.length} set on the container`,
+      holds: vc.length >= cc.length ? 'yes' : 'partly',
+      why: `${vc.length} controls on the VM (hypervisor + host OS), ${cc.length} set on the container`,
     });
   }
   // 9 observability from the host
   rows.push({
-    id: 'obs-host', label: 'Observability from the host', tableContainer: 'highest (see everything)', tableVm: 'medium (resource usage, hypervisor statistics, OS inspection of hypervisor)',
+    id: 'obs-host',
+    label: 'Observability from the host',
+    tableContainer: 'highest (see everything)',
+    tableVm: 'medium (resource usage, hypervisor statistics, OS inspection of hypervisor)',
     container: { value: `${c.hostProcs ?? 0} processes visible (every one, with command and memory)`, source: 'measured', detail: 'cgroup.procs + /proc' },
-    vm: { value: `${v.hostProcs ?? 0} process, ${v.vcpuThreads ?? 0} vCPU thread(s): none of the guest's processes`, source: 'measured', detail: '/proc/<qemu>/task' },
-    holds: (c.hostProcs ?? 0) > (v.hostProcs ?? 0) || (c.hostProcs ?? 0) > 1 ? 'yes' : 'partly', why: 'the host lists every container process; of the VM only QEMU and its threads',
+    vm: {
+      value: `${v.hostProcs ?? 0} process, ${v.vcpuThreads ?? 0} vCPU thread(s): none of the guest's processes`,
+      source: 'measured',
+      detail: '/proc/<qemu>/task',
+    },
+    holds: (c.hostProcs ?? 0) > (v.hostProcs ?? 0) || (c.hostProcs ?? 0) > 1 ? 'yes' : 'partly',
+    why: 'the host lists every container process; of the VM only QEMU and its threads',
   });
   // 10 observability from the guest
   {
     const seenC = c.guestSide?.cpus;
     const seenV = v.guestSide?.cpus;
     rows.push({
-      id: 'obs-guest', label: 'Observability: from the guest', tableContainer: 'medium (see everything permitted, incl. some physical resource stats)', tableVm: 'low (guest only)',
-      container: seenC !== undefined ? { value: `its /proc shows ${seenC} CPUs and ${formatBytes(c.guestSide!.memTotal)} (the host's: ${host.cpus} CPUs, ${formatBytes(host.memBytes)})`, source: 'measured', detail: 'guest-side /proc/stat, /proc/meminfo' } : { value: '—', source: 'not measurable', detail: c.guestSideError ?? 'open the guest panel of the container (guest-side view)' },
-      vm: seenV !== undefined ? { value: `its /proc shows ${seenV} vCPU and ${formatBytes(v.guestSide!.memTotal)}: its own virtual hardware only`, source: 'measured', detail: 'qemu-guest-agent' } : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
+      id: 'obs-guest',
+      label: 'Observability: from the guest',
+      tableContainer: 'medium (see everything permitted, incl. some physical resource stats)',
+      tableVm: 'low (guest only)',
+      container:
+        seenC !== undefined
+          ? {
+              value: `its /proc shows ${seenC} CPUs and ${formatBytes(c.guestSide!.memTotal)} (the host's: ${host.cpus} CPUs, ${formatBytes(host.memBytes)})`,
+              source: 'measured',
+              detail: 'guest-side /proc/stat, /proc/meminfo',
+            }
+          : { value: '—', source: 'not measurable', detail: c.guestSideError ?? 'open the guest panel of the container (guest-side view)' },
+      vm:
+        seenV !== undefined
+          ? {
+              value: `its /proc shows ${seenV} vCPU and ${formatBytes(v.guestSide!.memTotal)}: its own virtual hardware only`,
+              source: 'measured',
+              detail: 'qemu-guest-agent',
+            }
+          : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
       holds: seenC !== undefined && seenV !== undefined ? (seenC === host.cpus && seenV !== host.cpus ? 'yes' : 'partly') : 'unknown',
       why: 'a container without lxcfs sees the physical CPU and memory totals; a VM sees its virtual hardware',
     });
   }
   // 11 hypervisor complexity
   rows.push({
-    id: 'complexity', label: 'Hypervisor Complexity', tableContainer: 'low (OS partitions)', tableVm: 'medium',
+    id: 'complexity',
+    label: 'Hypervisor Complexity',
+    tableContainer: 'low (OS partitions)',
+    tableVm: 'medium',
     container: { value: 'kernel namespaces + cgroups; no extra process', source: 'measured', detail: c.cgroup ? `cgroup ${c.cgroup.version}` : undefined },
-    vm: { value: `a ${vt ?? 'qemu'} process (${formatBytes(v.qemuRssBytes ?? 0)} RSS) emulating ${(v.definition?.match(/<(disk|interface|controller|channel|serial|console|video|input|memballoon|rng)\b/g) ?? []).length} devices`, source: 'measured', detail: 'QEMU RSS + device count in the domain XML' },
-    holds: 'yes', why: 'the VM needs a device model and a second kernel; the container does not',
+    vm: {
+      value: `a ${vt ?? 'qemu'} process (${formatBytes(v.qemuRssBytes ?? 0)} RSS) emulating ${(v.definition?.match(/<(disk|interface|controller|channel|serial|console|video|input|memballoon|rng)\b/g) ?? []).length} devices`,
+      source: 'measured',
+      detail: 'QEMU RSS + device count in the domain XML',
+    },
+    holds: 'yes',
+    why: 'the VM needs a device model and a second kernel; the container does not',
   });
   // 12 different OS guests
   {
     const ck = c.guestSide?.kernel;
     const vk = v.guestSide?.kernel;
     rows.push({
-      id: 'os', label: 'Different OS Guests', tableContainer: 'no', tableVm: 'yes',
-      container: ck ? { value: `${ck}${ck === host.kernel ? ' — the host kernel' : ''}`, source: 'measured', detail: 'uname in the container' } : { value: `${host.kernel} (shares the host kernel)`, source: 'definition', detail: c.guestSideError },
-      vm: vk ? { value: `${vk}${v.guestSide?.os ? ` (${v.guestSide.os})` : ''}: its own kernel`, source: 'measured', detail: 'uname via qemu-guest-agent' } : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
+      id: 'os',
+      label: 'Different OS Guests',
+      tableContainer: 'no',
+      tableVm: 'yes',
+      container: ck
+        ? { value: `${ck}${ck === host.kernel ? ' — the host kernel' : ''}`, source: 'measured', detail: 'uname in the container' }
+        : { value: `${host.kernel} (shares the host kernel)`, source: 'definition', detail: c.guestSideError },
+      vm: vk
+        ? { value: `${vk}${v.guestSide?.os ? ` (${v.guestSide.os})` : ''}: its own kernel`, source: 'measured', detail: 'uname via qemu-guest-agent' }
+        : { value: '—', source: 'not measurable', detail: v.guestSideError ?? 'needs qemu-guest-agent' },
       holds: !ck || ck === host.kernel ? (vk ? 'yes' : 'partly') : 'no',
-      why: vk && vk === host.kernel ? 'the VM runs its own kernel (here the same version as the host, but any OS would boot)' : 'the container runs on the host kernel; the VM boots its own',
+      why:
+        vk && vk === host.kernel
+          ? 'the VM runs its own kernel (here the same version as the host, but any OS would boot)'
+          : 'the container runs on the host kernel; the VM boots its own',
     });
   }
   // the table's two claims
@@ -303,8 +433,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
   ] as const) {
     const r = benchRatio(c, v, metric);
     rows.push({
-      id, label, tableContainer: '1×', tableVm: `${factor}× slower`,
-      container: benchCell(c, host, metric, metric), vm: benchCell(v, host, metric, metric),
+      id,
+      label,
+      tableContainer: '1×',
+      tableVm: `${factor}× slower`,
+      container: benchCell(c, host, metric, metric),
+      vm: benchCell(v, host, metric, metric),
       holds: r === undefined ? 'unknown' : r >= factor * 0.7 && r <= factor * 1.3 ? 'yes' : 'no',
       why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} slower than the container here${accel ? '' : ' (TCG guest: not KVM figures)'}`,
       needsBenchmark: r === undefined,

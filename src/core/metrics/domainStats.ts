@@ -65,12 +65,22 @@ export function countersFromDomainStats(params: Record<string, unknown>, kind: '
   const blocks = params['block.count'];
   if (blocks !== undefined) {
     const n = num(blocks) ?? 0;
-    c.io = { rdBytes: sumOver(params, n, BLOCK_RD_BYTES), wrBytes: sumOver(params, n, BLOCK_WR_BYTES), rdOps: sumOver(params, n, BLOCK_RD_REQS), wrOps: sumOver(params, n, BLOCK_WR_REQS) };
+    c.io = {
+      rdBytes: sumOver(params, n, BLOCK_RD_BYTES),
+      wrBytes: sumOver(params, n, BLOCK_WR_BYTES),
+      rdOps: sumOver(params, n, BLOCK_RD_REQS),
+      wrOps: sumOver(params, n, BLOCK_WR_REQS),
+    };
   }
   const nets = params['net.count'];
   if (nets !== undefined) {
     const n = num(nets) ?? 0;
-    c.net = { rxBytes: sumOver(params, n, NET_RX_BYTES), txBytes: sumOver(params, n, NET_TX_BYTES), rxPkts: sumOver(params, n, NET_RX_PKTS), txPkts: sumOver(params, n, NET_TX_PKTS) };
+    c.net = {
+      rxBytes: sumOver(params, n, NET_RX_BYTES),
+      txBytes: sumOver(params, n, NET_TX_BYTES),
+      rxPkts: sumOver(params, n, NET_RX_PKTS),
+      txPkts: sumOver(params, n, NET_TX_PKTS),
+    };
   }
   return c;
 }

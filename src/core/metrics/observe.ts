@@ -70,7 +70,9 @@ export class ProcTracker {
     const main = parseStat(await this.read(`/proc/${qemuPid}/stat`));
     if (!main) return [];
     // the process row carries the total of all its threads; the thread rows follow (the main thread too)
-    const rows: ProcRow[] = [{ pid: qemuPid, comm: main.comm, state: main.state, cpu: this.cpu(`p${qemuPid}`, main.ticks, t), rssBytes: main.rssPages * PAGE, role: 'main' }];
+    const rows: ProcRow[] = [
+      { pid: qemuPid, comm: main.comm, state: main.state, cpu: this.cpu(`p${qemuPid}`, main.ticks, t), rssBytes: main.rssPages * PAGE, role: 'main' },
+    ];
     const tids = (await this.host.readdir(`/proc/${qemuPid}/task`).catch(() => [])).map((e) => e.name);
     for (const tid of tids) {
       const st = parseStat(await this.read(`/proc/${qemuPid}/task/${tid}/stat`));

@@ -73,7 +73,9 @@ export class PairObserver {
     const g = c.guest;
     const { host, pid } = await this.hostPid(c);
     // libvirt-LXC: the host process is the libvirt_lxc controller, which lives in the domain's cgroup
-    const rows = (pid ? await this.tracker(host).container(pid) : []).map((r) => (g.kind === 'libvirt-lxc' && r.pid === pid ? { ...r, role: 'controller' } : r));
+    const rows = (pid ? await this.tracker(host).container(pid) : []).map((r) =>
+      g.kind === 'libvirt-lxc' && r.pid === pid ? { ...r, role: 'controller' } : r,
+    );
     return {
       summary: `${rows.length} processes of ${g.name}, each with its command, CPU and memory — everything in its cgroup`,
       error: pid ? undefined : 'no host process for this container (is it on a host virtscope can read?)',
@@ -102,7 +104,12 @@ export interface ComparedPair {
 }
 
 /** The container-vs-KVM table's rows for the pair, with the newest benchmark report in `reportsDir`. */
-export async function comparePair(container: PairCandidate | undefined, vm: PairCandidate | undefined, sampler: Sampler, reportsDir: string): Promise<ComparedPair> {
+export async function comparePair(
+  container: PairCandidate | undefined,
+  vm: PairCandidate | undefined,
+  sampler: Sampler,
+  reportsDir: string,
+): Promise<ComparedPair> {
   const rep = await latestReport(reportsDir);
   const host = await hostFacts(rep?.report, rep ? rep.file.split(/[\\/]/).pop() : undefined);
   if (!container || !vm) return { rows: [], report: host.reportName, error: 'needs a running container and a running QEMU guest' };

@@ -77,7 +77,7 @@ function cpuTimes(text: string, at: number, end: number): CpuTimes {
 export function parseProcStat(text: string): ProcStat {
   let all: CpuTimes = { busy: 0, total: 0 };
   const perCpu: CpuTimes[] = [];
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     const end = lineEnd(text, at);
     if (text.startsWith('cpu', at)) {
       const t = cpuTimes(text, at, end);
@@ -177,7 +177,7 @@ const diskFields: number[] = new Array(8);
 export function parseDiskstats(text: string, isDisk: (name: string) => boolean): IoCounters & { devices: string[] } {
   const out = { rdBytes: 0, wrBytes: 0, rdOps: 0, wrOps: 0, devices: [] as string[] };
   const f = diskFields;
-  for (let at = 0; at < text.length; ) {
+  for (let at = 0; at < text.length;) {
     const end = lineEnd(text, at);
     // major minor name | reads merged sectors ms | writes merged sectors ms | …
     if (numbersOf(text, at, end, 3, f) === f.length) {

@@ -23,19 +23,46 @@ export interface Counters {
 export const HOST_KEYS = [
   'cpu', // % of the host (all host CPUs = 100 %)
   'cpuAlloc', // % of the guest's own CPUs (vCPUs / quota)
-  'vcpu0', 'vcpu1', 'vcpu2', 'vcpu3', 'vcpu4', 'vcpu5', 'vcpu6', 'vcpu7', // % of one core, per vCPU
-  'memUsed', 'memAlloc', // bytes
-  'diskRd', 'diskWr', 'diskRdOps', 'diskWrOps', // bytes/s, ops/s
-  'netRx', 'netTx', 'netRxPkts', 'netTxPkts', // bytes/s, packets/s
-  'psiCpu', 'psiMem', 'psiIo', // some avg10, %
+  'vcpu0',
+  'vcpu1',
+  'vcpu2',
+  'vcpu3',
+  'vcpu4',
+  'vcpu5',
+  'vcpu6',
+  'vcpu7', // % of one core, per vCPU
+  'memUsed',
+  'memAlloc', // bytes
+  'diskRd',
+  'diskWr',
+  'diskRdOps',
+  'diskWrOps', // bytes/s, ops/s
+  'netRx',
+  'netTx',
+  'netRxPkts',
+  'netTxPkts', // bytes/s, packets/s
+  'psiCpu',
+  'psiMem',
+  'psiIo', // some avg10, %
 ] as const;
 
 /** Series read inside the guest (its own /proc). */
 export const GUEST_KEYS = [
-  'gCpu', 'gMemUsed', 'gMemTotal', 'gLoad1',
-  'gDiskRd', 'gDiskWr', 'gDiskRdOps', 'gDiskWrOps',
-  'gNetRx', 'gNetTx', 'gNetRxPkts', 'gNetTxPkts',
-  'gPsiCpu', 'gPsiMem', 'gPsiIo',
+  'gCpu',
+  'gMemUsed',
+  'gMemTotal',
+  'gLoad1',
+  'gDiskRd',
+  'gDiskWr',
+  'gDiskRdOps',
+  'gDiskWrOps',
+  'gNetRx',
+  'gNetTx',
+  'gNetRxPkts',
+  'gNetTxPkts',
+  'gPsiCpu',
+  'gPsiMem',
+  'gPsiIo',
 ] as const;
 
 export type HostKey = (typeof HOST_KEYS)[number];

@@ -194,7 +194,11 @@ export class SchemaModel {
         const alts = p.items.map((i) => this.requiredAttrValues(i, stack));
         if (!alts.length) break;
         for (const [k, v] of alts[0]) {
-          if (alts.every((a) => a.has(k))) r.set(k, alts.reduce<Set<string> | null>((acc, a) => union(acc, a.get(k)!), v));
+          if (alts.every((a) => a.has(k)))
+            r.set(
+              k,
+              alts.reduce<Set<string> | null>((acc, a) => union(acc, a.get(k)!), v),
+            );
         }
         break;
       }
@@ -354,7 +358,11 @@ export class SchemaModel {
         } else byName.set(key, { name: n.local, ns: n.ns, patterns: [a] });
       }
     }
-    return [...byName.values()].map((b) => ({ ...b, required: !b.ns && required.has(b.name), values: mergeSpaces(b.patterns.map((p) => this.valueSpace(p.content))) }));
+    return [...byName.values()].map((b) => ({
+      ...b,
+      required: !b.ns && required.has(b.name),
+      values: mergeSpaces(b.patterns.map((p) => this.valueSpace(p.content))),
+    }));
   }
 
   /** Text content values of the element at `path` (ignoring child elements). */

@@ -60,7 +60,11 @@ interface Node {
 }
 
 export class RngError extends Error {
-  constructor(message: string, readonly file?: string, readonly line?: number) {
+  constructor(
+    message: string,
+    readonly file?: string,
+    readonly line?: number,
+  ) {
     super(file ? `${file}${line ? `:${line}` : ''}: ${message}` : message);
     this.name = 'RngError';
   }
@@ -110,9 +114,34 @@ function parseXmlFile(file: string): Node {
 
 /** Names of RELAX NG elements; anything else (a:documentation, foreign markup) is skipped. */
 const RNG_ELEMENTS = new Set([
-  'grammar', 'start', 'define', 'include', 'div', 'element', 'attribute', 'choice', 'interleave', 'group', 'optional',
-  'zeroOrMore', 'oneOrMore', 'mixed', 'list', 'ref', 'parentRef', 'externalRef', 'value', 'data', 'param', 'except', 'text',
-  'empty', 'notAllowed', 'name', 'anyName', 'nsName',
+  'grammar',
+  'start',
+  'define',
+  'include',
+  'div',
+  'element',
+  'attribute',
+  'choice',
+  'interleave',
+  'group',
+  'optional',
+  'zeroOrMore',
+  'oneOrMore',
+  'mixed',
+  'list',
+  'ref',
+  'parentRef',
+  'externalRef',
+  'value',
+  'data',
+  'param',
+  'except',
+  'text',
+  'empty',
+  'notAllowed',
+  'name',
+  'anyName',
+  'nsName',
 ]);
 
 function rngChildren(n: Node): Node[] {
@@ -224,7 +253,7 @@ export class RngLoader {
         let rest = kids;
         if (n.attrs.name !== undefined) {
           // attributes are in no namespace unless ns is given on the attribute itself
-          const ns = n.name === 'attribute' ? n.attrs.ns ?? '' : n.ns;
+          const ns = n.name === 'attribute' ? (n.attrs.ns ?? '') : n.ns;
           name = { kind: 'name', ns, local: localOf(n.attrs.name) };
         } else {
           if (!kids.length) throw new RngError(`<${n.name}> without a name`, loc.file, loc.line);
@@ -291,7 +320,7 @@ export class RngLoader {
     };
     switch (n.name) {
       case 'name':
-        return { kind: 'name', ns: attribute ? n.attrs.ns ?? '' : n.ns, local: localOf(n.text.trim()) };
+        return { kind: 'name', ns: attribute ? (n.attrs.ns ?? '') : n.ns, local: localOf(n.text.trim()) };
       case 'anyName':
         return { kind: 'anyName', except: except() };
       case 'nsName':

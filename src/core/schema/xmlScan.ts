@@ -37,7 +37,12 @@ export interface ScanResult {
 
 const NAME_CHAR = /[^\s=/>"'<]/;
 /** Markup that holds no elements: comments, CDATA, processing instructions, DOCTYPE. */
-const SKIPPED: ReadonlyArray<readonly [string, string]> = [['<!--', '-->'], ['<![CDATA[', ']]>'], ['<?', '?>'], ['<!', '>']];
+const SKIPPED: ReadonlyArray<readonly [string, string]> = [
+  ['<!--', '-->'],
+  ['<![CDATA[', ']]>'],
+  ['<?', '?>'],
+  ['<!', '>'],
+];
 
 /** Scans the whole text. */
 export function scan(text: string): ScanResult {
@@ -134,7 +139,17 @@ export function scan(text: string): ScanResult {
       }
     }
     const idx = tags.length;
-    tags.push({ name, start: i, nameStart, nameEnd: nameStart + name.length, end: j, closed, selfClosing, attrs, parent: stack.length ? stack[stack.length - 1] : -1 });
+    tags.push({
+      name,
+      start: i,
+      nameStart,
+      nameEnd: nameStart + name.length,
+      end: j,
+      closed,
+      selfClosing,
+      attrs,
+      parent: stack.length ? stack[stack.length - 1] : -1,
+    });
     if (!selfClosing && name) stack.push(idx);
     i = j > i ? j : i + 1;
   }

@@ -181,7 +181,12 @@ export function parseXmllintOutput(stderr: string, file: string, text: string): 
       const where = found ?? (last ? elementRange(src, last.line, last.element) : elementRange(src, 0, undefined));
       // the same message twice at one place helps nobody
       if (!out.some((p) => p.message === message && p.line === where.line)) {
-        out.push({ ...where, severity: /warning/.test(bare[1]) ? 'warning' : 'error', message, source: /parser/.test(bare[1]) && !/Relax-NG/.test(bare[1]) ? 'xml' : 'schema' });
+        out.push({
+          ...where,
+          severity: /warning/.test(bare[1]) ? 'warning' : 'error',
+          message,
+          source: /parser/.test(bare[1]) && !/Relax-NG/.test(bare[1]) ? 'xml' : 'schema',
+        });
       }
       continue;
     }

@@ -44,7 +44,9 @@ export function snapshotItemSpec(s: SnapshotInfo, childCount: number): SnapshotI
     ]
       .filter(Boolean)
       .join('\n\n'),
-    contextValue: ['snapshot', `location-${s.location}`, `content-${s.content}`, s.current ? 'current' : '', childCount ? 'has-children' : ''].filter(Boolean).join(' '),
+    contextValue: ['snapshot', `location-${s.location}`, `content-${s.content}`, s.current ? 'current' : '', childCount ? 'has-children' : '']
+      .filter(Boolean)
+      .join(' '),
     icon: s.current ? 'pass-filled' : 'history',
   };
 }

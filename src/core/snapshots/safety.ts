@@ -82,7 +82,12 @@ export function planCreate(req: CreateRequest, ctx: SnapshotContext): Plan<Creat
   if (!disks.length) return refuse('this guest has no writable disk to snapshot');
   const notQcow2 = disks.filter((d) => d.format !== 'qcow2');
   const external = (ctx.running && !req.memory) || notQcow2.length > 0;
-  if (external) return planExternal(req, ctx, notQcow2.map((d) => `${d.target} (${d.format ?? 'unknown format'})`));
+  if (external)
+    return planExternal(
+      req,
+      ctx,
+      notQcow2.map((d) => `${d.target} (${d.format ?? 'unknown format'})`),
+    );
   if (ctx.facts.pflash) {
     return refuse('this guest boots UEFI with its variables in a pflash file, which internal snapshots do not capture (libvirt refuses them)');
   }
@@ -126,7 +131,12 @@ function snapshotXml(req: CreateRequest, memory: string): string {
 }
 
 function when(s: SnapshotInfo): string {
-  return s.creationTime ? new Date(s.creationTime * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : 'it was taken';
+  return s.creationTime
+    ? new Date(s.creationTime * 1000)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+    : 'it was taken';
 }
 
 export interface RevertPlan {
@@ -150,9 +160,14 @@ export function planRevert(snap: SnapshotInfo, ctx: SnapshotContext): Plan<Rever
   const parts = [`Everything written to the guest's disks ${since}`];
   if (ctx.running) parts.push('everything in its memory now (open programs, unsaved work)');
   const after =
-    snap.content === 'memory' ? `The guest resumes as it was at the snapshot (${snap.state}).` : ctx.running ? 'The guest is stopped and left off, as it was at the snapshot.' : 'The guest stays off.';
+    snap.content === 'memory'
+      ? `The guest resumes as it was at the snapshot (${snap.state}).`
+      : ctx.running
+        ? 'The guest is stopped and left off, as it was at the snapshot.'
+        : 'The guest stays off.';
   const risks: string[] = [];
-  if (kindsOf(ctx.existing).size > 1) risks.push('This guest has both internal and external snapshots: check that disks you care about are not left on overlays.');
+  if (kindsOf(ctx.existing).size > 1)
+    risks.push('This guest has both internal and external snapshots: check that disks you care about are not left on overlays.');
   return { ok: true, lost: `${parts.join(', and ')} will be lost. ${after}`, flags: 0, risks };
 }
 
@@ -166,7 +181,9 @@ export function planDelete(snap: SnapshotInfo, descendantsOf: readonly SnapshotI
   const removed = withChildren ? [snap, ...descendantsOf] : [snap];
   const external = removed.filter((s) => s.location !== 'internal');
   if (external.length && ctx.libVersion < EXTERNAL_DELETE_SINCE) {
-    return refuse(`libvirt ${versionString(ctx.libVersion)} on this host cannot delete external snapshots (${external.map((s) => `"${s.name}"`).join(', ')}); that arrives in libvirt 9.0`);
+    return refuse(
+      `libvirt ${versionString(ctx.libVersion)} on this host cannot delete external snapshots (${external.map((s) => `"${s.name}"`).join(', ')}); that arrives in libvirt 9.0`,
+    );
   }
   const risks = !withChildren && descendantsOf.length ? [`Its ${descendantsOf.length} child snapshot(s) stay and move up to its parent.`] : [];
   return { ok: true, removed: removed.map((s) => s.name), flags: withChildren ? P.SnapshotDeleteFlags.CHILDREN : 0, risks };

@@ -24,7 +24,12 @@ export function poolItemSpec(p: PoolView): ObjectItemSpec {
   return {
     label: p.name,
     description: [p.state, used, autostartWord(p.autostart)].filter(Boolean).join(' · '),
-    tooltip: [`**${md(p.name)}** — ${p.type} pool, ${p.state}`, p.path ? `Path: ${md(p.path)}` : '', used ? `${used}, ${bytes(p.available)} free` : '', p.autostart ? 'Starts with the host' : 'Does not start with the host']
+    tooltip: [
+      `**${md(p.name)}** — ${p.type} pool, ${p.state}`,
+      p.path ? `Path: ${md(p.path)}` : '',
+      used ? `${used}, ${bytes(p.available)} free` : '',
+      p.autostart ? 'Starts with the host' : 'Does not start with the host',
+    ]
       .filter(Boolean)
       .join('\n\n'),
     contextValue: ['pool', p.active ? 'state-active' : 'state-inactive', p.autostart ? 'autostart-on' : 'autostart-off'].join(' '),
@@ -38,8 +43,12 @@ export function volumeItemSpec(v: VolumeView): ObjectItemSpec {
   return {
     label: v.name,
     description: [v.format ?? '', `${bytes(v.capacity)} (${bytes(v.allocation)} on disk)`, users].filter(Boolean).join(' · '),
-    tooltip: [`**${md(v.name)}**${v.format ? ` — ${v.format}` : ''}`, `Path: ${md(v.path)}`, `Size ${bytes(v.capacity)}, ${bytes(v.allocation)} allocated`, v.usedBy.length ? `Used by: ${v.usedBy.map(md).join(', ')}` : 'No guest uses it']
-      .join('\n\n'),
+    tooltip: [
+      `**${md(v.name)}**${v.format ? ` — ${v.format}` : ''}`,
+      `Path: ${md(v.path)}`,
+      `Size ${bytes(v.capacity)}, ${bytes(v.allocation)} allocated`,
+      v.usedBy.length ? `Used by: ${v.usedBy.map(md).join(', ')}` : 'No guest uses it',
+    ].join('\n\n'),
     contextValue: ['volume', v.usedBy.length ? 'used' : 'unused'].join(' '),
     icon: 'file',
     expands: false,
@@ -67,7 +76,13 @@ export function leaseItemSpec(l: LeaseView): ObjectItemSpec {
   return {
     label: `${l.ip}/${l.prefix}`,
     description: [l.guest ?? l.hostname ?? '', l.mac ?? ''].filter(Boolean).join(' · '),
-    tooltip: [`**${l.ip}**`, l.guest ? `Guest: ${md(l.guest)}` : '', l.hostname ? `Host name: ${md(l.hostname)}` : '', l.mac ? `MAC: ${l.mac}` : '', l.expiry ? `Expires ${new Date(l.expiry * 1000).toISOString()}` : '']
+    tooltip: [
+      `**${l.ip}**`,
+      l.guest ? `Guest: ${md(l.guest)}` : '',
+      l.hostname ? `Host name: ${md(l.hostname)}` : '',
+      l.mac ? `MAC: ${l.mac}` : '',
+      l.expiry ? `Expires ${new Date(l.expiry * 1000).toISOString()}` : '',
+    ]
       .filter(Boolean)
       .join('\n\n'),
     contextValue: 'lease',

@@ -144,7 +144,12 @@ export { domainVirtType };
 export async function hostAddressForGuest(xml: string, netns?: string, host: Host = localHost): Promise<{ ip?: string; bridge?: string; why?: string }> {
   const ifs = interfaceBridges(xml);
   const br = ifs.find((i) => i.bridge)?.bridge;
-  if (!br) return { why: ifs.length ? 'the guest\'s interface has no bridge on the host (user-mode or direct networking)' : 'the guest has no bridged or libvirt-network interface' };
+  if (!br)
+    return {
+      why: ifs.length
+        ? "the guest's interface has no bridge on the host (user-mode or direct networking)"
+        : 'the guest has no bridged or libvirt-network interface',
+    };
   try {
     const ip = (await hostIPv4s(host, { netns, dev: br }))[0]?.address;
     return ip ? { ip, bridge: br } : { bridge: br, why: `bridge ${br} has no IPv4 address${netns ? ` in network namespace ${netns}` : ''}` };
@@ -386,14 +391,20 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
   const dur = Math.max(1, Math.round(opts.durationSec));
   const detail = opts.detail ?? 'kick-path';
   const level = TRACE_DETAIL[detail];
-  const wantGuest = opts.noTrace ? [] : opts.guestProbes ?? level.guestProbes;
-  const wantQemu = opts.noTrace ? [] : opts.qemuEvents ?? level.qemuEvents;
+  const wantGuest = opts.noTrace ? [] : (opts.guestProbes ?? level.guestProbes);
+  const wantQemu = opts.noTrace ? [] : (opts.qemuEvents ?? level.qemuEvents);
 
   run.progress('reading the domain');
   const xml = await target.domainXml();
   const virtType = domainVirtType(xml) ?? 'unknown';
   run.check();
-  const kvmStatus: TraceSourceStatus = virtType === 'kvm' ? { used: false } : { used: false, note: `no KVM exits: the guest runs under ${virtType === 'qemu' ? 'TCG emulation' : virtType} (domain type '${virtType}'), so there are no VM exits to count` };
+  const kvmStatus: TraceSourceStatus =
+    virtType === 'kvm'
+      ? { used: false }
+      : {
+          used: false,
+          note: `no KVM exits: the guest runs under ${virtType === 'qemu' ? 'TCG emulation' : virtType} (domain type '${virtType}'), so there are no VM exits to count`,
+        };
   try {
     await lockGuest(run, dur);
     await startWorkload(run, xml);
@@ -443,11 +454,17 @@ function guestCounts(run: TraceRun) {
   // a "missed" hit is a call during which the handler could not run (a probe hit inside another
   // probe's handler, e.g. an interrupt): the function was still called, so it counts
   for (const fn of probed) guestHits[fn] = (profile.get(`vs_${fn}`)?.hits ?? 0) + (profile.get(`vs_${fn}`)?.misses ?? 0);
-  const missed = [...profile].filter(([k]) => k.startsWith('vs_')).map(([, v]) => v).reduce((s, v) => s + v.misses, 0);
-  if (missed) warnings.push(`${missed} of the counted calls hit a probe while another probe's handler ran (nested, e.g. in an interrupt); they are counted from kprobe_profile's "missed" column`);
+  const missed = [...profile]
+    .filter(([k]) => k.startsWith('vs_'))
+    .map(([, v]) => v)
+    .reduce((s, v) => s + v.misses, 0);
+  if (missed)
+    warnings.push(
+      `${missed} of the counted calls hit a probe while another probe's handler ran (nested, e.g. in an interrupt); they are counted from kprobe_profile's "missed" column`,
+    );
   const before = netDevByInterface(section('netdev-before'));
   const after = netDevByInterface(section('netdev-after'));
-  const iface = opts.guestInterface ?? (after.has('eth0') ? 'eth0' : [...after.keys()].find((k) => k !== 'lo') ?? 'eth0');
+  const iface = opts.guestInterface ?? (after.has('eth0') ? 'eth0' : ([...after.keys()].find((k) => k !== 'lo') ?? 'eth0'));
   const b = before.get(iface);
   const a = after.get(iface);
   if (!a || !b) warnings.push(`the guest has no interface ${iface}: packets and bytes unknown`);
@@ -496,20 +513,27 @@ function traceResult(run: TraceRun, f: RunFacts): TraceResult {
     qemu: { events: qemuEvents, byEvent: obj(q.byEvent), notifyByQueue: obj(q.notifyByQueue), txQueue, txQueueNotifies },
     kvm: kc && kvmCountsJson(kc),
     sources: {
-      guest: opts.noTrace ? { used: false, note: 'not traced (baseline run)' } : probed.length ? { used: true, note: missing.length ? `not in this kernel: ${missing.join(', ')}` : undefined } : { used: false, note: 'no probe could be placed in the guest' },
+      guest: opts.noTrace
+        ? { used: false, note: 'not traced (baseline run)' }
+        : probed.length
+          ? { used: true, note: missing.length ? `not in this kernel: ${missing.join(', ')}` : undefined }
+          : { used: false, note: 'no probe could be placed in the guest' },
       qemu:
         opts.noTrace || opts.qemuEvents?.length === 0
           ? { used: false, note: 'not traced in this run' }
           : !wantQemu.length
-            ? { used: false, note: `not used at detail ${detail}: the guest counts its kicks per virtqueue itself; set virtscope.trace.detail to "full" to count them in QEMU too (steps 8–9 and the guest/QEMU cross-check)` }
-          : {
-              used: qemuEvents.length > 0,
-              note: !qemuEvents.length
-                ? 'this QEMU build has no virtio trace events'
-                : qemuEvents.some((e) => e.startsWith('virtio_net_'))
-                  ? undefined
-                  : 'this QEMU build has no virtio-net TX trace events: the TX handler is counted as virtio_queue_notify on the TX queue',
-            },
+            ? {
+                used: false,
+                note: `not used at detail ${detail}: the guest counts its kicks per virtqueue itself; set virtscope.trace.detail to "full" to count them in QEMU too (steps 8–9 and the guest/QEMU cross-check)`,
+              }
+            : {
+                used: qemuEvents.length > 0,
+                note: !qemuEvents.length
+                  ? 'this QEMU build has no virtio trace events'
+                  : qemuEvents.some((e) => e.startsWith('virtio_net_'))
+                    ? undefined
+                    : 'this QEMU build has no virtio-net TX trace events: the TX handler is counted as virtio_queue_notify on the TX queue',
+              },
       kvm: kvmStatus,
     },
     cleanup: run.cleanup,
@@ -521,7 +545,10 @@ function traceResult(run: TraceRun, f: RunFacts): TraceResult {
 async function readSettled(host: Host, file: string): Promise<string> {
   let last = -1;
   for (let i = 0; i < 10; i++) {
-    const size = await host.stat(file).then((s) => s?.size ?? -1, () => -1);
+    const size = await host.stat(file).then(
+      (s) => s?.size ?? -1,
+      () => -1,
+    );
     if (size === last) break;
     last = size;
     await new Promise((r) => setTimeout(r, 300));
@@ -596,7 +623,10 @@ export class HostKvmTracer {
     if (!this.mounted) return '';
     const m = this.mounted;
     this.mounted = undefined;
-    return runOn(this.host, ['umount', m], { timeoutMs: 10_000 }).then(() => `, ${m} unmounted again`, (e: Error) => `, umount ${m} FAILED: ${e.message}`);
+    return runOn(this.host, ['umount', m], { timeoutMs: 10_000 }).then(
+      () => `, ${m} unmounted again`,
+      (e: Error) => `, umount ${m} FAILED: ${e.message}`,
+    );
   }
   private flush(): void {
     this.parts.push(parseKvmEvents(this.text, { pids: this.pids }));

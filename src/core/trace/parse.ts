@@ -119,8 +119,7 @@ export interface KvmEventCounts {
 }
 
 // ftrace / trace-cmd report: task-pid, optional (tgid), [cpu], optional flags, timestamp:, event:, payload
-const FTRACE_KVM_LINE =
-  /^\s*.+?-(?<pid>\d+)\s+(?:\(\s*(?<tgid>\d+|-+)\)\s+)?\[\d+\]\s+(?:\S{4,5}\s+)?[\d.]+:\s+(?<ev>kvm_\w+):\s*(?<payload>.*)$/;
+const FTRACE_KVM_LINE = /^\s*.+?-(?<pid>\d+)\s+(?:\(\s*(?<tgid>\d+|-+)\)\s+)?\[\d+\]\s+(?:\S{4,5}\s+)?[\d.]+:\s+(?<ev>kvm_\w+):\s*(?<payload>.*)$/;
 // perf script / perf-prof: optional wall clock, task pid, optional flags, [cpu], timestamp:, kvm:event:, payload (no tgid)
 const PERF_KVM_LINE =
   /^\s*(?:\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\s+)?.+?\s+(?<pid>\d+)\s+(?:\S{4,5}\s+)?\[\d+\]\s+[\d.]+:\s+kvm:(?<ev>kvm_\w+):\s*(?<payload>.*)$/;
@@ -142,7 +141,11 @@ export function parseKvmEvents(text: string, filter: { tgid?: number; pids?: Rea
   const pioByPort = new Map<string, number>();
   const userspaceExitsByReason = new Map<string, number>();
   const injections = new Map<string, number>();
-  let exits = 0, pio = 0, mmio = 0, fastMmio = 0, lines = 0;
+  let exits = 0,
+    pio = 0,
+    mmio = 0,
+    fastMmio = 0,
+    lines = 0;
   const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   for (const raw of text.split('\n')) {
     const g = (FTRACE_KVM_LINE.exec(raw) ?? PERF_KVM_LINE.exec(raw))?.groups;

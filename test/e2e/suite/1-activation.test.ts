@@ -28,17 +28,22 @@ describe('activation', () => {
     const api = await getApi();
     // the defaults a user gets: package.json's default of `virtscope.connections`
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-    const defaults: Array<{ id: string; label: string; uri?: string }> =
-      ext.packageJSON.contributes.configuration.properties['virtscope.connections'].default;
+    const defaults: Array<{ id: string; label: string; uri?: string }> = ext.packageJSON.contributes.configuration.properties['virtscope.connections'].default;
     assert.deepEqual(
       defaults.map((d) => d.uri ?? d.id),
       ['qemu:///system', 'lxc:///system', 'lxc-tools', 'containers', 'test+unix:///default'],
     );
     const ids = api.connections.all.map((c) => c.config.id);
-    assert.deepEqual(ids, defaults.map((c) => c.id));
+    assert.deepEqual(
+      ids,
+      defaults.map((c) => c.id),
+    );
     // the top level is hosts: this machine first (no remote host is configured in the e2e settings)
     const hosts = api.tree.getChildren();
-    assert.deepEqual(hosts.map((n) => (n.kind === 'host' ? n.host.id : `${n.kind}?`)), ['local']);
+    assert.deepEqual(
+      hosts.map((n) => (n.kind === 'host' ? n.host.id : `${n.kind}?`)),
+      ['local'],
+    );
     assert.equal(api.tree.getTreeItem(hosts[0]).label, 'This machine');
     await connectAll(api);
     const conns = api.tree.getChildren(hosts[0]);
@@ -51,6 +56,9 @@ describe('activation', () => {
       assert.equal(item.label, defaults[i].label);
       assert.equal(c.config.uri, defaults[i].uri);
     }
-    assert.ok(api.connections.all.every((c) => c.status.state === 'connected'), describeConnections(api.connections.all));
+    assert.ok(
+      api.connections.all.every((c) => c.status.state === 'connected'),
+      describeConnections(api.connections.all),
+    );
   });
 });

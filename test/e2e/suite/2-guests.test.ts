@@ -24,7 +24,10 @@ describe('guests', () => {
       assert.ok(group, `group ${KIND_LABEL[lab.kind]} under ${lab.conn}`);
       assert.equal(api.tree.getTreeItem(group).label, KIND_LABEL[lab.kind]);
       const kids = api.tree.getChildren(group) as GuestNode[];
-      assert.ok(kids.some((k) => k.guest?.name === lab.name), `${lab.name} under ${KIND_LABEL[lab.kind]}`);
+      assert.ok(
+        kids.some((k) => k.guest?.name === lab.name),
+        `${lab.name} under ${KIND_LABEL[lab.kind]}`,
+      );
       // the row: label = name, aria label = "<name>, <description>", a state icon
       const item = api.tree.getTreeItem(node);
       assert.equal(item.label, lab.name);

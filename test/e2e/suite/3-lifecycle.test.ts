@@ -11,7 +11,11 @@ describe('lifecycle on test+unix:///default', () => {
     const api = await getApi();
     await connectAll(api, ['test']);
     const node = await guestNode(api, 'test', 'test');
-    await waitFor(() => node.guest?.state === 'running', 5_000, () => `test is ${node.guest?.state}, expected running`);
+    await waitFor(
+      () => node.guest?.state === 'running',
+      5_000,
+      () => `test is ${node.guest?.state}, expected running`,
+    );
   });
   after(async () => {
     await ensureTestDomainRunning();
@@ -21,7 +25,11 @@ describe('lifecycle on test+unix:///default', () => {
     const api = await getApi();
     const node = await guestNode(api, 'test', 'test');
     await vscode.commands.executeCommand('virtscope.suspend', node);
-    await waitFor(() => node.guest?.state === 'paused', 3_000, () => `after suspend: ${node.guest?.state}`);
+    await waitFor(
+      () => node.guest?.state === 'paused',
+      3_000,
+      () => `after suspend: ${node.guest?.state}`,
+    );
     assert.equal((await virsh('domstate', 'test')).trim(), 'paused');
     let item = api.tree.getTreeItem(node);
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'debug-pause');
@@ -29,7 +37,11 @@ describe('lifecycle on test+unix:///default', () => {
     assert.match(String(item.contextValue), /\bcan-resume\b/);
 
     await vscode.commands.executeCommand('virtscope.resume', node);
-    await waitFor(() => node.guest?.state === 'running', 3_000, () => `after resume: ${node.guest?.state}`);
+    await waitFor(
+      () => node.guest?.state === 'running',
+      3_000,
+      () => `after resume: ${node.guest?.state}`,
+    );
     assert.equal((await virsh('domstate', 'test')).trim(), 'running');
     item = api.tree.getTreeItem(node);
     assert.equal((item.iconPath as vscode.ThemeIcon).id, 'vm-running');
@@ -43,12 +55,20 @@ describe('lifecycle on test+unix:///default', () => {
     const state = () => [...testConn.guests.values()].find((g) => g.name === 'test')?.state;
     let t0 = Date.now();
     await virsh('suspend', 'test');
-    await waitFor(() => state() === 'paused', 2_000, () => `api.connections still says ${state()} after virsh suspend`);
+    await waitFor(
+      () => state() === 'paused',
+      2_000,
+      () => `api.connections still says ${state()} after virsh suspend`,
+    );
     const suspendMs = Date.now() - t0;
     assert.equal(node.guest?.state, 'paused');
     t0 = Date.now();
     await virsh('resume', 'test');
-    await waitFor(() => state() === 'running', 2_000, () => `api.connections still says ${state()} after virsh resume`);
+    await waitFor(
+      () => state() === 'running',
+      2_000,
+      () => `api.connections still says ${state()} after virsh resume`,
+    );
     console.log(`    outside change seen after ${suspendMs} ms (suspend), ${Date.now() - t0} ms (resume)`);
   });
 });

@@ -82,18 +82,33 @@ describe('editing definitions', () => {
     assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
     assert.equal(editor.document.lineAt(d.range.start.line).text.trim(), '<on_crash>explode</on_crash>');
     await replaceAll(editor, good);
-    await waitFor(() => diagnostics(editor.document.uri).length === 0, 20_000, () => `diagnostics left: ${JSON.stringify(diagnostics(editor.document.uri).map((x) => x.message))}`);
+    await waitFor(
+      () => diagnostics(editor.document.uri).length === 0,
+      20_000,
+      () => `diagnostics left: ${JSON.stringify(diagnostics(editor.document.uri).map((x) => x.message))}`,
+    );
   });
 
   it('completion offers <devices> children and hover describes <memory>', async () => {
     const doc = editor.document;
-    const line = doc.getText().split('\n').findIndex((l) => l.includes('<devices>'));
+    const line = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('<devices>'));
     await editor.edit((b) => b.insert(new vscode.Position(line + 1, 0), '    <\n'));
-    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, new vscode.Position(line + 1, 5), '<');
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      doc.uri,
+      new vscode.Position(line + 1, 5),
+      '<',
+    );
     const labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
     for (const n of ['disk', 'interface', 'graphics']) assert.ok(labels.includes(n), `${n} not in ${labels.join(' ')}`);
     await editor.edit((b) => b.delete(new vscode.Range(line + 1, 0, line + 2, 0)));
-    const mem = doc.getText().split('\n').findIndex((l) => l.includes('<memory'));
+    const mem = doc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('<memory'));
     const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, new vscode.Position(mem, 4));
     const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
     assert.match(text, /<memory>/);
@@ -103,12 +118,23 @@ describe('editing definitions', () => {
   it('saving defines the guest: the host reports the new memory', async function () {
     this.timeout(30_000);
     const text = editor.document.getText();
-    await replaceAll(editor, text.replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>262144</memory>").replace(/<currentMemory unit='KiB'>\d+<\/currentMemory>/, "<currentMemory unit='KiB'>262144</currentMemory>"));
+    await replaceAll(
+      editor,
+      text
+        .replace(/<memory unit='KiB'>\d+<\/memory>/, "<memory unit='KiB'>262144</memory>")
+        .replace(/<currentMemory unit='KiB'>\d+<\/currentMemory>/, "<currentMemory unit='KiB'>262144</currentMemory>"),
+    );
     assert.equal(await editor.document.save(), true);
     assert.equal(editor.document.isDirty, false);
     assert.match(await hostXml(), /<memory unit='KiB'>262144<\/memory>/);
     const api = await getApi();
-    await waitFor(() => api.connections.byId('test')!.guests.get([...api.connections.byId('test')!.guests.values()].find((g) => g.name === NAME)!.id)?.maxMemoryBytes === 262144 * 1024, 10_000, () => 'the tree model did not pick up the new memory');
+    await waitFor(
+      () =>
+        api.connections.byId('test')!.guests.get([...api.connections.byId('test')!.guests.values()].find((g) => g.name === NAME)!.id)?.maxMemoryBytes ===
+        262144 * 1024,
+      10_000,
+      () => 'the tree model did not pick up the new memory',
+    );
   });
 
   it('a save the host rejects keeps the document dirty and the host’s definition unchanged', async function () {

@@ -12,17 +12,28 @@ describe('remote hosts', () => {
     await cfg().update('hosts', undefined, vscode.ConfigurationTarget.Global);
   });
 
-  it('an unreachable host shows SSH\'s reason at the top level; this machine is as it was', async function () {
+  it("an unreachable host shows SSH's reason at the top level; this machine is as it was", async function () {
     this.timeout(45_000);
     const api = await getApi();
     await connectAll(api, ['test']);
     const localBefore = api.model.host('local')!.connections;
     await cfg().update('hosts', [{ id: 'nowhere', destination: 'root@127.0.0.1', port: 1 }], vscode.ConfigurationTarget.Global);
-    const h = await waitFor(() => api.model.host('nowhere'), 5_000, () => 'the host from virtscope.hosts is in the model');
-    await waitFor(() => h.status.state === 'unreachable', 30_000, () => `nowhere is ${JSON.stringify(h.status)}`);
+    const h = await waitFor(
+      () => api.model.host('nowhere'),
+      5_000,
+      () => 'the host from virtscope.hosts is in the model',
+    );
+    await waitFor(
+      () => h.status.state === 'unreachable',
+      30_000,
+      () => `nowhere is ${JSON.stringify(h.status)}`,
+    );
     assert.match(h.status.state === 'unreachable' ? h.status.reason : '', /port 1: Connection refused/);
     const roots = api.tree.getChildren();
-    assert.deepEqual(roots.map((n) => api.tree.getTreeItem(n).label), ['This machine', 'root@127.0.0.1']);
+    assert.deepEqual(
+      roots.map((n) => api.tree.getTreeItem(n).label),
+      ['This machine', 'root@127.0.0.1'],
+    );
     assert.equal(api.tree.getTreeItem(roots[1]).description, 'unreachable');
     const kids = api.tree.getChildren(roots[1]).map((n) => String(api.tree.getTreeItem(n).label));
     assert.match(kids[0], /Connection refused/);

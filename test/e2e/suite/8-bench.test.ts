@@ -32,10 +32,17 @@ describe('benchmark', () => {
     assert.match(text, /^# virtscope benchmark: network, cpu on host, labct, labvlxc/);
     assert.match(text, /\| TCP throughput guest → host \(iperf3\) \| Gbit\/s \| [\d.,]+ \| [\d.,]+ \| [\d.,]+ \|/);
     const json = JSON.parse(fs.readFileSync(md.replace(/\.md$/, '.json'), 'utf8'));
-    assert.deepEqual(json.spec.guests.map((g: { guestName: string }) => g.guestName), ['labct', 'labvlxc']);
+    assert.deepEqual(
+      json.spec.guests.map((g: { guestName: string }) => g.guestName),
+      ['labct', 'labvlxc'],
+    );
     assert.equal(json.spec.options.hostNetworkNamespace, 'virtscope-lab');
     const base = md.split(/[/\\]/).pop()!;
-    await waitFor(() => tabs().some((l) => l.includes(base)), 10_000, () => `report not open; tabs: ${tabs().join(', ')}`);
+    await waitFor(
+      () => tabs().some((l) => l.includes(base)),
+      10_000,
+      () => `report not open; tabs: ${tabs().join(', ')}`,
+    );
     first = md;
   });
 
@@ -45,7 +52,11 @@ describe('benchmark', () => {
     const json = vscode.Uri.file(first.replace(/\.md$/, '.json'));
     const md2 = await vscode.commands.executeCommand<string | undefined>('virtscope.bench.rerun', json, { open: false });
     assert.ok(md2 && md2 !== first, 're-run wrote a new report');
-    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>('virtscope.bench.compare', json, vscode.Uri.file(md2.replace(/\.md$/, '.json')));
+    const doc = await vscode.commands.executeCommand<vscode.TextDocument | undefined>(
+      'virtscope.bench.compare',
+      json,
+      vscode.Uri.file(md2.replace(/\.md$/, '.json')),
+    );
     assert.ok(doc, 'compare opened a document');
     assert.match(doc.getText(), /^# virtscope benchmark comparison/);
     assert.match(doc.getText(), /\| labct \| TCP throughput guest → host \(iperf3\) \| Gbit\/s \| [\d.,]+ \| [\d.,]+ \| [+-][\d.]+ % \|/);

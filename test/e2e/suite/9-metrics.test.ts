@@ -41,20 +41,28 @@ describe('metrics', () => {
     await vscode.commands.executeCommand('virtscope.metrics.hostOverview', conn);
     await vscode.commands.executeCommand('virtscope.metrics.observe');
     await vscode.commands.executeCommand('virtscope.metrics.compare');
-    const s0 = await until(async () => {
-      const s = await state();
-      return s.panels === 4 && s.active ? s : undefined;
-    }, 20_000, 'four panels and an active sampler');
+    const s0 = await until(
+      async () => {
+        const s = await state();
+        return s.panels === 4 && s.active ? s : undefined;
+      },
+      20_000,
+      'four panels and an active sampler',
+    );
     await until(async () => (await state()).ticks >= s0.ticks + 2 || undefined, 15_000, 'two more ticks');
   });
 
   it('sampling stops when the panels are closed', async function () {
     this.timeout(30_000);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await until(async () => {
-      const s = await state();
-      return s.panels === 0 && !s.active && s.subscribers === 0 ? s : undefined;
-    }, 10_000, 'no panel, no subscriber, sampler stopped');
+    await until(
+      async () => {
+        const s = await state();
+        return s.panels === 0 && !s.active && s.subscribers === 0 ? s : undefined;
+      },
+      10_000,
+      'no panel, no subscriber, sampler stopped',
+    );
     const n = (await state()).ticks;
     await sleep(2500);
     assert.equal((await state()).ticks, n, 'no tick after the last panel closed');

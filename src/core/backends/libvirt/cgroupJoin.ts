@@ -12,7 +12,9 @@ export function parseCgroupMounts(mountinfo: string): Map<string, string> {
     const [fstype, , superOpts = ''] = post.split(' ');
     if (fstype === 'cgroup2') out.set('', mnt);
     else if (fstype === 'cgroup') {
-      const ctl = superOpts.split(',').filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'nsdelegate');
+      const ctl = superOpts
+        .split(',')
+        .filter((o) => o !== 'rw' && o !== 'ro' && !o.startsWith('release_agent') && o !== 'clone_children' && o !== 'nsdelegate');
       out.set(ctl.join(','), mnt);
     }
   }

@@ -37,7 +37,10 @@ export async function libvirtLxcInitPid(host: Host, name: string, runDir: string
 
 /** The host argv that runs `argv` in the namespaces and cgroups of init `pid`. */
 export async function nsenterArgv(host: Host, pid: number, argv: readonly string[]): Promise<string[]> {
-  const [mountinfo, procCgroup] = await Promise.all([host.readFile('/proc/self/mountinfo').catch(() => ''), host.readFile(`/proc/${pid}/cgroup`).catch(() => '')]);
+  const [mountinfo, procCgroup] = await Promise.all([
+    host.readFile('/proc/self/mountinfo').catch(() => ''),
+    host.readFile(`/proc/${pid}/cgroup`).catch(() => ''),
+  ]);
   const files = cgroupProcsFiles(procCgroup, parseCgroupMounts(mountinfo));
   return joinCgroupsArgv(files, ['nsenter', '--target', String(pid), '--all', '--root', '--wd', '--', ...argv]);
 }

@@ -2,7 +2,17 @@
 // `guest-exec` takes a path and an argument array, so nothing in the guest parses a shell string.
 import { BackendError, Guest } from '../../model';
 import { LibvirtClient, LibvirtError } from '../../libvirt/client';
-import { DEFAULT_EXEC_TIMEOUT_MS, exitCodeOf, GUEST_PATH, GuestExecAborted, GuestExecOptions, GuestExecResult, GuestExecutor, killTreeArgv, sleep } from '../../guest/exec';
+import {
+  DEFAULT_EXEC_TIMEOUT_MS,
+  exitCodeOf,
+  GUEST_PATH,
+  GuestExecAborted,
+  GuestExecOptions,
+  GuestExecResult,
+  GuestExecutor,
+  killTreeArgv,
+  sleep,
+} from '../../guest/exec';
 
 const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
 /** Seconds the agent may take to answer one command. */
