@@ -16,6 +16,10 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { arg, median } from './util';
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the e2e kit is CommonJS
+const { launchBrowser } = require('../test/e2e/browser.js') as {
+  launchBrowser: (runDir: string, name: string, extra: object, chromium: unknown) => Promise<{ ctx: any; page: any; close: () => Promise<void> }>;
+};
 
 const ROUNDS = Number(arg('rounds', '5'));
 const GOAL_MS = 50;
@@ -178,26 +182,9 @@ const playwright = () => createRequire(path.join(E2E, 'pw/node_modules/'))('play
 async function measure(s: Subject, extDir: string, runDir: string): Promise<Sample> {
   const dir = fs.mkdtempSync(path.join(runDir, `${s.label}-`));
   const server = await startServer(dir, extDir);
-  const udd = path.join(dir, 'chrome');
-  const ctx: any = await playwright().chromium.launchPersistentContext(udd, {
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    env: { ...process.env, HOME: udd, TMPDIR: udd },
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1400, height: 850 },
-    timeout: 30_000,
-  });
+  // the profile directly under /tmp: Chromium's singleton socket path must stay short
+  const { page, close } = await launchBrowser(os.tmpdir(), 'act', { viewport: { width: 1400, height: 850 } }, playwright().chromium);
   try {
-    const page = ctx.pages()[0] || (await ctx.newPage());
     page.setDefaultTimeout(30_000);
     await page.goto(server.url, { timeout: 30_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
@@ -229,7 +216,7 @@ async function measure(s: Subject, extDir: string, runDir: string): Promise<Samp
     const activationMs = await readActivation(page, s);
     return { activationMs, paintMs: firstRow - clickAt };
   } finally {
-    await Promise.race([ctx.close().catch(() => {}), sleep(10_000)]);
+    await close();
     await server.stop();
     if (!KEEP) fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,11 +1,10 @@
-// Headless Debian Chromium for the e2e runners (ext-host.js, ui.test.js), in a fresh profile under
-// `runDir`. Needs playwright-core on NODE_PATH.
+// Headless Debian Chromium for the e2e runners (ext-host.js, ui.test.js) and bench/activation.ts, in
+// a fresh profile under `runDir`. Needs playwright-core on NODE_PATH, or its `chromium` passed in.
 'use strict';
-const { chromium } = require('playwright-core');
 const fs = require('fs');
 const path = require('path');
 
-async function launchBrowser(runDir, name, extra = {}) {
+async function launchBrowser(runDir, name, extra = {}, chromium = require('playwright-core').chromium) {
   const udd = fs.mkdtempSync(path.join(runDir, `chrome-${name}-`));
   const ctx = await chromium.launchPersistentContext(udd, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',

@@ -4,57 +4,10 @@
 // vscode: a minimal stub stands in for it. The model is the real Inventory over fake backends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import Module from 'node:module';
+import { TreeItem } from './vscode-tree-stub'; // installs the vscode stub the views import
 import type { Backend, ConnectionConfig, Guest } from '../../src/core/model';
 import type { RemoteHost } from '../../src/core/inventory';
 import { SshUnreachableError } from '../../src/core/host/ssh';
-
-class StubEmitter<T> {
-  private ls: Array<(e: T) => void> = [];
-  event = (l: (e: T) => void) => (this.ls.push(l), { dispose: () => (this.ls = this.ls.filter((x) => x !== l)) });
-  fire(e: T): void {
-    for (const l of this.ls) l(e);
-  }
-  dispose(): void {
-    this.ls = [];
-  }
-}
-class TreeItem {
-  id?: string;
-  description?: string;
-  iconPath?: unknown;
-  contextValue?: string;
-  tooltip?: unknown;
-  command?: unknown;
-  accessibilityInformation?: unknown;
-  constructor(
-    public label: string,
-    public collapsibleState: number,
-  ) {}
-}
-class ThemeIcon {
-  constructor(
-    readonly id: string,
-    readonly color?: unknown,
-  ) {}
-}
-const stub = {
-  EventEmitter: StubEmitter,
-  TreeItem,
-  ThemeIcon,
-  ThemeColor: class {
-    constructor(readonly id: string) {}
-  },
-  MarkdownString: class {
-    constructor(readonly value: string) {}
-  },
-  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-};
-const M = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
-const load = M._load;
-M._load = function (req: string, ...rest: unknown[]) {
-  return req === 'vscode' ? stub : load.call(this, req, ...rest);
-};
 
 const guests = new Map<string, Guest[]>();
 const fakeBackend = (config: ConnectionConfig): Backend => ({
@@ -163,15 +116,15 @@ test('child providers add nodes under guests and connections; the guest row beco
   await model.open();
   const off = tree.addChildProvider({
     children: (parent) =>
-      parent.kind === 'guest' ? [{ kind: 'extra', parent, treeItem: () => new stub.TreeItem(`snapshot of ${parent.guest!.name}`, 0) as never }] : [],
+      parent.kind === 'guest' ? [{ kind: 'extra', parent, treeItem: () => new TreeItem(`snapshot of ${parent.guest!.name}`, 0) as never }] : [],
     hasChildren: (n) => n.guest?.name === 'labvm',
   });
   const conn = tree.connectionNode(model.connection('qemu-system')!);
   const row = tree.getChildren(tree.getChildren(conn)[0])[0];
-  assert.equal(tree.getTreeItem(row).collapsibleState, stub.TreeItemCollapsibleState.Collapsed);
+  assert.equal(tree.getTreeItem(row).collapsibleState, 1 /* Collapsed */);
   assert.deepEqual(labels(tree, tree.getChildren(row)), ['snapshot of labvm']);
   off.dispose();
-  assert.equal(tree.getTreeItem(row).collapsibleState, stub.TreeItemCollapsibleState.None);
+  assert.equal(tree.getTreeItem(row).collapsibleState, 0 /* None */);
   await model.dispose();
   tree.dispose();
 });

@@ -3,49 +3,9 @@
 // connection whose backend has them. guestTree.ts imports vscode: a small stub stands in for it.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import Module from 'node:module';
+import './vscode-tree-stub'; // before the views: they import vscode
+import type { TreeItem } from './vscode-tree-stub';
 import { parseSnapshotXml } from '../../src/core/snapshots/model';
-
-class StubEmitter<T> {
-  private ls: Array<(e: T) => void> = [];
-  event = (l: (e: T) => void) => (this.ls.push(l), { dispose: () => (this.ls = this.ls.filter((x) => x !== l)) });
-  fire(e: T): void {
-    for (const l of this.ls) l(e);
-  }
-  dispose(): void {
-    this.ls = [];
-  }
-}
-class TreeItem {
-  id?: string;
-  description?: string;
-  contextValue?: string;
-  tooltip?: unknown;
-  iconPath?: unknown;
-  constructor(
-    readonly label: string,
-    readonly collapsibleState: number,
-  ) {}
-}
-const stub = {
-  EventEmitter: StubEmitter,
-  TreeItem,
-  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
-  ThemeIcon: class {
-    constructor(readonly id: string) {}
-  },
-  ThemeColor: class {
-    constructor(readonly id: string) {}
-  },
-  MarkdownString: class {
-    constructor(readonly value: string) {}
-  },
-};
-const M = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
-const load = M._load;
-M._load = function (req: string, ...rest: unknown[]) {
-  return req === 'vscode' ? stub : load.call(this, req, ...rest);
-};
 
 const snapXml = (name: string, parent?: string, time = 1) =>
   `<domainsnapshot><name>${name}</name><state>shutoff</state>${parent ? `<parent><name>${parent}</name></parent>` : ''}<creationTime>${time}</creationTime><memory snapshot='no'/></domainsnapshot>`;
