@@ -3,6 +3,10 @@
 /** What kind of guest this is; decides which verbs fit and how a definition looks. */
 export type GuestKind = 'qemu' | 'libvirt-lxc' | 'lxc' | 'container';
 
+/** The kinds that share the host's kernel (the container side of a container-vs-VM comparison). */
+export const CONTAINER_KINDS: ReadonlySet<GuestKind> = new Set<GuestKind>(['lxc', 'libvirt-lxc', 'container']);
+export const isContainerKind = (k: string): boolean => CONTAINER_KINDS.has(k as GuestKind);
+
 /** Normalised lifecycle state. `rawState` on the guest keeps the backend's own word. */
 export type GuestState =
   | 'running'

@@ -4,6 +4,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { BenchReport, METRICS, MetricId, metricDef, ToolRun } from './types';
 import { COMPARISON_TABLE_CITED } from '../metrics/comparisonTable';
+import { isContainerKind } from '../model';
 
 export function fmt(v: number | undefined): string {
   if (v === undefined || !Number.isFinite(v)) return '–';
@@ -36,7 +37,7 @@ function kindOf(r: BenchReport, target: string): string {
   return target === 'host' ? 'host' : (r.environment.targets.find((t) => t.target === target)?.kind ?? '?');
 }
 
-const isContainer = (k: string) => k === 'lxc' || k === 'libvirt-lxc' || k === 'container';
+const isContainer = isContainerKind;
 
 /**
  * How many times slower `slow` is than `fast` for a metric: fast/slow for throughput-like figures,

@@ -1,6 +1,6 @@
 // Which guests each way in applies to, by kind and state: the palette's pick lists only these, and
 // package.json's menus say the same with `viewItem` (test/unit/console-menus.test.ts compares them).
-import type { Guest } from '../model';
+import { isContainerKind, type Guest } from '../model';
 
 type G = Pick<Guest, 'kind' | 'state'>;
 
@@ -11,7 +11,7 @@ export function canOpenConsole(g: G): boolean {
 
 /** Open Shell: running containers of every kind (a VM has no way in without its own login). */
 export function canOpenShell(g: G): boolean {
-  return (g.kind === 'lxc' || g.kind === 'libvirt-lxc' || g.kind === 'container') && g.state === 'running';
+  return isContainerKind(g.kind) && g.state === 'running';
 }
 
 /** Show Log: every guest; a stopped one's log tells why it stopped. */

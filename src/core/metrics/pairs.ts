@@ -4,13 +4,13 @@ import { capabilitiesOf } from '../capabilities';
 import { Connection } from '../connection';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
-import { Guest, GuestKind } from '../model';
+import { CONTAINER_KINDS, Guest } from '../model';
 import { buildRows, gatherSide, hostFacts, latestReport, Row } from './compare';
 import { ProcRow, ProcTracker } from './observe';
 import type { Sampler } from './sampler';
 
 /** Guest kinds that share the host's kernel. */
-export const CONTAINER_KINDS: ReadonlySet<GuestKind> = new Set<GuestKind>(['lxc', 'libvirt-lxc', 'container']);
+export { CONTAINER_KINDS };
 
 export interface PairCandidate {
   /** Connection id and guest id, as the pickers and the panel state name it. */
