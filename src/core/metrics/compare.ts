@@ -166,15 +166,38 @@ function benchRatio(c: SideFacts, v: SideFacts, metric: MetricId): number | unde
 
 /** The 12 rows of the container-vs-KVM table and its two claims (networking ~5x, HDD I/O ~4x). */
 export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
-  const rows: Row[] = [];
   const vt = domType(v.definition);
-  const accel = vt === 'kvm';
+  const t: DomainFacts = { vt, accel: vt === 'kvm' };
+  return [
+    ...cpuPerformanceRow(c, v, host, t),
+    ...cpuAllocationRow(c, v, host),
+    ...ioRows(c, v, host),
+    ...memoryOverheadRow(c, v, host, t),
+    ...memoryLossRow(c, v),
+    ...pageCacheRow(c, v),
+    ...resourceControlsRow(c, v),
+    ...hostObservabilityRow(c, v),
+    ...guestObservabilityRow(c, v, host),
+    ...hypervisorRow(c, v, host, t),
+    ...guestOsRow(c, v, host),
+    ...claimRows(c, v, host, t),
+  ];
+}
 
-  // 1 CPU performance
+/** The VM's domain type, which several rows read. */
+interface DomainFacts {
+  readonly vt: string | undefined;
+  /** KVM, not TCG */
+  readonly accel: boolean;
+}
+
+/** 1 CPU performance. */
+function cpuPerformanceRow(c: SideFacts, v: SideFacts, host: HostFacts, t: DomainFacts): Row[] {
+  const rows: Row[] = [];
   {
     const cc = benchCell(c, host, 'cpu.eventsPerSec', 'sysbench cpu');
     const vc = benchCell(v, host, 'cpu.eventsPerSec', 'sysbench cpu');
-    if (vc.source === 'not measurable') vc.value = accel ? 'KVM (hardware-assisted)' : `${vt ?? '?'}: emulated CPU (TCG), no hardware virtualization`;
+    if (vc.source === 'not measurable') vc.value = t.accel ? 'KVM (hardware-assisted)' : `${t.vt ?? '?'}: emulated CPU (TCG), no hardware virtualization`;
     const r = benchRatio(c, v, 'cpu.eventsPerSec');
     rows.push({
       id: 'cpu-perf',
@@ -185,17 +208,22 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       vm: {
         ...vc,
         source: vc.source === 'not measurable' ? 'definition' : vc.source,
-        detail: vc.detail ?? `domain type='${vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm`,
+        detail: vc.detail ?? `domain type='${t.vt}'; host ${host.hwVirt ? 'has' : 'has no'} vmx/svm`,
       },
-      holds: r === undefined ? 'unknown' : accel ? (r < 1.25 ? 'yes' : 'no') : 'no',
+      holds: r === undefined ? 'unknown' : t.accel ? (r < 1.25 ? 'yes' : 'no') : 'no',
       why:
         r === undefined
           ? 'run a benchmark to compare'
-          : `VM ${xf(r)} slower than the container${accel ? '' : ' — no CPU support here (TCG), so "high" cannot hold'}`,
+          : `VM ${xf(r)} slower than the container${t.accel ? '' : ' — no CPU support here (TCG), so "high" cannot hold'}`,
       needsBenchmark: r === undefined,
     });
   }
-  // 2 CPU allocation
+  return rows;
+}
+
+/** 2 CPU allocation. */
+function cpuAllocationRow(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
+  const rows: Row[] = [];
   {
     const cg = c.cgroup;
     const quota = cg?.cpuQuotaCores;
@@ -216,7 +244,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       why: !quota ? 'the container can use every host CPU; the VM never more than its vCPUs' : 'the container has a quota: fixed like a VM',
     });
   }
-  // 3 I/O throughput, 4 I/O latency
+  return rows;
+}
+
+/** 3 I/O throughput, 4 I/O latency. */
+function ioRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
+  const rows: Row[] = [];
   for (const [id, label, sc, sv, metric, name] of [
     ['io-tput', 'I/O Throughput', 'high (no overhead)', 'low or medium (with virtio)', 'disk.seqread1m', 'fio 1 MiB seq read'],
     ['io-lat', 'I/O Latency', 'low (native)', 'some (I/O proxy overhead)', 'disk.randread4kQd1Lat', 'fio 4k QD1 latency'],
@@ -235,7 +268,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       needsBenchmark: r === undefined,
     });
   }
-  // 5 memory access overhead
+  return rows;
+}
+
+/** 5 memory access overhead. */
+function memoryOverheadRow(c: SideFacts, v: SideFacts, host: HostFacts, t: DomainFacts): Row[] {
+  const rows: Row[] = [];
   {
     const r = benchRatio(c, v, 'memory.bandwidth');
     rows.push({
@@ -247,11 +285,18 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       vm: benchCell(v, host, 'memory.bandwidth', 'sysbench memory'),
       holds: r === undefined ? 'unknown' : r > 1.02 ? 'yes' : 'no',
       why:
-        r === undefined ? 'needs a benchmark report' : `VM memory bandwidth ${xf(r)} slower than the container${accel ? '' : ' (TCG: software MMU, not EPT)'}`,
+        r === undefined
+          ? 'needs a benchmark report'
+          : `VM memory bandwidth ${xf(r)} slower than the container${t.accel ? '' : ' (TCG: software MMU, not EPT)'}`,
       needsBenchmark: r === undefined,
     });
   }
-  // 6 memory loss
+  return rows;
+}
+
+/** 6 memory loss. */
+function memoryLossRow(c: SideFacts, v: SideFacts): Row[] {
+  const rows: Row[] = [];
   {
     const gs = v.guestSide;
     const guestUsed = gs ? gs.counters.memUsed : undefined;
@@ -286,7 +331,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       why: loss !== undefined ? 'the VM costs the host more than what its guest uses' : 'needs the guest-side view of the VM',
     });
   }
-  // 7 memory allocation (page cache)
+  return rows;
+}
+
+/** 7 memory allocation (page cache). */
+function pageCacheRow(c: SideFacts, v: SideFacts): Row[] {
+  const rows: Row[] = [];
   {
     const cache = c.cgroup?.memCache;
     const gCache = v.guestSide ? v.guestSide.memTotal - (v.guestSide.counters.memUsed ?? 0) : undefined;
@@ -314,7 +364,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       why: double ? 'the guest caches its disk and the host caches the image file too' : 'cache=none: no double caching, memory still fixed',
     });
   }
-  // 8 resource controls
+  return rows;
+}
+
+/** 8 resource controls. */
+function resourceControlsRow(c: SideFacts, v: SideFacts): Row[] {
+  const rows: Row[] = [];
   {
     const cg = c.cgroup;
     const cc = [
@@ -345,7 +400,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       why: `${vc.length} controls on the VM (hypervisor + host OS), ${cc.length} set on the container`,
     });
   }
-  // 9 observability from the host
+  return rows;
+}
+
+/** 9 observability from the host. */
+function hostObservabilityRow(c: SideFacts, v: SideFacts): Row[] {
+  const rows: Row[] = [];
   rows.push({
     id: 'obs-host',
     label: 'Observability from the host',
@@ -360,7 +420,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     holds: (c.hostProcs ?? 0) > (v.hostProcs ?? 0) || (c.hostProcs ?? 0) > 1 ? 'yes' : 'partly',
     why: 'the host lists every container process; of the VM only QEMU and its threads',
   });
-  // 10 observability from the guest
+  return rows;
+}
+
+/** 10 observability from the guest. */
+function guestObservabilityRow(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
+  const rows: Row[] = [];
   {
     const seenC = c.guestSide?.cpus;
     const seenV = v.guestSide?.cpus;
@@ -389,7 +454,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       why: 'a container without lxcfs sees the physical CPU and memory totals; a VM sees its virtual hardware',
     });
   }
-  // 11 hypervisor complexity
+  return rows;
+}
+
+/** 11 hypervisor complexity. */
+function hypervisorRow(c: SideFacts, v: SideFacts, host: HostFacts, t: DomainFacts): Row[] {
+  const rows: Row[] = [];
   rows.push({
     id: 'complexity',
     label: 'Hypervisor Complexity',
@@ -397,14 +467,19 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
     tableVm: 'medium',
     container: { value: 'kernel namespaces + cgroups; no extra process', source: 'measured', detail: c.cgroup ? `cgroup ${c.cgroup.version}` : undefined },
     vm: {
-      value: `a ${vt ?? 'qemu'} process (${formatBytes(v.qemuRssBytes ?? 0)} RSS) emulating ${(v.definition?.match(/<(disk|interface|controller|channel|serial|console|video|input|memballoon|rng)\b/g) ?? []).length} devices`,
+      value: `a ${t.vt ?? 'qemu'} process (${formatBytes(v.qemuRssBytes ?? 0)} RSS) emulating ${(v.definition?.match(/<(disk|interface|controller|channel|serial|console|video|input|memballoon|rng)\b/g) ?? []).length} devices`,
       source: 'measured',
       detail: 'QEMU RSS + device count in the domain XML',
     },
     holds: 'yes',
     why: 'the VM needs a device model and a second kernel; the container does not',
   });
-  // 12 different OS guests
+  return rows;
+}
+
+/** 12 different OS guests. */
+function guestOsRow(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
+  const rows: Row[] = [];
   {
     const ck = c.guestSide?.kernel;
     const vk = v.guestSide?.kernel;
@@ -426,7 +501,12 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
           : 'the container runs on the host kernel; the VM boots its own',
     });
   }
-  // the table's two claims
+  return rows;
+}
+
+/** The table's two claims. */
+function claimRows(c: SideFacts, v: SideFacts, host: HostFacts, t: DomainFacts): Row[] {
+  const rows: Row[] = [];
   for (const [id, label, metric, factor] of [
     ['claim-net', 'Networking (Container vs KVM) approx. 5x slower', 'net.guestToHost', 5],
     ['claim-hdd', 'HDD IO (Container vs KVM) approx. 4x slower', 'disk.randread4kQd32', 4],
@@ -440,7 +520,7 @@ export function buildRows(c: SideFacts, v: SideFacts, host: HostFacts): Row[] {
       container: benchCell(c, host, metric, metric),
       vm: benchCell(v, host, metric, metric),
       holds: r === undefined ? 'unknown' : r >= factor * 0.7 && r <= factor * 1.3 ? 'yes' : 'no',
-      why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} slower than the container here${accel ? '' : ' (TCG guest: not KVM figures)'}`,
+      why: r === undefined ? 'needs a benchmark report' : `VM ${xf(r)} slower than the container here${t.accel ? '' : ' (TCG guest: not KVM figures)'}`,
       needsBenchmark: r === undefined,
     });
   }
