@@ -12,6 +12,7 @@ import { registerBenchTasks } from './bench';
 import { createMetrics } from './metrics';
 import { Ctx, registerCommands } from './registry';
 import { GuestLogs } from './logs';
+import { closeAllSessions } from './terminal';
 
 export interface VirtscopeApi {
   /** For tests: the model (hosts → connections → guests), the connections by id, and the tree. */
@@ -50,4 +51,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   return { model, connections, tree };
 }
 
-export function deactivate(): void {}
+/** Ends open consoles and shells: a shell in a container would outlive the window otherwise. */
+export function deactivate(): Promise<void> {
+  return closeAllSessions();
+}

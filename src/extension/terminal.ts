@@ -24,12 +24,27 @@ export interface SessionTerminalOptions {
   readonly iconPath?: vscode.ThemeIcon;
 }
 
+/** Sessions whose terminal is open: ended when the extension host shuts down (see closeAllSessions). */
+const open = new Set<TerminalSession>();
+
+/**
+ * Ends every open console and shell (called from deactivate()): VS Code does not close a
+ * pseudoterminal when the window goes away, and a shell started through an engine's exec API would
+ * otherwise stay running in its container.
+ */
+export async function closeAllSessions(): Promise<void> {
+  const all = [...open];
+  open.clear();
+  await Promise.all(all.map((s) => Promise.resolve(s.close()).catch(() => undefined)));
+}
+
 /** Opens an integrated terminal for `session` and shows it. */
 export function openSessionTerminal(session: TerminalSession, opts: SessionTerminalOptions): vscode.Terminal {
   const write = new vscode.EventEmitter<string>();
   const close = new vscode.EventEmitter<number | void>();
   const decoder = new StringDecoder('utf8');
   let ended = false;
+  open.add(session);
   session.on('data', (d) => write.fire(decoder.write(d)));
   session.on('notice', (n) => write.fire(noticeLine(n)));
   session.on('exit', ({ reason, code }) => {
@@ -53,6 +68,7 @@ export function openSessionTerminal(session: TerminalSession, opts: SessionTermi
       });
     },
     close: () => {
+      open.delete(session);
       void session.close();
       write.dispose();
     },

@@ -1,4 +1,4 @@
-// The few parts of the `vscode` module the tree views use, for unit tests in plain Node: importing
+// The few parts of the `vscode` module the tree views and terminals use, for unit tests in plain Node: importing
 // this file makes `require('vscode')` return them (the views import vscode; the tests do not run in
 // VS Code).
 import Module from 'node:module';
@@ -35,7 +35,13 @@ export class ThemeIcon {
   ) {}
 }
 
+/** The pseudoterminals extensions opened, newest last (window.createTerminal). */
+export const terminals: Array<{ name: string; pty: { close(): void; open(size?: unknown): void } }> = [];
+
 const stub = {
+  window: {
+    createTerminal: (o: { name: string; pty: { close(): void; open(size?: unknown): void } }) => (terminals.push(o), { show() {} }),
+  },
   EventEmitter: StubEmitter,
   TreeItem,
   ThemeIcon,
