@@ -196,7 +196,12 @@ export class SshHost implements Host {
         child.once('error', reject);
         child.once('exit', (c) => resolve(c));
       });
-      if (code === 0) return;
+      if (code === 0) {
+        // ssh -f returns once logged in, and may listen on the control socket a moment later: a caller
+        // that looked in between would start a second master (a second login)
+        for (let i = 0; i < 60 && !(await this.masterAlive()); i++) await new Promise((r) => setTimeout(r, 50));
+        return;
+      }
       const reason = lastLine(await fs.readFile(log, 'utf8').catch(() => '')) || `ssh exited with ${code}`;
       throw new SshUnreachableError(argv, this.label, reason);
     } catch (e) {
