@@ -1,0 +1,82 @@
+// The graphical console panel: a webview with noVNC (dist/vnc.js) whose bytes go through the core
+// bridge (src/core/console/vncBridge.ts) to the guest's VNC display. The stream opens when the
+// webview says it is ready; closing the panel closes it; its end is shown in the panel.
+import * as vscode from 'vscode';
+import type { Duplex } from 'node:stream';
+import { webviewNonce } from '../core/nonce';
+import { VncBridge } from '../core/console/vncBridge';
+import { MAX_CLIPBOARD, validFromWebview, type ToWebview } from '../protocol/vnc';
+
+export const VIEW_GRAPHICS = 'virtscope.graphicalConsole';
+
+export interface VncPanelOptions {
+  extensionUri: vscode.Uri;
+  /** "labvm on this machine". */
+  title: string;
+  /** Opens the byte stream to the display (called once the webview is ready). */
+  open: () => Promise<{ stream: Duplex; where: string }>;
+  /** Why the stream ended, in words (asks the guest's state). */
+  endMessage: (why: string | undefined) => string;
+  log: vscode.LogOutputChannel;
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/** The page: strict CSP with a nonce, no connect-src (default-src 'none'): the webview opens no socket. */
+export function vncHtml(webview: Pick<vscode.Webview, 'asWebviewUri' | 'cspSource'>, extensionUri: vscode.Uri, title: string): string {
+  const n = webviewNonce();
+  const js = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'vnc.js'));
+  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'vnc.css'));
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data: blob:; style-src ${webview.cspSource}; script-src 'nonce-${n}'; font-src ${webview.cspSource};">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${css}">
+<title>${esc(title)}</title></head>
+<body><div id="bar"><span id="status">Loading…</span><button id="scale" title="Fit the screen to the panel, or show it at its own size">Actual Size</button><button id="paste" title="Type your clipboard's text into the guest's clipboard">Paste Clipboard</button><button id="cad" title="Send Ctrl+Alt+Del to the guest">Send Ctrl-Alt-Del</button></div>
+<div id="screen"></div><script type="module" nonce="${n}" src="${js}"></script></body></html>`;
+}
+
+/** Opens a panel showing one guest's screen. */
+export function openVncPanel(o: VncPanelOptions): vscode.WebviewPanel {
+  const panel = vscode.window.createWebviewPanel(VIEW_GRAPHICS, `Screen: ${o.title}`, vscode.ViewColumn.Active, {
+    enableScripts: true,
+    retainContextWhenHidden: true,
+    localResourceRoots: [vscode.Uri.joinPath(o.extensionUri, 'dist')],
+  });
+  panel.webview.html = vncHtml(panel.webview, o.extensionUri, `Screen: ${o.title}`);
+  const post = (m: ToWebview) => void panel.webview.postMessage(m);
+  let bridge: VncBridge | undefined;
+  let disposed = false;
+  const start = async () => {
+    if (bridge) return;
+    try {
+      const { stream, where } = await o.open();
+      if (disposed) return void stream.destroy();
+      bridge = new VncBridge(stream, post, {
+        onEnd: (why) => {
+          if (!disposed) post({ type: 'end', message: o.endMessage(why) });
+          o.log.info(`Graphical console: ${o.title} closed${why ? ` (${why})` : ''}`);
+        },
+        onInvalid: () => o.log.warn('Graphical console: dropped an invalid message from the webview'),
+      });
+      o.log.info(`Graphical console: ${o.title} open (${where})`);
+      post({ type: 'open', title: o.title });
+    } catch (e) {
+      post({ type: 'end', message: `Could not open the screen: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  };
+  const onMessage = async (raw: unknown) => {
+    const m = bridge ? bridge.receive(raw) : validFromWebview(raw);
+    if (m?.type === 'ready') await start();
+    else if (m?.type === 'clipboard') await vscode.env.clipboard.writeText(m.text);
+    else if (m?.type === 'paste') post({ type: 'clipboard', text: (await vscode.env.clipboard.readText()).slice(0, MAX_CLIPBOARD) });
+  };
+  const sub = panel.webview.onDidReceiveMessage((raw) => void onMessage(raw).catch((e) => o.log.error(`Graphical console: ${(e as Error).message}`)));
+  panel.onDidDispose(() => {
+    disposed = true;
+    sub.dispose();
+    bridge?.close();
+  });
+  return panel;
+}
