@@ -41,10 +41,17 @@ export async function openGraphicalConsole(ctx: CommandsDeps & { extensionUri: v
     extensionUri: ctx.extensionUri,
     title: `${g.name} on ${conn.label}`,
     open: () => graphicsOf().open(),
-    endMessage: (why) => {
-      const state = conn.guest(g.id)?.state;
+    endMessage: async (why) => {
+      // libvirt's word, not the tree's (which may not have heard yet)
+      let state: string | undefined;
+      try {
+        state = await requireCapability(conn.requireBackend(), g, 'console').state();
+      } catch {
+        state = conn.guest(g.id)?.state;
+      }
       const gone = state !== 'running' && state !== 'paused';
-      return `The screen of "${g.name}" closed${gone ? `: the guest is ${state ?? 'gone'}` : why ? `: ${why}` : ' (the guest stopped or its VNC server ended the connection)'}. Run Open Graphical Console again to reconnect.`;
+      const reason = gone ? `the guest is ${state ?? 'gone'}` : (why ?? "the guest's VNC server ended the connection");
+      return `The screen of "${g.name}" closed: ${reason}. Run Open Graphical Console again to reconnect.`;
     },
     log: ctx.log,
   });

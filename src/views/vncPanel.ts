@@ -16,7 +16,7 @@ export interface VncPanelOptions {
   /** Opens the byte stream to the display (called once the webview is ready). */
   open: () => Promise<{ stream: Duplex; where: string }>;
   /** Why the stream ended, in words (asks the guest's state). */
-  endMessage: (why: string | undefined) => string;
+  endMessage: (why: string | undefined) => Promise<string>;
   log: vscode.LogOutputChannel;
 }
 
@@ -55,7 +55,7 @@ export function openVncPanel(o: VncPanelOptions): vscode.WebviewPanel {
       if (disposed) return void stream.destroy();
       bridge = new VncBridge(stream, post, {
         onEnd: (why) => {
-          if (!disposed) post({ type: 'end', message: o.endMessage(why) });
+          if (!disposed) void o.endMessage(why).then((message) => !disposed && post({ type: 'end', message }));
           o.log.info(`Graphical console: ${o.title} closed${why ? ` (${why})` : ''}`);
         },
         onInvalid: () => o.log.warn('Graphical console: dropped an invalid message from the webview'),
