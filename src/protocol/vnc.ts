@@ -71,3 +71,22 @@ export function validToWebview(m: unknown): ToWebview | undefined {
       return undefined;
   }
 }
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/**
+ * The webview's page. CSP: nothing by default (so no connect-src: the page can open no socket, no
+ * fetch), scripts only with the nonce, styles and images from the extension (data:/blob: for
+ * noVNC's cursor). The script is an ES module: noVNC awaits at its top level.
+ */
+export function vncPage(p: { nonce: string; cspSource: string; script: string; style: string; title: string }): string {
+  const csp = `default-src 'none'; img-src ${p.cspSource} data: blob:; style-src ${p.cspSource}; script-src 'nonce-${p.nonce}'; font-src ${p.cspSource};`;
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${esc(p.style)}">
+<title>${esc(p.title)}</title></head>
+<body><div id="bar"><span id="status">Loading…</span><button id="scale" title="Fit the screen to the panel, or show it at its own size">Actual Size</button><button id="paste" title="Type your clipboard's text into the guest's clipboard">Paste Clipboard</button><button id="cad" title="Send Ctrl+Alt+Del to the guest">Send Ctrl-Alt-Del</button></div>
+<div id="screen"></div><script type="module" nonce="${p.nonce}" src="${esc(p.script)}"></script></body></html>`;
+}

@@ -5,7 +5,7 @@ import * as vscode from 'vscode';
 import type { Duplex } from 'node:stream';
 import { webviewNonce } from '../core/nonce';
 import { VncBridge } from '../core/console/vncBridge';
-import { MAX_CLIPBOARD, validFromWebview, type ToWebview } from '../protocol/vnc';
+import { MAX_CLIPBOARD, validFromWebview, vncPage, type ToWebview } from '../protocol/vnc';
 
 export const VIEW_GRAPHICS = 'virtscope.graphicalConsole';
 
@@ -20,21 +20,10 @@ export interface VncPanelOptions {
   log: vscode.LogOutputChannel;
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
-
-/** The page: strict CSP with a nonce, no connect-src (default-src 'none'): the webview opens no socket. */
+/** The page: strict CSP with a nonce and no connect-src (the webview opens no socket). */
 export function vncHtml(webview: Pick<vscode.Webview, 'asWebviewUri' | 'cspSource'>, extensionUri: vscode.Uri, title: string): string {
-  const n = webviewNonce();
-  const js = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'vnc.js'));
-  const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'vnc.css'));
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource} data: blob:; style-src ${webview.cspSource}; script-src 'nonce-${n}'; font-src ${webview.cspSource};">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}">
-<title>${esc(title)}</title></head>
-<body><div id="bar"><span id="status">Loading…</span><button id="scale" title="Fit the screen to the panel, or show it at its own size">Actual Size</button><button id="paste" title="Type your clipboard's text into the guest's clipboard">Paste Clipboard</button><button id="cad" title="Send Ctrl+Alt+Del to the guest">Send Ctrl-Alt-Del</button></div>
-<div id="screen"></div><script type="module" nonce="${n}" src="${js}"></script></body></html>`;
+  const dist = (f: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', f)).toString();
+  return vncPage({ nonce: webviewNonce(), cspSource: webview.cspSource, script: dist('vnc.js'), style: dist('vnc.css'), title });
 }
 
 /** Opens a panel showing one guest's screen. */

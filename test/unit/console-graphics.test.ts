@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { graphicsDisplays, NoGraphicsError, openDisplay, pickVnc } from '../../src/core/console/graphics';
 import { VncBridge } from '../../src/core/console/vncBridge';
-import { MAX_CHUNK, MAX_CLIPBOARD, validFromWebview, validToWebview, type ToWebview } from '../../src/protocol/vnc';
+import { MAX_CHUNK, MAX_CLIPBOARD, validFromWebview, validToWebview, vncPage, type ToWebview } from '../../src/protocol/vnc';
 import type { Host } from '../../src/core/host/host';
 
 const LIVE_TCP = `<domain type='qemu' id='3'><name>vm</name><devices>
@@ -145,4 +145,21 @@ test('VncBridge: the webview closing closes the stream', async () => {
   await closed;
   assert.ok(bridge.closed);
   stop();
+});
+
+test('vncPage: strict CSP (nothing by default, no connect-src), the one script carries the nonce, the title escaped', () => {
+  const html = vncPage({
+    nonce: 'N0nce',
+    cspSource: 'https://res',
+    script: 'https://res/dist/vnc.js',
+    style: 'https://res/dist/vnc.css',
+    title: '<b>"vm"</b>',
+  });
+  const csp = /http-equiv="Content-Security-Policy" content="([^"]*)"/.exec(html)?.[1] ?? '';
+  assert.match(csp, /^default-src 'none';/);
+  assert.doesNotMatch(csp, /connect-src|unsafe-inline|unsafe-eval|\*/);
+  assert.match(csp, /script-src 'nonce-N0nce';/);
+  const scripts = [...html.matchAll(/<script\b[^>]*>/g)].map((m) => m[0]);
+  assert.deepEqual(scripts, ['<script type="module" nonce="N0nce" src="https://res/dist/vnc.js">']);
+  assert.ok(html.includes('<title>&lt;b&gt;&quot;vm&quot;&lt;/b&gt;</title>'));
 });
