@@ -36,23 +36,29 @@ export function openVncPanel(o: VncPanelOptions): vscode.WebviewPanel {
   panel.webview.html = vncHtml(panel.webview, o.extensionUri, `Screen: ${o.title}`);
   const post = (m: ToWebview) => void panel.webview.postMessage(m);
   let bridge: VncBridge | undefined;
+  let generation = 0;
   let disposed = false;
+  // every 'ready' starts a new RFB session: a webview moved to another editor group is reloaded
   const start = async () => {
-    if (bridge) return;
+    const mine = ++generation;
+    const old = bridge;
+    bridge = undefined;
+    old?.close();
     try {
       const { stream, where } = await o.open();
-      if (disposed) return void stream.destroy();
-      bridge = new VncBridge(stream, post, {
+      if (disposed || mine !== generation) return void stream.destroy();
+      const b: VncBridge = new VncBridge(stream, post, {
         onEnd: (why) => {
-          if (!disposed) void o.endMessage(why).then((message) => !disposed && post({ type: 'end', message }));
+          if (!disposed && bridge === b) void o.endMessage(why).then((message) => !disposed && bridge === b && post({ type: 'end', message }));
           o.log.info(`Graphical console: ${o.title} closed${why ? ` (${why})` : ''}`);
         },
         onInvalid: () => o.log.warn('Graphical console: dropped an invalid message from the webview'),
       });
+      bridge = b;
       o.log.info(`Graphical console: ${o.title} open (${where})`);
       post({ type: 'open', title: o.title });
     } catch (e) {
-      post({ type: 'end', message: `Could not open the screen: ${e instanceof Error ? e.message : String(e)}` });
+      if (mine === generation) post({ type: 'end', message: `Could not open the screen: ${e instanceof Error ? e.message : String(e)}` });
     }
   };
   const onMessage = async (raw: unknown) => {
