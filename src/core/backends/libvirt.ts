@@ -13,7 +13,7 @@ import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
 import { NsenterExecutor } from './libvirt/nsenterExec';
 import { QemuAgentExecutor } from './libvirt/qemuAgentExec';
-import { hostUnreachable, onHost } from './reach';
+import { hostUnreachable, isThisMachine, onHost } from './reach';
 import { LibvirtSnapshots } from './libvirtSnapshots';
 import { LibvirtClone } from './libvirtClone';
 import { LibvirtNetworks, LibvirtStorage } from './libvirtStorage';
@@ -550,12 +550,13 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
 
   /** The QEMU domain's display from its live XML: its socket on the domain's host, a TCP port only on this machine. */
   private graphics(guest: Guest) {
-    const local = isLocalLibvirtUri(this.config.uri ?? '');
+    const driverOnHost = isLocalLibvirtUri(this.config.uri ?? '');
     const xml = async () => {
       const c = await this.client();
       return c.domainGetXMLDesc(await this.lookup(c, guest.id), 0);
     };
-    return domainGraphics(guest.name, xml, { local, host: local ? this.host : this.options.host });
+    // qemu:///system with an SshHost is that host's libvirt: its sockets, but no TCP port from here
+    return domainGraphics(guest.name, xml, { local: driverOnHost && isThisMachine(this.options.host), host: driverOnHost ? this.host : this.options.host });
   }
 
   /** The init of a running libvirt-LXC domain on `host`. */
