@@ -141,7 +141,7 @@ async function featureBuilds() {
 /** The language server (src/language): its own Node process, started by vscode-languageclient; pure JS too. */
 const server = { ...extension, stdin: undefined, entryPoints: ['src/language/server.ts'], outfile: 'dist/server.js', external: ['*.node'], plugins: [] };
 
-/** The metrics webviews (media/metrics): browser code + uPlot + CSS → dist/webview.{js,css}; never loaded from the network. */
+/** The metrics webviews (media/metrics) → dist/webview.{js,css}, the graphical console (media/vnc, noVNC) → dist/vnc.{js,css}: browser code, never loaded from the network. */
 const webview = {
   entryPoints: { webview: 'media/metrics/main.ts' },
   outdir: 'dist',
@@ -156,14 +156,17 @@ const webview = {
   legalComments: 'none',
 };
 
+/** The graphical console's webview: an ES module (noVNC awaits at its top level), loaded with type="module". */
+const vncWebview = { ...webview, entryPoints: { vnc: 'media/vnc/main.ts' }, format: 'esm' };
+
 const { features, main } = await featureBuilds();
 if (watch) {
   // a feature that starts to use another module of dist/extension.js fails to build: restart --watch
-  for (const opts of [main, ...features, ...lazy, server, webview]) await (await esbuild.context(opts)).watch();
+  for (const opts of [main, ...features, ...lazy, server, webview, vncWebview]) await (await esbuild.context(opts)).watch();
 } else {
-  for (const opts of [main, ...features, ...lazy, server, webview]) {
+  for (const opts of [main, ...features, ...lazy, server, webview, vncWebview]) {
     const r = await esbuild.build(opts);
-    const name = opts.outfile ? path.basename(opts.outfile) : 'webview.js';
+    const name = opts.outfile ? path.basename(opts.outfile) : `${Object.keys(opts.entryPoints)[0]}.js`;
     if (opts === main || features.includes(opts)) fs.writeFileSync(`dist/${name.replace(/\.js$/, '.meta.json')}`, JSON.stringify(r.metafile));
     const out = Object.entries(r.metafile.outputs).find(([f]) => f.endsWith(name));
     if (out) console.log(`dist/${name}: ${(out[1].bytes / 1024).toFixed(0)} KiB`);

@@ -7,6 +7,7 @@ import type { Snapshots } from './snapshots/snapshots';
 import type { Networks, Storage } from './backends/libvirtStorage';
 import type { GuestClone } from './backends/libvirtClone';
 import type { GuestConsole, GuestLog, GuestShell } from './console/types';
+import type { GuestGraphics } from './console/graphics';
 import type { Host } from './host/host';
 import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
 
@@ -93,6 +94,8 @@ export interface Capabilities {
   shell?: GuestShell;
   /** The guest's log, followed. */
   log?: GuestLog;
+  /** The guest's screen (VNC), as a byte stream for the graphical console. */
+  graphics?: GuestGraphics;
 }
 
 export type CapabilityName = keyof Capabilities;
@@ -130,6 +133,7 @@ const WHAT: Record<CapabilityName, string> = {
   console: 'text console',
   shell: 'way to open a shell inside it',
   log: 'log virtscope can read',
+  graphics: 'graphical console',
 };
 
 /** One capability; throws a BackendError saying what is missing when the backend does not have it. */

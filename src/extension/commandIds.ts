@@ -47,6 +47,7 @@ export const CMD = {
   openConsole: 'virtscope.openConsole',
   openShell: 'virtscope.openShell',
   showGuestLog: 'virtscope.showGuestLog',
+  openGraphicalConsole: 'virtscope.openGraphicalConsole',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

@@ -45,7 +45,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const base = { config, connections, model, tree, log, definitions, fallbackDir };
   const logs = new GuestLogs(connections, log);
   context.subscriptions.push(logs);
-  const ctx: Ctx = { ...base, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };
+  const ctx: Ctx = { ...base, extensionUri: context.extensionUri, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };
   context.subscriptions.push(...registerBenchTasks(ctx), ...registerCommands(ctx));
   log.info(`virtscope activated in ${Date.now() - t0} ms (${model.hosts.length} hosts, ${model.connections.length} connections)`);
   return { model, connections, tree };

@@ -15,6 +15,7 @@ import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 import { openConsole } from './console';
 import { openShell } from './shell';
 import { showGuestLog } from './logs';
+import { openGraphicalConsole } from './graphics';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
@@ -25,6 +26,8 @@ export type Ctx = CommandsDeps &
     tree: GuestTreeProvider;
     metrics: Metrics;
     editing: GuestFileSystem;
+    /** Where dist/ is (the graphical console's webview script). */
+    extensionUri: vscode.Uri;
   };
 
 // VS Code passes whatever the caller gave
@@ -88,6 +91,7 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.openConsole]: (ctx) => (node?: unknown) => openConsole(ctx, guestNode(node)),
   [CMD.openShell]: (ctx) => (node?: unknown) => openShell(ctx, guestNode(node)),
   [CMD.showGuestLog]: (ctx) => (node?: unknown) => showGuestLog(ctx, guestNode(node)),
+  [CMD.openGraphicalConsole]: (ctx) => (node?: unknown) => openGraphicalConsole(ctx, guestNode(node)),
 };
 
 /** Registers every command of the table. */

@@ -30,9 +30,20 @@ const names = (o: object) =>
     .map(([k]) => k)
     .sort();
 
-test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console, log', () => {
+test('libvirt qemu:///system: a QEMU domain has exec, monitor, definition, stats, host process, console, graphics, log', () => {
   const b = new LibvirtBackend({ id: 'q', type: 'libvirt', uri: 'qemu:///system' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'console', 'definition', 'exec', 'hostProcess', 'log', 'monitor', 'snapshots', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), [
+    'clone',
+    'console',
+    'definition',
+    'exec',
+    'graphics',
+    'hostProcess',
+    'log',
+    'monitor',
+    'snapshots',
+    'stats',
+  ]);
   assert.equal(capability(b, guest('qemu'), 'definition')!.language, 'xml');
   assert.equal(capability(b, guest('qemu'), 'hostProcess')!.host, localHost);
   // the connection itself: definitions (create), bulk stats, storage and networks
@@ -46,7 +57,7 @@ test('libvirt lxc:///system: a libvirt-LXC domain has no monitor', () => {
 
 test('libvirt on a driver elsewhere (test driver, ssh): no host process here', () => {
   const b = new LibvirtBackend({ id: 't', type: 'libvirt', uri: 'test+unix:///default' });
-  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'console', 'definition', 'exec', 'monitor', 'snapshots', 'stats']);
+  assert.deepEqual(names(capabilitiesOf(b, guest('qemu'))), ['clone', 'console', 'definition', 'exec', 'graphics', 'monitor', 'snapshots', 'stats']);
 });
 
 test("libvirt host process: the pid file of the domain, through the backend's host", async () => {

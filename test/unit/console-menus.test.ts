@@ -27,6 +27,7 @@ const cases: Array<[string, (g: Guest) => boolean]> = [
   [CMD.openConsole, allowed.canOpenConsole],
   [CMD.openShell, allowed.canOpenShell],
   [CMD.showGuestLog, allowed.canShowLog],
+  [CMD.openGraphicalConsole, allowed.canOpenGraphicalConsole],
 ];
 
 for (const [id, predicate] of cases) {

@@ -13,13 +13,14 @@ import { libvirtDomainPid } from '../host/pids';
 import { LibvirtDefinitions } from './libvirtDefinitions';
 import { NsenterExecutor } from './libvirt/nsenterExec';
 import { QemuAgentExecutor } from './libvirt/qemuAgentExec';
-import { hostUnreachable, onHost } from './reach';
+import { hostUnreachable, isThisMachine, onHost } from './reach';
 import { LibvirtSnapshots } from './libvirtSnapshots';
 import { LibvirtClone } from './libvirtClone';
 import { LibvirtNetworks, LibvirtStorage } from './libvirtStorage';
 import { LibvirtConsole } from '../console/libvirtConsole';
 import { libvirtLxcInitOn, nsenterShell } from '../console/shell';
 import { libvirtLog } from '../console/logs';
+import { domainGraphics } from '../console/graphics';
 
 const { DomainState: S, DomainPausedReason: PR, DomainShutoffReason: SR } = P;
 
@@ -536,6 +537,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
         (c) => this.lookup(c, guest.id),
         guest.name,
       );
+    if (guest.kind === 'qemu') caps.graphics = this.graphics(guest);
     if (isLocalLibvirtUri(this.config.uri ?? '') && (guest.kind === 'qemu' || guest.kind === 'libvirt-lxc')) {
       const host = this.host;
       const kind = guest.kind;
@@ -544,6 +546,17 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       caps.log = libvirtLog(host, kind, guest.name);
     }
     return caps;
+  }
+
+  /** The QEMU domain's display from its live XML: its socket on the domain's host, a TCP port only on this machine. */
+  private graphics(guest: Guest) {
+    const driverOnHost = isLocalLibvirtUri(this.config.uri ?? '');
+    const xml = async () => {
+      const c = await this.client();
+      return c.domainGetXMLDesc(await this.lookup(c, guest.id), 0);
+    };
+    // qemu:///system with an SshHost is that host's libvirt: its sockets, but no TCP port from here
+    return domainGraphics(guest.name, xml, { local: driverOnHost && isThisMachine(this.options.host), host: driverOnHost ? this.host : this.options.host });
   }
 
   /** The init of a running libvirt-LXC domain on `host`. */

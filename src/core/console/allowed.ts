@@ -9,6 +9,11 @@ export function canOpenConsole(g: G): boolean {
   return (g.kind === 'qemu' || g.kind === 'libvirt-lxc') && (g.state === 'running' || g.state === 'paused');
 }
 
+/** Open Graphical Console: QEMU domains with a screen to show (running or paused). */
+export function canOpenGraphicalConsole(g: G): boolean {
+  return g.kind === 'qemu' && (g.state === 'running' || g.state === 'paused');
+}
+
 /** Open Shell: running containers of every kind (a VM has no way in without its own login). */
 export function canOpenShell(g: G): boolean {
   return isContainerKind(g.kind) && g.state === 'running';
