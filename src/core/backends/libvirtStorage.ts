@@ -4,6 +4,7 @@
 import { LibvirtClient, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
 import { BackendError } from '../model';
+import type { LibvirtObjectEvents, ObjectChangeListener } from './libvirtObjectEvents';
 import { escapeXml } from '../xmlTree';
 import {
   guestDevices,
@@ -32,6 +33,8 @@ export interface Storage {
   deleteVolume(pool: string, name: string, confirmedGuest?: string): Promise<void>;
   /** Copies `from` into a new volume `name` of the same pool (STORAGE_VOL_CREATE_XML_FROM). */
   cloneVolume(pool: string, from: string, name: string): Promise<VolumeView>;
+  /** Calls `listener` when a pool is defined, started, stopped or removed, here or elsewhere; returns the way to stop. */
+  onChange(listener: ObjectChangeListener): () => void;
 }
 
 export interface Networks {
@@ -41,6 +44,8 @@ export interface Networks {
   setAutostart(name: string, on: boolean): Promise<void>;
   /** Stops the network and removes its definition. */
   delete(name: string): Promise<void>;
+  /** Calls `listener` when a network is defined, started, stopped or removed, here or elsewhere. */
+  onChange(listener: ObjectChangeListener): () => void;
 }
 
 const LONG_CALL = { timeoutMs: 30 * 60_000 };
@@ -74,7 +79,14 @@ async function allGuestDevices(c: LibvirtClient): Promise<GuestDevices[]> {
 }
 
 export class LibvirtStorage implements Storage {
-  constructor(private readonly client: () => Promise<LibvirtClient>) {}
+  constructor(
+    private readonly client: () => Promise<LibvirtClient>,
+    private readonly events?: LibvirtObjectEvents,
+  ) {}
+
+  onChange(listener: ObjectChangeListener): () => void {
+    return this.events?.on('storage', listener) ?? (() => undefined);
+  }
 
   private async pool(c: LibvirtClient, name: string): Promise<P.RemotePool> {
     try {
@@ -193,7 +205,14 @@ export class LibvirtStorage implements Storage {
 }
 
 export class LibvirtNetworks implements Networks {
-  constructor(private readonly client: () => Promise<LibvirtClient>) {}
+  constructor(
+    private readonly client: () => Promise<LibvirtClient>,
+    private readonly events?: LibvirtObjectEvents,
+  ) {}
+
+  onChange(listener: ObjectChangeListener): () => void {
+    return this.events?.on('networks', listener) ?? (() => undefined);
+  }
 
   private async net(c: LibvirtClient, name: string): Promise<P.RemoteNetwork> {
     try {
