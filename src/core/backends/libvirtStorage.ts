@@ -4,6 +4,8 @@
 import { LibvirtClient, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
 import { BackendError } from '../model';
+import type { Definition } from '../capabilities';
+import { LibvirtObjectDefinitions } from './libvirtObjectDefinitions';
 import type { LibvirtObjectEvents, ObjectChangeListener } from './libvirtObjectEvents';
 import { escapeXml } from '../xmlTree';
 import {
@@ -33,6 +35,8 @@ export interface Storage {
   deleteVolume(pool: string, name: string, confirmedGuest?: string): Promise<void>;
   /** Copies `from` into a new volume `name` of the same pool (STORAGE_VOL_CREATE_XML_FROM). */
   cloneVolume(pool: string, from: string, name: string): Promise<VolumeView>;
+  /** Pools' definitions as editable XML (the id is the pool's name); create defines a new pool. */
+  readonly definitions: Definition;
   /** Calls `listener` when a pool is defined, started, stopped or removed, here or elsewhere; returns the way to stop. */
   onChange(listener: ObjectChangeListener): () => void;
 }
@@ -44,6 +48,8 @@ export interface Networks {
   setAutostart(name: string, on: boolean): Promise<void>;
   /** Stops the network and removes its definition. */
   delete(name: string): Promise<void>;
+  /** Networks' definitions as editable XML (the id is the network's name). */
+  readonly definitions: Definition;
   /** Calls `listener` when a network is defined, started, stopped or removed, here or elsewhere. */
   onChange(listener: ObjectChangeListener): () => void;
 }
@@ -79,10 +85,13 @@ async function allGuestDevices(c: LibvirtClient): Promise<GuestDevices[]> {
 }
 
 export class LibvirtStorage implements Storage {
+  readonly definitions: Definition;
   constructor(
     private readonly client: () => Promise<LibvirtClient>,
     private readonly events?: LibvirtObjectEvents,
-  ) {}
+  ) {
+    this.definitions = new LibvirtObjectDefinitions(client, 'pool');
+  }
 
   onChange(listener: ObjectChangeListener): () => void {
     return this.events?.on('storage', listener) ?? (() => undefined);
@@ -205,10 +214,13 @@ export class LibvirtStorage implements Storage {
 }
 
 export class LibvirtNetworks implements Networks {
+  readonly definitions: Definition;
   constructor(
     private readonly client: () => Promise<LibvirtClient>,
     private readonly events?: LibvirtObjectEvents,
-  ) {}
+  ) {
+    this.definitions = new LibvirtObjectDefinitions(client, 'network');
+  }
 
   onChange(listener: ObjectChangeListener): () => void {
     return this.events?.on('networks', listener) ?? (() => undefined);
