@@ -41,6 +41,8 @@ export const CMD = {
   poolEdit: 'virtscope.pool.edit',
   volumeCreate: 'virtscope.volume.create',
   volumeDelete: 'virtscope.volume.delete',
+  volumeUpload: 'virtscope.volume.upload',
+  volumeDownload: 'virtscope.volume.download',
   networkStart: 'virtscope.network.start',
   networkStop: 'virtscope.network.stop',
   networkAutostart: 'virtscope.network.autostart',

@@ -1061,6 +1061,18 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     return this.call(Proc.STORAGE_POOL_LIST_ALL_VOLUMES, (w) => (P.encodeNamed(w, pool), w.int(1).uint(flags)), P.decodeVolumeList);
   }
 
+  /** A stream that writes `length` bytes (0: to the end of the data sent) into `vol` from `offset`. */
+  storageVolUpload(vol: P.RemoteVolume, offset: number, length: number, flags = 0): Promise<LibvirtStream> {
+    const args = (w: XdrWriter) => (P.encodeVolume(w, vol), w.uhyper(offset).uhyper(length).uint(flags));
+    return this.openStream(Proc.STORAGE_VOL_UPLOAD, args, `upload into volume ${vol.name}`);
+  }
+
+  /** A stream that reads `length` bytes (0: all) of `vol` from `offset`. */
+  storageVolDownload(vol: P.RemoteVolume, offset: number, length: number, flags = 0): Promise<LibvirtStream> {
+    const args = (w: XdrWriter) => (P.encodeVolume(w, vol), w.uhyper(offset).uhyper(length).uint(flags));
+    return this.openStream(Proc.STORAGE_VOL_DOWNLOAD, args, `download of volume ${vol.name}`);
+  }
+
   storageVolLookupByName(pool: P.RemotePool, name: string): Promise<P.RemoteVolume> {
     return this.call(Proc.STORAGE_VOL_LOOKUP_BY_NAME, (w) => (P.encodeNamed(w, pool), w.string(name, P.REMOTE_STRING_MAX)), P.decodeVolume);
   }

@@ -167,6 +167,9 @@ export const Proc = {
   STORAGE_POOL_IS_ACTIVE: 154,
   CONNECT_LIST_ALL_STORAGE_POOLS: 281,
   STORAGE_POOL_LIST_ALL_VOLUMES: 282,
+  /** Stream procedures: the volume's bytes flow as VIR_NET_STREAM packets (writestream / readstream). */
+  STORAGE_VOL_UPLOAD: 208,
+  STORAGE_VOL_DOWNLOAD: 209,
   // snapshots
   DOMAIN_SNAPSHOT_CREATE_XML: 185,
   DOMAIN_SNAPSHOT_GET_XML_DESC: 186,
