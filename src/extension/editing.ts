@@ -1,14 +1,18 @@
 // Guest definitions as editable documents: a FileSystemProvider for `virtscope-guest:` backed by the
 // host (libvirt domain XML, lxc-tools configs; Docker/Podman stay read-only under Inspect), the
-// "Edit Definition" and "New Guest from Template…" commands, and the language client.
+// "Edit Definition" and "New Guest from Template…" commands, and the language client. Storage pools
+// and networks of a libvirt connection go the same way ("New Storage Pool…", "Edit Pool Definition").
 //   virtscope-guest:/<connection>/<name>.xml?guest=<id>   an existing guest
 //   virtscope-guest:/<connection>/<name>.xml?new=1        a guest created on first save
+//   virtscope-guest:/<connection>/<name>.xml?pool=<name>  an existing pool (network=<name>: a network)
+//   virtscope-guest:/<connection>/<name>.xml?new=pool     a pool defined on first save (new=network)
 // Saving defines the guest on the host. A save the host rejects throws from writeFile (VS Code
 // keeps the document dirty with the user's text; the host's definition is untouched) with the
 // host's message; a definition changed on the host since it was opened is refused, with Compare
 // and Overwrite offered.
 import * as vscode from 'vscode';
 import { Connection } from '../core/connection';
+import { capabilitiesOf } from '../core/capabilities';
 import { DefinitionConflictError, DefinitionRejectedError, EditableDefinitions, editableDefinitions, GuestExistsError } from '../core/editing/definitions';
 import { renderTemplate, Template, templateFactsOf, templatesFor } from '../core/editing/templates';
 import { localHost } from '../core/host/local';
@@ -26,8 +30,13 @@ export const GUEST_SCHEME = 'virtscope-guest';
 /** Read-only snapshots of a host's definition, for Compare after a conflict. */
 const HOST_SCHEME = 'virtscope-host';
 
+/** A libvirt object beside guests that has an editable definition. */
+export type DefinedObject = 'pool' | 'network';
+
 interface Entry {
   readonly connId: string;
+  /** Set for a storage pool's or network's document; guestId is then its name. */
+  readonly object?: DefinedObject;
   guestId?: string;
   name: string;
   isNew: boolean;
@@ -45,9 +54,14 @@ interface Entry {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export function guestUri(connId: string, name: string, language: 'xml' | 'lxc-config', q: { guest?: string; new?: boolean }): vscode.Uri {
+export function guestUri(
+  connId: string,
+  name: string,
+  language: 'xml' | 'lxc-config',
+  q: { guest?: string; new?: boolean; object?: DefinedObject },
+): vscode.Uri {
   const safe = name.replace(/[/\\]/g, '_');
-  const query = new URLSearchParams(q.new ? { new: '1' } : { guest: q.guest ?? name }).toString();
+  const query = new URLSearchParams(q.new ? { new: q.object ?? '1' } : { [q.object ?? 'guest']: q.guest ?? name }).toString();
   return vscode.Uri.from({ scheme: GUEST_SCHEME, path: `/${encodeURIComponent(connId)}/${safe}.${language === 'xml' ? 'xml' : 'conf'}`, query });
 }
 
@@ -90,8 +104,10 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
     const q = new URLSearchParams(uri.query);
     const file = uri.path.split('/').pop() ?? '';
     const language = file.endsWith('.xml') ? 'xml' : 'lxc-config';
-    if (q.get('new') || !q.get('guest')) throw vscode.FileSystemError.FileNotFound(uri);
-    e = { connId, guestId: q.get('guest')!, name: file.replace(/\.(xml|conf)$/, ''), isNew: false, language, ctime: Date.now(), mtime: Date.now() };
+    const object = q.get('pool') ? 'pool' : q.get('network') ? 'network' : undefined;
+    const id = q.get(object ?? 'guest');
+    if (q.get('new') || !id) throw vscode.FileSystemError.FileNotFound(uri);
+    e = { connId, object, guestId: id, name: file.replace(/\.(xml|conf)$/, ''), isNew: false, language, ctime: Date.now(), mtime: Date.now() };
     this.entries.set(uri.toString(), e);
     return e;
   }
@@ -99,6 +115,12 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
   private defs(e: Entry): { conn: Connection; defs: EditableDefinitions } {
     const conn = this.connections.byId(e.connId);
     if (!conn) throw vscode.FileSystemError.Unavailable(`No connection "${e.connId}" (was it removed from virtscope.connections?)`);
+    if (e.object) {
+      const caps = capabilitiesOf(conn.requireBackend());
+      const defs = (e.object === 'pool' ? caps.storage : caps.networks)?.definitions;
+      if (!defs) throw vscode.FileSystemError.Unavailable(`${conn.label} has no ${e.object === 'pool' ? 'storage pools' : 'networks'} (not connected?)`);
+      return { conn, defs };
+    }
     const defs = editableDefinitions(conn.requireBackend());
     if (!defs) throw vscode.FileSystemError.NoPermissions(`Definitions on ${conn.label} are read-only`);
     return { conn, defs };
@@ -155,7 +177,7 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
           // the XML named another domain (UUID removed, name changed): libvirt defined a new one
           this.log.warn(`${conn.label}: saving ${what} defined another domain, "${r.name}" (${r.guestId}); "${e.name}" is unchanged`);
           void vscode.window.showWarningMessage(
-            `This definition now describes "${r.name}" (${r.guestId}), which libvirt defined as a separate domain. "${e.name}" is unchanged.`,
+            `This definition now describes "${r.name}" (${r.guestId}), which libvirt defined as a separate ${e.object ?? 'domain'}. "${e.name}" is unchanged.`,
           );
           Object.assign(e, { guestId: r.guestId, name: r.name });
         }
@@ -221,7 +243,7 @@ export type { AnyNode };
 
 const EDITABLE_KINDS: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc'];
 
-async function openAs(uri: vscode.Uri, language: 'xml' | 'lxc-config'): Promise<vscode.TextEditor> {
+export async function openAs(uri: vscode.Uri, language: 'xml' | 'lxc-config'): Promise<vscode.TextEditor> {
   let doc = await vscode.workspace.openTextDocument(uri);
   const lang = language === 'xml' ? LIBVIRT_XML_LANGUAGE : LXC_LANGUAGE;
   if (doc.languageId !== lang) doc = await vscode.languages.setTextDocumentLanguage(doc, lang);

@@ -1,7 +1,12 @@
-// Storage pool, volume and network verbs from the tree (and the palette, which asks for the object).
+// Storage pool, volume and network verbs from the tree (and the palette, which asks for the object);
+// volume upload and download with cancellable progress.
 // Destructive verbs say what is lost and ask first (modal); deleting a volume a guest uses needs
 // that guest's name typed.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { TransferOptions } from '../core/backends/libvirtVolumeTransfer';
 import { bytes, objectNameProblem, parseSize } from '../core/storage/model';
 import { capabilitiesOf } from '../core/capabilities';
 import type { GuestNode, GuestTreeProvider } from '../views/guestTree';
@@ -204,5 +209,77 @@ function capabilityOf<K extends 'clone'>(n: GuestNode, name: K) {
     return capabilitiesOf(n.conn.requireBackend(), n.guest)[name];
   } catch {
     return undefined;
+  }
+}
+
+/** "QFI\xfb": a qcow2 image; anything else is uploaded as raw bytes. */
+async function imageFormat(file: string): Promise<'qcow2' | 'raw'> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const head = Buffer.alloc(4);
+    await fh.read(head, 0, 4, 0);
+    return head.equals(Buffer.from([0x51, 0x46, 0x49, 0xfb])) ? 'qcow2' : 'raw';
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Progress in the notification area, cancellable: the transfer gets an AbortSignal. */
+async function transfer<T>(title: string, run: (opts: TransferOptions) => Promise<T>): Promise<T> {
+  return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    let reported = 0;
+    return run({
+      signal: ac.signal,
+      onProgress: (done, total) => {
+        const pct = Math.min(100, (done / Math.max(total, 1)) * 100);
+        progress.report({ increment: pct - reported, message: `${bytes(done)} of ${bytes(total)}` });
+        reported = pct;
+      },
+    });
+  });
+}
+
+export async function uploadVolume(deps: HostObjectDeps, node?: unknown): Promise<void> {
+  const n = await pickNode<PoolNode>(deps, node, 'pool');
+  const storage = n?.parent.storage();
+  if (!n || !storage) return;
+  const [file] = (await vscode.window.showOpenDialog({ title: `Upload a file into pool "${n.view.name}"`, canSelectMany: false })) ?? [];
+  if (!file) return;
+  const name = await vscode.window.showInputBox({
+    title: `Upload into "${n.view.name}": volume name`,
+    value: path.basename(file.fsPath),
+    validateInput: (v) => objectNameProblem(v, 'volume'),
+  });
+  if (name === undefined) return;
+  const size = (await fs.promises.stat(file.fsPath)).size;
+  const format = await imageFormat(file.fsPath);
+  await act(deps, `Upload "${name}" (${bytes(size)}, ${format}) into "${n.view.name}"`, n, () =>
+    transfer(`Uploading "${name}" into "${n.view.name}"`, (opts) =>
+      storage.uploadVolume(n.view.name, { name, format }, fs.createReadStream(file.fsPath), size, opts),
+    ),
+  );
+}
+
+export async function downloadVolume(deps: HostObjectDeps, node?: unknown): Promise<void> {
+  const n = await pickNode<VolumeNode>(deps, node, 'volume');
+  const storage = n?.parent.parent.storage();
+  if (!n || !storage) return;
+  const target = await vscode.window.showSaveDialog({
+    title: `Download volume "${n.view.name}"`,
+    defaultUri: vscode.Uri.file(path.join(os.homedir(), n.view.name.replace(/[/\\]/g, '_'))),
+  });
+  if (!target) return;
+  // written beside the target, renamed when complete: a cancelled download leaves no half file
+  const part = `${target.fsPath}.part`;
+  try {
+    const count = await transfer(`Downloading "${n.view.name}"`, (opts) => storage.downloadVolume(n.view.pool, n.view.name, fs.createWriteStream(part), opts));
+    await fs.promises.rename(part, target.fsPath);
+    void vscode.window.showInformationMessage(`Downloaded "${n.view.name}" (${bytes(count)}) to ${target.fsPath}.`);
+  } catch (e) {
+    await fs.promises.rm(part, { force: true });
+    deps.log.error(`Download of "${n.view.name}" failed: ${message(e)}`);
+    void vscode.window.showErrorMessage(`Download of "${n.view.name}" failed: ${message(e)}`);
   }
 }

@@ -9,7 +9,8 @@ import { addConnection, CommandsDeps, connectionHelp, inspect, refresh, removeCo
 import { AnyNode, editDefinition, EditingDeps, GuestFileSystem, newGuest } from './editing';
 import { addHost, HostsDeps, reconnectHost, removeHost } from './hosts';
 import { hostOverview, Metrics, metricsState, showMetrics } from './metrics';
-import { cloneGuest, createVolume, deleteVolume, networkVerb, poolVerb } from './hostObjects';
+import { cloneGuest, createVolume, deleteVolume, downloadVolume, networkVerb, poolVerb, uploadVolume } from './hostObjects';
+import { editObjectDefinition, newObjectDefinition } from './objectDefinitions';
 import { createSnapshot, deleteSnapshot, inspectSnapshot, revertSnapshot } from './snapshots';
 import { traceCommand, TraceCommandOptions, TraceDeps } from './trace';
 import { openConsole } from './console';
@@ -81,12 +82,18 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.poolStop]: (ctx) => (node?: unknown) => poolVerb(ctx, 'stop', node),
   [CMD.poolAutostart]: (ctx) => (node?: unknown) => poolVerb(ctx, 'autostart', node),
   [CMD.poolDelete]: (ctx) => (node?: unknown) => poolVerb(ctx, 'delete', node),
+  [CMD.poolNew]: (ctx) => (node?: unknown) => newObjectDefinition(ctx.editing, ctx, 'pool', node),
+  [CMD.poolEdit]: (ctx) => (node?: unknown) => editObjectDefinition(ctx.editing, ctx, 'pool', node),
   [CMD.volumeCreate]: (ctx) => (node?: unknown) => createVolume(ctx, node),
   [CMD.volumeDelete]: (ctx) => (node?: unknown) => deleteVolume(ctx, node),
+  [CMD.volumeUpload]: (ctx) => (node?: unknown) => uploadVolume(ctx, node),
+  [CMD.volumeDownload]: (ctx) => (node?: unknown) => downloadVolume(ctx, node),
   [CMD.networkStart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'start', node),
   [CMD.networkStop]: (ctx) => (node?: unknown) => networkVerb(ctx, 'stop', node),
   [CMD.networkAutostart]: (ctx) => (node?: unknown) => networkVerb(ctx, 'autostart', node),
   [CMD.networkDelete]: (ctx) => (node?: unknown) => networkVerb(ctx, 'delete', node),
+  [CMD.networkNew]: (ctx) => (node?: unknown) => newObjectDefinition(ctx.editing, ctx, 'network', node),
+  [CMD.networkEdit]: (ctx) => (node?: unknown) => editObjectDefinition(ctx.editing, ctx, 'network', node),
   [CMD.cloneGuest]: (ctx) => (node?: unknown) => cloneGuest(ctx, node),
   [CMD.openConsole]: (ctx) => (node?: unknown) => openConsole(ctx, guestNode(node)),
   [CMD.openShell]: (ctx) => (node?: unknown) => openShell(ctx, guestNode(node)),

@@ -291,6 +291,7 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
 
   dispose(): void {
     this.unsubscribe();
+    this.hostObjects.dispose();
     this.emitter.dispose();
   }
 }

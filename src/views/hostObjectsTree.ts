@@ -73,6 +73,10 @@ export class HostObjects {
     return this.onConnection.connectionChildren(n);
   }
 
+  dispose(): void {
+    this.onConnection.dispose();
+  }
+
   /** Whether a guest node expands (it has host objects under it). */
   guestHasChildren(g: GuestNode): boolean {
     return snapshotsOf(g) !== undefined;
@@ -249,16 +253,69 @@ async function fill<T>(n: { listing: Listing<T> }, list: (() => Promise<T[]>) | 
 
 const itemsOf = <T>(l: Listing<T>): T[] => (l && 'items' in l ? l.items : []);
 
+/** Changes arriving within this long of each other relist once (a pool-define then pool-start). */
+export const OBJECT_EVENT_DEBOUNCE_MS = 200;
+
+/** One connection's Storage and Networks nodes shown now, and the event subscriptions that keep them current. */
+interface Watch {
+  readonly backend: object;
+  readonly stops: (() => void)[];
+  storage?: StorageNode;
+  networks?: NetworksNode;
+  readonly due: Set<'storage' | 'networks'>;
+  timer?: NodeJS.Timeout;
+}
+
+function stopWatch(w: Watch): void {
+  for (const stop of w.stops) stop();
+  clearTimeout(w.timer);
+}
+
 /** Lists what a storage, pool or networks node holds, once; fires the node when done. */
 export class ConnectionObjects {
   private readonly loading = new Map<object, Promise<void>>();
+  private readonly watches = new Map<string, Watch>();
   constructor(private readonly fire: (n: ConnectionObjectNode) => void) {}
 
   connectionChildren(n: ConnectionNode): ConnectionObjectNode[] {
-    const out: ConnectionObjectNode[] = [];
-    if (connectionCapability(n, 'storage')) out.push(new StorageNode(n));
-    if (connectionCapability(n, 'networks')) out.push(new NetworksNode(n));
-    return out;
+    const storage = connectionCapability(n, 'storage');
+    const networks = connectionCapability(n, 'networks');
+    const w = storage || networks ? this.watch(n, storage, networks) : undefined;
+    const storageNode = storage ? new StorageNode(n) : undefined;
+    const networksNode = networks ? new NetworksNode(n) : undefined;
+    if (w) Object.assign(w, { storage: storageNode, networks: networksNode });
+    return [storageNode, networksNode].filter((c) => c !== undefined);
+  }
+
+  /** Pool and network events (here or from virsh elsewhere) relist the connection's groups. */
+  private watch(n: ConnectionNode, storage: Storage | undefined, networks: Networks | undefined): Watch {
+    const backend = n.conn.requireBackend();
+    const id = n.conn.config.id;
+    const old = this.watches.get(id);
+    if (old?.backend === backend) return old;
+    if (old) stopWatch(old);
+    const w: Watch = { backend, stops: [], due: new Set() };
+    if (storage) w.stops.push(storage.onChange(() => this.changed(w, 'storage')));
+    if (networks) w.stops.push(networks.onChange(() => this.changed(w, 'networks')));
+    this.watches.set(id, w);
+    return w;
+  }
+
+  private changed(w: Watch, kind: 'storage' | 'networks'): void {
+    w.due.add(kind);
+    w.timer ??= setTimeout(() => {
+      w.timer = undefined;
+      for (const k of w.due) {
+        const node = w[k];
+        if (node) this.refresh(node);
+      }
+      w.due.clear();
+    }, OBJECT_EVENT_DEBOUNCE_MS);
+  }
+
+  dispose(): void {
+    for (const w of this.watches.values()) stopWatch(w);
+    this.watches.clear();
   }
 
   private load(n: StorageNode | PoolNode | NetworksNode): Promise<void> {

@@ -39,14 +39,18 @@ export function fakeLibvirtd(handlers: Partial<Record<number, Handler>>) {
   });
   const stream = Duplex.from({ readable: toClient, writable: fromClient });
   const client = new LibvirtClient(stream, { keepaliveIntervalMs: 0, callTimeoutMs: 2000 });
-  return { client, calls, procs: () => calls.map((c) => c.proc) };
+  /** Sends an event message (an async MESSAGE of the remote program), as the daemon does. */
+  const send = (proc: number, write: (w: XdrWriter) => void) =>
+    toClient.write(reply({ prog: P.REMOTE_PROGRAM, vers: 1, proc, type: P.MessageType.MESSAGE, serial: 0, status: P.MessageStatus.OK }, write));
+  return { client, calls, send, procs: () => calls.map((c) => c.proc) };
 }
 
 function reply(h: P.MessageHeader, answer: Answer): Buffer {
   const w = new XdrWriter();
   w.uint(0);
   const error = typeof answer !== 'function';
-  P.encodeHeader(w, { ...h, type: P.MessageType.REPLY, status: error ? P.MessageStatus.ERROR : P.MessageStatus.OK });
+  const type = h.type === P.MessageType.MESSAGE ? h.type : P.MessageType.REPLY;
+  P.encodeHeader(w, { ...h, type, status: error ? P.MessageStatus.ERROR : P.MessageStatus.OK });
   if (error) P.encodeRemoteError(w, { code: answer.error, domain: 0, message: answer.message });
   else answer(w);
   const out = Buffer.from(w.finish());

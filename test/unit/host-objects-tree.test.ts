@@ -27,6 +27,7 @@ function fakeBackend() {
               volumes: async () => [
                 { pool: 'pool', name: 'vm.qcow2', key: '/p/vm.qcow2', path: '/p/vm.qcow2', format: 'qcow2', capacity: 2048, allocation: 512, usedBy: ['vm'] },
               ],
+              onChange: () => () => undefined,
             },
             networks: {
               list: async () => [
@@ -41,6 +42,7 @@ function fakeBackend() {
                   leases: [{ ip: '10.99.0.5', prefix: 24, mac: 'm', expiry: 0, guest: 'vm' }],
                 },
               ],
+              onChange: () => () => undefined,
             },
           }
         : g.kind === 'qemu'

@@ -16,6 +16,7 @@ import { QemuAgentExecutor } from './libvirt/qemuAgentExec';
 import { hostUnreachable, isThisMachine, onHost } from './reach';
 import { LibvirtSnapshots } from './libvirtSnapshots';
 import { LibvirtClone } from './libvirtClone';
+import { LibvirtObjectEvents } from './libvirtObjectEvents';
 import { LibvirtNetworks, LibvirtStorage } from './libvirtStorage';
 import { LibvirtConsole } from '../console/libvirtConsole';
 import { libvirtLxcInitOn, nsenterShell } from '../console/shell';
@@ -204,6 +205,8 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
   private clientValue: LibvirtClient | undefined;
   private connecting: Promise<LibvirtClient> | undefined;
   private readonly listeners = new Set<(ev: BackendEvent) => void>();
+  /** Storage-pool and network lifecycle events, for the storage and networks capabilities. */
+  readonly objectEvents = new LibvirtObjectEvents(() => this.clientValue);
   private closedByUser = false;
   /** The client still saying hello (auth, open): close() ends it at once. */
   private opening: LibvirtClient | undefined;
@@ -302,6 +305,7 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       for (const l of this.listeners) l({ type: 'disconnected', error: err });
     });
     if (this.listeners.size) await this.registerEvents(client);
+    await this.objectEvents.attach(client);
     return client;
   }
 
@@ -517,7 +521,10 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
    */
   capabilities(guest?: Guest): Capabilities {
     const caps: Capabilities = { definition: new LibvirtDefinitions(this), stats: { all: (o) => this.stats(o) } };
-    if (!guest) return { ...caps, storage: new LibvirtStorage(() => this.client()), networks: new LibvirtNetworks(() => this.client()) };
+    if (!guest) {
+      const events = this.objectEvents;
+      return { ...caps, storage: new LibvirtStorage(() => this.client(), events), networks: new LibvirtNetworks(() => this.client(), events) };
+    }
     if (guest.kind === 'qemu') caps.exec = new QemuAgentExecutor(() => this.client(), guest);
     if (guest.kind === 'libvirt-lxc') caps.exec = new NsenterExecutor(this.host, guest);
     if (guest.kind === 'qemu') caps.monitor = { command: (cmd, o) => this.monitorCommand(guest.id, cmd, o) };

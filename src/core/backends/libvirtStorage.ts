@@ -4,6 +4,11 @@
 import { LibvirtClient, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
 import { BackendError } from '../model';
+import type { Definition } from '../capabilities';
+import type { Readable, Writable } from 'node:stream';
+import { LibvirtObjectDefinitions } from './libvirtObjectDefinitions';
+import { downloadFrom, TransferOptions, uploadInto } from './libvirtVolumeTransfer';
+import type { LibvirtObjectEvents, ObjectChangeListener } from './libvirtObjectEvents';
 import { escapeXml } from '../xmlTree';
 import {
   guestDevices,
@@ -32,6 +37,14 @@ export interface Storage {
   deleteVolume(pool: string, name: string, confirmedGuest?: string): Promise<void>;
   /** Copies `from` into a new volume `name` of the same pool (STORAGE_VOL_CREATE_XML_FROM). */
   cloneVolume(pool: string, from: string, name: string): Promise<VolumeView>;
+  /** Creates volume `v.name` of `size` bytes and fills it from `source`; cancelled or failed, no volume is left. */
+  uploadVolume(pool: string, v: { name: string; format: 'qcow2' | 'raw' }, source: Readable, size: number, opts?: TransferOptions): Promise<VolumeView>;
+  /** Writes the volume's bytes into `dest`; resolves with their count. */
+  downloadVolume(pool: string, name: string, dest: Writable, opts?: TransferOptions): Promise<number>;
+  /** Pools' definitions as editable XML (the id is the pool's name); create defines a new pool. */
+  readonly definitions: Definition;
+  /** Calls `listener` when a pool is defined, started, stopped or removed, here or elsewhere; returns the way to stop. */
+  onChange(listener: ObjectChangeListener): () => void;
 }
 
 export interface Networks {
@@ -41,6 +54,10 @@ export interface Networks {
   setAutostart(name: string, on: boolean): Promise<void>;
   /** Stops the network and removes its definition. */
   delete(name: string): Promise<void>;
+  /** Networks' definitions as editable XML (the id is the network's name). */
+  readonly definitions: Definition;
+  /** Calls `listener` when a network is defined, started, stopped or removed, here or elsewhere. */
+  onChange(listener: ObjectChangeListener): () => void;
 }
 
 const LONG_CALL = { timeoutMs: 30 * 60_000 };
@@ -74,7 +91,17 @@ async function allGuestDevices(c: LibvirtClient): Promise<GuestDevices[]> {
 }
 
 export class LibvirtStorage implements Storage {
-  constructor(private readonly client: () => Promise<LibvirtClient>) {}
+  readonly definitions: Definition;
+  constructor(
+    private readonly client: () => Promise<LibvirtClient>,
+    private readonly events?: LibvirtObjectEvents,
+  ) {
+    this.definitions = new LibvirtObjectDefinitions(client, 'pool');
+  }
+
+  onChange(listener: ObjectChangeListener): () => void {
+    return this.events?.on('storage', listener) ?? (() => undefined);
+  }
 
   private async pool(c: LibvirtClient, name: string): Promise<P.RemotePool> {
     try {
@@ -161,13 +188,39 @@ export class LibvirtStorage implements Storage {
     return this.view(c, vol, []);
   }
 
-  async deleteVolume(poolName: string, name: string, confirmedGuest?: string): Promise<void> {
+  async uploadVolume(
+    poolName: string,
+    v: { name: string; format: 'qcow2' | 'raw' },
+    source: Readable,
+    size: number,
+    opts?: TransferOptions,
+  ): Promise<VolumeView> {
+    await this.createVolume(poolName, { ...v, capacity: size });
     const c = await this.client();
     const pool = await this.pool(c, poolName);
-    const vol = await c.storageVolLookupByName(pool, name).catch((e: unknown) => {
+    const vol = await c.storageVolLookupByName(pool, v.name);
+    await uploadInto(c, vol, source, size, opts);
+    return this.view(c, vol, []);
+  }
+
+  async downloadVolume(poolName: string, name: string, dest: Writable, opts?: TransferOptions): Promise<number> {
+    const c = await this.client();
+    const vol = await this.volume(c, poolName, name);
+    const info = await c.storageVolGetInfo(vol);
+    return downloadFrom(c, vol, dest, Math.max(info.allocation, 1), opts);
+  }
+
+  private async volume(c: LibvirtClient, poolName: string, name: string): Promise<P.RemoteVolume> {
+    const pool = await this.pool(c, poolName);
+    return c.storageVolLookupByName(pool, name).catch((e: unknown) => {
       if (notFound(e, P.ErrorCode.NO_STORAGE_VOL)) throw new BackendError(`volume "${name}" no longer exists in pool "${poolName}"`, 'ENOENT');
       throw e;
     });
+  }
+
+  async deleteVolume(poolName: string, name: string, confirmedGuest?: string): Promise<void> {
+    const c = await this.client();
+    const vol = await this.volume(c, poolName, name);
     const users = (await this.view(c, vol, await allGuestDevices(c))).usedBy;
     if (users.length && (confirmedGuest === undefined || !users.includes(confirmedGuest))) {
       throw new BackendError(
@@ -193,7 +246,17 @@ export class LibvirtStorage implements Storage {
 }
 
 export class LibvirtNetworks implements Networks {
-  constructor(private readonly client: () => Promise<LibvirtClient>) {}
+  readonly definitions: Definition;
+  constructor(
+    private readonly client: () => Promise<LibvirtClient>,
+    private readonly events?: LibvirtObjectEvents,
+  ) {
+    this.definitions = new LibvirtObjectDefinitions(client, 'network');
+  }
+
+  onChange(listener: ObjectChangeListener): () => void {
+    return this.events?.on('networks', listener) ?? (() => undefined);
+  }
 
   private async net(c: LibvirtClient, name: string): Promise<P.RemoteNetwork> {
     try {

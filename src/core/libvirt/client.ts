@@ -71,6 +71,9 @@ interface Pending {
 export interface LibvirtClientEvents {
   close: [error: Error | undefined];
   lifecycle: [msg: P.LifecycleEventMsg];
+  /** A storage pool was defined, started, stopped, undefined... */
+  poolLifecycle: [msg: P.ObjectLifecycleMsg];
+  networkLifecycle: [msg: P.ObjectLifecycleMsg];
   /** Any other async message (program, procedure, body reader). */
   message: [header: P.MessageHeader, body: XdrReader];
 }
@@ -322,6 +325,17 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
         return this.fail(this.malformed('lifecycle event message', e));
       }
       this.emit('lifecycle', msg);
+      return;
+    }
+    if (h.prog === P.REMOTE_PROGRAM && (h.proc === Proc.STORAGE_POOL_EVENT_LIFECYCLE || h.proc === Proc.NETWORK_EVENT_LIFECYCLE)) {
+      const pool = h.proc === Proc.STORAGE_POOL_EVENT_LIFECYCLE;
+      let msg: P.ObjectLifecycleMsg;
+      try {
+        msg = P.decodeObjectLifecycleMsg(r, pool ? 'pool' : 'network');
+      } catch (e) {
+        return this.fail(this.malformed(`${pool ? 'storage pool' : 'network'} event message`, e));
+      }
+      this.emit(pool ? 'poolLifecycle' : 'networkLifecycle', msg);
       return;
     }
     this.emit('message', h, r);
@@ -753,6 +767,40 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
     );
   }
 
+  /** Register for `eventID` on one storage pool or (null) all; events arrive as 'poolLifecycle'. */
+  storagePoolEventRegisterAny(eventID: number, pool: P.RemotePool | null = null): Promise<number> {
+    return this.call(
+      Proc.CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY,
+      (w) => w.int(eventID).optional(pool, (x, p) => P.encodeNamed(x, p)),
+      (r) => r.int('callbackID'),
+    );
+  }
+
+  storagePoolEventDeregisterAny(callbackID: number): Promise<void> {
+    return this.call(
+      Proc.CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY,
+      (w) => w.int(callbackID),
+      () => undefined,
+    );
+  }
+
+  /** Register for `eventID` on one network or (null) all; events arrive as 'networkLifecycle'. */
+  networkEventRegisterAny(eventID: number, net: P.RemoteNetwork | null = null): Promise<number> {
+    return this.call(
+      Proc.CONNECT_NETWORK_EVENT_REGISTER_ANY,
+      (w) => w.int(eventID).optional(net, (x, n) => P.encodeNamed(x, n)),
+      (r) => r.int('callbackID'),
+    );
+  }
+
+  networkEventDeregisterAny(callbackID: number): Promise<void> {
+    return this.call(
+      Proc.CONNECT_NETWORK_EVENT_DEREGISTER_ANY,
+      (w) => w.int(callbackID),
+      () => undefined,
+    );
+  }
+
   // ---- snapshots --------------------------------------------------------------------
 
   domainSnapshotCreateXML(dom: P.RemoteDomain, xml: string, flags = 0, options?: CallOptions): Promise<P.RemoteSnapshot> {
@@ -1011,6 +1059,18 @@ export class LibvirtClient extends EventEmitter<LibvirtClientEvents> {
 
   storagePoolListAllVolumes(pool: P.RemotePool, flags = 0): Promise<P.RemoteVolume[]> {
     return this.call(Proc.STORAGE_POOL_LIST_ALL_VOLUMES, (w) => (P.encodeNamed(w, pool), w.int(1).uint(flags)), P.decodeVolumeList);
+  }
+
+  /** A stream that writes `length` bytes (0: to the end of the data sent) into `vol` from `offset`. */
+  storageVolUpload(vol: P.RemoteVolume, offset: number, length: number, flags = 0): Promise<LibvirtStream> {
+    const args = (w: XdrWriter) => (P.encodeVolume(w, vol), w.uhyper(offset).uhyper(length).uint(flags));
+    return this.openStream(Proc.STORAGE_VOL_UPLOAD, args, `upload into volume ${vol.name}`);
+  }
+
+  /** A stream that reads `length` bytes (0: all) of `vol` from `offset`. */
+  storageVolDownload(vol: P.RemoteVolume, offset: number, length: number, flags = 0): Promise<LibvirtStream> {
+    const args = (w: XdrWriter) => (P.encodeVolume(w, vol), w.uhyper(offset).uhyper(length).uint(flags));
+    return this.openStream(Proc.STORAGE_VOL_DOWNLOAD, args, `download of volume ${vol.name}`);
   }
 
   storageVolLookupByName(pool: P.RemotePool, name: string): Promise<P.RemoteVolume> {

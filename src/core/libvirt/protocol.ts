@@ -121,6 +121,14 @@ export const Proc = {
   CONNECT_GET_ALL_DOMAIN_STATS: 344,
   DOMAIN_DEFINE_XML_FLAGS: 350,
   CONNECT_EVENT_CONNECTION_CLOSED: 362,
+  // storage-pool and network events
+  CONNECT_NETWORK_EVENT_REGISTER_ANY: 313,
+  CONNECT_NETWORK_EVENT_DEREGISTER_ANY: 314,
+  NETWORK_EVENT_LIFECYCLE: 315,
+  CONNECT_STORAGE_POOL_EVENT_REGISTER_ANY: 368,
+  CONNECT_STORAGE_POOL_EVENT_DEREGISTER_ANY: 369,
+  STORAGE_POOL_EVENT_LIFECYCLE: 370,
+  STORAGE_POOL_EVENT_REFRESH: 373,
   // networks
   NETWORK_CREATE: 39,
   NETWORK_CREATE_XML: 40,
@@ -159,6 +167,9 @@ export const Proc = {
   STORAGE_POOL_IS_ACTIVE: 154,
   CONNECT_LIST_ALL_STORAGE_POOLS: 281,
   STORAGE_POOL_LIST_ALL_VOLUMES: 282,
+  /** Stream procedures: the volume's bytes flow as VIR_NET_STREAM packets (writestream / readstream). */
+  STORAGE_VOL_UPLOAD: 208,
+  STORAGE_VOL_DOWNLOAD: 209,
   // snapshots
   DOMAIN_SNAPSHOT_CREATE_XML: 185,
   DOMAIN_SNAPSHOT_GET_XML_DESC: 186,
@@ -270,6 +281,12 @@ export const DomainEventId = {
   AGENT_LIFECYCLE: 18,
   DEVICE_ADDED: 19,
 } as const;
+
+/** virNetworkEventID and virStoragePoolEventID: lifecycle is 0 for both. */
+export const ObjectEventId = { LIFECYCLE: 0 } as const;
+
+/** virStoragePoolEventLifecycleType; virNetworkEventLifecycleType is its first four. */
+export const OBJECT_EVENT_NAMES = ['defined', 'undefined', 'started', 'stopped', 'created', 'deleted'];
 
 /** virDomainEventType (lifecycle) */
 export const LifecycleEvent = {
@@ -765,6 +782,29 @@ export function decodeLifecycleEventMsg(r: XdrReader): LifecycleEventMsg {
 export function encodeLifecycleEventMsg(w: XdrWriter, m: LifecycleEventMsg): void {
   w.int(m.callbackID);
   encodeDomain(w, m.dom);
+  w.int(m.event).int(m.detail);
+}
+
+/** remote_network_event_lifecycle_msg and remote_storage_pool_event_lifecycle_msg: the same layout. */
+export interface ObjectLifecycleMsg {
+  readonly callbackID: number;
+  /** remote_nonnull_network or remote_nonnull_storage_pool */
+  readonly object: RemoteNamed;
+  /** OBJECT_EVENT_NAMES index */
+  readonly event: number;
+  readonly detail: number;
+}
+
+export function decodeObjectLifecycleMsg(r: XdrReader, what: string): ObjectLifecycleMsg {
+  const callbackID = r.int('callbackID');
+  const object = decodeNamed(r, what);
+  const event = r.int(`${what} event`);
+  return { callbackID, object, event, detail: r.int(`${what} event detail`) };
+}
+
+export function encodeObjectLifecycleMsg(w: XdrWriter, m: ObjectLifecycleMsg): void {
+  w.int(m.callbackID);
+  encodeNamed(w, m.object);
   w.int(m.event).int(m.detail);
 }
 
