@@ -137,8 +137,11 @@ export class XmlService {
         }
         if (a.value !== undefined && onlyValues(spec.values) && !spec.values.values.includes(a.value)) {
           out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: one of ${list(spec.values.values)}`));
+        } else if (a.value !== undefined && !spec.patterns.some((p) => model.accepts(p.content, a.value!))) {
+          out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: ${describeValues(spec.values)}`));
         }
       }
+      if (t.closed) out.push(...missingParts(model, pats, t, r, i, range(t.nameStart, t.nameEnd)));
       // text content with enumerated values
       if (t.closed && !t.selfClosing && t.close) {
         const inner = text.slice(t.end, t.close.start);
@@ -316,6 +319,26 @@ function qualified(c: ChildInfo, parents: readonly ScanTag[]): string {
 function allowsAnyElement(model: SchemaModel, parents: ElementPattern[], path: DocElement[]): boolean {
   const attrs = path[path.length - 1].attrs;
   return parents.some((p) => model.childPatterns(p.content, attrs).some((c) => c.name.kind !== 'name'));
+}
+
+/** Required attributes and children the element at tag `i` lacks (required by every pattern it may match). */
+function missingParts(model: SchemaModel, pats: readonly ElementPattern[], t: ScanTag, r: ScanResult, i: number, at: Range): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const local = (n: string) => n.slice(n.indexOf(':') + 1);
+  const haveAttrs = new Set(t.attrs.filter((a) => !a.name.includes(':')).map((a) => a.name));
+  const needAttrs = intersectSets(pats.map((p) => new Set(model.requiredAttrValues(p.content).keys())));
+  const lacking = [...needAttrs].filter((n) => !haveAttrs.has(n));
+  if (lacking.length) out.push(schemaDiag(at, `<${t.name}> needs the attribute${lacking.length > 1 ? 's' : ''} ${lacking.join(', ')}`));
+  const haveKids = new Set(r.tags.filter((c) => c.parent === i && c.name && !c.name.startsWith('?')).map((c) => local(c.name)));
+  const needKids = intersectSets(pats.map((p) => model.requiredChildren(p.content)));
+  const absent = [...needKids].filter((n) => !haveKids.has(n));
+  if (absent.length) out.push(schemaDiag(at, `<${t.name}> needs ${absent.map((n) => `a <${n}>`).join(' and ')} child element${absent.length > 1 ? 's' : ''}`));
+  return out;
+}
+
+function intersectSets(sets: ReadonlySet<string>[]): Set<string> {
+  if (!sets.length) return new Set();
+  return new Set([...sets[0]].filter((x) => sets.every((s) => s.has(x))));
 }
 
 function onlyValues(v: ValueSpace): boolean {

@@ -6,6 +6,7 @@
 // left out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { acceptsValue } from './datatypes';
 import { NameClass, Pattern, RngLoader } from './rng';
 
 export type ElementPattern = Extract<Pattern, { t: 'element' }>;
@@ -191,7 +192,7 @@ export class SchemaModel {
         for (const i of p.items) for (const [k, v] of this.requiredAttrValues(i, stack)) r.set(k, r.has(k) ? intersect(r.get(k)!, v) : v);
         break;
       case 'choice': {
-        const alts = p.items.map((i) => this.requiredAttrValues(i, stack));
+        const alts = possible(p.items).map((i) => this.requiredAttrValues(i, stack));
         if (!alts.length) break;
         for (const [k, v] of alts[0]) {
           if (alts.every((a) => a.has(k)))
@@ -234,7 +235,7 @@ export class SchemaModel {
         for (const i of p.items) for (const k of this.requiredChildren(i, stack)) r.add(k);
         break;
       case 'choice': {
-        const alts = p.items.map((i) => this.requiredChildren(i, stack));
+        const alts = possible(p.items).map((i) => this.requiredChildren(i, stack));
         if (alts.length) for (const k of alts[0]) if (alts.every((a) => a.has(k))) r.add(k);
         break;
       }
@@ -247,6 +248,11 @@ export class SchemaModel {
     stack.delete(p);
     this.reqChildMemo.set(p, r);
     return r;
+  }
+
+  /** Does `value` fit a value pattern (an attribute's content)? True where it cannot tell. */
+  accepts(p: Pattern, value: string): boolean {
+    return acceptsValue(p, value, deref);
   }
 
   /** Values of an attribute's content, or the text content of an element (not crossing children). */
@@ -379,6 +385,11 @@ export class SchemaModel {
     const vs = this.valueSpace(p.content);
     return !vs.text && !vs.values.length && !vs.datatypes.length && this.childPatterns(p.content).length === 0;
   }
+}
+
+/** Choice alternatives that can match at all (libvirt's no-op `<notAllowed/>` defines combined by choice are not). */
+function possible(items: readonly Pattern[]): readonly Pattern[] {
+  return items.filter((i) => deref(i).t !== 'notAllowed');
 }
 
 function dedupe<T>(xs: T[]): T[] {

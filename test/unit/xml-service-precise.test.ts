@@ -1,0 +1,82 @@
+// XmlService on invalid domain definitions: the diagnostic stands on the attribute or element that
+// breaks libvirt's schema and says what is accepted; completion leaves out what is already there.
+// Needs libvirt's schemas and xmllint (bash scripts/lab.sh deps).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { Diagnostic } from 'vscode-languageserver';
+import { scan as svcScan } from '../../src/core/schema/xmlScan';
+import { XmlService } from '../../src/language/xmlService';
+
+const SCHEMAS = '/usr/share/libvirt/schemas';
+const DOMAIN = fs.readFileSync(path.join(__dirname, '../fixtures/language/domain.xml'), 'utf8');
+const svc = new XmlService({ schemaDir: SCHEMAS });
+
+function doc(text: string): TextDocument {
+  return TextDocument.create('virtscope-guest:/t.xml', 'xml', 1, text);
+}
+
+/** Line and character span of the first `needle` in `text`. */
+function rangeOf(text: string, needle: string): { line: number; start: number; end: number } {
+  const i = text.indexOf(needle);
+  assert.ok(i >= 0, `${needle} not in text`);
+  const before = text.slice(0, i);
+  const line = before.split('\n').length - 1;
+  const start = i - before.lastIndexOf('\n') - 1;
+  return { line, start, end: start + needle.length };
+}
+
+function at(ds: Diagnostic[], text: string, needle: string): Diagnostic {
+  const r = rangeOf(text, needle);
+  const d = ds.find(
+    (x) => x.range.start.line === r.line && x.range.start.character >= r.start && x.range.end.character <= r.end && x.source === 'libvirt schema',
+  );
+  assert.ok(d, `no model diagnostic on ${needle} (line ${r.line}): ${JSON.stringify(ds.map((x) => [x.range.start, x.message]))}`);
+  return d;
+}
+
+describe('diagnostics that point at the culprit', () => {
+  it("slot='0x20' on a PCI <address>: on the value, saying what a slot may be", async () => {
+    const text = DOMAIN.replace(
+      "<target dev='vda' bus='virtio'/>",
+      "<target dev='vda' bus='virtio'/>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x20' function='0x0'/>",
+    );
+    const d = at(await svc.diagnostics(doc(text)), text, "'0x20'");
+    assert.match(d.message, /0x20/);
+    assert.match(d.message, /≤ 31/);
+    assert.match(d.message, /\(0x\)\?\[0-1\]\?\[0-9a-fA-F\]/);
+  });
+
+  it("queues='-5' on a disk <driver>: on the value, saying a positive integer", async () => {
+    const text = DOMAIN.replace("<driver name='qemu' type='qcow2'/>", "<driver name='qemu' type='qcow2' queues='-5'/>");
+    const d = at(await svc.diagnostics(doc(text)), text, "'-5'");
+    assert.match(d.message, /positiveInteger/);
+  });
+
+  it('a valid PCI address and driver queues: no model diagnostic', () => {
+    const text = DOMAIN.replace("<driver name='qemu' type='qcow2'/>", "<driver name='qemu' type='qcow2' queues='4'/>").replace(
+      "<target dev='vda' bus='virtio'/>",
+      "<target dev='vda' bus='virtio'/>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x1f' function='0x7'/>",
+    );
+    const model = svc.model(svcScan(text))!;
+    assert.deepEqual(svc.modelDiagnostics(doc(text), svcScan(text), model), []);
+  });
+
+  it('the unchanged fixture: no model diagnostic at all', () => {
+    assert.deepEqual(svc.modelDiagnostics(doc(DOMAIN), svcScan(DOMAIN), svc.model(svcScan(DOMAIN))!), []);
+  });
+
+  it('a missing required child: <disk> without <target>, on the <disk> tag', async () => {
+    const text = DOMAIN.replace("      <target dev='vda' bus='virtio'/>\n", '');
+    const d = at(await svc.diagnostics(doc(text)), text, 'disk');
+    assert.match(d.message, /<target>/);
+  });
+
+  it('a missing required attribute: <target> of a disk without dev, on the <target> tag', async () => {
+    const text = DOMAIN.replace("<target dev='vda' bus='virtio'/>", "<target bus='virtio'/>");
+    const d = at(await svc.diagnostics(doc(text)), text, 'target');
+    assert.match(d.message, /\bdev\b/);
+  });
+});
