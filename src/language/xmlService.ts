@@ -173,7 +173,8 @@ export class XmlService {
         if (!model) return [];
         const parents = docPath(ctx.parents);
         const hasMore = !!ctx.tag && (ctx.tag.attrs.length > 0 || ctx.tag.closed);
-        return this.elementItems(model, parents, ctx.parents, rng(ctx.from, ctx.tag ? ctx.tag.nameEnd : offset), !hasMore, '');
+        const present = siblingsOf(r, ctx.parents, ctx.tag);
+        return this.elementItems(model, parents, ctx.parents, rng(ctx.from, ctx.tag ? ctx.tag.nameEnd : offset), !hasMore, '', present);
       }
       case 'attributeName': {
         if (!model) return [];
@@ -213,7 +214,7 @@ export class XmlService {
         const els = docPath(ctx.path);
         const items: CompletionItem[] = [];
         if (els.length) items.push(...valueItems(model.textValues(els), rng(ctx.from, ctx.to), `<${els[els.length - 1].local}>`));
-        items.push(...this.elementItems(model, els, ctx.path, rng(ctx.from, ctx.to), true, '<'));
+        items.push(...this.elementItems(model, els, ctx.path, rng(ctx.from, ctx.to), true, '<', siblingsOf(r, ctx.path, undefined)));
         return items;
       }
       default:
@@ -221,15 +222,24 @@ export class XmlService {
     }
   }
 
-  private elementItems(model: SchemaModel, parents: DocElement[], parentTags: ScanTag[], range: Range, full: boolean, lead: string): CompletionItem[] {
-    const children = model.children(parents);
+  /** Children the schema allows here, less those that may stand only once and already do (`present`). */
+  private elementItems(
+    model: SchemaModel,
+    parents: DocElement[],
+    parentTags: ScanTag[],
+    range: Range,
+    full: boolean,
+    lead: string,
+    present: ReadonlySet<string>,
+  ): CompletionItem[] {
+    const children = model.children(parents).filter((c) => c.repeatable || !present.has(c.name));
     return children.map((c, i) => {
       const qname = qualified(c, parentTags);
       const item: CompletionItem = {
         label: qname,
         kind: CompletionItemKind.Class,
-        detail: `${c.required ? 'required' : 'optional'} element · ${model.file}`,
-        sortText: `${c.required ? 0 : 1}${String(i).padStart(4, '0')}`,
+        detail: `${c.required ? 'required' : 'optional'} element${LIBVIRT_WRITES.has(c.name) ? ' (libvirt writes it itself)' : ''} · ${model.file}`,
+        sortText: `${LIBVIRT_WRITES.has(c.name) ? 9 : c.required ? 0 : 1}${String(i).padStart(4, '0')}`,
         filterText: lead + qname,
         documentation: { kind: MarkupKind.Markdown, value: describeElement(model, c.patterns, undefined) },
       };
@@ -297,6 +307,17 @@ export class XmlService {
 }
 
 // ---- helpers -------------------------------------------------------------------------------
+
+/** Elements libvirt records itself (job and driver state): offered last. */
+const LIBVIRT_WRITES: ReadonlySet<string> = new Set(['privateData', 'mirror']);
+
+/** Local names of the children already in the innermost of `parents`, less `typing` (the tag being written). */
+function siblingsOf(r: ScanResult, parents: readonly ScanTag[], typing: ScanTag | undefined): Set<string> {
+  const parent = parents[parents.length - 1];
+  const at = parent ? r.tags.indexOf(parent) : -1;
+  if (parent && at < 0) return new Set();
+  return new Set(r.tags.filter((t) => t.parent === at && t !== typing && t.name && !t.name.startsWith('?')).map((t) => t.name.slice(t.name.indexOf(':') + 1)));
+}
 
 function docPath(tags: readonly ScanTag[]): DocElement[] {
   return tags.map((t, i) => {

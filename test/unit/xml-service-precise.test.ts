@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { Diagnostic } from 'vscode-languageserver';
+import type { CompletionItem, Diagnostic } from 'vscode-languageserver';
 import { scan as svcScan } from '../../src/core/schema/xmlScan';
 import { XmlService } from '../../src/language/xmlService';
 
@@ -78,5 +78,45 @@ describe('diagnostics that point at the culprit', () => {
     const text = DOMAIN.replace("<target dev='vda' bus='virtio'/>", "<target bus='virtio'/>");
     const d = at(await svc.diagnostics(doc(text)), text, 'target');
     assert.match(d.message, /\bdev\b/);
+  });
+});
+
+describe('completion that knows what is there', () => {
+  /** Labels offered where `marker` (removed from the text) stands. */
+  function labelsAt(text: string, marker = '@@'): CompletionItem[] {
+    const i = text.indexOf(marker);
+    const clean = text.slice(0, i) + text.slice(i + marker.length);
+    const d = doc(clean);
+    return svc.completion(d, d.positionAt(i));
+  }
+
+  it('a second <emulator> is not offered in <devices>; another <disk> is', () => {
+    const text = DOMAIN.replace('  <devices>\n', '  <devices>\n    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n    <@@\n');
+    const names = labelsAt(text).map((x) => x.label);
+    assert.ok(!names.includes('emulator'), names.join(' '));
+    assert.ok(names.includes('disk') && names.includes('interface'), names.join(' '));
+  });
+
+  it('in a <disk> with driver, source, target and address: none of them again, the rest still', () => {
+    const text = DOMAIN.replace(
+      "<target dev='vda' bus='virtio'/>",
+      "<target dev='vda' bus='virtio'/>\n      <address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>\n      @@",
+    );
+    const names = labelsAt(text).map((x) => x.label);
+    for (const n of ['driver', 'source', 'target', 'address']) assert.ok(!names.includes(n), `${n} offered again: ${names.join(' ')}`);
+    for (const n of ['boot', 'readonly', 'serial', 'iotune']) assert.ok(names.includes(n), `missing ${n}: ${names.join(' ')}`);
+  });
+
+  it('the element being typed does not hide itself', () => {
+    const text = DOMAIN.replace("<driver name='qemu' type='qcow2'/>", "<dri@@ name='qemu' type='qcow2'/>");
+    assert.ok(labelsAt(text).some((x) => x.label === 'driver'));
+  });
+
+  it('elements libvirt writes itself (privateData, mirror) sort after everything else', () => {
+    const text = DOMAIN.replace("<target dev='vda' bus='virtio'/>", "<target dev='vda' bus='virtio'/>\n      <@@");
+    const items = labelsAt(text);
+    const internal = items.filter((x) => x.label === 'privateData' || x.label === 'mirror');
+    const others = items.filter((x) => x.label !== 'privateData' && x.label !== 'mirror');
+    for (const x of internal) for (const o of others) assert.ok(x.sortText! > o.sortText!, `${x.label} (${x.sortText}) before ${o.label} (${o.sortText})`);
   });
 });

@@ -41,6 +41,8 @@ export interface ChildInfo {
   readonly name: string;
   readonly ns: string;
   readonly required: boolean;
+  /** May appear more than once in this parent. */
+  readonly repeatable: boolean;
   readonly patterns: ElementPattern[];
 }
 
@@ -88,6 +90,46 @@ export class SchemaModel {
       if (p.t === 'element') out.add(p);
     });
     return [...out];
+  }
+
+  /**
+   * Child element names a content pattern allows more than once (reached under zeroOrMore or
+   * oneOrMore). Every other child may stand there at most once.
+   */
+  repeatableChildren(content: Pattern, attrs?: Readonly<Record<string, string>>): Set<string> {
+    const out = new Set<string>();
+    const seen = [new Set<Pattern>(), new Set<Pattern>()];
+    const go = (p: Pattern, many: boolean): void => {
+      const mark = seen[many ? 1 : 0];
+      if (mark.has(p)) return;
+      mark.add(p);
+      const inner = (q: Pattern) => go(q, many || p.t === 'zeroOrMore' || p.t === 'oneOrMore');
+      switch (p.t) {
+        case 'element': {
+          const n = nameOf(p.name);
+          if (n && many) out.add(n.local);
+          return;
+        }
+        case 'ref':
+          return inner(deref(p));
+        case 'choice': {
+          const fit = attrs ? p.items.filter((i) => !this.contradicts(i, attrs)) : p.items;
+          return (fit.length ? fit : p.items).forEach(inner);
+        }
+        case 'group':
+        case 'interleave':
+          return p.items.forEach(inner);
+        case 'optional':
+        case 'zeroOrMore':
+        case 'oneOrMore':
+        case 'mixed':
+          return inner(p.content);
+        default:
+          return;
+      }
+    };
+    go(content, false);
+    return out;
   }
 
   /** Attribute patterns a content pattern allows on its element. */
@@ -331,6 +373,7 @@ export class SchemaModel {
   childrenOf(parents: readonly ElementPattern[] | undefined, attrs: Readonly<Record<string, string>> | undefined): ChildInfo[] {
     const pats = parents ? dedupe(parents.flatMap((p) => this.childPatterns(p.content, attrs))) : this.childPatterns(this.start);
     const required = parents ? intersectAll(parents.map((p) => this.requiredChildren(p.content))) : new Set<string>();
+    const repeatable = new Set(parents ? parents.flatMap((p) => [...this.repeatableChildren(p.content, attrs)]) : []);
     const byName = new Map<string, ChildInfo>();
     for (const p of pats) {
       const n = nameOf(p.name);
@@ -338,7 +381,7 @@ export class SchemaModel {
       const key = `${n.ns}\0${n.local}`;
       const have = byName.get(key);
       if (have) have.patterns.push(p);
-      else byName.set(key, { name: n.local, ns: n.ns, required: required.has(n.local), patterns: [p] });
+      else byName.set(key, { name: n.local, ns: n.ns, required: required.has(n.local), repeatable: repeatable.has(n.local), patterns: [p] });
     }
     return [...byName.values()];
   }
