@@ -142,6 +142,8 @@ export class XmlService {
         }
       }
       if (t.closed) out.push(...missingParts(model, pats, t, r, i, range(t.nameStart, t.nameEnd)));
+      const conflict = conflictMessage(model, pats, t.name, me.attrs);
+      if (conflict) out.push(schemaDiag(range(t.nameStart, t.nameEnd), conflict));
       // text content with enumerated values
       if (t.closed && !t.selfClosing && t.close) {
         const inner = text.slice(t.end, t.close.start);
@@ -355,6 +357,18 @@ function missingParts(model: SchemaModel, pats: readonly ElementPattern[], t: Sc
   const absent = [...needKids].filter((n) => !haveKids.has(n));
   if (absent.length) out.push(schemaDiag(at, `<${t.name}> needs ${absent.map((n) => `a <${n}>`).join(' and ')} child element${absent.length > 1 ? 's' : ''}`));
   return out;
+}
+
+/** An attribute combination no variant of the element accepts, said with what each variant needs. */
+function conflictMessage(model: SchemaModel, pats: readonly ElementPattern[], name: string, attrs: Readonly<Record<string, string>>): string | undefined {
+  const conflicts = pats.map((p) => model.attributeConflict(p.content, attrs));
+  if (!conflicts.length || conflicts.some((c) => !c)) return undefined;
+  const alts = conflicts.flatMap((c) => c!).filter((alt) => alt.length);
+  if (!alts.length) return undefined;
+  const used = [...new Set(alts.flatMap((alt) => alt.map((a) => a.name)))];
+  const have = used.map((n) => `${n}="${attrs[n]}"`).join(' ');
+  const needs = [...new Set(alts.map((alt) => alt.map((a) => `${a.name} one of ${list(a.values, 8)}`).join(' and ')))];
+  return `<${name} ${have}> fits none of the schema's variants: it needs ${needs.join('; or ')}`;
 }
 
 function intersectSets(sets: ReadonlySet<string>[]): Set<string> {

@@ -79,6 +79,19 @@ describe('diagnostics that point at the culprit', () => {
     const d = at(await svc.diagnostics(doc(text)), text, 'target');
     assert.match(d.message, /\bdev\b/);
   });
+
+  it("an attribute combination no variant accepts: type='file' with device='lun', on the <disk> tag, with what each variant needs", async () => {
+    const text = DOMAIN.replace("<disk type='file' device='disk'>", "<disk type='file' device='lun'>");
+    const d = at(await svc.diagnostics(doc(text)), text, 'disk');
+    assert.match(d.message, /device one of floppy, disk, cdrom/);
+    assert.match(d.message, /type one of network, block, volume/);
+  });
+
+  it('another attribute outside the variant its type selects: controller= on a PCI <address>', async () => {
+    const text = DOMAIN.replace("<target dev='vda' bus='virtio'/>", "<target dev='vda' bus='virtio'/>\n      <address type='pci' controller='0' slot='0x05'/>");
+    const d = at(await svc.diagnostics(doc(text)), text, 'controller');
+    assert.match(d.message, /Allowed: type, domain, bus, slot, function/);
+  });
 });
 
 describe('completion that knows what is there', () => {

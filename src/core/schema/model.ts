@@ -145,7 +145,13 @@ export class SchemaModel {
    * Visits element and attribute patterns reachable from `p` without entering an element or an
    * attribute. `attrs` (the document's attributes) prunes choice alternatives they contradict.
    */
-  private walk(p: Pattern, attrs: Readonly<Record<string, string>> | undefined, visit: (p: Pattern) => void, seen = new Set<Pattern>()): void {
+  private walk(
+    p: Pattern,
+    attrs: Readonly<Record<string, string>> | undefined,
+    visit: (p: Pattern) => void,
+    seen = new Set<Pattern>(),
+    onChoice?: (alternatives: readonly Pattern[]) => void,
+  ): void {
     if (seen.has(p)) return;
     seen.add(p);
     switch (p.t) {
@@ -154,30 +160,57 @@ export class SchemaModel {
         visit(p);
         return;
       case 'ref':
-        this.walk(deref(p), attrs, visit, seen);
+        this.walk(deref(p), attrs, visit, seen, onChoice);
         return;
       case 'choice': {
+        onChoice?.(p.items);
         let items = p.items;
         if (attrs) {
           const fit = items.filter((i) => !this.contradicts(i, attrs));
           if (fit.length) items = fit;
         }
-        for (const i of items) this.walk(i, attrs, visit, seen);
+        for (const i of items) this.walk(i, attrs, visit, seen, onChoice);
         return;
       }
       case 'group':
       case 'interleave':
-        for (const i of p.items) this.walk(i, attrs, visit, seen);
+        for (const i of p.items) this.walk(i, attrs, visit, seen, onChoice);
         return;
       case 'optional':
       case 'zeroOrMore':
       case 'oneOrMore':
       case 'mixed':
-        this.walk(p.content, attrs, visit, seen);
+        this.walk(p.content, attrs, visit, seen, onChoice);
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * Where the document's attributes fit none of a choice's alternatives (`<disk type="file"
+   * device="lun">`): for each alternative, the attributes it would need otherwise (name → its
+   * values). Undefined when every choice has an alternative that fits.
+   */
+  attributeConflict(content: Pattern, attrs: Readonly<Record<string, string>>): { name: string; values: string[] }[][] | undefined {
+    let found: { name: string; values: string[] }[][] | undefined;
+    // walked with the attributes, so choices inside alternatives they rule out are not judged
+    this.walk(
+      content,
+      attrs,
+      () => {},
+      new Set(),
+      (items) => {
+        if (found || items.length < 2) return;
+        if (!items.every((i) => this.contradicts(i, attrs))) return;
+        found = items.map((i) =>
+          [...this.attrValues(i)]
+            .filter(([name, values]) => attrs[name] !== undefined && values && !values.has(attrs[name]))
+            .map(([name, values]) => ({ name, values: [...values!] })),
+        );
+      },
+    );
+    return found;
   }
 
   /**
