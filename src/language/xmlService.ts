@@ -137,7 +137,7 @@ export class XmlService {
         }
         if (a.value !== undefined && onlyValues(spec.values) && !spec.values.values.includes(a.value)) {
           out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: one of ${list(spec.values.values)}`));
-        } else if (a.value !== undefined && !spec.patterns.some((p) => model.accepts(p.content, a.value!))) {
+        } else if (a.value !== undefined && !a.value.includes('&') && !spec.patterns.some((p) => model.accepts(p.content, a.value!))) {
           out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: ${describeValues(spec.values)}`));
         }
       }
@@ -153,6 +153,9 @@ export class XmlService {
           if (v && onlyValues(vs) && !vs.values.includes(v)) {
             const s = t.end + inner.indexOf(v);
             out.push(schemaDiag(range(s, s + v.length), `"${v}" is not allowed in <${t.name}>: one of ${list(vs.values)}`));
+          } else if (v && !v.includes('&') && !pats.some((p) => model.acceptsText(p.content, v))) {
+            const s = t.end + inner.indexOf(v);
+            out.push(schemaDiag(range(s, s + v.length), `"${v}" is not allowed in <${t.name}>: ${describeValues(vs)}`));
           }
         }
       }

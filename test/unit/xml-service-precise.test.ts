@@ -80,6 +80,13 @@ describe('diagnostics that point at the culprit', () => {
     assert.match(d.message, /\bdev\b/);
   });
 
+  it('text outside its datatype: <vcpu>0</vcpu>, on the text, saying what a vcpu count may be', async () => {
+    const text = DOMAIN.replace("<vcpu placement='static'>1</vcpu>", "<vcpu placement='static'>0</vcpu>");
+    const d = at(await svc.diagnostics(doc(text)), text, '>0<');
+    assert.match(d.message, /unsignedShort/);
+    assert.match(d.message, /≥ 1/);
+  });
+
   it("an attribute combination no variant accepts: type='file' with device='lun', on the <disk> tag, with what each variant needs", async () => {
     const text = DOMAIN.replace("<disk type='file' device='disk'>", "<disk type='file' device='lun'>");
     const d = at(await svc.diagnostics(doc(text)), text, 'disk');

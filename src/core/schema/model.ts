@@ -330,6 +330,27 @@ export class SchemaModel {
     return acceptsValue(p, value, deref);
   }
 
+  /**
+   * Does `value` fit an element's text content? True where it cannot tell: free text, child
+   * elements, or no value pattern at all.
+   */
+  acceptsText(content: Pattern, value: string): boolean {
+    const vals: Pattern[] = [];
+    let open = false;
+    const seen = new Set<Pattern>();
+    const go = (q: Pattern): void => {
+      if (seen.has(q)) return;
+      seen.add(q);
+      if (q.t === 'value' || q.t === 'data') vals.push(q);
+      else if (q.t === 'text' || q.t === 'mixed' || q.t === 'element' || q.t === 'list') open = true;
+      else if (q.t === 'ref') go(deref(q));
+      else if (q.t === 'choice' || q.t === 'group' || q.t === 'interleave') q.items.forEach(go);
+      else if (q.t === 'optional' || q.t === 'zeroOrMore' || q.t === 'oneOrMore') go(q.content);
+    };
+    go(content);
+    return open || !vals.length || vals.some((v) => this.accepts(v, value));
+  }
+
   /** Values of an attribute's content, or the text content of an element (not crossing children). */
   valueSpace(p: Pattern): ValueSpace {
     const values: string[] = [];
