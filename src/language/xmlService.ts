@@ -102,6 +102,7 @@ export class XmlService {
     // each element resolved from its parent's patterns: one pass over the document
     const resolved = new Map<number, ElementPattern[]>();
     const childrenOf = new Map<number, ChildInfo[]>();
+    const kids = childNames(r);
     r.tags.forEach((t, i) => {
       if (!t.name || t.name.startsWith('?')) return;
       const pathTags = ancestry(r, i);
@@ -141,7 +142,7 @@ export class XmlService {
           out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: ${describeValues(spec.values)}`));
         }
       }
-      if (t.closed) out.push(...missingParts(model, pats, t, r, i, range(t.nameStart, t.nameEnd)));
+      if (t.closed) out.push(...missingParts(model, pats, t, kids.get(i) ?? new Set(), range(t.nameStart, t.nameEnd)));
       const conflict = conflictMessage(model, pats, t.name, me.attrs);
       if (conflict) out.push(schemaDiag(range(t.nameStart, t.nameEnd), conflict));
       // text content with enumerated values
@@ -348,17 +349,27 @@ function allowsAnyElement(model: SchemaModel, parents: ElementPattern[], path: D
 }
 
 /** Required attributes and children the element at tag `i` lacks (required by every pattern it may match). */
-function missingParts(model: SchemaModel, pats: readonly ElementPattern[], t: ScanTag, r: ScanResult, i: number, at: Range): Diagnostic[] {
+function missingParts(model: SchemaModel, pats: readonly ElementPattern[], t: ScanTag, haveKids: ReadonlySet<string>, at: Range): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const local = (n: string) => n.slice(n.indexOf(':') + 1);
   const haveAttrs = new Set(t.attrs.filter((a) => !a.name.includes(':')).map((a) => a.name));
   const needAttrs = intersectSets(pats.map((p) => new Set(model.requiredAttrValues(p.content).keys())));
   const lacking = [...needAttrs].filter((n) => !haveAttrs.has(n));
   if (lacking.length) out.push(schemaDiag(at, `<${t.name}> needs the attribute${lacking.length > 1 ? 's' : ''} ${lacking.join(', ')}`));
-  const haveKids = new Set(r.tags.filter((c) => c.parent === i && c.name && !c.name.startsWith('?')).map((c) => local(c.name)));
   const needKids = intersectSets(pats.map((p) => model.requiredChildren(p.content)));
   const absent = [...needKids].filter((n) => !haveKids.has(n));
   if (absent.length) out.push(schemaDiag(at, `<${t.name}> needs ${absent.map((n) => `a <${n}>`).join(' and ')} child element${absent.length > 1 ? 's' : ''}`));
+  return out;
+}
+
+/** Local names of each element's children, by the parent's tag index (one pass). */
+function childNames(r: ScanResult): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  for (const c of r.tags) {
+    if (c.parent < 0 || !c.name || c.name.startsWith('?')) continue;
+    let set = out.get(c.parent);
+    if (!set) out.set(c.parent, (set = new Set()));
+    set.add(c.name.slice(c.name.indexOf(':') + 1));
+  }
   return out;
 }
 
