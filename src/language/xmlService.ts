@@ -89,6 +89,7 @@ export class XmlService {
         for (const d of this.modelDiagnostics(doc, r, model)) {
           if (!out.some((o) => o.range.start.line === d.range.start.line && o.message === d.message)) out.push(d);
         }
+        pointToCulprits(out, r, doc);
       }
     }
     return out;
@@ -359,6 +360,26 @@ function missingParts(model: SchemaModel, pats: readonly ElementPattern[], t: Sc
   const absent = [...needKids].filter((n) => !haveKids.has(n));
   if (absent.length) out.push(schemaDiag(at, `<${t.name}> needs ${absent.map((n) => `a <${n}>`).join(' and ')} child element${absent.length > 1 ? 's' : ''}`));
   return out;
+}
+
+/**
+ * xmllint often blames the enclosing element ("Extra element devices in interleave"); where the
+ * model found something inside it, that complaint names the first such line.
+ */
+function pointToCulprits(out: Diagnostic[], r: ScanResult, doc: TextDocument): void {
+  const precise = out.filter((d) => d.source === 'libvirt schema');
+  for (const d of out) {
+    if (d.source !== 'libvirt schema (xmllint)') continue;
+    const at = doc.offsetAt(d.range.start);
+    const t = r.tags.find((x) => x.nameStart === at || x.start === at);
+    if (!t) continue;
+    const end = t.close?.end ?? t.end;
+    const inside = precise.find((p) => {
+      const o = doc.offsetAt(p.range.start);
+      return o > t.nameEnd && o < end && p.range.start.line !== d.range.start.line;
+    });
+    if (inside) d.message += ` — the culprit: line ${inside.range.start.line + 1}: ${inside.message}`;
+  }
 }
 
 /** Local names of each element's children, by the parent's tag index (one pass). */

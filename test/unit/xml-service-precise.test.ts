@@ -49,6 +49,14 @@ describe('diagnostics that point at the culprit', () => {
     assert.match(d.message, /\(0x\)\?\[0-1\]\?\[0-9a-fA-F\]/);
   });
 
+  it("xmllint's vague complaint on <devices> names the culprit's line", async () => {
+    const text = DOMAIN.replace("<driver name='qemu' type='qcow2'/>", "<driver name='qemu' type='qcow2' queues='-5'/>");
+    const ds = await svc.diagnostics(doc(text));
+    const vague = ds.find((x) => x.source === 'libvirt schema (xmllint)' && /Extra element devices/.test(x.message));
+    assert.ok(vague, JSON.stringify(ds));
+    assert.match(vague.message, new RegExp(`line ${rangeOf(text, "'-5'").line + 1}: "-5" is not allowed`));
+  });
+
   it("queues='-5' on a disk <driver>: on the value, saying a positive integer", async () => {
     const text = DOMAIN.replace("<driver name='qemu' type='qcow2'/>", "<driver name='qemu' type='qcow2' queues='-5'/>");
     const d = at(await svc.diagnostics(doc(text)), text, "'-5'");
