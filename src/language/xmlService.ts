@@ -89,6 +89,7 @@ export class XmlService {
         for (const d of this.modelDiagnostics(doc, r, model)) {
           if (!out.some((o) => o.range.start.line === d.range.start.line && o.message === d.message)) out.push(d);
         }
+        pointToCulprits(out, r, doc);
       }
     }
     return out;
@@ -102,6 +103,7 @@ export class XmlService {
     // each element resolved from its parent's patterns: one pass over the document
     const resolved = new Map<number, ElementPattern[]>();
     const childrenOf = new Map<number, ChildInfo[]>();
+    const kids = childNames(r);
     r.tags.forEach((t, i) => {
       if (!t.name || t.name.startsWith('?')) return;
       const pathTags = ancestry(r, i);
@@ -137,8 +139,13 @@ export class XmlService {
         }
         if (a.value !== undefined && onlyValues(spec.values) && !spec.values.values.includes(a.value)) {
           out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: one of ${list(spec.values.values)}`));
+        } else if (a.value !== undefined && !a.value.includes('&') && !spec.patterns.some((p) => model.accepts(p.content, a.value!))) {
+          out.push(schemaDiag(range(a.valueStart!, a.valueEnd!), `"${a.value}" is not allowed for ${t.name}/@${a.name}: ${describeValues(spec.values)}`));
         }
       }
+      if (t.closed) out.push(...missingParts(model, pats, t, kids.get(i) ?? new Set(), range(t.nameStart, t.nameEnd)));
+      const conflict = conflictMessage(model, pats, t.name, me.attrs);
+      if (conflict) out.push(schemaDiag(range(t.nameStart, t.nameEnd), conflict));
       // text content with enumerated values
       if (t.closed && !t.selfClosing && t.close) {
         const inner = text.slice(t.end, t.close.start);
@@ -148,6 +155,9 @@ export class XmlService {
           if (v && onlyValues(vs) && !vs.values.includes(v)) {
             const s = t.end + inner.indexOf(v);
             out.push(schemaDiag(range(s, s + v.length), `"${v}" is not allowed in <${t.name}>: one of ${list(vs.values)}`));
+          } else if (v && !v.includes('&') && !pats.some((p) => model.acceptsText(p.content, v))) {
+            const s = t.end + inner.indexOf(v);
+            out.push(schemaDiag(range(s, s + v.length), `"${v}" is not allowed in <${t.name}>: ${describeValues(vs)}`));
           }
         }
       }
@@ -170,7 +180,8 @@ export class XmlService {
         if (!model) return [];
         const parents = docPath(ctx.parents);
         const hasMore = !!ctx.tag && (ctx.tag.attrs.length > 0 || ctx.tag.closed);
-        return this.elementItems(model, parents, ctx.parents, rng(ctx.from, ctx.tag ? ctx.tag.nameEnd : offset), !hasMore, '');
+        const present = siblingsOf(r, ctx.parents, ctx.tag);
+        return this.elementItems(model, parents, ctx.parents, rng(ctx.from, ctx.tag ? ctx.tag.nameEnd : offset), !hasMore, '', present);
       }
       case 'attributeName': {
         if (!model) return [];
@@ -210,7 +221,7 @@ export class XmlService {
         const els = docPath(ctx.path);
         const items: CompletionItem[] = [];
         if (els.length) items.push(...valueItems(model.textValues(els), rng(ctx.from, ctx.to), `<${els[els.length - 1].local}>`));
-        items.push(...this.elementItems(model, els, ctx.path, rng(ctx.from, ctx.to), true, '<'));
+        items.push(...this.elementItems(model, els, ctx.path, rng(ctx.from, ctx.to), true, '<', siblingsOf(r, ctx.path, undefined)));
         return items;
       }
       default:
@@ -218,15 +229,24 @@ export class XmlService {
     }
   }
 
-  private elementItems(model: SchemaModel, parents: DocElement[], parentTags: ScanTag[], range: Range, full: boolean, lead: string): CompletionItem[] {
-    const children = model.children(parents);
+  /** Children the schema allows here, less those that may stand only once and already do (`present`). */
+  private elementItems(
+    model: SchemaModel,
+    parents: DocElement[],
+    parentTags: ScanTag[],
+    range: Range,
+    full: boolean,
+    lead: string,
+    present: ReadonlySet<string>,
+  ): CompletionItem[] {
+    const children = model.children(parents).filter((c) => c.repeatable || !present.has(c.name));
     return children.map((c, i) => {
       const qname = qualified(c, parentTags);
       const item: CompletionItem = {
         label: qname,
         kind: CompletionItemKind.Class,
-        detail: `${c.required ? 'required' : 'optional'} element · ${model.file}`,
-        sortText: `${c.required ? 0 : 1}${String(i).padStart(4, '0')}`,
+        detail: `${c.required ? 'required' : 'optional'} element${LIBVIRT_WRITES.has(c.name) ? ' (libvirt writes it itself)' : ''} · ${model.file}`,
+        sortText: `${LIBVIRT_WRITES.has(c.name) ? 9 : c.required ? 0 : 1}${String(i).padStart(4, '0')}`,
         filterText: lead + qname,
         documentation: { kind: MarkupKind.Markdown, value: describeElement(model, c.patterns, undefined) },
       };
@@ -295,6 +315,17 @@ export class XmlService {
 
 // ---- helpers -------------------------------------------------------------------------------
 
+/** Elements libvirt records itself (job and driver state): offered last. */
+const LIBVIRT_WRITES: ReadonlySet<string> = new Set(['privateData', 'mirror']);
+
+/** Local names of the children already in the innermost of `parents`, less `typing` (the tag being written). */
+function siblingsOf(r: ScanResult, parents: readonly ScanTag[], typing: ScanTag | undefined): Set<string> {
+  const parent = parents[parents.length - 1];
+  const at = parent ? r.tags.indexOf(parent) : -1;
+  if (parent && at < 0) return new Set();
+  return new Set(r.tags.filter((t) => t.parent === at && t !== typing && t.name && !t.name.startsWith('?')).map((t) => t.name.slice(t.name.indexOf(':') + 1)));
+}
+
 function docPath(tags: readonly ScanTag[]): DocElement[] {
   return tags.map((t, i) => {
     const { ns, local } = namespaceOf(tags.slice(0, i + 1), t.name);
@@ -316,6 +347,68 @@ function qualified(c: ChildInfo, parents: readonly ScanTag[]): string {
 function allowsAnyElement(model: SchemaModel, parents: ElementPattern[], path: DocElement[]): boolean {
   const attrs = path[path.length - 1].attrs;
   return parents.some((p) => model.childPatterns(p.content, attrs).some((c) => c.name.kind !== 'name'));
+}
+
+/** Required attributes and children the element at tag `i` lacks (required by every pattern it may match). */
+function missingParts(model: SchemaModel, pats: readonly ElementPattern[], t: ScanTag, haveKids: ReadonlySet<string>, at: Range): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const haveAttrs = new Set(t.attrs.filter((a) => !a.name.includes(':')).map((a) => a.name));
+  const needAttrs = intersectSets(pats.map((p) => new Set(model.requiredAttrValues(p.content).keys())));
+  const lacking = [...needAttrs].filter((n) => !haveAttrs.has(n));
+  if (lacking.length) out.push(schemaDiag(at, `<${t.name}> needs the attribute${lacking.length > 1 ? 's' : ''} ${lacking.join(', ')}`));
+  const needKids = intersectSets(pats.map((p) => model.requiredChildren(p.content)));
+  const absent = [...needKids].filter((n) => !haveKids.has(n));
+  if (absent.length) out.push(schemaDiag(at, `<${t.name}> needs ${absent.map((n) => `a <${n}>`).join(' and ')} child element${absent.length > 1 ? 's' : ''}`));
+  return out;
+}
+
+/**
+ * xmllint often blames the enclosing element ("Extra element devices in interleave"); where the
+ * model found something inside it, that complaint names the first such line.
+ */
+function pointToCulprits(out: Diagnostic[], r: ScanResult, doc: TextDocument): void {
+  const precise = out.filter((d) => d.source === 'libvirt schema');
+  for (const d of out) {
+    if (d.source !== 'libvirt schema (xmllint)') continue;
+    const at = doc.offsetAt(d.range.start);
+    const t = r.tags.find((x) => x.nameStart === at || x.start === at);
+    if (!t) continue;
+    const end = t.close?.end ?? t.end;
+    const inside = precise.find((p) => {
+      const o = doc.offsetAt(p.range.start);
+      return o > t.nameEnd && o < end && p.range.start.line !== d.range.start.line;
+    });
+    if (inside) d.message += ` — the culprit: line ${inside.range.start.line + 1}: ${inside.message}`;
+  }
+}
+
+/** Local names of each element's children, by the parent's tag index (one pass). */
+function childNames(r: ScanResult): Map<number, Set<string>> {
+  const out = new Map<number, Set<string>>();
+  for (const c of r.tags) {
+    if (c.parent < 0 || !c.name || c.name.startsWith('?')) continue;
+    let set = out.get(c.parent);
+    if (!set) out.set(c.parent, (set = new Set()));
+    set.add(c.name.slice(c.name.indexOf(':') + 1));
+  }
+  return out;
+}
+
+/** An attribute combination no variant of the element accepts, said with what each variant needs. */
+function conflictMessage(model: SchemaModel, pats: readonly ElementPattern[], name: string, attrs: Readonly<Record<string, string>>): string | undefined {
+  const conflicts = pats.map((p) => model.attributeConflict(p.content, attrs));
+  if (!conflicts.length || conflicts.some((c) => !c)) return undefined;
+  const alts = conflicts.flatMap((c) => c!).filter((alt) => alt.length);
+  if (!alts.length) return undefined;
+  const used = [...new Set(alts.flatMap((alt) => alt.map((a) => a.name)))];
+  const have = used.map((n) => `${n}="${attrs[n]}"`).join(' ');
+  const needs = [...new Set(alts.map((alt) => alt.map((a) => `${a.name} one of ${list(a.values, 8)}`).join(' and ')))];
+  return `<${name} ${have}> fits none of the schema's variants: it needs ${needs.join('; or ')}`;
+}
+
+function intersectSets(sets: ReadonlySet<string>[]): Set<string> {
+  if (!sets.length) return new Set();
+  return new Set([...sets[0]].filter((x) => sets.every((s) => s.has(x))));
 }
 
 function onlyValues(v: ValueSpace): boolean {

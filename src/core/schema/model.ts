@@ -6,6 +6,7 @@
 // left out.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { acceptsValue } from './datatypes';
 import { NameClass, Pattern, RngLoader } from './rng';
 
 export type ElementPattern = Extract<Pattern, { t: 'element' }>;
@@ -40,6 +41,8 @@ export interface ChildInfo {
   readonly name: string;
   readonly ns: string;
   readonly required: boolean;
+  /** May appear more than once in this parent. */
+  readonly repeatable: boolean;
   readonly patterns: ElementPattern[];
 }
 
@@ -89,6 +92,46 @@ export class SchemaModel {
     return [...out];
   }
 
+  /**
+   * Child element names a content pattern allows more than once (reached under zeroOrMore or
+   * oneOrMore). Every other child may stand there at most once.
+   */
+  repeatableChildren(content: Pattern, attrs?: Readonly<Record<string, string>>): Set<string> {
+    const out = new Set<string>();
+    const seen = [new Set<Pattern>(), new Set<Pattern>()];
+    const go = (p: Pattern, many: boolean): void => {
+      const mark = seen[many ? 1 : 0];
+      if (mark.has(p)) return;
+      mark.add(p);
+      const inner = (q: Pattern) => go(q, many || p.t === 'zeroOrMore' || p.t === 'oneOrMore');
+      switch (p.t) {
+        case 'element': {
+          const n = nameOf(p.name);
+          if (n && many) out.add(n.local);
+          return;
+        }
+        case 'ref':
+          return inner(deref(p));
+        case 'choice': {
+          const fit = attrs ? p.items.filter((i) => !this.contradicts(i, attrs)) : p.items;
+          return (fit.length ? fit : p.items).forEach(inner);
+        }
+        case 'group':
+        case 'interleave':
+          return p.items.forEach(inner);
+        case 'optional':
+        case 'zeroOrMore':
+        case 'oneOrMore':
+        case 'mixed':
+          return inner(p.content);
+        default:
+          return;
+      }
+    };
+    go(content, false);
+    return out;
+  }
+
   /** Attribute patterns a content pattern allows on its element. */
   attributePatterns(content: Pattern, attrs?: Readonly<Record<string, string>>): AttributePattern[] {
     const out = new Set<AttributePattern>();
@@ -102,7 +145,13 @@ export class SchemaModel {
    * Visits element and attribute patterns reachable from `p` without entering an element or an
    * attribute. `attrs` (the document's attributes) prunes choice alternatives they contradict.
    */
-  private walk(p: Pattern, attrs: Readonly<Record<string, string>> | undefined, visit: (p: Pattern) => void, seen = new Set<Pattern>()): void {
+  private walk(
+    p: Pattern,
+    attrs: Readonly<Record<string, string>> | undefined,
+    visit: (p: Pattern) => void,
+    seen = new Set<Pattern>(),
+    onChoice?: (alternatives: readonly Pattern[]) => void,
+  ): void {
     if (seen.has(p)) return;
     seen.add(p);
     switch (p.t) {
@@ -111,30 +160,57 @@ export class SchemaModel {
         visit(p);
         return;
       case 'ref':
-        this.walk(deref(p), attrs, visit, seen);
+        this.walk(deref(p), attrs, visit, seen, onChoice);
         return;
       case 'choice': {
+        onChoice?.(p.items);
         let items = p.items;
         if (attrs) {
           const fit = items.filter((i) => !this.contradicts(i, attrs));
           if (fit.length) items = fit;
         }
-        for (const i of items) this.walk(i, attrs, visit, seen);
+        for (const i of items) this.walk(i, attrs, visit, seen, onChoice);
         return;
       }
       case 'group':
       case 'interleave':
-        for (const i of p.items) this.walk(i, attrs, visit, seen);
+        for (const i of p.items) this.walk(i, attrs, visit, seen, onChoice);
         return;
       case 'optional':
       case 'zeroOrMore':
       case 'oneOrMore':
       case 'mixed':
-        this.walk(p.content, attrs, visit, seen);
+        this.walk(p.content, attrs, visit, seen, onChoice);
         return;
       default:
         return;
     }
+  }
+
+  /**
+   * Where the document's attributes fit none of a choice's alternatives (`<disk type="file"
+   * device="lun">`): for each alternative, the attributes it would need otherwise (name → its
+   * values). Undefined when every choice has an alternative that fits.
+   */
+  attributeConflict(content: Pattern, attrs: Readonly<Record<string, string>>): { name: string; values: string[] }[][] | undefined {
+    let found: { name: string; values: string[] }[][] | undefined;
+    // walked with the attributes, so choices inside alternatives they rule out are not judged
+    this.walk(
+      content,
+      attrs,
+      () => {},
+      new Set(),
+      (items) => {
+        if (found || items.length < 2) return;
+        if (!items.every((i) => this.contradicts(i, attrs))) return;
+        found = items.map((i) =>
+          [...this.attrValues(i)]
+            .filter(([name, values]) => attrs[name] !== undefined && values && !values.has(attrs[name]))
+            .map(([name, values]) => ({ name, values: [...values!] })),
+        );
+      },
+    );
+    return found;
   }
 
   /**
@@ -191,7 +267,7 @@ export class SchemaModel {
         for (const i of p.items) for (const [k, v] of this.requiredAttrValues(i, stack)) r.set(k, r.has(k) ? intersect(r.get(k)!, v) : v);
         break;
       case 'choice': {
-        const alts = p.items.map((i) => this.requiredAttrValues(i, stack));
+        const alts = possible(p.items).map((i) => this.requiredAttrValues(i, stack));
         if (!alts.length) break;
         for (const [k, v] of alts[0]) {
           if (alts.every((a) => a.has(k)))
@@ -234,7 +310,7 @@ export class SchemaModel {
         for (const i of p.items) for (const k of this.requiredChildren(i, stack)) r.add(k);
         break;
       case 'choice': {
-        const alts = p.items.map((i) => this.requiredChildren(i, stack));
+        const alts = possible(p.items).map((i) => this.requiredChildren(i, stack));
         if (alts.length) for (const k of alts[0]) if (alts.every((a) => a.has(k))) r.add(k);
         break;
       }
@@ -247,6 +323,32 @@ export class SchemaModel {
     stack.delete(p);
     this.reqChildMemo.set(p, r);
     return r;
+  }
+
+  /** Does `value` fit a value pattern (an attribute's content)? True where it cannot tell. */
+  accepts(p: Pattern, value: string): boolean {
+    return acceptsValue(p, value, deref);
+  }
+
+  /**
+   * Does `value` fit an element's text content? True where it cannot tell: free text, child
+   * elements, or no value pattern at all.
+   */
+  acceptsText(content: Pattern, value: string): boolean {
+    const vals: Pattern[] = [];
+    let open = false;
+    const seen = new Set<Pattern>();
+    const go = (q: Pattern): void => {
+      if (seen.has(q)) return;
+      seen.add(q);
+      if (q.t === 'value' || q.t === 'data') vals.push(q);
+      else if (q.t === 'text' || q.t === 'mixed' || q.t === 'element' || q.t === 'list') open = true;
+      else if (q.t === 'ref') go(deref(q));
+      else if (q.t === 'choice' || q.t === 'group' || q.t === 'interleave') q.items.forEach(go);
+      else if (q.t === 'optional' || q.t === 'zeroOrMore' || q.t === 'oneOrMore') go(q.content);
+    };
+    go(content);
+    return open || !vals.length || vals.some((v) => this.accepts(v, value));
   }
 
   /** Values of an attribute's content, or the text content of an element (not crossing children). */
@@ -325,6 +427,7 @@ export class SchemaModel {
   childrenOf(parents: readonly ElementPattern[] | undefined, attrs: Readonly<Record<string, string>> | undefined): ChildInfo[] {
     const pats = parents ? dedupe(parents.flatMap((p) => this.childPatterns(p.content, attrs))) : this.childPatterns(this.start);
     const required = parents ? intersectAll(parents.map((p) => this.requiredChildren(p.content))) : new Set<string>();
+    const repeatable = new Set(parents ? parents.flatMap((p) => [...this.repeatableChildren(p.content, attrs)]) : []);
     const byName = new Map<string, ChildInfo>();
     for (const p of pats) {
       const n = nameOf(p.name);
@@ -332,7 +435,7 @@ export class SchemaModel {
       const key = `${n.ns}\0${n.local}`;
       const have = byName.get(key);
       if (have) have.patterns.push(p);
-      else byName.set(key, { name: n.local, ns: n.ns, required: required.has(n.local), patterns: [p] });
+      else byName.set(key, { name: n.local, ns: n.ns, required: required.has(n.local), repeatable: repeatable.has(n.local), patterns: [p] });
     }
     return [...byName.values()];
   }
@@ -379,6 +482,11 @@ export class SchemaModel {
     const vs = this.valueSpace(p.content);
     return !vs.text && !vs.values.length && !vs.datatypes.length && this.childPatterns(p.content).length === 0;
   }
+}
+
+/** Choice alternatives that can match at all (libvirt's no-op `<notAllowed/>` defines combined by choice are not). */
+function possible(items: readonly Pattern[]): readonly Pattern[] {
+  return items.filter((i) => deref(i).t !== 'notAllowed');
 }
 
 function dedupe<T>(xs: T[]): T[] {
