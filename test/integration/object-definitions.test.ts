@@ -5,36 +5,26 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import * as os from 'node:os';
+import { rmSync } from 'node:fs';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { networkTemplate, poolTemplate } from '../../src/core/storage/templates';
 import { capability } from '../../src/core/capabilities';
 import { DefinitionConflictError, DefinitionRejectedError } from '../../src/core/editing/errors';
+import { libvirtScratch, virshOn } from './util';
 
 const URI = 'qemu:///system';
 const TAG = `vs-def-it-${process.pid}`;
 const POOL = `${TAG} pool "ü" & <x>`;
 const NET = `${TAG}-net`;
 const SUBNET = `10.99.${(process.pid % 100) + 101}`;
-const virsh = (...args: string[]) => execFileSync('virsh', ['-c', URI, ...args], { encoding: 'utf8', timeout: 30_000, stdio: 'pipe' });
-const quietly = (...args: string[]) => {
-  try {
-    virsh(...args);
-  } catch {
-    // already gone
-  }
-};
+const { virsh, quietly } = virshOn(URI);
 
 let dir = '';
 let backend: LibvirtBackend;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'vs-def-it-'));
-  chmodSync(dir, 0o755);
-  backend = new LibvirtBackend({ id: 'def-it', type: 'libvirt', uri: URI });
-  await backend.connect();
+  ({ dir, backend } = await libvirtScratch('vs-def-it-', 'def-it', URI));
 });
 
 after(async () => {

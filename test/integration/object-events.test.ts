@@ -5,9 +5,7 @@
 // removed at the end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import * as os from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import '../unit/vscode-tree-stub'; // before the views: they import vscode
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
@@ -16,30 +14,20 @@ import { capability } from '../../src/core/capabilities';
 import { escapeXml } from '../../src/core/xmlTree';
 import { ConnectionObjects, ConnectionObjectNode } from '../../src/views/hostObjectsTree';
 import type { ConnectionNode } from '../../src/views/guestTree';
-import { waitFor } from './util';
+import { libvirtScratch, virshOn, waitFor } from './util';
 
 const URI = 'qemu:///system';
 const TAG = `vs-ev-it-${process.pid}`;
 const POOL = `${TAG} pool "ü"`;
 const NET = `${TAG}-net`;
 const SUBNET = `10.99.${(process.pid % 100) + 1}`;
-const virsh = (...args: string[]) => execFileSync('virsh', ['-c', URI, ...args], { encoding: 'utf8', timeout: 30_000, stdio: 'pipe' });
-const quietly = (...args: string[]) => {
-  try {
-    virsh(...args);
-  } catch {
-    // already gone
-  }
-};
+const { virsh, quietly } = virshOn(URI);
 
 let dir = '';
 let backend: LibvirtBackend;
 
 before(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'vs-ev-it-'));
-  chmodSync(dir, 0o755);
-  backend = new LibvirtBackend({ id: 'ev-it', type: 'libvirt', uri: URI });
-  await backend.connect();
+  ({ dir, backend } = await libvirtScratch('vs-ev-it-', 'ev-it', URI));
 });
 
 after(async () => {

@@ -2,19 +2,7 @@
 // primary console twice on QEMU (<console target type='serial'> is <serial port 0>, same alias):
 // one entry per alias.
 import type { ConsoleDevice } from './types';
-
-const unescape = (s: string) =>
-  s
-    .replace(/&apos;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-function attr(tag: string, name: string): string | undefined {
-  const m = new RegExp(`\\b${name}=(['"])(.*?)\\1`).exec(tag);
-  return m ? unescape(m[2]) : undefined;
-}
+import { tagAttr } from '../domainXml';
 
 /** The opening tag of the first `<name …>` inside `body`. */
 function child(body: string, name: string): string | undefined {
@@ -35,15 +23,15 @@ export function consoleDevices(xml: string): ConsoleDevice[] {
     const element = m[1] as 'console' | 'serial';
     const body = m[3] ?? '';
     const target = child(body, 'target');
-    const alias = attr(child(body, 'alias') ?? '', 'name');
+    const alias = tagAttr(child(body, 'alias') ?? '', 'name');
     if (alias && seen.has(alias)) continue;
     if (alias) seen.add(alias);
-    const port = target ? attr(target, 'port') : undefined;
+    const port = target ? tagAttr(target, 'port') : undefined;
     const d = {
       alias,
       element,
-      type: attr(`<x ${m[2]}>`, 'type') ?? 'pty',
-      target: (target && attr(target, 'type')) || (element === 'serial' ? 'serial' : ''),
+      type: tagAttr(`<x ${m[2]}>`, 'type') ?? 'pty',
+      target: (target && tagAttr(target, 'type')) || (element === 'serial' ? 'serial' : ''),
       port: port !== undefined && /^\d+$/.test(port) ? Number(port) : undefined,
     };
     out.push({ ...d, label: describe(d) });

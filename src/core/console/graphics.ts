@@ -5,6 +5,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Host } from '../host/host';
 import { BackendError } from '../model';
+import { tagAttr } from '../domainXml';
 
 /** One <graphics> element of a domain's XML. */
 export interface GraphicsDisplay {
@@ -30,19 +31,6 @@ export class NoGraphicsError extends BackendError {
   }
 }
 
-const unescape = (s: string) =>
-  s
-    .replace(/&apos;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-
-function attr(tag: string, name: string): string | undefined {
-  const m = new RegExp(`\\s${name}=(['"])(.*?)\\1`).exec(tag);
-  return m ? unescape(m[2]) : undefined;
-}
-
 /** The <graphics> elements of a domain XML, in order; a <listen> child fills what the element leaves out. */
 export function graphicsDisplays(xml: string): GraphicsDisplay[] {
   const devices = /<devices\b[^>]*>([\s\S]*?)<\/devices>/.exec(xml)?.[1] ?? '';
@@ -50,13 +38,13 @@ export function graphicsDisplays(xml: string): GraphicsDisplay[] {
   for (const m of devices.matchAll(/<graphics\b([^>]*?)(?:\/>|>([\s\S]*?)<\/graphics>)/g)) {
     const tag = `<g ${m[1]}>`;
     const listenTag = /<listen\b[^>]*>/.exec(m[2] ?? '')?.[0] ?? '';
-    const port = Number(attr(tag, 'port'));
+    const port = Number(tagAttr(tag, 'port'));
     out.push({
-      type: attr(tag, 'type') ?? '',
+      type: tagAttr(tag, 'type') ?? '',
       port: Number.isInteger(port) && port > 0 && port < 65536 ? port : undefined,
-      socket: attr(tag, 'socket') ?? attr(listenTag, 'socket'),
-      listen: attr(tag, 'listen') ?? attr(listenTag, 'address'),
-      autoport: attr(tag, 'autoport') === 'yes',
+      socket: tagAttr(tag, 'socket') ?? tagAttr(listenTag, 'socket'),
+      listen: tagAttr(tag, 'listen') ?? tagAttr(listenTag, 'address'),
+      autoport: tagAttr(tag, 'autoport') === 'yes',
     });
   }
   return out;
