@@ -118,7 +118,9 @@ net_up() {
 }
 
 # start_member N: the daemon in member N's netns, in a private mount namespace with a fresh sysfs (that
-# of the member's netns: LXD reads /sys/class/net) and the host's cgroup tree moved back under it
+# of the member's netns: LXD reads /sys/class/net) and the host's cgroup tree moved back under it. An
+# empty resolv.conf there: LXD looks up images.linuxcontainers.org at start (instance types); with no
+# name server it asks loopback and gives up at once (the netns has no route out anyway)
 start_member() {
   local i=$1 D=$BASE/$1 ns pid
   ns=$(member_ns "$i")
@@ -133,6 +135,7 @@ start_member() {
       mount -t sysfs sysfs /sys
       mount --move "$LXD_DIR/.oldsys/fs/cgroup" /sys/fs/cgroup
       umount -l "$LXD_DIR/.oldsys"; rmdir "$LXD_DIR/.oldsys"
+      : > "$LXD_DIR/resolv.conf"; mount --bind "$LXD_DIR/resolv.conf" /etc/resolv.conf
       exec lxd --group root --logfile "$LXD_DIR/lxd.log"' < /dev/null > "$D/daemon.out" 2>&1 9<&- &
   pid=$!   # setsid/nsenter/unshare/env/sh all exec: this becomes lxd itself
   for _ in $(seq 50); do [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = lxd ] && break; sleep 0.05; done
@@ -372,7 +375,10 @@ cmd_kill_member() {
 }
 cmd_start_member() {
   local t; check_member "${1:-}"; [ -e "/run/netns/$(member_ns "$1")" ] || die "not up: run '$0 up'"
-  t=$(now); start_member "$1"; wait_member "$1"; mark "member$1 ready" "$(since "$t")"
+  t=$(now); start_member "$1"; wait_member "$1"
+  # ready = serving, and seen Online again by the cluster (its heartbeat)
+  for _ in $(seq 300); do [ "$(api "$1" "/1.0/cluster/members/member$1" | jq -r .metadata.status)" = Online ] && break; sleep 0.1; done
+  mark "member$1 ready" "$(since "$t")"
 }
 
 check_prefix() { [[ $1 =~ ^[a-z][a-z0-9-]{0,40}$ ]] || die "prefix must match [a-z][a-z0-9-]* (got '$1')"; }
@@ -386,7 +392,7 @@ cmd_populate() {
   head -n "${#MEMBERS[@]}" "$BASE/populate.list" | LXD_DIR=$BASE/$i xargs -r -P 3 -L 1 sh -c 'nsenter --net="$0" -- lxc init -q busybox "$1" --target "$2"' "$HUBPATH" 9<&-
   tail -n +"$(( ${#MEMBERS[@]} + 1 ))" "$BASE/populate.list" | LXD_DIR=$BASE/$i xargs -r -P 6 -L 1 sh -c 'nsenter --net="$0" -- lxc init -q busybox "$1" --target "$2"' "$HUBPATH" 9<&-
   t=$(since "$t0"); n=$(wc -l < "$BASE/populate.list")
-  head -n "$running" "$BASE/populate.list" | cut -d' ' -f1 | LXD_DIR=$BASE/$i xargs -r -P 4 -n 1 sh -c 'nsenter --net="$0" -- lxc start "$1"' "$HUBPATH" 9<&-
+  head -n "$running" "$BASE/populate.list" | cut -d' ' -f1 | LXD_DIR=$BASE/$i xargs -r -P 4 -n 1 sh -c 'nsenter --net="$0" -- lxc start -q "$1"' "$HUBPATH" 9<&-
   rm -f -- "$BASE/populate.list"
   printf 'populate: %s created in %s s, %s started; total %s s\n' "$n" "$t" "$running" "$(since "$t0")"
 }
