@@ -382,25 +382,31 @@ cmd_start_member() {
 }
 
 check_prefix() { [[ $1 =~ ^[a-z][a-z0-9-]{0,40}$ ]] || die "prefix must match [a-z][a-z0-9-]* (got '$1')"; }
+# lxc_xargs P N ARGS...: each input line's fields appended to `lxc ARGS...`, P at a time, in the hub netns
+lxc_xargs() { local p=$1 i=$2; shift 2; LXD_DIR=$BASE/$i xargs -r -P "$p" -L 1 sh -c 'h=$1; shift; exec nsenter --net="$h" -- lxc "$@"' sh "$HUBPATH" "$@" 9<&-; }
 cmd_populate() {
-  local count=${1:-} running=${2:-} prefix=${3:-bench} t0 t n i k
+  local count=${1:-} running=${2:-} prefix=${3:-bench} t0 t i k todo have
   [[ $count =~ ^[0-9]+$ ]] && [[ $running =~ ^[0-9]+$ ]] && [ "$running" -le "$count" ] || die "usage: populate COUNT RUNNING [PREFIX]"
   check_prefix "$prefix"; i=$(any_ready) || die "not up"
   t0=$(now)
-  # one image unpack per member first: the first instance on a member copies the image to it
-  for k in $(seq 1 "$count"); do printf '%s-%03d member%s\n' "$prefix" "$k" $(( (k - 1) % ${#MEMBERS[@]} + 1 )); done > "$BASE/populate.list"
-  head -n "${#MEMBERS[@]}" "$BASE/populate.list" | LXD_DIR=$BASE/$i xargs -r -P 3 -L 1 sh -c 'nsenter --net="$0" -- lxc init -q busybox "$1" --target "$2"' "$HUBPATH" 9<&-
-  tail -n +"$(( ${#MEMBERS[@]} + 1 ))" "$BASE/populate.list" | LXD_DIR=$BASE/$i xargs -r -P 6 -L 1 sh -c 'nsenter --net="$0" -- lxc init -q busybox "$1" --target "$2"' "$HUBPATH" 9<&-
-  t=$(since "$t0"); n=$(wc -l < "$BASE/populate.list")
-  head -n "$running" "$BASE/populate.list" | cut -d' ' -f1 | LXD_DIR=$BASE/$i xargs -r -P 4 -n 1 sh -c 'nsenter --net="$0" -- lxc start -q "$1"' "$HUBPATH" 9<&-
-  rm -f -- "$BASE/populate.list"
-  printf 'populate: %s created in %s s, %s started; total %s s\n' "$n" "$t" "$running" "$(since "$t0")"
+  have=$(api "$i" '/1.0/instances?recursion=1' | jq -r '.metadata[] | "\(.name) \(.status)"')
+  # NAME TARGET for those not there yet (populate again = only what is missing)
+  todo=$(for k in $(seq 1 "$count"); do printf '%s-%03d member%s\n' "$prefix" "$k" $(( (k - 1) % ${#MEMBERS[@]} + 1 )); done |
+    awk -v have="$have" 'BEGIN { n = split(have, a, "\n"); for (k = 1; k <= n; k++) { split(a[k], f, " "); h[f[1]] = 1 } } !($1 in h)')
+  # one per member first: the first instance on a member copies the image to it
+  printf '%s\n' "$todo" | awk 'NF' | head -n "${#MEMBERS[@]}" | awk '{ print $1, "--target", $2 }' | lxc_xargs 3 "$i" init -q "$IMAGE"
+  printf '%s\n' "$todo" | awk 'NF' | tail -n +"$(( ${#MEMBERS[@]} + 1 ))" | awk '{ print $1, "--target", $2 }' | lxc_xargs 6 "$i" init -q "$IMAGE"
+  t=$(since "$t0")
+  have=$(api "$i" '/1.0/instances?recursion=1' | jq -r '.metadata[] | select(.status == "Running") | .name')
+  for k in $(seq 1 "$running"); do printf '%s-%03d\n' "$prefix" "$k"; done | { grep -vxF -f <(printf '%s\n' "$have") || true; } | lxc_xargs 4 "$i" start -q
+  printf 'populate: %s created in %s s (%s were there), %s running; total %s s\n' \
+    "$(printf '%s\n' "$todo" | awk 'NF' | wc -l)" "$t" "$((count - $(printf '%s\n' "$todo" | awk 'NF' | wc -l)))" "$running" "$(since "$t0")"
 }
 cmd_unpopulate() {
   local prefix=${1:-bench} t0 i; check_prefix "$prefix"; i=$(any_ready) || die "not up"
   t0=$(now)
   api "$i" '/1.0/instances?recursion=0' | jq -r --arg p "$prefix-" '.metadata[] | sub("^/1.0/instances/"; "") | select(startswith($p))' |
-    LXD_DIR=$BASE/$i xargs -r -P 6 -n 1 sh -c 'nsenter --net="$0" -- lxc delete --force "$1"' "$HUBPATH" 9<&-
+    lxc_xargs 6 "$i" delete --force
   printf 'unpopulate: done in %s s\n' "$(since "$t0")"
 }
 
