@@ -6,6 +6,7 @@ import type { ResolvedTarget } from '../core/bench/engine';
 import { readReport, renderComparison, writeReport } from '../core/bench/report';
 import type { TargetSpec } from '../core/bench/resolve';
 import { ALL_SUITES, BenchOptions, BenchReport, BenchSpec, DEFAULT_OPTIONS, Suite } from '../core/bench/types';
+import { LOCAL_HOST_ID } from '../core/hosts';
 import type { GuestRef, Inventory } from '../core/inventory';
 import type { ConnectionNode, GuestNode } from '../views/guestTree';
 import { Connections } from './connections';
@@ -59,8 +60,17 @@ const SUITE_LABEL: Record<Suite, string> = {
   memory: 'Memory — sysbench memory',
 };
 
+/** Every connection, with the remote host it is on (none: this machine). */
 function backendsOf(connections: Connections) {
-  return connections.all.map((c) => ({ id: c.config.id, label: c.label, backend: async () => c.requireBackend() }));
+  return connections.all.map((c) => {
+    const h = connections.model.hostOf(c);
+    return { id: c.config.id, label: c.label, backend: async () => c.requireBackend(), host: h && h.id !== LOCAL_HOST_ID ? h.host : undefined };
+  });
+}
+
+/** `virtscope.hostNetworkNamespace` names a namespace of this machine: a remote host's guests are reached from its own. */
+function forTheirHost(options: BenchOptions, targets: readonly ResolvedTarget[]): BenchOptions {
+  return targets.some((t) => t.host) ? { ...options, hostNetworkNamespace: undefined } : options;
 }
 
 /** Options from settings, plus per-call overrides. */
@@ -190,7 +200,7 @@ export async function runCommand(deps: BenchDeps, clicked?: unknown, selected?: 
     void vscode.window.showErrorMessage((e as Error).message);
     return undefined;
   }
-  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: optionsFrom(deps.config, options) };
+  const spec: BenchSpec = { suites, guests: targets.map((t) => t.ref), options: forTheirHost(optionsFrom(deps.config, options), targets) };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
 
@@ -250,7 +260,7 @@ export async function rerunCommand(deps: BenchDeps, uri?: vscode.Uri, options?: 
   const spec: BenchSpec = {
     ...old.spec,
     guests: targets.map((t) => t.ref),
-    options: { ...old.spec.options, hostNetworkNamespace: deps.config.hostNetworkNamespace ?? old.spec.options.hostNetworkNamespace },
+    options: forTheirHost({ ...old.spec.options, hostNetworkNamespace: deps.config.hostNetworkNamespace ?? old.spec.options.hostNetworkNamespace }, targets),
   };
   return runWithProgress(deps, spec, targets, options?.open !== false);
 }
@@ -290,7 +300,7 @@ class BenchTerminal implements vscode.Pseudoterminal {
       const spec: BenchSpec = {
         suites,
         guests: targets.map((t) => t.ref),
-        options: optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }),
+        options: forTheirHost(optionsFrom(this.deps.config, { seconds: this.def.seconds, includeHost: this.def.includeHost }), targets),
       };
       this.line(`virtscope benchmark: ${suites.join(', ')} on ${['host', ...targets.map((t) => t.guest.name)].join(', ')}`);
       const report = await feature().runBenchmark(spec, targets, { signal: this.ac.signal, progress: (step, i, n) => this.line(`[${i + 1}/${n}] ${step}`) });

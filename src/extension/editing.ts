@@ -23,6 +23,7 @@ import type { GuestRef, Inventory } from '../core/inventory';
 import type { AnyNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { DEF_SCHEME } from './definitions';
+import { followHostSchemas } from './hostSchemas';
 import { pickConnection, pickGuest } from './pickers';
 import { vscodeUi } from './vscodeUi';
 
@@ -342,6 +343,7 @@ export function createEditing(context: vscode.ExtensionContext, deps: EditingDep
     vscode.workspace.onWillSaveTextDocument((e) => fsp.noteSave(e)),
     vscode.workspace.registerTextDocumentContentProvider(HOST_SCHEME, { provideTextDocumentContent: (u) => fsp.snapshots.get(u.toString()) ?? '' }),
     client,
+    followHostSchemas(context, GUEST_SCHEME, deps, client),
   );
   return fsp;
 }

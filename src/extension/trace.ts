@@ -2,6 +2,7 @@
 // progress, writes the report under .virtscope/reports/ and opens it.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { LOCAL_HOST_ID } from '../core/hosts';
 import type { GuestRef, Inventory } from '../core/inventory';
 import { Guest } from '../core/model';
 import type { Workload } from '../core/trace/engine';
@@ -86,14 +87,15 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
     const backend = node.conn.requireBackend();
     const { hostAddressForGuest, runTrace, traceTargetFor, writeTraceReport } = feature();
     const target = traceTargetFor(backend, g);
-    const netns = deps.config.hostNetworkNamespace;
+    // the setting names a namespace of this machine; a remote guest's QEMU is reached from its own host
+    const netns = deps.model.hostOf(node.conn)?.id === LOCAL_HOST_ID ? deps.config.hostNetworkNamespace : undefined;
     const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
     if (!choice) return undefined;
     let workload: Workload = { kind: 'external' };
     if (choice.workload === 'iperf3') {
       let hostIp = options?.hostIp;
       if (!hostIp) {
-        const a = await hostAddressForGuest(await target.domainXml(), netns);
+        const a = await hostAddressForGuest(await target.domainXml(), netns, target.host);
         hostIp = a.ip;
         if (!hostIp) {
           hostIp = await vscode.window.showInputBox({

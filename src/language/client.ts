@@ -3,6 +3,7 @@
 // schemes, and LXC configs anywhere.
 import * as vscode from 'vscode';
 import type { LanguageClient, LanguageClientOptions, ServerOptions } from 'vscode-languageclient/node';
+import { DOCUMENT_SCHEMAS, DocumentSchemasParams } from './notifications';
 
 /** vscode-languageclient loads with the first document the server serves (the build makes it dist/languageclient.js). */
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy load, by design
@@ -65,6 +66,13 @@ export class VirtscopeLanguageClient implements vscode.Disposable {
       }
     })();
     return this.starting;
+  }
+
+  /** Validates `uri` against the schemas in `schemaDir` (a remote host's own); undefined: the default again. */
+  async useSchemas(uri: vscode.Uri, schemaDir: string | undefined, host?: string): Promise<void> {
+    await this.start();
+    const p: DocumentSchemasParams = { uri: uri.toString(), schemaDir, host };
+    await this.client?.sendNotification(DOCUMENT_SCHEMAS, p);
   }
 
   get running(): boolean {

@@ -1,7 +1,8 @@
 // UI end-to-end test of remote hosts in the INSTALLED VSIX (code-server + headless Chromium, like
 // ui.test.js): "Add Host…" from the palette takes user@host[:port]; the host becomes a top-level node
 // beside "This machine"; one that cannot be reached (a closed port on loopback) shows SSH's own reason,
-// while this machine's guests stay as they were; "Remove Host…" asks first and removes only the entry.
+// while this machine's guests stay as they were; "Remove Host…" asks first and removes only the entry;
+// a benchmark of a guest of the lab's second host runs there, and its report names that host.
 // Screenshots: test/e2e/screenshots/hosts/.
 'use strict';
 const fs = require('node:fs');
@@ -21,7 +22,7 @@ async function forgetHosts() {
 }
 
 const opts = {
-  settings: { 'virtscope.hosts': [] },
+  settings: { 'virtscope.hosts': [], 'virtscope.benchmark.seconds': 1 },
   machineSettings: { 'virtscope.hosts': [], 'virtscope.ssh.configFile': LAB_SSH_CONFIG },
   shots: 'hosts',
   clearShots: true,
@@ -126,6 +127,37 @@ uiRun('ui-hosts', opts, async ({ page, log, goto, step, shot, row, openGuests, c
     const editor = page.locator('.editor-group-container .monaco-editor .view-lines').first();
     await editor.filter({ hasText: '<name>remotevm</name>' }).waitFor({ timeout: 15_000 });
     await shot('06-remote-inspect.png');
+  });
+
+  await step('"Run Benchmark…" on remotevlxc (cpu, memory): the report names the host it was measured on', async () => {
+    await command('View: Close All Editors', { match: 'Close All Editors' }).catch(() => undefined);
+    await contextMenu('remotevlxc', 'Start');
+    await row('remotevlxc').locator('.codicon-vm-running').waitFor({ timeout: 60_000 });
+    await contextMenu('remotevlxc', 'Run Benchmark…');
+    const qi = page.locator('.quick-input-widget');
+    await qi.locator('.quick-input-title', { hasText: /^Run Benchmark on host, remotevlxc/ }).waitFor({ timeout: 15_000 });
+    const item = (label) =>
+      qi
+        .locator('.quick-input-list .monaco-list-row')
+        .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label}$`) }) })
+        .first();
+    for (const x of ['network', 'disk']) await item(x).click(); // all suites start picked
+    await page.keyboard.press('Enter');
+    const tab = page.locator('.tabs-container .tab', { hasText: /cpu-memory-on-host-remotevlxc-sshhost-lab/ }).first();
+    await tab.waitFor({ timeout: 120_000 });
+    log(`report tab: ${(await tab.innerText()).replace(/\s+/g, ' ')}`);
+    // Monaco renders spaces as U+00A0: match with \s
+    await page
+      .locator('.editor-instance .view-lines', { hasText: /Measured\son\s\*\*sshhost-lab\*\*/ })
+      .first()
+      .waitFor({ timeout: 10_000 });
+    await shot('07-remote-bench-report.png');
+    await command('View: Close All Editors', { match: 'Close All Editors' }).catch(() => undefined);
+    await contextMenu('remotevlxc', 'Force Off');
+    const dialog = page.locator('.monaco-dialog-box');
+    await dialog.waitFor({ timeout: 10_000 });
+    await dialog.locator('.monaco-button', { hasText: /^Force Off$/ }).click();
+    await row('remotevlxc').locator('.codicon-vm-outline').waitFor({ timeout: 30_000 });
   });
 
   await step("removing the second host leaves this machine's guests", async () => {

@@ -69,6 +69,8 @@ async function hostDescendants(): Promise<string[]> {
 
 /** The engine's fio files: virtscope-bench-<yyyymmddThhmmss>-<6 hex>.fio */
 const OUR_FILE = /^virtscope-bench-\d{8}T\d{6}-[0-9a-f]{6}\.fio$/;
+/** The host's scratch directory for its fio file (the host's mkdtemp): virtscope-bench-<6 characters> */
+const OUR_DIR = /^virtscope-bench-[A-Za-z0-9]{6}$/;
 
 async function guestPs(t: ResolvedTarget): Promise<string> {
   const ex = executorFor(t.backend, t.guest);
@@ -81,10 +83,11 @@ async function guestTmpFiles(t: ResolvedTarget): Promise<string[]> {
 }
 // Files a run of ours left in the host's temp dir. Ones there before this test file started (a
 // benchmark process killed by SIGKILL elsewhere cannot clean up) are not this run's.
-const preexisting = fs.readdir(tmpdir()).then((names) => new Set(names.filter((f) => OUR_FILE.test(f))));
+const ours = (f: string) => OUR_FILE.test(f) || OUR_DIR.test(f);
+const preexisting = fs.readdir(tmpdir()).then((names) => new Set(names.filter(ours)));
 async function hostTmpFiles(): Promise<string[]> {
   const before = await preexisting;
-  return (await fs.readdir(tmpdir())).filter((f) => OUR_FILE.test(f) && !before.has(f));
+  return (await fs.readdir(tmpdir())).filter((f) => ours(f) && !before.has(f));
 }
 
 test("every suite on host, labct, labvlxc, labvm: report figures equal the tools' output", async () => {

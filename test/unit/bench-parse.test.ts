@@ -54,6 +54,10 @@ test('addresses: guest ↔ host endpoint on the same subnet', () => {
   assert.equal(hostEndpointFor(g, h)?.host.address, '10.77.0.1');
   assert.equal(hostEndpointFor([], h), undefined);
   assert.equal(hostEndpointFor(g, [{ address: '10.78.0.1', prefix: 24 }]), undefined);
+  // a guest in the host's own network namespace (the same address): it reaches the host there
+  const shared = [{ ifname: 'vsh1', address: '10.81.0.2', prefix: 30 }];
+  assert.deepEqual(hostEndpointFor(shared, shared), { guest: shared[0], host: shared[0], shared: true });
+  assert.equal(hostEndpointFor([...g, ...shared], [...h, ...shared])?.host.address, '10.77.0.1', 'an address of its own in a host subnet first');
   assert.equal(domainVirtType("<domain type='qemu' id='3'>"), 'qemu');
   assert.equal(domainVirtType('<domain type="kvm">'), 'kvm');
 });

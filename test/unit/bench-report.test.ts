@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { changePct, evaluateClaims, readReport, renderComparison, renderMarkdown, slowdown, slugify, writeReport } from '../../src/core/bench/report';
 import { BenchReport, DEFAULT_OPTIONS, MetricId } from '../../src/core/bench/types';
+import { machineOf, type ResolvedTarget } from '../../src/core/bench/engine';
+import type { Host } from '../../src/core/host/host';
+import { localHost } from '../../src/core/host/local';
 
 function report(values: Record<string, Partial<Record<MetricId, number>>>, vt = 'kvm'): BenchReport {
   const env = (target: string, kind: any) => ({
@@ -94,4 +97,20 @@ test('write, read back, compare', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(slugify('Network, disk on host / labvm!'), 'network-disk-on-host-labvm');
+});
+
+test('the report names the machine it was measured on; a report from before hosts has no such line', () => {
+  const r = report({ host: { 'net.guestToHost': 10 } });
+  assert.doesNotMatch(renderMarkdown(r), /Measured on/);
+  r.environment.host = { ...r.environment.host, machine: 'kvm2', hostname: 'kvm2.example' };
+  assert.match(renderMarkdown(r), /^Measured on \*\*kvm2\*\* \(hostname `kvm2\.example`\): the host baseline/m);
+});
+
+test("one run measures one host's guests: guests of two hosts are refused, naming each host's", () => {
+  const g = (name: string, host?: Host) => ({ host, guest: { name } }) as unknown as ResolvedTarget;
+  const kvm2 = { label: 'kvm2' } as Host;
+  assert.equal(machineOf([]), localHost);
+  assert.equal(machineOf([g('a'), g('b')]), localHost);
+  assert.equal(machineOf([g('a', kvm2), g('b', kvm2)]), kvm2);
+  assert.throws(() => machineOf([g('a'), g('b', kvm2), g('c', kvm2)]), /different hosts in one run \(a on this machine; b, c on kvm2\)/);
 });

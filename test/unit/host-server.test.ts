@@ -37,6 +37,25 @@ test('HostServer: ready once it listens; stop kills it', async () => {
   assert.equal(await server.stop(), false, 'already stopped');
 });
 
+test('HostServer on a host that gives no pid (a remote one: SSH runs the process): ready once its namespace shows the LISTEN socket', async () => {
+  const port = await freePort();
+  // this machine, with the pid hidden as SshHost's processes have none
+  const noPid = (argv: readonly string[]) => {
+    const c = localHost.spawn(argv);
+    return new Proxy(c, { get: (t, k) => (k === 'pid' ? undefined : typeof (t as any)[k] === 'function' ? (t as any)[k].bind(t) : (t as any)[k]) });
+  };
+  const server = new HostServer({ label: 'pidless', run: localHost.run.bind(localHost), spawn: noPid } as unknown as Host, [
+    process.execPath,
+    '-e',
+    `require('net').createServer().listen(${port}, '127.0.0.1'); setTimeout(() => {}, 30000)`,
+  ]);
+  await server.start(port);
+  const c = net.createConnection({ port, host: '127.0.0.1' });
+  await new Promise<void>((r, j) => c.once('connect', r).once('error', j));
+  c.destroy();
+  assert.equal(await server.stop(), true);
+});
+
 test('HostServer: a server that exits without listening fails with its own output, at once', async () => {
   const t0 = Date.now();
   const server = new HostServer(localHost, ['sh', '-c', 'echo "bind failed: Address already in use" >&2; exit 1']);

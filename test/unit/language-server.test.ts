@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DOCUMENT_SCHEMAS } from '../../src/language/notifications';
 import { validateXml } from '../../src/core/schema/xmllint';
 import { disposeServerBundle, LspClient, positionOf, serverBundle } from '../lsp-client';
 
@@ -284,6 +285,44 @@ describe('language server over LSP', () => {
       assert.match(v, /\*\*lxc\.net\.\[i\]\.type\*\* — Network/);
       assert.match(v, /lxc\.container\.conf\(5\)/);
     });
+  });
+});
+
+describe("a remote host's own schemas (virtscope/documentSchemas)", () => {
+  // two schema sets that differ: this machine's, and a "host" whose libvirt knows one more power-off action
+  let ls: LspClient;
+  let dir: string;
+  const odd = DOMAIN.replace('<on_poweroff>destroy</on_poweroff>', '<on_poweroff>vanish</on_poweroff>');
+  before(async () => {
+    prerequisites();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-host-schemas-'));
+    fs.cpSync(SCHEMAS, dir, { recursive: true });
+    const common = path.join(dir, 'domaincommon.rng');
+    const text = fs.readFileSync(common, 'utf8');
+    const more = text.replace(/(<define name="offOptions">\s*<choice>)/, '$1\n      <value>vanish</value>');
+    assert.notEqual(more, text, 'offOptions found in domaincommon.rng');
+    fs.writeFileSync(common, more);
+    ls = await LspClient.start();
+    await ls.initialize({ schemaDir: SCHEMAS, debounceMs: 0 });
+  });
+  after(async () => {
+    await ls?.shutdown();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const poweroffError = (d: { message: string }[]) => d.some((x) => /on_poweroff|vanish/.test(x.message));
+
+  it("a document is validated against its host's schemas once told, the others against the default", async () => {
+    const remote = 'virtscope-guest:/sshhost%3Aqemu/odd.xml?guest=odd';
+    const local = 'virtscope-guest:/qemu-system/odd.xml?guest=odd';
+    assert.ok(poweroffError(await ls.open(remote, 'xml', odd)), "this machine's libvirt has no power-off action vanish");
+    const next = ls.nextDiagnostics(remote, 1);
+    await ls.rpc.sendNotification(DOCUMENT_SCHEMAS, { uri: remote, schemaDir: dir, host: 'sshhost-lab' });
+    assert.deepEqual((await next).diagnostics, [], "valid for the host's own libvirt");
+    assert.deepEqual(await ls.change(remote, odd.replace('<vcpu', '<vcpu\n')), [], 'and stays so while edited');
+    assert.ok(poweroffError(await ls.open(local, 'xml', odd)), "another document: this machine's schemas");
+    const back = ls.nextDiagnostics(remote, 2);
+    await ls.rpc.sendNotification(DOCUMENT_SCHEMAS, { uri: remote });
+    assert.ok(poweroffError((await back).diagnostics), 'without a schema directory: the default again');
   });
 });
 

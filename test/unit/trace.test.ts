@@ -19,7 +19,8 @@ import {
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
 import { inNetns } from '../../src/core/host/net';
-import { domainVirtType, HostKvmTracer, kvmCountsJson, mergeKvm, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
+import { domainVirtType, HostKvmTracer, kvmCountsJson, mergeKvm, refuseUntraceable, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
+import type { Host } from '../../src/core/host/host';
 import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
 import { GUEST_PROBES, STEPS } from '../../src/core/trace/steps';
 
@@ -317,4 +318,24 @@ test('host kvm tracer: a step failing after the tracefs instance was made remove
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
+});
+
+test('a domain the trace cannot work in is refused before anything is switched on, naming its host and every reason', () => {
+  const remote = { label: 'kvm2' } as Host;
+  const bare = "<domain type='qemu'><name>vm</name><devices><disk type='file'/></devices></domain>";
+  assert.throws(
+    () => refuseUntraceable('vm', remote, bare),
+    /^Error: cannot trace vm on kvm2: it has no network interface \(.*\) and no qemu-guest-agent channel \(.*\)$/,
+  );
+  const agent = "<channel type='unix'><source mode='bind'/><target type='virtio' name='org.qemu.guest_agent.0'/></channel>";
+  assert.throws(() => refuseUntraceable('vm', remote, bare.replace('</devices>', `${agent}</devices>`)), /it has no network interface \(/);
+  const nic = "<interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface>";
+  assert.throws(() => refuseUntraceable('vm', remote, bare.replace('</devices>', `${nic}</devices>`)), /it has no qemu-guest-agent channel/);
+  assert.doesNotThrow(() => refuseUntraceable('vm', remote, bare.replace('</devices>', `${nic}${agent}</devices>`)));
+});
+
+test('the report names the host the guest ran on', () => {
+  const r = JSON.parse(fx('labvm-tcg-result.json')) as TraceResult;
+  assert.match(reportMarkdown({ ...r, host: 'kvm2' }).split('\n')[2], /^on kvm2 · /);
+  assert.doesNotMatch(reportMarkdown(r).split('\n')[2], /^on /, 'a result recorded before hosts had no host: no "on"');
 });

@@ -114,7 +114,7 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
   const runTag = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomBytes(3).toString('hex')}`;
   const startedAt = new Date().toISOString();
   const wrap = hooks.wrap ?? ((_: string, e: GuestExecutor) => e);
-  const machine = hooks.host ?? localHost;
+  const machine = hooks.host ?? machineOf(resolved);
   const hostEnv = await hostEnvironment(machine);
   const host: Target = { name: 'host', kind: 'host', exec: wrap('host', hostExecutorOn(machine)), env: hostEnv.env };
   const targets: Target[] = [...(opts.includeHost ? [host] : []), ...guestTargets(resolved, hooks, wrap)];
@@ -125,18 +125,39 @@ export async function runBenchmark(spec: BenchSpec, resolved: ResolvedTarget[], 
   return {
     format: 'virtscope-bench/1',
     id: runTag,
-    title: `${spec.suites.join(', ')} on ${[opts.includeHost ? 'host' : '', ...names].filter(Boolean).join(', ')}`,
+    title: `${spec.suites.join(', ')} on ${[opts.includeHost ? 'host' : '', ...names].filter(Boolean).join(', ')}${machine === localHost ? '' : ` (${machine.label})`}`,
     startedAt,
     finishedAt: new Date().toISOString(),
     spec: { ...spec, options: opts },
-    environment: { host: { ...host.env, memoryBytes: hostEnv.memoryBytes }, targets: targets.filter((t) => t.kind !== 'host').map((t) => t.env) },
+    environment: {
+      host: { ...host.env, memoryBytes: hostEnv.memoryBytes, machine: machine.label, hostname: hostEnv.hostname },
+      targets: targets.filter((t) => t.kind !== 'host').map((t) => t.env),
+    },
     measurements: ctx.measurements,
     runs: ctx.runs,
     notes: ctx.notes,
   };
 }
 
-async function hostEnvironment(host: Host): Promise<{ env: TargetEnv; memoryBytes: number }> {
+/** The one machine the guests run on: a run measures one host's guests against that host's baseline. */
+export function machineOf(resolved: readonly ResolvedTarget[]): Host {
+  const hosts = [...new Set(resolved.map((r) => r.host ?? localHost))];
+  if (hosts.length > 1) {
+    const on = hosts.map(
+      (h) =>
+        `${resolved
+          .filter((r) => (r.host ?? localHost) === h)
+          .map((r) => r.guest.name)
+          .join(', ')} on ${h.label}`,
+    );
+    throw new Error(
+      `Cannot benchmark guests of different hosts in one run (${on.join('; ')}): each host's guests are measured against that host's own baseline; run one benchmark per host`,
+    );
+  }
+  return hosts[0] ?? localHost;
+}
+
+async function hostEnvironment(host: Host): Promise<{ env: TargetEnv; memoryBytes: number; hostname?: string }> {
   const b = await hostBasics(host);
   const flags = /^flags\s*:\s*(.*)$/m.exec(b.cpuinfo)?.[1]?.split(/\s+/) ?? [];
   const hw = flags.includes('vmx') ? 'vmx (Intel VT-x)' : flags.includes('svm') ? 'svm (AMD-V)' : 'none';
@@ -156,5 +177,6 @@ async function hostEnvironment(host: Host): Promise<{ env: TargetEnv; memoryByte
     tools: {},
     warnings,
   };
-  return { env, memoryBytes: b.memBytes };
+  const hostname = (await host.readFile('/proc/sys/kernel/hostname').catch(() => '')).trim() || undefined;
+  return { env, memoryBytes: b.memBytes, hostname };
 }

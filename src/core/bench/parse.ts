@@ -127,8 +127,13 @@ export function sameSubnet(a: Ipv4, b: string): boolean {
   return (ipNum(a.address) & mask) >>> 0 === (ipNum(b) & mask) >>> 0;
 }
 
-/** The host address a guest reaches directly: a host address in the same subnet as one of the guest's. */
-export function hostEndpointFor(guest: readonly Ipv4[], host: readonly Ipv4[]): { guest: Ipv4; host: Ipv4 } | undefined {
+/**
+ * The host address a guest reaches directly: a host address in the same subnet as one of the guest's.
+ * `shared`: the guest has the host's own address, so it shares the host's network stack (a container
+ * without a network of its own, such as a libvirt-LXC domain without an interface); it reaches the host there.
+ */
+export function hostEndpointFor(guest: readonly Ipv4[], host: readonly Ipv4[]): { guest: Ipv4; host: Ipv4; shared?: true } | undefined {
   for (const g of guest) for (const h of host) if (sameSubnet(h, g.address) && h.address !== g.address) return { guest: g, host: h };
+  for (const g of guest) for (const h of host) if (h.address === g.address) return { guest: g, host: h, shared: true };
   return undefined;
 }

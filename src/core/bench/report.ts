@@ -189,6 +189,11 @@ export function renderMarkdown(r: BenchReport, jsonName?: string): string {
   }
 
   L.push('## Environment', '');
+  if (host.machine)
+    L.push(
+      `Measured on **${esc(host.machine)}**${host.hostname ? ` (hostname \`${esc(host.hostname)}\`)` : ''}: the host baseline, the servers of the network tests and the guests all ran there.`,
+      '',
+    );
   L.push('| | host |', '|---|---|');
   L.push(`| CPU | ${esc(host.cpuModel ?? '?')} × ${host.cpus ?? '?'} |`);
   L.push(`| memory | ${(host.memoryBytes / 1024 ** 3).toFixed(1)} GiB |`);

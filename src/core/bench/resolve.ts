@@ -1,4 +1,5 @@
 // From recorded target references (a report's spec, a tasks.json entry) to live guests.
+import type { Host } from '../host/host';
 import { Backend, Guest } from '../model';
 import { ResolvedTarget } from './run';
 import { BenchTargetRef } from './types';
@@ -18,7 +19,7 @@ export function parseTargetSpec(s: TargetSpec): { connectionId?: string; guestNa
  */
 export async function resolveTargets(
   specs: readonly TargetSpec[],
-  backends: ReadonlyArray<{ id: string; label?: string; backend: () => Promise<Backend> }>,
+  backends: ReadonlyArray<{ id: string; label?: string; backend: () => Promise<Backend>; host?: Host }>,
 ): Promise<ResolvedTarget[]> {
   const out: ResolvedTarget[] = [];
   const problems: string[] = [];
@@ -55,6 +56,7 @@ export async function resolveTargets(
         found = {
           backend: l.backend,
           guest: g,
+          host: c.host,
           ref: {
             connectionId: c.id,
             connectionLabel: c.label,

@@ -12,6 +12,8 @@ export interface ResolvedTarget {
   ref: BenchTargetRef;
   backend: Backend;
   guest: Guest;
+  /** The machine the guest runs on (its host baseline and servers run there); default this machine. */
+  host?: Host;
 }
 
 /** The host (baseline) or a guest, as the suites run tools in it. */

@@ -1,7 +1,6 @@
 // The benchmark's suites, each a function over the run's context and one target: network (iperf3
 // both ways, sockperf TCP round trip, ping), disk (fio), cpu and memory (sysbench), and the guest
 // environment they depend on (kernel, CPU, virtualization, the address the host reaches it at).
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { domainVirtType } from '../domainXml';
 import { hostIPv4s } from '../host/net';
@@ -15,6 +14,8 @@ const randomPort = () => 20000 + Math.floor(Math.random() * 10000);
 /** Where the host-side ends of the network tests run for `t`: loopback for the host, its endpoint for a guest. */
 interface NetSide {
   serverAddr: string;
+  /** The host network namespace the host-side ends run in (none: the host's own). */
+  netns?: string;
   wrap: (argv: string[]) => string[];
 }
 
@@ -30,7 +31,7 @@ export async function networkSuite(ctx: RunContext, t: Target): Promise<void> {
       );
       return;
     }
-    side = { serverAddr: t.env.hostEndpoint, wrap: (argv) => ctx.inHostNs(argv) };
+    side = { serverAddr: t.env.hostEndpoint, netns: ctx.opts.hostNetworkNamespace, wrap: (argv) => ctx.inHostNs(argv) };
   }
   if (!(await ctx.has(t, 'iperf3'))) ctx.missing(t, 'network', 'iperf3');
   else {
@@ -47,8 +48,8 @@ export async function networkSuite(ctx: RunContext, t: Target): Promise<void> {
 }
 
 /** Runs `client` in `t` against a host server started for it; the server is stopped afterwards, also on failure. */
-async function withHostServer(ctx: RunContext, argv: string[], port: number, client: () => Promise<void>): Promise<void> {
-  const server = new HostServer(ctx.machine, argv);
+async function withHostServer(ctx: RunContext, side: NetSide, argv: string[], port: number, client: () => Promise<void>): Promise<void> {
+  const server = new HostServer(ctx.machine, side.wrap(argv), side.netns);
   ctx.cleanups.push(async () => void (await server.stop()));
   await server.start(port, ctx.signal);
   try {
@@ -61,7 +62,7 @@ async function withHostServer(ctx: RunContext, argv: string[], port: number, cli
 async function iperfRun(ctx: RunContext, t: Target, side: NetSide, metric: MetricId, reverse: boolean): Promise<void> {
   const { opts, runTag } = ctx;
   const port = randomPort();
-  await withHostServer(ctx, side.wrap(['iperf3', '-s', '-1', '-B', side.serverAddr, '-p', String(port)]), port, async () => {
+  await withHostServer(ctx, side, ['iperf3', '-s', '-1', '-B', side.serverAddr, '-p', String(port)], port, async () => {
     const argv = ['iperf3', '-c', side.serverAddr, '-p', String(port), '-t', String(opts.netSeconds), '-J', '--title', `virtscope-${runTag}`];
     if (reverse) argv.push('-R');
     const { run } = await ctx.runTool(t, 'iperf3', argv, (opts.netSeconds + 30) * 1000, true);
@@ -73,7 +74,7 @@ async function iperfRun(ctx: RunContext, t: Target, side: NetSide, metric: Metri
 async function sockperfRun(ctx: RunContext, t: Target, side: NetSide): Promise<void> {
   const { opts } = ctx;
   const port = randomPort();
-  await withHostServer(ctx, side.wrap(['sockperf', 'sr', '--tcp', '-i', side.serverAddr, '-p', String(port)]), port, async () => {
+  await withHostServer(ctx, side, ['sockperf', 'sr', '--tcp', '-i', side.serverAddr, '-p', String(port)], port, async () => {
     const argv = ['sockperf', 'ping-pong', '--tcp', '-i', side.serverAddr, '-p', String(port), '-t', String(opts.latencySeconds), '--full-rtt'];
     const { run } = await ctx.runTool(t, 'sockperf', argv, (opts.latencySeconds + 30) * 1000, false);
     const text = String(run.raw) + (run.stderr ?? '');
@@ -94,10 +95,17 @@ async function pingRun(ctx: RunContext, t: Target, side: NetSide): Promise<void>
   ctx.measure(t, 'net.icmpRtt', run, { printed: p![1], scale: 1000 }, 'µs');
 }
 
+/** A private directory in the machine's own temporary directory (that machine's, not this one's), removed when the run ends. */
+async function hostScratchDir(ctx: RunContext): Promise<string> {
+  const dir = await ctx.machine.mkdtemp('virtscope-bench-');
+  ctx.cleanups.push(() => ctx.machine.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 /** Where fio writes in `t`: a block device (given), or a file in a directory (given, or the first writable one). */
 async function diskLocation(ctx: RunContext, t: Target): Promise<{ dir?: string; device?: string }> {
   const signal = ctx.signal;
-  if (t.kind === 'host') return { dir: ctx.opts.hostDiskPath ?? os.tmpdir() };
+  if (t.kind === 'host') return { dir: ctx.opts.hostDiskPath ?? (await hostScratchDir(ctx)) };
   if (t.ref?.diskPath) {
     const r = await t.exec.exec(['sh', '-c', 'if [ -b "$1" ]; then echo block; elif [ -d "$1" ]; then echo dir; else echo none; fi', 'sh', t.ref.diskPath], {
       timeoutMs: 20_000,
@@ -133,7 +141,7 @@ export async function diskSuite(ctx: RunContext, t: Target): Promise<void> {
       `${t.name}: the fio file is in ${dir} on ${fsType} (RAM), not on the guest's disk: disk figures measure memory. Set a disk path on the guest's disk.`,
     );
   }
-  const file = device ?? (t.kind === 'host' ? path.join(dir!, `virtscope-bench-${runTag}.fio`) : `${dir!.replace(/\/$/, '')}/virtscope-bench-${runTag}.fio`);
+  const file = device ?? path.posix.join(dir!, `virtscope-bench-${runTag}.fio`);
   if (!device) {
     ctx.cleanups.push(async () => {
       if (t.kind === 'host') await ctx.machine.rm(file, { force: true });
@@ -199,6 +207,10 @@ export async function guestEnvironment(ctx: RunContext, t: Target): Promise<void
   if (ep) {
     t.env.address = ep.guest.address;
     t.env.hostEndpoint = ep.host.address;
+    if (ep.shared)
+      t.env.warnings.push(
+        `${t.name}: shares the host's network stack (it has the host's address ${ep.host.address}): its network figures cross no virtual network device`,
+      );
   } else if (addrs.length) {
     t.env.address = addrs[0].address;
     t.env.warnings.push(`${t.name}: no host address in the subnet of ${addrs.map((a) => `${a.address}/${a.prefix}`).join(', ')}` + netnsAdvice(ctx.opts));

@@ -152,7 +152,11 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   spec: BenchSpec;
-  environment: { host: TargetEnv & { memoryBytes: number }; targets: TargetEnv[] };
+  environment: {
+    /** `machine`: the host's name in virtscope ("this machine", a `virtscope.hosts` label); `hostname`: its own. */
+    host: TargetEnv & { memoryBytes: number; machine?: string; hostname?: string };
+    targets: TargetEnv[];
+  };
   measurements: Measurement[];
   runs: ToolRun[];
   notes: Note[];

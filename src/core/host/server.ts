@@ -1,6 +1,7 @@
 // Servers the host runs for a measurement (iperf3 -s, sockperf sr), optionally inside a network
 // namespace. Ready means: the kernel shows a LISTEN socket on the port in the server's own network
 // namespace (/proc/PID/net/tcp{,6}) — no guessing from its output, which differs between versions.
+// A remote host's process has no pid here (SSH runs it): the table of the namespace it runs in is read.
 import type { Host, HostChild } from './host';
 import { inNetns } from './net';
 
@@ -23,6 +24,8 @@ export class HostServer {
   constructor(
     readonly host: Host,
     readonly argv: readonly string[],
+    /** The network namespace `argv` enters (where its socket is looked for when the host gives no pid). */
+    readonly netns?: string,
   ) {}
 
   /** Starts it and waits until it listens on `port`; rejects (after stopping it) with its own output otherwise. */
@@ -34,7 +37,7 @@ export class HostServer {
     void child.exited.then((e) => e.error && (this.output += e.error.message));
     const t0 = Date.now();
     while (Date.now() - t0 < timeoutMs && !signal?.aborted && !child.done) {
-      if (child.pid !== undefined && (await this.listening(child.pid, port))) return;
+      if (await this.listening(child.pid, port)) return;
       await new Promise((r) => setTimeout(r, 30));
     }
     await this.stop();
@@ -44,7 +47,14 @@ export class HostServer {
     );
   }
 
-  private async listening(pid: number, port: number): Promise<boolean> {
+  private async listening(pid: number | undefined, port: number): Promise<boolean> {
+    if (pid === undefined) {
+      try {
+        return listensOn((await this.host.run(inNetns(this.netns, ['cat', '/proc/net/tcp', '/proc/net/tcp6']), { timeoutMs: 10_000 })).stdout, port);
+      } catch {
+        return false; // not there yet, or the host cannot say: asked again until the server exits
+      }
+    }
     const read = (f: string) => this.host.readFile(`/proc/${pid}/net/${f}`).catch(() => '');
     const [v4, v6] = await Promise.all([read('tcp'), read('tcp6')]);
     return listensOn(v4, port) || listensOn(v6, port);
@@ -75,7 +85,7 @@ export async function startIperfServer(host: Host, o: IperfServerOptions): Promi
   const ports = o.ports ?? 20;
   const where = `${o.bind}${o.netns ? ` (netns ${o.netns})` : ''} on ${host.label}`;
   for (let port = o.firstPort; port < o.firstPort + ports; port++) {
-    const server = new HostServer(host, inNetns(o.netns, ['iperf3', '-s', '-1', '--forceflush', '-B', o.bind, '-p', String(port)]));
+    const server = new HostServer(host, inNetns(o.netns, ['iperf3', '-s', '-1', '--forceflush', '-B', o.bind, '-p', String(port)]), o.netns);
     try {
       await server.start(port, o.signal);
       return { server, port };

@@ -88,6 +88,8 @@ export interface TraceSourceStatus {
 
 export interface TraceResult {
   readonly guest: string;
+  /** The host the guest's QEMU runs on, as virtscope names it ("this machine", a `virtscope.hosts` label). */
+  readonly host?: string;
   readonly startedAt: string;
   readonly durationSec: number;
   readonly detail: TraceDetail;
@@ -384,6 +386,15 @@ async function startKvm(run: TraceRun, status: TraceSourceStatus): Promise<void>
   run.check();
 }
 
+/** What the trace needs of the domain before anything is switched on; all that is missing, with the guest's host named. */
+export function refuseUntraceable(name: string, host: Host, xml: string): void {
+  const missing: string[] = [];
+  if (!/<interface\b/.test(xml)) missing.push('no network interface (there is no virtio-net TX path to trace)');
+  if (!/<channel\b[^>]*>(?:(?!<\/channel>)[\s\S])*org\.qemu\.guest_agent\.0/.test(xml))
+    missing.push('no qemu-guest-agent channel (the probes and the workload run inside the guest through the agent)');
+  if (missing.length) throw new Error(`cannot trace ${name} on ${host.label}: it has ${missing.join(' and ')}`);
+}
+
 /** Runs the trace. Throws TraceCancelled when `signal` aborts; cleanup has run by then. */
 export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise<TraceResult> {
   const run = new TraceRun(target, opts);
@@ -396,6 +407,7 @@ export async function runTrace(target: TraceTarget, opts: TraceOptions): Promise
 
   run.progress('reading the domain');
   const xml = await target.domainXml();
+  refuseUntraceable(target.name, run.host, xml);
   const virtType = domainVirtType(xml) ?? 'unknown';
   run.check();
   const kvmStatus: TraceSourceStatus =
@@ -498,6 +510,7 @@ function traceResult(run: TraceRun, f: RunFacts): TraceResult {
 
   return {
     guest: run.target.name,
+    host: run.host.label,
     startedAt,
     durationSec: dur,
     detail,

@@ -226,7 +226,7 @@ export function reportMarkdown(r: TraceResult): string {
   const L: string[] = [];
   L.push(`# virtio-net TX trace: ${r.guest}`, '');
   L.push(
-    `${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · ${r.durationSec} s · domain type \`${r.virtType}\` · detail \`${r.detail ?? 'full'}\` · workload: ${r.workload.kind === 'iperf3' ? `iperf3 from the guest to the host ${r.workload.hostIp}:${r.workload.port}${r.workload.hostNetns ? ` (host side in network namespace \`${r.workload.hostNetns}\`)` : ''}` : 'your own traffic (nothing started)'}`,
+    `${r.host ? `on ${r.host} · ` : ''}${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} · ${r.durationSec} s · domain type \`${r.virtType}\` · detail \`${r.detail ?? 'full'}\` · workload: ${r.workload.kind === 'iperf3' ? `iperf3 from the guest to the host ${r.workload.hostIp}:${r.workload.port}${r.workload.hostNetns ? ` (host side in network namespace \`${r.workload.hostNetns}\`)` : ''}` : 'your own traffic (nothing started)'}`,
     '',
   );
   if (r.virtType === 'qemu')
