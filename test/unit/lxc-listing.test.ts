@@ -8,8 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LxcBackend } from '../../src/core/backends/lxc';
 import { parseListing } from '../../src/core/backends/lxc/listing';
-import type { Host } from '../../src/core/host/host';
 import { LocalHost } from '../../src/core/host/local';
+import { countingHost as counting } from '../fixtures/remote/countingHost';
+
+/** Each Host operation is one SSH channel on a remote host: count them. */
+const countingHost = () => counting(new LocalHost());
 
 const hasLxcInfo = (() => {
   try {
@@ -20,23 +23,6 @@ const hasLxcInfo = (() => {
   }
 })();
 const skip = hasLxcInfo ? false : 'lxc-info is not installed';
-
-/** Each Host operation is one SSH channel on a remote host: count them. */
-function countingHost(): { host: Host; ops: string[] } {
-  const ops: string[] = [];
-  const real = new LocalHost();
-  const host = new Proxy(real, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function' || prop === 'constructor') return v;
-      return (...args: unknown[]) => {
-        ops.push(String(prop));
-        return (v as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-  return { host, ops };
-}
 
 let dir: string;
 const marker = () => path.join(dir, 'pwned');
