@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { SshHost } from '../src/core/host/ssh';
 import { Inventory } from '../src/core/inventory';
 import { Sampler } from '../src/core/metrics/sampler';
-import { clientCpuMs, closeMasters, sshLab, sshWrapper, writeAliases } from './sshLab';
+import { clientCpuMs, closeMasters, FLEET_SSHD_PORT, sshLab, sshWrapper, startFleetSshd, stopFleetSshd, writeAliases } from './sshLab';
 import { testNodeXml } from './testhost';
 import { arg, median } from './util';
 import { VirshShell } from './virshShell';
@@ -32,6 +32,8 @@ const HOSTS = Number(arg('hosts', '20'));
 const DOMAINS = Number(arg('domains', '500'));
 const ROUNDS = Number(arg('rounds', '7'));
 const COLD = Number(arg('cold', '3'));
+/** own: the aliases reach a second sshd of the host with room for many handshakes (see startFleetSshd); lab: the lab's sshd. */
+const SSHD = arg('sshd', 'own');
 const GOAL_TREE_MS = 2000;
 const GOAL_RATIO = 10;
 
@@ -79,7 +81,8 @@ function virsh(uri: string, ...args: string[]): Promise<string> {
 /** The node files on the second host, one per alias; the local ssh_config. */
 async function makeFleet(dir: string): Promise<{ fleet: Fleet; setup: SshHost }> {
   const lab = sshLab();
-  const { config, aliases } = writeAliases(lab, dir, 'fleet', HOSTS);
+  if (SSHD === 'own') startFleetSshd();
+  const { config, aliases } = writeAliases(lab, dir, 'fleet', HOSTS, SSHD === 'own' ? FLEET_SSHD_PORT : undefined);
   const setup = new SshHost({ destination: aliases[0], configFile: config, controlDir: path.join(dir, 'ctl-setup') });
   const remoteDir = await setup.mkdtemp('virtscope-bench-fleet-');
   const xml = testNodeXml(DOMAINS);
@@ -275,6 +278,11 @@ function report(vs: { cold: Timed; refresh: Timed; tick: Timed }, base: Awaited<
   ];
   console.log(`virtscope fleet benchmark: ${HOSTS} SSH hosts × ${DOMAINS} test-driver domains (${HOSTS * DOMAINS} guests); medians`);
   console.log(`(cold: ${COLD} rounds; warm: ${ROUNDS} rounds after 1 warm-up; CPU = this machine's client side)`);
+  console.log(
+    SSHD === 'own'
+      ? `(the hosts are aliases of the lab's second host through a second sshd of it, port ${FLEET_SSHD_PORT}, MaxStartups 200: N hosts have N sshds)`
+      : "(the hosts are aliases of the lab's second host through its one sshd: MaxStartups 10:30:100 drops concurrent handshakes)",
+  );
   console.log('');
   for (const [what, v, baseline, b] of rows) {
     console.log(`${what}: virtscope ${fmt(v.wallMs)} ms wall, ${fmt(v.cpuMs)} ms CPU`);
@@ -314,6 +322,7 @@ async function main(): Promise<void> {
   } finally {
     if (setup && remoteDir) await setup.rm(remoteDir, { recursive: true, force: true }).catch((e) => console.error(`cleanup on the second host: ${e}`));
     await setup?.dispose();
+    if (SSHD === 'own') stopFleetSshd();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

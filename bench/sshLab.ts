@@ -52,10 +52,10 @@ export function aliasBlock(lab: SshLab, alias: string, hostName = lab.addr, port
  * `dir/ssh_config` with `n` aliases (prefix01…) of the second host, each with the lab's key and
  * known_hosts. Every alias is a host of its own to ssh: its own master, its own ControlPath.
  */
-export function writeAliases(lab: SshLab, dir: string, prefix: string, n: number, more = ''): { config: string; aliases: string[] } {
+export function writeAliases(lab: SshLab, dir: string, prefix: string, n: number, port?: number): { config: string; aliases: string[] } {
   const aliases = Array.from({ length: n }, (_, i) => `${prefix}${String(i + 1).padStart(2, '0')}`);
   const config = path.join(dir, 'ssh_config');
-  fs.writeFileSync(config, aliases.map((a) => aliasBlock(lab, a)).join('\n') + more, { mode: 0o600 });
+  fs.writeFileSync(config, aliases.map((a) => aliasBlock(lab, a, lab.addr, port)).join('\n'), { mode: 0o600 });
   return { config, aliases };
 }
 
@@ -111,4 +111,28 @@ export function clientCpuMs(tag: string): number {
     }
   }
   return ms;
+}
+
+/** The port of the bench's own sshd on the second host (see startFleetSshd). */
+export const FLEET_SSHD_PORT = 2222;
+
+// Inside the second host: a copy of its sshd_config on another port with room for many handshakes at
+// once, started; and stopped again. Fixed scripts (no input from outside).
+const START_SSHD =
+  `sed -e 's/^\\(ListenAddress .*\\):22$/\\1:${FLEET_SSHD_PORT}/' -e 's|^PidFile .*|PidFile /run/sshd-bench.pid|' /etc/ssh/sshd_config > /tmp/sshd-bench.conf && ` +
+  `echo 'MaxStartups 200' >> /tmp/sshd-bench.conf && /usr/sbin/sshd -f /tmp/sshd-bench.conf -E /tmp/sshd-bench.log < /dev/null`;
+const STOP_SSHD = 'p=$(cat /run/sshd-bench.pid 2>/dev/null) && kill "$p"; rm -f /tmp/sshd-bench.conf /tmp/sshd-bench.log /run/sshd-bench.pid';
+
+/**
+ * N hosts have N sshds: one sshd standing in for all of them drops handshakes beyond its MaxStartups
+ * (10 unauthenticated at once, then 30 % at random), which no real fleet of separate hosts does. The
+ * fleet bench's aliases reach a second sshd of the same host (same keys and accounts, its own port,
+ * MaxStartups 200); stopFleetSshd ends it. The lab's own sshd is left as it is.
+ */
+export function startFleetSshd(): void {
+  execFileSync('bash', [LAB_SCRIPT, 'exec', 'sh', '-c', START_SSHD], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+export function stopFleetSshd(): void {
+  execFileSync('bash', [LAB_SCRIPT, 'exec', 'sh', '-c', STOP_SSHD], { stdio: 'ignore' });
 }
