@@ -1,5 +1,5 @@
 // Fleet benchmark (issue #14): many SSH hosts, each with a big libvirt test-driver connection.
-//   node --import tsx bench/fleet.ts [--hosts 20] [--domains 500] [--rounds 7] [--cold 3]
+//   node --import tsx bench/fleet.ts [--hosts 20] [--domains 500] [--rounds 7] [--cold 3] [--sshd own|lab]
 // The lab's second host (scripts/lab/ssh-host.sh) stands in for every host: N ssh_config aliases of it,
 // each its own SSH connection (own master and ControlPath, as N real hosts would be), each with a
 // test-driver node file of its own on that host (test:///tmp/…/hNN.xml, D domains) that the remote
@@ -12,6 +12,9 @@
 //              `list --all` + `domstats` (refresh) or `domstats` (tick); the same two commands as a new
 //              virsh process per host per refresh (through a kept ControlMaster per host); and cold,
 //              N new virsh shells to their first complete answer (new masters).
+// The aliases reach a second sshd of that host started for the bench (its port, MaxStartups 200, stopped
+// at the end): N real hosts have N sshds, and one sshd drops handshakes beyond 10 at once (--sshd lab
+// measures through the lab's own sshd, with those drops retried by the model and by the baseline).
 // Host discovery is replaced by the test connection (the real one probes qemu/lxc/lxc-tools/engines
 // on each host, which the virsh baseline does not do either). CPU: this machine's client side (this
 // process, the children it reaped, the live ssh masters and virsh shells), not the remote daemons.
