@@ -18,6 +18,8 @@ export class VirshShell {
       this.waiter?.();
     });
     this.proc.stderr.on('data', (d: Buffer) => process.stderr.write(`virsh shell: ${d}`));
+    // a shell that could not connect exits: run() says so (instead of an EPIPE thrown from the write)
+    this.proc.stdin.on('error', () => undefined);
     this.proc.on('exit', (code) => {
       this.exited = new Error(`the long-lived virsh shell exited (${code})`);
       this.waiter?.();

@@ -28,6 +28,8 @@ async function until(cond: () => boolean, ms: number, what: string): Promise<voi
 function withLxc(host: FakeHost): void {
   host.programs.set('lxc-config', () => ok('/var/lib/lxc\n'));
   host.programs.set('lxc-info', () => ok('Name: ct1\nState: RUNNING\nPID: 42\n'));
+  // the listing script (backends/lxc/listing.ts): name, lxc-info's exit code and output, config
+  host.programs.set('sh', () => ok('ct1\x000\x00State: RUNNING\nPID: 42\x00\x00'));
   host.files.set('/var/lib/lxc', 'directory');
   host.files.set('/var/lib/lxc/ct1', 'directory');
   host.files.set('/var/lib/lxc/ct1/config', 'file');

@@ -8,6 +8,7 @@ import { lxcPathOn } from '../host/lxcpath';
 import { LxcSnapshots } from './lxcSnapshots';
 import { LxcDefinitions } from './lxcDefinitions';
 import { LxcAttachExecutor } from './lxc/attachExec';
+import { LISTING_SCRIPT, LXC_INFO_MISSING, LxcRecord, parseListing } from './lxc/listing';
 import { hostUnreachable } from './reach';
 import { lxcAttachShell } from '../console/shell';
 import { lxcLog } from '../console/logs';
@@ -169,58 +170,29 @@ export class LxcBackend implements Backend, CapabilityProvider {
     return false; // lxc-tools has no event stream: the connection polls while the view is visible
   }
 
-  /** Container names: directories under lxcpath with a config file (what lxc-ls does). */
-  private async names(): Promise<string[]> {
-    const dir = this.lxcPath!;
-    const entries = await this.host.readdir(dir);
-    const names: string[] = [];
-    await Promise.all(
-      entries
-        .filter((e) => e.type === 'directory')
-        .map(async (e) => {
-          if (await this.host.exists(path.join(dir, e.name, 'config'))) names.push(e.name);
-        }),
-    );
-    return names.sort();
+  /** The containers (all, or those named) with their state and config, in one run on the host. */
+  private async listing(names: readonly string[] = []): Promise<Guest[]> {
+    const dir = await this.containersPath();
+    let out: string;
+    try {
+      out = (await runOn(this.host, ['sh', '-c', LISTING_SCRIPT, 'sh', dir, ...names], { timeoutMs: 60_000 })).stdout;
+    } catch (e) {
+      if (e instanceof ExecError && e.exitCode === LXC_INFO_MISSING) {
+        throw new BackendError('lxc-info was not found', 'ENOENT', 'Install lxc-tools: sudo apt-get install lxc');
+      }
+      throw hostUnreachable(e) ?? new BackendError(e instanceof Error ? e.message : String(e));
+    }
+    return parseListing(out)
+      .filter((r) => r.infoStatus === 0 || !/doesn't exist|does not exist/i.test(r.info)) // removed meanwhile
+      .map((r) => guestOf(r));
   }
 
   async list(): Promise<Guest[]> {
-    try {
-      const names = await this.names();
-      const guests = await Promise.all(names.map((n) => this.get(n)));
-      return guests.filter((g): g is Guest => g !== undefined);
-    } catch (e) {
-      throw hostUnreachable(e) ?? e;
-    }
+    return this.listing();
   }
 
   async get(name: string): Promise<Guest | undefined> {
-    let info: Map<string, string>;
-    try {
-      info = parseLxcInfo(await this.lxc('lxc-info', ['-n', name, ...this.pathArgs(), '-H']));
-    } catch (e) {
-      if (e instanceof BackendError && /doesn't exist|does not exist/i.test(e.message)) return undefined;
-      throw e;
-    }
-    let limits: { vcpus?: number; memoryBytes?: number } = {};
-    try {
-      limits = limitsFromConfig(parseLxcConfig(await this.host.readFile(this.configPath(name))));
-    } catch {
-      /* unreadable config: no limits shown */
-    }
-    const raw = info.get('State') ?? 'UNKNOWN';
-    const pid = parseInt(info.get('PID') ?? '', 10);
-    return {
-      id: name,
-      name,
-      kind: 'lxc',
-      state: mapLxcState(raw),
-      rawState: raw,
-      vcpus: limits.vcpus,
-      memoryBytes: limits.memoryBytes,
-      runtimeId: Number.isNaN(pid) ? undefined : pid,
-      persistent: true,
-    };
+    return (await this.listing([name]))[0];
   }
 
   private configPath(name: string): string {
@@ -261,4 +233,24 @@ export class LxcBackend implements Backend, CapabilityProvider {
       throw new BackendError(`Cannot read the config of container "${name}": ${(e as Error).message}`);
     }
   }
+}
+
+/** A listing record as a guest; lxc-info's own error fails the listing, as it would have alone. */
+function guestOf(r: LxcRecord): Guest {
+  if (r.infoStatus !== 0) throw new BackendError(r.info.trim() || `lxc-info -n ${r.name} exited with ${r.infoStatus}`, r.infoStatus);
+  const info = parseLxcInfo(r.info);
+  const raw = info.get('State') ?? 'UNKNOWN';
+  const pid = parseInt(info.get('PID') ?? '', 10);
+  const limits = limitsFromConfig(parseLxcConfig(r.config));
+  return {
+    id: r.name,
+    name: r.name,
+    kind: 'lxc',
+    state: mapLxcState(raw),
+    rawState: raw,
+    vcpus: limits.vcpus,
+    memoryBytes: limits.memoryBytes,
+    runtimeId: Number.isNaN(pid) ? undefined : pid,
+    persistent: true,
+  };
 }

@@ -1,0 +1,278 @@
+// SSH benchmark (issue #14): what SSH adds, against baselines measured in the same run on the lab's
+// second host (scripts/lab/ssh-host.sh).
+//   node --import tsx bench/ssh.ts [--runs 30] [--calls 50] [--containers 20] [--drop-cap 150]
+// 1. Channel open: SshHost.run(['true']) through its master, vs `ssh … true` through a kept ControlMaster
+//    (what a user's ControlMaster=auto gives), vs a new `ssh … true` per command (a whole login each).
+// 2. libvirt over SSH: one RPC call (domainGetState) and a verb (suspend/resume) on the same test-driver
+//    domain, through this machine's libvirtd (unix socket) and the second host's (forwarded over SSH).
+// 3. lxc-tools polling: one listing of N containers (config-only, in a temporary lxcpath on the second
+//    host) now, vs the per-container calls it made before (a directory listing, then exists, lxc-info and
+//    the config per container); SSH channels per listing counted on the Host.
+// 4. A dropped link: the model (one host, one libvirt connection) reaches the second host through a
+//    relay on this machine that is then stalled (no byte either way, as a pulled cable) and released:
+//    how long until the connection and the host show as unreachable, and until both are back. Only this
+//    bench's own connections go through the relay: the shared second host is never cut for anyone else.
+// Everything made on the second host is removed at the end.
+import { execFile, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { LibvirtBackend } from '../src/core/backends/libvirt';
+import { LxcBackend } from '../src/core/backends/lxc';
+import type { Host } from '../src/core/host/host';
+import { SshHost } from '../src/core/host/ssh';
+import { Inventory } from '../src/core/inventory';
+import { LibvirtClient } from '../src/core/libvirt/client';
+import { connectUnix, resolveLibvirtUriOn } from '../src/core/libvirt/transport';
+import { aliasBlock, closeMasters, LAB_SCRIPT, sshLab, sshWrapper, writeAliases, type SshLab } from './sshLab';
+import { countingHost } from '../test/fixtures/remote/countingHost';
+import { testNodeXml } from './testhost';
+import { arg, median } from './util';
+
+const RUNS = Number(arg('runs', '30'));
+const CALLS = Number(arg('calls', '50'));
+const CONTAINERS = Number(arg('containers', '20'));
+const DROP_CAP_S = Number(arg('drop-cap', '150'));
+
+const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function medianOf(n: number, fn: () => Promise<unknown>): Promise<number> {
+  await fn(); // warm-up
+  const xs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await fn();
+    xs.push(performance.now() - t0);
+  }
+  return median(xs);
+}
+
+function exec(file: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) =>
+    execFile(file, args, { timeout: 30_000 }, (e, _o, err) => (e ? reject(new Error(`${file}: ${err || e.message}`)) : resolve())),
+  );
+}
+
+/** 1. A channel through the master vs ssh's own multiplexing vs a new connection. */
+async function channels(dir: string, config: string, alias: string, host: SshHost): Promise<void> {
+  const ctl = path.join(dir, 'mux');
+  const mux = sshWrapper(dir, 'ssh-mux', config, ctl);
+  const fresh = ['-F', config, '-o', 'BatchMode=yes', '-o', 'ControlPath=none', '-o', 'LogLevel=ERROR', alias, 'true'];
+  try {
+    const vs = await medianOf(RUNS, () => host.run(['true']));
+    const kept = await medianOf(RUNS, () => exec(mux, [alias, 'true']));
+    const fresh1 = await medianOf(Math.max(5, Math.round(RUNS / 3)), () => exec('ssh', fresh));
+    console.log(`1. channel open (median of ${RUNS} \`true\` runs)`);
+    console.log(`   virtscope SshHost.run through its master:     ${fmt(vs)} ms`);
+    console.log(`   \`ssh … true\` through a kept ControlMaster:    ${fmt(kept)} ms  (kept/virtscope ${(kept / vs).toFixed(1)}x)`);
+    console.log(`   a new \`ssh … true\` per command (new login):   ${fmt(fresh1)} ms  (new/virtscope ${(fresh1 / vs).toFixed(1)}x)`);
+  } finally {
+    closeMasters(config, ctl, [alias]);
+  }
+}
+
+/** An open libvirt client on `host` (undefined: this machine) for `uri`. */
+async function clientFor(uri: string, host?: Host): Promise<LibvirtClient> {
+  const ep = await resolveLibvirtUriOn(host, uri);
+  const c = new LibvirtClient(await connectUnix(ep.socketPath, { host }), { keepaliveIntervalMs: 0 });
+  await c.authenticate();
+  await c.connectOpen(ep.name, 0);
+  return c;
+}
+
+/** 2. One libvirt call and one verb, on this machine's libvirtd and on the second host's. */
+async function libvirtLatency(dir: string, host: SshHost, remoteDir: string): Promise<void> {
+  const xml = testNodeXml(10, [1]);
+  fs.writeFileSync(path.join(dir, 'node.xml'), xml);
+  await host.writeFile(`${remoteDir}/node.xml`, xml);
+  const sides: [string, string, Host | undefined][] = [
+    ['this machine (unix socket)', `test+unix://${dir}/node.xml`, undefined],
+    [`${host.label} (over SSH)`, `test://${remoteDir}/node.xml`, host],
+  ];
+  const rows: [string, number, number][] = [];
+  for (const [where, uri, h] of sides) {
+    const c = await clientFor(uri, h);
+    const b = new LibvirtBackend({ id: where, type: 'libvirt', uri }, { host: h });
+    try {
+      const dom = await c.domainLookupByName('bench-0000');
+      const call = await medianOf(CALLS, () => c.domainGetState(dom));
+      await b.connect();
+      let paused = false;
+      const verb = await medianOf(Math.max(5, Math.round(CALLS / 2.5)), async () => {
+        await b.perform('bench-0000', paused ? 'resume' : 'suspend');
+        paused = !paused;
+      });
+      if (paused) await b.perform('bench-0000', 'resume');
+      rows.push([where, call, verb]);
+    } finally {
+      await b.close();
+      await c.connectClose();
+    }
+  }
+  const [[, lc, lv], [, rc, rv]] = rows;
+  console.log(`2. libvirt (test driver, same domain; medians of ${CALLS} calls / ${Math.max(5, Math.round(CALLS / 2.5))} verbs)`);
+  for (const [where, call, verb] of rows) console.log(`   ${where}: domainGetState ${call.toFixed(2)} ms, suspend/resume verb ${fmt(verb)} ms`);
+  const signed = (ms: number, digits: number) => `${ms >= 0 ? '+' : '−'}${Math.abs(ms).toFixed(digits)} ms`;
+  console.log(`   added by SSH: call ${signed(rc - lc, 2)} (${(rc / lc).toFixed(1)}x local), verb ${signed(rv - lv, 1)} (${(rv / lv).toFixed(1)}x local)`);
+}
+
+/** How lxc-tools was listed before: a directory listing, then exists, lxc-info and the config per container. */
+async function listBefore(host: Host, lxcPath: string): Promise<number> {
+  const entries = (await host.readdir(lxcPath)).filter((e) => e.type === 'directory');
+  const found = await Promise.all(
+    entries.map(async (e) => {
+      if (!(await host.exists(`${lxcPath}/${e.name}/config`))) return 0;
+      await Promise.all([host.run(['lxc-info', '-n', e.name, '-P', lxcPath, '-H']), host.readFile(`${lxcPath}/${e.name}/config`)]);
+      return 1;
+    }),
+  );
+  return found.reduce<number>((a, b) => a + b, 0);
+}
+
+/** 3. lxc-tools polling over SSH: channels and time per listing, before and now. */
+async function lxcPolling(host: SshHost, remoteDir: string): Promise<void> {
+  const lxcPath = `${remoteDir}/lxc`;
+  for (let i = 0; i < CONTAINERS; i++) {
+    await host.mkdir(`${lxcPath}/ct${i}`, { recursive: true });
+    await host.writeFile(`${lxcPath}/ct${i}/config`, 'lxc.uts.name = ct\nlxc.cgroup2.memory.max = 64M\n');
+  }
+  const before = countingHost(host);
+  if ((await listBefore(before.host, lxcPath)) !== CONTAINERS) throw new Error('the old listing missed containers');
+  const beforeChannels = before.ops.length;
+  const beforeMs = await medianOf(5, () => listBefore(host, lxcPath));
+  const now = countingHost(host);
+  const b = new LxcBackend({ id: 'lxc', type: 'lxc', lxcPath }, now.host);
+  await b.connect();
+  const n1 = now.ops.length;
+  if ((await b.list()).length !== CONTAINERS) throw new Error('the listing missed containers');
+  const nowChannels = now.ops.length - n1;
+  const nowMs = await medianOf(5, () => b.list());
+  console.log(`3. lxc-tools poll over SSH, ${CONTAINERS} containers (median of 5 listings)`);
+  console.log(`   before (1 + 3 channels per container): ${beforeChannels} channels, ${fmt(beforeMs)} ms`);
+  console.log(
+    `   now (one listing script):              ${nowChannels} channel, ${fmt(nowMs)} ms  ->  ${(beforeMs / nowMs).toFixed(1)}x faster, ${beforeChannels / nowChannels}x fewer channels`,
+  );
+}
+
+/** A TCP relay to the second host's sshd that can be stalled (no byte either way) and released. */
+class Relay {
+  private readonly server = net.createServer((c) => this.accept(c));
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
+  private stalled = false;
+  constructor(private readonly addr: string) {}
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return (this.server.address() as net.AddressInfo).port;
+  }
+  private accept(c: net.Socket): void {
+    const u = net.connect(22, this.addr);
+    const pair: [net.Socket, net.Socket] = [c, u];
+    this.pairs.add(pair);
+    const end = () => (c.destroy(), u.destroy(), this.pairs.delete(pair));
+    c.on('error', end).on('close', end);
+    u.on('error', end).on('close', end);
+    if (this.stalled) this.hold(c, u);
+    else this.flow(c, u);
+  }
+  stall(): void {
+    this.stalled = true;
+    for (const [c, u] of this.pairs) this.hold(c, u);
+  }
+  release(): void {
+    this.stalled = false;
+    for (const [c, u] of this.pairs) this.flow(c, u);
+  }
+  private hold(c: net.Socket, u: net.Socket): void {
+    c.unpipe(u);
+    u.unpipe(c);
+    c.pause();
+    u.pause();
+  }
+  private flow(c: net.Socket, u: net.Socket): void {
+    c.pipe(u);
+    u.pipe(c);
+  }
+  close(): void {
+    for (const pair of this.pairs) pair.forEach((s) => s.destroy());
+    this.server.close();
+  }
+}
+
+/** Seconds from now until `cond`, polled every 50 ms; undefined after `capS`. */
+async function secondsUntil(cond: () => boolean, capS: number): Promise<number | undefined> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > capS * 1000) return undefined;
+    await sleep(50);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** 4. The link to the host stalls and comes back: what the model shows, and when. */
+async function dropDetection(lab: SshLab, dir: string, remoteDir: string): Promise<void> {
+  const relay = new Relay(lab.addr);
+  const port = await relay.listen();
+  const config = path.join(dir, 'ssh_config_drop');
+  fs.writeFileSync(config, aliasBlock(lab, 'dropped', '127.0.0.1', port), { mode: 0o600 });
+  const model = new Inventory({
+    discover: async (_h, prefix) => [{ id: `${prefix}test`, type: 'libvirt', uri: `test://${remoteDir}/node.xml` }],
+    remoteHost: (e) => new SshHost({ destination: e.destination, configFile: config, controlDir: path.join(dir, 'ctl-drop') }),
+  });
+  const s = (x?: number) => (x === undefined ? `not within ${DROP_CAP_S} s` : `${x.toFixed(1)} s`);
+  try {
+    model.setLocalConnections([]);
+    model.setHosts([{ id: 'dropped', destination: 'dropped' }]);
+    await model.open();
+    const h = () => model.host('dropped')!;
+    const conn = () => model.connection('dropped/test');
+    if (conn()?.status.state !== 'connected') throw new Error(`the drop test did not connect: ${JSON.stringify(conn()?.status)} ${JSON.stringify(h().status)}`);
+    relay.stall();
+    const [connDown, hostDown] = await Promise.all([
+      secondsUntil(() => conn()?.status.state !== 'connected', DROP_CAP_S),
+      secondsUntil(() => h().status.state === 'unreachable', DROP_CAP_S),
+    ]);
+    const st = h().status;
+    const reason = st.state === 'unreachable' ? st.reason : JSON.stringify(conn()?.status);
+    relay.release();
+    const [hostUp, connUp] = await Promise.all([
+      secondsUntil(() => h().status.state === 'ready', DROP_CAP_S),
+      secondsUntil(() => conn()?.status.state === 'connected' && conn()!.guests.size === 10, DROP_CAP_S),
+    ]);
+    console.log('4. dropped link (relay stalled: no byte either way; ssh ServerAliveInterval=15 ×3, libvirt keepalive 5 s ×5)');
+    console.log(`   connection no longer connected after ${s(connDown)}; host shown unreachable after ${s(hostDown)}: "${reason}"`);
+    console.log(`   link back: host ready after ${s(hostUp)}, connection connected with its guests after ${s(connUp)}`);
+  } finally {
+    relay.release();
+    await model.dispose();
+    relay.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const lab = sshLab();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-bench-ssh-'));
+  const { config, aliases } = writeAliases(lab, dir, 'sshb', 1);
+  const host = new SshHost({ destination: aliases[0], configFile: config, controlDir: path.join(dir, 'ctl') });
+  let remoteDir: string | undefined;
+  try {
+    remoteDir = await host.mkdtemp('virtscope-bench-ssh-');
+    console.log(`virtscope SSH benchmark against the lab's second host (${lab.addr}); medians`);
+    await channels(dir, config, aliases[0], host);
+    await libvirtLatency(dir, host, remoteDir);
+    await lxcPolling(host, remoteDir);
+    await dropDetection(lab, dir, remoteDir);
+  } finally {
+    if (remoteDir) await host.rm(remoteDir, { recursive: true, force: true }).catch((e) => console.error(`cleanup on the second host: ${e}`));
+    await host.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+    const status = execFileSync('bash', [LAB_SCRIPT, 'status'], { encoding: 'utf8' }).trim().split('\n').pop();
+    console.log(`second host afterwards: ${status}`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
