@@ -28,7 +28,7 @@ import { Connection } from '../src/core/connection';
 import { Sampler } from '../src/core/metrics/sampler';
 import { testNodeXml } from './testhost';
 import { VirshShell } from './virshShell';
-import { median } from './util';
+import { median, p95 } from './util';
 
 const SECONDS = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_SECONDS ?? 60);
 /**
@@ -103,7 +103,6 @@ function processCpuNs(pid: number): number {
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
 const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',

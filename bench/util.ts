@@ -13,6 +13,9 @@ export function median(xs: readonly number[]): number {
   return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
 }
 
+/** 95th percentile (the value at rank floor(0.95 n) of the sorted values); NaN for no values. */
+export const p95 = (xs: readonly number[]): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] : NaN);
+
 /** A seeded PRNG (mulberry32), so a bench's bootstrap is the same for the same data. */
 function prng(seed: number): () => number {
   let a = seed >>> 0;

@@ -10,7 +10,7 @@ import { readlinkSync } from 'node:fs';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { capability } from '../../src/core/capabilities';
 import type { GuestGraphics } from '../../src/core/console/graphics';
-import { BridgeClient, handshakeAndFrame } from './rfbClient';
+import { BridgeClient, handshakeAndFrame } from '../rfb-client';
 import type { Guest } from '../../src/core/model';
 
 const URI = 'qemu:///system';
