@@ -6,7 +6,8 @@
 //      --echoes per path after a warm-up block, in blocks of 20 (one console client at a time: each
 //      block opens the console, types, clears the line and closes it);
 //   2) throughput: `cat` of a base64 file the guest agent wrote in the guest's /tmp (--kib KiB),
-//      timed from Enter until an end marker the shell prints after it, --cats per path;
+//      timed from Enter until an end marker the shell prints after it, --cats per path; with the
+//      console client's CPU time over it (this process, or virsh; /proc schedstat for virsh);
 //   3) graphical console: updates per second while a guest's screen scrolls (bench/screenFps.ts),
 //      through the extension's bridge vs straight on the same stream, --fps-rounds blocks of
 //      --fps-seconds per way.
@@ -73,8 +74,16 @@ async function echoPhase(ctx: Ctx): Promise<Record<PathName, number[]>> {
   return out;
 }
 
+interface Cat {
+  readonly ms: number;
+  readonly bytes: number;
+  /** CPU of the console client over the cat: this process, or virsh (and its pty relay, script). */
+  readonly cpuMs: number;
+  readonly relayCpuMs?: number;
+}
+
 interface Throughput {
-  readonly cats: Record<PathName, { ms: number; bytes: number }[]>;
+  readonly cats: Record<PathName, Cat[]>;
   /** The guest's own `cat` of the file to /dev/null, s (its uptime clock: 10 ms steps). */
   readonly guestCatS: number;
 }
@@ -134,13 +143,18 @@ function reportEcho(e: Record<PathName, number[]>): void {
 }
 
 function reportThroughput(t: Throughput): void {
-  const kibs = (c: { ms: number; bytes: number }) => c.bytes / 1024 / (c.ms / 1000);
+  const kibs = (c: Cat) => c.bytes / 1024 / (c.ms / 1000);
+  const perMib = (ms: number, c: Cat) => ms / (c.bytes / 1048576);
   console.log(`\n2) \`cat\` of a ${KIB} KiB base64 file in the guest until the end marker, ${t.cats.virtscope.length} per path (ABBA)`);
   for (const w of ['virtscope', 'virsh'] as const) {
     const r = t.cats[w].map(kibs);
+    const cpu = median(t.cats[w].map((c) => perMib(c.cpuMs, c)));
+    const relay =
+      t.cats[w][0]?.relayCpuMs === undefined ? '' : ` (+ ${median(t.cats[w].map((c) => perMib(c.relayCpuMs!, c))).toFixed(0)} ms in script's pty relay)`;
     console.log(
       `${LABEL[w].padEnd(50)}  median ${f1(median(r)).padStart(6)} KiB/s  (${r.map(f1).join(', ')}; ${f1(median(t.cats[w].map((c) => c.ms)) / 1000)} s per cat)`,
     );
+    console.log(`${''.padEnd(50)}  client CPU ${cpu.toFixed(0)} ms per MiB${relay}`);
   }
   const [v, b] = [median(t.cats.virtscope.map(kibs)), median(t.cats.virsh.map(kibs))];
   console.log(`baseline "virsh console": virtscope/virsh = ${(v / b).toFixed(2)}x`);

@@ -5,16 +5,20 @@
 //              that util-linux `script` holds and relays — the pty master a terminal emulator holds.
 // Each exposes the guest's output to a TextWatch, and what the benchmark types into the guest.
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import type { LibvirtBackend } from '../src/core/backends/libvirt';
 import { requireCapability } from '../src/core/capabilities';
 import { ConsoleSession } from '../src/core/console/session';
 import { ConsoleBusyError } from '../src/core/console/types';
 import type { Guest } from '../src/core/model';
 import { TextWatch } from './textWatch';
+import { processCpuNs } from './util';
 
 export interface ConsolePath {
   readonly watch: TextWatch;
   write(text: string): void;
+  /** CPU time so far (ms) of the console client — this process, or virsh — and of virsh's pty relay. */
+  cpuMs(): { client: number; relay?: number };
   close(): Promise<void>;
 }
 
@@ -31,7 +35,11 @@ export async function openVirtscopeConsole(backend: LibvirtBackend, guest: Guest
   } catch (e) {
     throw e instanceof ConsoleBusyError ? new ConsoleHeld(e.message) : e;
   }
-  return { watch, write: (t) => session.write(t), close: () => session.close() };
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return { client: (u.user + u.system) / 1000 };
+  };
+  return { watch, write: (t) => session.write(t), cpuMs, close: () => session.close() };
 }
 
 /** The lab's guest with a serial shell, the only one the virsh path opens. */
@@ -69,9 +77,11 @@ export async function openVirshConsole(): Promise<ConsolePath> {
     if (/active console session/i.test(said)) throw new ConsoleHeld(said.trim());
     throw e;
   }
+  const virsh = descendants(proc.pid!).find((pid) => comm(pid) === 'virsh');
   return {
     watch,
     write: (t) => proc.stdin.write(t),
+    cpuMs: () => ({ client: virsh ? cpuOf(virsh) : NaN, relay: cpuOf(proc.pid!) }),
     close: async () => {
       proc.stdin.write(VIRSH_ESCAPE);
       const timer = setTimeout(() => proc.kill(), 5000);
@@ -79,6 +89,33 @@ export async function openVirshConsole(): Promise<ConsolePath> {
       clearTimeout(timer);
     },
   };
+}
+
+function comm(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return ''; // gone
+  }
+}
+
+function cpuOf(pid: number): number {
+  try {
+    return processCpuNs(pid) / 1e6;
+  } catch {
+    return NaN; // gone
+  }
+}
+
+/** A process's children, theirs, and so on (script → sh → virsh, or script → virsh). */
+function descendants(pid: number): number[] {
+  let kids: number[] = [];
+  try {
+    kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    /* gone */
+  }
+  return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
 /** Opens with `open`, waiting while another client holds the console (up to waitMs). */
@@ -141,11 +178,17 @@ let marks = 0;
  * Runs a command line in the guest's shell and waits for the end marker echoed after it: the
  * marker is computed by the shell ($((…))), so the echo of the typed line does not contain it.
  */
-export async function runToMarker(p: ConsolePath, command: string, timeoutMs: number): Promise<{ ms: number; bytes: number }> {
+export async function runToMarker(
+  p: ConsolePath,
+  command: string,
+  timeoutMs: number,
+): Promise<{ ms: number; bytes: number; cpuMs: number; relayCpuMs?: number }> {
   const n = 1000 + process.pid * 10 + ++marks;
   const done = p.watch.next(`VSB-END-${n + 1}`, timeoutMs);
+  const cpu0 = p.cpuMs();
   const t0 = performance.now();
   p.write(`${command}; echo VSB-END-$((${n}+1))\r`);
   const { at, bytes } = await done;
-  return { ms: at - t0, bytes };
+  const cpu1 = p.cpuMs();
+  return { ms: at - t0, bytes, cpuMs: cpu1.client - cpu0.client, relayCpuMs: cpu1.relay === undefined ? undefined : cpu1.relay - cpu0.relay! };
 }

@@ -28,7 +28,7 @@ import { Connection } from '../src/core/connection';
 import { Sampler } from '../src/core/metrics/sampler';
 import { testNodeXml } from './testhost';
 import { VirshShell } from './virshShell';
-import { median, p95 } from './util';
+import { median, p95, processCpuNs } from './util';
 
 const SECONDS = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_SECONDS ?? 60);
 /**
@@ -87,19 +87,6 @@ function virshTimed(uri: string): Promise<{ cpuMs: number; wallMs: number; domai
       resolve({ cpuMs: (u + s) * 1000, wallMs: performance.now() - t0, domains });
     }),
   );
-}
-
-/** CPU time (ns) of every thread of a process, from /proc/PID/task/TID/schedstat. */
-function processCpuNs(pid: number): number {
-  let ns = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      /* a thread that ended */
-    }
-  }
-  return ns;
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);

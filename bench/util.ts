@@ -1,4 +1,5 @@
-// Shared by the bench scripts: command-line options and the median.
+// Shared by the bench scripts: command-line options, the median and friends, a process's CPU time.
+import * as fs from 'node:fs';
 
 /** `--name value` from the command line, or the default. */
 export function arg(name: string, dflt: string): string {
@@ -51,3 +52,16 @@ export function verdict(mid: number, [lo, hi]: [number, number], goal: number): 
 
 /** "+1.2 %" */
 export const pct = (x: number, digits = 1): string => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(digits)} %`;
+
+/** CPU time (ns) of every thread of a process, from /proc/PID/task/TID/schedstat. */
+export function processCpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* a thread that ended */
+    }
+  }
+  return ns;
+}
