@@ -1,6 +1,6 @@
 // Console benchmark (#16): Open Console's path against `virsh console` on the lab's labvm, and the
 // graphical console's bridge against the same RFB client without it.
-//   node --import tsx bench/console.ts [--echoes 200] [--kib 256] [--cats 2] [--fps-seconds 5] [--fps-rounds 3]
+//   node --import tsx bench/console.ts [--echoes 200] [--kib 256] [--cats 2] [--fps-seconds 2] [--fps-rounds 8]
 // In the same run, paths alternating in ABBA order so drift over the run hits both alike:
 //   1) keystroke echo: one letter typed into labvm's serial shell, timed until its echo comes back;
 //      --echoes per path after a warm-up block, in blocks of 20 (one console client at a time: each
@@ -10,7 +10,7 @@
 //      console client's CPU time over it (this process, or virsh; /proc schedstat for virsh);
 //   3) graphical console: updates per second while a guest's screen scrolls (bench/screenFps.ts),
 //      through the extension's bridge vs straight on the same stream, --fps-rounds blocks of
-//      --fps-seconds per way.
+//      --fps-seconds per way (short blocks, many: the TCG guest's scrolling pace drifts with the load).
 // Paths (bench/consolePaths.ts): virtscope = ConsoleSession on the libvirt console stream of a kept
 // RPC connection (what Open Console's terminal drives; the terminal's UTF-8 decoding is not in it);
 // baseline = `virsh console` on a pty held by util-linux `script` (libvirt's own C client, the
@@ -33,8 +33,8 @@ const ECHOES = Number(arg('echoes', '200'));
 const BLOCK = 20;
 const KIB = Number(arg('kib', '256'));
 const CATS = Number(arg('cats', '2'));
-const FPS_SECONDS = Number(arg('fps-seconds', '5'));
-const FPS_ROUNDS = Number(arg('fps-rounds', '3'));
+const FPS_SECONDS = Number(arg('fps-seconds', '2'));
+const FPS_ROUNDS = Number(arg('fps-rounds', '8'));
 const GOAL_MS = 20;
 const FILE = `/tmp/vs-conbench-${process.pid}.b64`;
 
