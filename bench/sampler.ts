@@ -28,7 +28,7 @@ import { Connection } from '../src/core/connection';
 import { Sampler } from '../src/core/metrics/sampler';
 import { testNodeXml } from './testhost';
 import { VirshShell } from './virshShell';
-import { median } from './util';
+import { median, p95, processCpuNs } from './util';
 
 const SECONDS = Number(process.env.VIRTSCOPE_BENCH_SAMPLER_SECONDS ?? 60);
 /**
@@ -89,21 +89,7 @@ function virshTimed(uri: string): Promise<{ cpuMs: number; wallMs: number; domai
   );
 }
 
-/** CPU time (ns) of every thread of a process, from /proc/PID/task/TID/schedstat. */
-function processCpuNs(pid: number): number {
-  let ns = 0;
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      /* a thread that ended */
-    }
-  }
-  return ns;
-}
-
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))];
 
 const GC_KINDS: Record<number, string> = {
   [perfConstants.NODE_PERFORMANCE_GC_MINOR]: 'minor',

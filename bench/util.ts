@@ -1,4 +1,5 @@
-// Shared by the bench scripts: command-line options and the median.
+// Shared by the bench scripts: command-line options, the median and friends, a process's CPU time.
+import * as fs from 'node:fs';
 
 /** `--name value` from the command line, or the default. */
 export function arg(name: string, dflt: string): string {
@@ -12,6 +13,9 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length ? (s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2) : NaN;
 }
+
+/** 95th percentile (the value at rank floor(0.95 n) of the sorted values); NaN for no values. */
+export const p95 = (xs: readonly number[]): number => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.95))] : NaN);
 
 /** A seeded PRNG (mulberry32), so a bench's bootstrap is the same for the same data. */
 function prng(seed: number): () => number {
@@ -48,3 +52,16 @@ export function verdict(mid: number, [lo, hi]: [number, number], goal: number): 
 
 /** "+1.2 %" */
 export const pct = (x: number, digits = 1): string => `${x >= 0 ? '+' : '−'}${Math.abs(x * 100).toFixed(digits)} %`;
+
+/** CPU time (ns) of every thread of a process, from /proc/PID/task/TID/schedstat. */
+export function processCpuNs(pid: number): number {
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* a thread that ended */
+    }
+  }
+  return ns;
+}

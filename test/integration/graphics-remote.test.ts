@@ -12,7 +12,7 @@ import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { capability } from '../../src/core/capabilities';
 import { SshHost } from '../../src/core/host/ssh';
 import type { Guest } from '../../src/core/model';
-import { handshakeAndFrame } from './rfbClient';
+import { handshakeAndFrame } from '../rfb-client';
 
 const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
 const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });

@@ -3,14 +3,15 @@
 // 127.0.0.1; each time a minimal RFB client drives the core bridge exactly as the webview does
 // (base64 messages in, base64 messages out) through the backend's `graphics` capability: version,
 // security type None, ClientInit, a FramebufferUpdateRequest and the FramebufferUpdate that answers
-// it. Never touches the lab's guests; the domain is destroyed and undefined at the end.
+// it (and, once, the same client straight on the stream: the benchmark's baseline). Never touches
+// the lab's guests; the domain is destroyed and undefined at the end.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readlinkSync } from 'node:fs';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { capability } from '../../src/core/capabilities';
 import type { GuestGraphics } from '../../src/core/console/graphics';
-import { BridgeClient, handshakeAndFrame } from './rfbClient';
+import { BridgeClient, handshakeAndFrame, readUpdate, requestUpdate, rfbHandshake, SocketClient } from '../rfb-client';
 import type { Guest } from '../../src/core/model';
 
 const URI = 'qemu:///system';
@@ -62,7 +63,7 @@ after(async () => {
   }
 });
 
-test('VNC on a unix socket: the live XML names it; handshake and a framebuffer update through the bridge', async () => {
+test('VNC on a unix socket: the live XML names it; handshake and a framebuffer update through the bridge, and without it', async () => {
   const graphics = await startWith(`<graphics type='vnc'><listen type='socket'/></graphics>`);
   try {
     const [d] = await graphics.displays();
@@ -72,6 +73,16 @@ test('VNC on a unix socket: the live XML names it; handshake and a framebuffer u
     assert.ok(r.width >= 320 && r.height >= 200, `screen ${r.width}x${r.height}`);
     assert.ok(r.name.includes(NAME) || r.name.length > 0, r.name);
     assert.equal(r.first[4], 0, 'raw encoding (none asked for)');
+    // the benchmark's baseline: the same client on the same stream without the bridge
+    const direct = new SocketClient((await graphics.open()).stream);
+    try {
+      const screen = await rfbHandshake(direct);
+      requestUpdate(direct, screen, false);
+      const u = await readUpdate(direct, screen);
+      assert.equal(u.pixelBytes, (screen.width * screen.height * screen.bpp) / 8, 'a whole screen of raw pixels');
+    } finally {
+      direct.close();
+    }
   } finally {
     await destroy();
   }
