@@ -12,7 +12,7 @@
 // 2. Download throughput of one volume (--mib MiB of random bytes in a scratch directory pool under
 //    /var/tmp on qemu:///system, removed afterwards): storage.downloadVolume() (what "Download
 //    Volume" runs) vs `virsh vol-download` in the kept shell and as a process, each into a file.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -39,6 +39,26 @@ function virsh(uri: string, args: readonly string[]): Promise<string> {
       err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
     );
   });
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+
+/** CPU time (user + system) of process `pid` so far, in ms, from /proc/PID/stat. */
+function processCpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // utime, stime (fields 14 and 15)
+}
+
+const ownCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Mean CPU per call of `fn`, as `cpuMs()` counts it, over `rounds` calls. */
+async function cpuPerRound(rounds: number, cpuMs: () => number, fn: () => Promise<unknown>): Promise<number> {
+  const c0 = cpuMs();
+  for (let i = 0; i < rounds; i++) await fn();
+  return (cpuMs() - c0) / rounds;
 }
 
 async function timeRounds(rounds: number, fn: () => Promise<unknown>, warm = true): Promise<number[]> {
@@ -111,6 +131,9 @@ interface ListingRow {
   count: number;
   virtscopeMs: number;
   keptMs: number;
+  /** CPU per round: virtscope's whole process, and the kept virsh shell's (libvirtd's own is in neither). */
+  virtscopeCpuMs: number;
+  keptCpuMs: number;
   perCallMs: number;
   note: string;
 }
@@ -134,14 +157,18 @@ async function perCallEstimate(uri: string, commands: readonly (readonly string[
 
 async function measureListing(uri: string, shell: VirshShell, l: Listing): Promise<ListingRow> {
   let count = 0;
-  const vs = await timeRounds(ROUNDS, async () => (count = await l.virtscope()));
+  const listVs = async () => (count = await l.virtscope());
+  const vs = await timeRounds(ROUNDS, listVs);
+  const virtscopeCpuMs = await cpuPerRound(ROUNDS, ownCpuMs, listVs);
   const script = l.commands.map(shellLine);
-  const kept = await timeRounds(ROUNDS, async () => {
+  const listKept = async () => {
     const out = await shell.run(...script);
     if (lines(out) < l.expectLines) throw new Error(`the kept virsh shell showed ${lines(out)} lines for ${l.what}, expected ≥${l.expectLines}`);
-  });
+  };
+  const kept = await timeRounds(ROUNDS, listKept);
+  const keptCpuMs = await cpuPerRound(ROUNDS, () => processCpuMs(shell.pid), listKept);
   const perCallMs = await perCallEstimate(uri, l.commands);
-  return { what: l.what, count, virtscopeMs: median(vs), keptMs: median(kept), perCallMs, note: l.note };
+  return { what: l.what, count, virtscopeMs: median(vs), keptMs: median(kept), virtscopeCpuMs, keptCpuMs, perCallMs, note: l.note };
 }
 
 async function benchListings(): Promise<{ rows: ListingRow[]; connectMs: number }> {
@@ -265,19 +292,34 @@ async function hostLine(): Promise<string> {
 function printListings(rows: ListingRow[], connectMs: number): void {
   console.log(`Listing on a libvirt test-driver host served by libvirtd (${DOMAINS} domains): median of ${ROUNDS} rounds after 1 warm-up`);
   table(
-    ['listing', 'objects', 'virtscope', 'kept virsh shell', 'kept/virtscope', 'virsh per call (est.)', 'per-call/virtscope', 'virsh commands'],
+    [
+      'listing',
+      'objects',
+      'virtscope',
+      'kept virsh shell',
+      'kept/virtscope',
+      'CPU virtscope / virsh',
+      'virsh per call (est.)',
+      'per-call/virtscope',
+      'virsh commands',
+    ],
     rows.map((r) => [
       r.what,
       String(r.count),
       `${fmt(r.virtscopeMs)} ms`,
       `${fmt(r.keptMs)} ms`,
       `${(r.keptMs / r.virtscopeMs).toFixed(1)}x`,
+      `${fmt(r.virtscopeCpuMs)} / ${fmt(r.keptCpuMs)} ms`,
       `${fmt(r.perCallMs)} ms`,
       `${(r.perCallMs / r.virtscopeMs).toFixed(1)}x`,
       r.note,
     ]),
   );
-  console.log(`(virtscope connect ${fmt(connectMs)} ms, not in the rounds; per call = command count × median of ${SPAWN_SAMPLE} spawns per command kind)`);
+  console.log(`(virtscope connect ${fmt(connectMs)} ms, not in the rounds; per call = command count × median of ${SPAWN_SAMPLE} spawns per command kind;`);
+  console.log(
+    ` CPU = mean per round of ${ROUNDS} more: virtscope's whole process vs the kept virsh shell's; libvirtd's, the same work for both, is in neither.`,
+  );
+  console.log(' On a loaded machine the wall times follow libvirtd’s share of the CPUs; the CPU column does not.)');
 }
 
 function printDownload(rows: XferRow[]): void {
