@@ -1,7 +1,7 @@
 // UI end-to-end test of storage-pool and network definitions in the INSTALLED VSIX (code-server in
 // headless Chromium; test/e2e/run.sh runs every test/e2e/ui*.test.js). On the lab's qemu:///system
-// (the test driver cannot read a pool's or network's persistent XML: "unsupported flags"), with a
-// scratch pool and a scratch network this test defines, never starts, and removes: "Edit Pool
+// (a real driver: its own validation and lifecycle events), with a scratch pool and a scratch
+// network this test defines, never starts, and removes: "Edit Pool
 // Definition" / "Edit Network Definition" from the tree's context menu open the host's XML; a value
 // the schema refuses gets a diagnostic on that value saying what is accepted (Problems, squiggle);
 // the fix is saved, libvirt has it, and the tree follows (the network's addresses in its row, the
