@@ -12,7 +12,7 @@
 // 2. Download throughput of one volume (--mib MiB of random bytes in a scratch directory pool under
 //    /var/tmp on qemu:///system, removed afterwards): storage.downloadVolume() (what "Download
 //    Volume" runs) vs `virsh vol-download` in the kept shell and as a process, each into a file.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -21,8 +21,8 @@ import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { capability } from '../src/core/capabilities';
 import type { Guest } from '../src/core/model';
 import { HostObjects, testNodeXml } from './testhost';
-import { VirshShell } from './virshShell';
-import { arg, median } from './util';
+import { virsh, VirshShell } from './virshShell';
+import { arg, median, timeRounds } from './util';
 
 const num = (name: string, dflt: number) => Number(arg(name, String(dflt)));
 const ROUNDS = num('rounds', 5);
@@ -32,14 +32,6 @@ const MIB = num('mib', 256);
 const XFER_ROUNDS = num('xfer-rounds', 5);
 /** virsh processes spawned per command kind for the per-call estimate. */
 const SPAWN_SAMPLE = 5;
-
-function virsh(uri: string, args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('virsh', ['-q', '-c', uri, ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
-    );
-  });
-}
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
 
@@ -59,17 +51,6 @@ async function cpuPerRound(rounds: number, cpuMs: () => number, fn: () => Promis
   const c0 = cpuMs();
   for (let i = 0; i < rounds; i++) await fn();
   return (cpuMs() - c0) / rounds;
-}
-
-async function timeRounds(rounds: number, fn: () => Promise<unknown>, warm = true): Promise<number[]> {
-  if (warm) await fn();
-  const out: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t0 = performance.now();
-    await fn();
-    out.push(performance.now() - t0);
-  }
-  return out;
 }
 
 const lines = (s: string) => s.split('\n').filter((l) => l.trim()).length;
@@ -149,7 +130,7 @@ async function perCallEstimate(uri: string, commands: readonly (readonly string[
   for (const cmds of byKind.values()) {
     const sample = cmds.slice(0, SPAWN_SAMPLE);
     const times: number[] = [];
-    for (const c of sample) times.push((await timeRounds(1, () => virsh(uri, c), false))[0]);
+    for (const c of sample) times.push((await timeRounds(1, () => virsh(uri, ...c), false))[0]);
     total += median(times) * cmds.length;
   }
   return total;
@@ -257,7 +238,7 @@ async function benchDownload(): Promise<XferRow[]> {
     );
     if (!progressCalls) throw new Error('virtscope reported no progress');
     const kept = await timeDownload(dir, 'kept', (target) => shell.run(`vol-download --pool ${pool} ${vol} ${target}`));
-    const perCall = await timeDownload(dir, 'per-call', (target) => virsh(SYSTEM, ['vol-download', '--pool', pool, vol, target]));
+    const perCall = await timeDownload(dir, 'per-call', (target) => virsh(SYSTEM, 'vol-download', '--pool', pool, vol, target));
     return [
       { what: 'virtscope downloadVolume() (Download Volume)', ms: vs },
       { what: 'virsh vol-download in the kept shell', ms: kept },
@@ -285,7 +266,7 @@ function table(header: string[], rows: string[][]): void {
 }
 
 async function hostLine(): Promise<string> {
-  const v = /Using library: (libvirt [\d.]+)/.exec(await virsh(SYSTEM, ['version']))?.[1] ?? 'libvirt ?';
+  const v = /Using library: (libvirt [\d.]+)/.exec(await virsh(SYSTEM, 'version'))?.[1] ?? 'libvirt ?';
   return `${os.hostname()}: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg()[0].toFixed(2)}, ${v}`;
 }
 
