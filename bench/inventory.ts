@@ -9,14 +9,13 @@
 // The lab hosts qemu:///system and lxc:///system are measured the same way when they have
 // domains. Prints a table, the ratios against both baselines, whether the ≥10x goal over a process
 // per round is met, and the process's peak RSS.
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { testNodeXml } from './testhost';
-import { VirshShell } from './virshShell';
-import { median } from './util';
+import { virsh, VirshShell } from './virshShell';
+import { median, timeRounds } from './util';
 
 const BASELINE = 'virsh list --all + virsh domstats';
 const KEPT = 'one kept virsh shell: list --all + domstats';
@@ -29,25 +28,6 @@ function arg(name: string, dflt: number): number {
 
 const ROUNDS = arg('rounds', 9);
 const DOMAINS = arg('domains', 1000);
-
-function virsh(uri: string, ...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile('virsh', ['-c', uri, ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
-    );
-  });
-}
-
-async function timeRounds(rounds: number, fn: () => Promise<unknown>): Promise<number[]> {
-  await fn(); // warm-up
-  const out: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const t0 = performance.now();
-    await fn();
-    out.push(performance.now() - t0);
-  }
-  return out;
-}
 
 interface Row {
   host: string;

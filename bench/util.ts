@@ -1,10 +1,22 @@
-// Shared by the bench scripts: command-line options, the median and friends, a process's CPU time.
+// Shared by the bench scripts: command-line options, timed rounds, the median and friends, a process's CPU time.
 import * as fs from 'node:fs';
 
 /** `--name value` from the command line, or the default. */
 export function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : dflt;
+}
+
+/** Wall times (ms) of `rounds` calls of `fn`, after one untimed warm-up call unless `warm` is false. */
+export async function timeRounds(rounds: number, fn: () => Promise<unknown>, warm = true): Promise<number[]> {
+  if (warm) await fn();
+  const out: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
 }
 
 /** Median (mean of the middle two for an even count); NaN for no values. */

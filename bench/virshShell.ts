@@ -1,7 +1,17 @@
 // The strongest baseline a user could pick for libvirt queries: one `virsh` shell kept open on the
 // connection (libvirt's own C client on a kept connection, what virt-manager and virt-top do), fed
-// commands and read until a marker echoed after them. Used by the sampler and inventory benchmarks.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+// commands and read until a marker echoed after them. Used by the sampler, inventory and host-objects
+// benchmarks, with virsh(), one process per call.
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+
+/** One `virsh -c URI ARGS…` process (the per-call baseline); resolves with its output. */
+export function virsh(uri: string, ...args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('virsh', ['-c', uri, ...args], { maxBuffer: 256 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`virsh ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    );
+  });
+}
 
 export class VirshShell {
   private readonly proc: ChildProcessWithoutNullStreams;

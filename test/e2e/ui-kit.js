@@ -24,7 +24,7 @@ const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *   before       results of steps already run outside the browser: [{ title, ok, line? }]
  *   after        async (kit) => …, run once the browser is closed; its kit.step()s count too
  * kit: { page, log, goto(), step(title, fn, needs?), fail(title, line?), shot(file), sidebar(), row(name),
- *        activityItem(), openGuests(guest, opts?), contextMenu(guest, item), command(text, opts?) }.
+ *        expand(label, last?), activityItem(), openGuests(guest, opts?), contextMenu(guest, item), command(text, opts?) }.
  */
 function uiRun(name, opts, body) {
   const { settings, machineSettings, shots = '', clearShots = false, mouse = [1390, 840], failureShot = `99-${name}-failure.png`, consoleLog = false } = opts;
@@ -85,6 +85,13 @@ function uiRun(name, opts, body) {
       .sidebar()
       .locator('.monaco-list-row[role="treeitem"]')
       .evaluateAll((els) => els.map((e) => e.getAttribute('aria-label') || ''));
+  /** Expands the first (or with `last`, the last) tree row whose label starts with `label`, unless it is open. */
+  kit.expand = async (label, last = false) => {
+    const all = kit.sidebar().locator(`.monaco-list-row[role="treeitem"][aria-label^="${label}, "]`);
+    const r = last ? all.last() : all.first();
+    await r.waitFor({ timeout: 20_000 });
+    if ((await r.getAttribute('aria-expanded')) !== 'true') await r.locator('.monaco-tl-twistie').click();
+  };
   /**
    * Opens the Virtualization view once the workbench is up and waits for `guest` in the Guests tree.
    * opts.settle: ms to wait after the connection rows settled ("connecting" → "N guests": a redrawn row

@@ -16,14 +16,8 @@ const DOMAIN = `<domain type='test'><name>${GUEST}</name><memory unit='MiB'>64</
 <devices><disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/guest/${GUEST}.qcow2'/><target dev='vda' bus='virtio'/></disk></devices></domain>`;
 
 const opts = { shots: 'snapshots', clearShots: true, failureShot: '99-failure.png', after: cleanup };
-uiRun('ui-snapshots', opts, async ({ page, log, goto, step, shot, openGuests, sidebar }) => {
+uiRun('ui-snapshots', opts, async ({ page, log, goto, step, shot, openGuests, sidebar, expand }) => {
   const rowStarting = (label) => sidebar().locator(`.monaco-list-row[role="treeitem"][aria-label^="${label}, "]`).first();
-  const expand = async (label, last = false) => {
-    const all = sidebar().locator(`.monaco-list-row[role="treeitem"][aria-label^="${label}, "]`);
-    const r = last ? all.last() : all.first();
-    await r.waitFor({ timeout: 20_000 });
-    if ((await r.getAttribute('aria-expanded')) !== 'true') await r.locator('.monaco-tl-twistie').click();
-  };
 
   await step('a guest with snapshots expands to Snapshots → the snapshot tree, current marked', async () => {
     await goto();

@@ -5,12 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { networkTemplate, poolTemplate } from '../../src/core/storage/templates';
 import { capability } from '../../src/core/capabilities';
 import { DefinitionConflictError, DefinitionRejectedError } from '../../src/core/editing/errors';
+import { BackendError } from '../../src/core/model';
 import { libvirtScratch, virshOn } from './util';
 
 const URI = 'qemu:///system';
@@ -87,4 +88,26 @@ test('a save over a change made with virsh meanwhile is refused; the host keeps 
     return true;
   });
   assert.match(await nets().read(NET), /changed-outside/);
+});
+
+test("a driver without the INACTIVE flag (libvirt's test driver): an inactive pool's definition is read; an active network's is refused with the reason", async () => {
+  // a private test host (a file of this test's own), served by the same libvirtd
+  const file = path.join(dir, 'node.xml');
+  writeFileSync(
+    file,
+    `<node><pool type='dir'><name>idle pool</name><target><path>/p</path></target></pool>` +
+      `<network><name>busy</name><bridge name='vbusy'/><ip address='10.98.0.1' prefix='24'/></network></node>`,
+  );
+  const testHost = new LibvirtBackend({ id: 'def-it-test', type: 'libvirt', uri: `test+unix://${file}` });
+  try {
+    const c = await testHost.client();
+    await c.storagePoolDestroy(await c.storagePoolLookupByName('idle pool'));
+    assert.match(await capability(testHost, undefined, 'storage')!.definitions.read('idle pool'), /<name>idle pool<\/name>[\s\S]*<path>\/p<\/path>/);
+    await assert.rejects(
+      capability(testHost, undefined, 'networks')!.definitions.read('busy'),
+      (e: BackendError) => e.code === 'ENOTSUP' && /stop "busy" to edit its definition/.test(e.message),
+    );
+  } finally {
+    await testHost.close();
+  }
 });

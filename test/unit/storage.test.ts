@@ -155,6 +155,25 @@ test('pools and volumes: listed with sizes, formats and the guests that use each
   d.client.destroy();
 });
 
+test('volume lists asked for together read the guests once; networks without leases read no guest', async () => {
+  const d = storageDaemon(HOSTILE);
+  const count = (proc: number) => d.procs().filter((p) => p === proc).length;
+  const lists = await Promise.all([d.storage.volumes(POOL.name), d.storage.volumes(POOL.name), d.storage.volumes(POOL.name)]);
+  assert.deepEqual(
+    lists.map((l) => l.find((v) => v.name === HOSTILE)!.usedBy),
+    [[DOM.name], [DOM.name], [DOM.name]],
+  );
+  assert.equal(count(P.Proc.CONNECT_LIST_ALL_DOMAINS), 1, 'one read of the guests for three lists');
+  assert.equal(count(P.Proc.DOMAIN_GET_XML_DESC), 1);
+  await d.storage.volumes(POOL.name);
+  assert.equal(count(P.Proc.CONNECT_LIST_ALL_DOMAINS), 2, 'a later list reads afresh');
+  await d.networks.stop(NET.name);
+  const [n] = await d.networks.list();
+  assert.deepEqual([n.active, n.leases], [false, []]);
+  assert.equal(count(P.Proc.CONNECT_LIST_ALL_DOMAINS), 2, 'no lease: no guest read');
+  d.client.destroy();
+});
+
 test('volume delete: refused while a guest uses it (nothing sent), allowed with that guest named', async () => {
   const d = storageDaemon(HOSTILE);
   await assert.rejects(

@@ -7,6 +7,7 @@ import type { Definition, SaveResult } from '../capabilities';
 import { checkBaseline, DefinitionRejectedError, GuestExistsError } from '../editing/errors';
 import { LibvirtClient, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
+import { BackendError } from '../model';
 import { domainIdentity } from './libvirtDefinitions';
 
 export type ObjectDefinitionKind = 'pool' | 'network';
@@ -33,9 +34,26 @@ export class LibvirtObjectDefinitions implements Definition {
     return this.kind === 'pool' ? c.storagePoolLookupByName(name) : c.networkLookupByName(name);
   }
 
+  /**
+   * The persistent definition. A driver without the INACTIVE flag (libvirt's test driver) gives the
+   * same text without it while the object is inactive; an active one's text would be its running
+   * state, so editing it is refused with the reason.
+   */
   private async xml(o: P.RemoteNamed): Promise<string> {
     const c = await this.client();
-    return this.kind === 'pool' ? c.storagePoolGetXMLDesc(o, XML_INACTIVE) : c.networkGetXMLDesc(o, XML_INACTIVE);
+    const get = (flags: number) => (this.kind === 'pool' ? c.storagePoolGetXMLDesc(o, flags) : c.networkGetXMLDesc(o, flags));
+    try {
+      return await get(XML_INACTIVE);
+    } catch (e) {
+      if (!isUnsupportedFlags(e)) throw e;
+      const active = this.kind === 'pool' ? [2, 3].includes((await c.storagePoolGetInfo(o)).state) : await c.networkIsActive(o);
+      if (!active) return get(0);
+      const what = WORDS[this.kind].what;
+      throw new BackendError(
+        `This host's libvirt cannot give the definition of an active ${what} apart from its running state (it rejects the INACTIVE flag): stop "${o.name}" to edit its definition.`,
+        'ENOTSUP',
+      );
+    }
   }
 
   async read(name: string): Promise<string> {
@@ -75,12 +93,17 @@ export class LibvirtObjectDefinitions implements Definition {
   }
 }
 
+/** libvirt's answer to a flag the driver does not know. */
+function isUnsupportedFlags(e: unknown): boolean {
+  return e instanceof LibvirtError && e.code === P.ErrorCode.INVALID_ARG && /unsupported flags/i.test(e.message);
+}
+
 /** With libvirt's schema check where the daemon has it (7.8 and later), without on older ones. */
 async function definePool(c: LibvirtClient, text: string): Promise<P.RemotePool> {
   try {
     return await c.storagePoolDefineXML(text, POOL_DEFINE_VALIDATE);
   } catch (e) {
-    if (e instanceof LibvirtError && e.code === P.ErrorCode.INVALID_ARG && /unsupported flags/i.test(e.message)) return c.storagePoolDefineXML(text, 0);
+    if (isUnsupportedFlags(e)) return c.storagePoolDefineXML(text, 0);
     throw e;
   }
 }

@@ -90,6 +90,34 @@ async function allGuestDevices(c: LibvirtClient): Promise<GuestDevices[]> {
   return found.filter((g): g is GuestDevices => !!g);
 }
 
+function leaseView(l: P.DhcpLease, byMac: ReadonlyMap<string, string>): LeaseView {
+  return {
+    ip: l.ipaddr,
+    prefix: l.prefix,
+    mac: l.mac ?? undefined,
+    hostname: l.hostname ?? undefined,
+    expiry: l.expirytime,
+    guest: l.mac ? byMac.get(l.mac.toLowerCase()) : undefined,
+  };
+}
+
+/** Reads of every guest's devices in flight, per connection. */
+const guestReads = new WeakMap<LibvirtClient, Promise<GuestDevices[]>>();
+
+/**
+ * allGuestDevices, shared with a read already in flight on the same connection: the volume lists of
+ * many pools asked for together (expanding them, a refresh) read each guest's XML once, not once
+ * per pool. For display only; a safety check reads afresh.
+ */
+function sharedGuestDevices(c: LibvirtClient): Promise<GuestDevices[]> {
+  let read = guestReads.get(c);
+  if (!read) {
+    read = allGuestDevices(c).finally(() => guestReads.delete(c));
+    guestReads.set(c, read);
+  }
+  return read;
+}
+
 export class LibvirtStorage implements Storage {
   readonly definitions: Definition;
   constructor(
@@ -134,7 +162,7 @@ export class LibvirtStorage implements Storage {
   async volumes(poolName: string): Promise<VolumeView[]> {
     const c = await this.client();
     const pool = await this.pool(c, poolName);
-    const [vols, guests] = await Promise.all([c.storagePoolListAllVolumes(pool, 0), allGuestDevices(c)]);
+    const [vols, guests] = await Promise.all([c.storagePoolListAllVolumes(pool, 0), sharedGuestDevices(c)]);
     const views = await mapLimit(vols, (v) => this.view(c, v, guests));
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -269,23 +297,16 @@ export class LibvirtNetworks implements Networks {
 
   async list(): Promise<NetworkView[]> {
     const c = await this.client();
-    const [nets, guests] = await Promise.all([c.listAllNetworks(0), allGuestDevices(c)]);
-    const byMac = new Map(guests.flatMap((g) => g.macs.map((m) => [m, g.name] as const)));
+    const nets = await c.listAllNetworks(0);
     const views = await mapLimit(nets, async (n) => {
       const [active, autostart, xml] = await Promise.all([c.networkIsActive(n), c.networkGetAutostart(n), c.networkGetXMLDesc(n, 0)]);
-      const leases: LeaseView[] = active
-        ? (await c.networkGetDhcpLeases(n).catch(() => [])).map((l) => ({
-            ip: l.ipaddr,
-            prefix: l.prefix,
-            mac: l.mac ?? undefined,
-            hostname: l.hostname ?? undefined,
-            expiry: l.expirytime,
-            guest: l.mac ? byMac.get(l.mac.toLowerCase()) : undefined,
-          }))
-        : [];
+      const leases = active ? await c.networkGetDhcpLeases(n).catch(() => []) : [];
       return { name: n.name, active, autostart, ...networkFacts(xml), leases };
     });
-    return views.sort((a, b) => a.name.localeCompare(b.name));
+    // which guest holds a lease needs every guest's XML: read only when there is a lease
+    const guests = views.some((v) => v.leases.length) ? await sharedGuestDevices(c) : [];
+    const byMac = new Map(guests.flatMap((g) => g.macs.map((m) => [m, g.name] as const)));
+    return views.map((v) => ({ ...v, leases: v.leases.map((l): LeaseView => leaseView(l, byMac)) })).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   async start(name: string): Promise<void> {
