@@ -6,7 +6,7 @@ import { createBackend } from '../core/backends';
 import { Connection } from '../core/connection';
 import { GuestRef, Inventory } from '../core/inventory';
 import { ConnectionConfig, Guest, Verb, verbLabel, verbsFor } from '../core/model';
-import { ConnectionNode, GuestNode, HostNode, MessageNode } from '../views/guestTree';
+import { ClusterNode, ConnectionNode, GuestNode, HostNode, MessageNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { definitionUri, DefinitionProvider } from './definitions';
 import { pickGuest } from './pickers';
@@ -86,7 +86,7 @@ export async function inspect(ctx: Ctx, node?: GuestRef): Promise<void> {
 }
 
 /** A connection or guest: its connection; a host: its connections; nothing: every connection. */
-export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | GuestNode): Promise<void> {
+export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | GuestNode | ClusterNode): Promise<void> {
   // a remote host that cannot be reached is tried again now, instead of at its next retry
   const hosts = node?.kind === 'host' ? [node.host] : node ? [] : ctx.model.hosts;
   const down = hosts.filter((h) => h.remote && h.status.state === 'unreachable').map((h) => ctx.model.reconnectHost(h.id));
@@ -95,8 +95,8 @@ export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | Guest
   await Promise.all(conns.map((c) => c.refresh()));
 }
 
-export async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Promise<void> {
-  const conn = node?.kind === 'message' ? (node.parent.kind === 'connection' ? node.parent.conn : undefined) : node?.conn;
+export async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode | ClusterNode): Promise<void> {
+  const conn = node?.kind === 'message' ? (node.parent.kind !== 'host' ? node.parent.conn : undefined) : node?.conn;
   if (!conn) return;
   const s = conn.status;
   if (s.state !== 'unreachable') return void conn.refresh();

@@ -31,13 +31,15 @@ export class Connections implements vscode.Disposable {
     });
     this.loadLocal(false);
     this.loadHosts();
+    this.loadLxd();
     this.cfgSub = config.onDidChange((changed) => {
       const poll = changed.has('lxc.pollIntervalSeconds');
       if (changed.has('connections') || poll) this.loadLocal(poll);
       // another ssh config: every remote host is reached anew with it
       if (changed.has('ssh.configFile')) this.model.setHosts([]);
       if (changed.has('hosts') || changed.has('ssh.configFile')) this.loadHosts();
-      if (changed.has('connections') || poll || changed.has('hosts') || changed.has('ssh.configFile')) this.changed.fire();
+      if (changed.has('lxd')) this.loadLxd();
+      if (changed.has('connections') || poll || changed.has('hosts') || changed.has('ssh.configFile') || changed.has('lxd')) this.changed.fire();
     });
   }
 
@@ -85,6 +87,12 @@ export class Connections implements vscode.Disposable {
     const { connections, problems } = this.config.connections();
     this.warn('virtscope.connections', problems);
     this.model.setLocalConnections(connections, { rebuild });
+  }
+
+  private loadLxd(): void {
+    const { clusters, problems } = this.config.lxd();
+    this.warn('virtscope.lxd', problems);
+    this.model.setClusters(clusters);
   }
 
   private loadHosts(): void {
