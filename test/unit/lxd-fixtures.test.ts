@@ -127,3 +127,16 @@ test('the recorded event stream: the certificate events two members announced co
   assert.equal(cert(passed), 2);
   assert.equal(passed.length, file.events.length - 2, 'nothing else is dropped');
 });
+
+test('an error message shows the path as a user reads it: names decoded, control characters escaped', async () => {
+  const lxd = await replaying([['GET /1.0/instances/', 'error-not-found']]);
+  try {
+    await assert.rejects(new LxdApi(lxd.client).instance('t-a b\nü'), (e: LxdError) => {
+      assert.equal(e.path, 'GET /1.0/instances/t-a%20b%0A%C3%BC');
+      assert.equal(e.message, 'LXD refused GET /1.0/instances/t-a b\\x0aü: Instance not found');
+      return true;
+    });
+  } finally {
+    await lxd.close();
+  }
+});
