@@ -33,7 +33,6 @@ export function readable(path: string): string {
   } catch {
     // not valid percent-encoding: show it as sent
   }
-  // eslint-disable-next-line no-control-regex -- exactly the characters to make visible
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
