@@ -38,7 +38,9 @@ export class Connections implements vscode.Disposable {
       // another ssh config: every remote host is reached anew with it
       if (changed.has('ssh.configFile')) this.model.setHosts([]);
       if (changed.has('hosts') || changed.has('ssh.configFile')) this.loadHosts();
-      if (changed.has('lxd')) this.loadLxd();
+      // a cluster reached through a remote host is remade with the host's new connection
+      if (changed.has('hosts') && this.model.clusters.some((c) => c.config.hostId)) this.model.setClusters([]);
+      if (changed.has('lxd') || changed.has('hosts')) this.loadLxd();
       if (changed.has('connections') || poll || changed.has('hosts') || changed.has('ssh.configFile') || changed.has('lxd')) this.changed.fire();
     });
   }

@@ -279,3 +279,35 @@ test("an instance's config as YAML: the round trip keeps every writable field; w
   assert.throws(() => parseInstanceYaml(`${text}name: other\n`), /"name" cannot be edited here/);
   assert.throws(() => parseInstanceYaml('devices:\n  eth0: bridged\n'), /device "eth0" must be a mapping/);
 });
+
+test('an event about one instance re-reads only that instance (get), not the whole cluster; other events relist', async () => {
+  const { Connection } = await import('../../src/core/connection');
+  let emit: (ev: import('../../src/core/model').BackendEvent) => void = () => {};
+  const calls: string[] = [];
+  let state: Guest['state'] = 'stopped';
+  const one = () => ({ ...guestOfInstance(rawInstance('t-a', 'member1')), state, rawState: state });
+  const backend: Backend = {
+    ...fakeLxd({ id: 'lxd/x', type: 'lxd' }),
+    list: async () => (calls.push('list'), [one()]),
+    get: async (id) => (calls.push(`get ${id}`), id === 't-a' ? one() : undefined),
+    subscribe: (l) => ((emit = l), true),
+  };
+  const conn = new Connection({ id: 'lxd/x', type: 'lxd' }, () => backend, { debounceMs: 5 });
+  await conn.start();
+  calls.length = 0;
+  const diffs: unknown[] = [];
+  conn.on('guests', (d) => diffs.push(d));
+  state = 'running';
+  emit({ type: 'changed', reason: 'instance-started', name: 't-a', guestId: 't-a', only: true });
+  emit({ type: 'changed', reason: 'instance-created', name: 'gone', guestId: 'gone', only: true });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(calls, ['get t-a', 'get gone']);
+  assert.deepEqual(diffs, [{ added: [], changed: ['t-a'], removed: [] }]);
+  assert.equal(conn.guest('t-a')?.state, 'running');
+  calls.length = 0;
+  emit({ type: 'changed', reason: 'member status' });
+  emit({ type: 'changed', reason: 'instance-stopped', guestId: 't-a', only: true });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(calls, ['list'], 'a relist covers the instance too');
+  await conn.dispose();
+});

@@ -34,6 +34,12 @@ export interface LxdBackendOptions {
 
 const DEFAULT_PROJECT = 'default';
 
+/** The instance named by an API path ("/1.0/instances/c1", "/1.0/instances/c1/snapshots/s?project=p"). */
+function instanceOf(path: string | undefined): string | undefined {
+  const m = path?.match(/\/1\.0\/instances\/([^/?]+)/)?.[1];
+  return m === undefined ? undefined : decodeURIComponent(m);
+}
+
 /** A guest id: the name in the default project, "project/name" in another (LXD names have no "/"). */
 export function lxdGuestId(name: string, project?: string): string {
   return !project || project === DEFAULT_PROJECT ? name : `${project}/${name}`;
@@ -300,8 +306,8 @@ export class LxdBackend implements Backend, CapabilityProvider {
 
   // ---- changes ----------------------------------------------------------------------------
 
-  private changed(reason: string, name?: string): void {
-    this.listener?.({ type: 'changed', reason, name });
+  private changed(reason: string, name?: string, guestId?: string): void {
+    this.listener?.({ type: 'changed', reason, name, ...(guestId ? { guestId, only: true } : {}) });
   }
 
   private openEvents(): void {
@@ -342,11 +348,16 @@ export class LxdBackend implements Backend, CapabilityProvider {
   private onEvent(e: LxdEvent): void {
     const md = e.metadata as { action?: string; source?: string; resources?: Record<string, string[]> | null; description?: string };
     if (e.type === 'lifecycle') {
-      const name = md.source?.match(/\/1\.0\/instances\/([^/?]+)/)?.[1];
-      return this.changed(md.action ?? 'lifecycle', name && decodeURIComponent(name));
+      const name = instanceOf(md.source);
+      // an instance's event (its snapshots' too): only it is re-read, not the whole cluster
+      const own = name !== undefined && /^instance-/.test(md.action ?? '');
+      return this.changed(md.action ?? 'lifecycle', name, own ? lxdGuestId(name, e.project) : undefined);
     }
-    // operations on instances (created, running, done): the tree shows their outcome
-    if (e.type === 'operation' && (md.resources?.instances?.length || md.resources?.cluster?.length)) this.changed(`operation ${md.description ?? ''}`.trim());
+    // operations on instances (created, running, done): their instances are re-read; a cluster one relists
+    if (e.type !== 'operation') return;
+    const names = (md.resources?.instances ?? []).map(instanceOf).filter((n): n is string => n !== undefined);
+    if (md.resources?.cluster?.length || (!names.length && md.resources?.instances?.length)) return this.changed(`operation ${md.description ?? ''}`.trim());
+    for (const n of new Set(names)) this.changed(`operation ${md.description ?? ''}`.trim(), n, lxdGuestId(n, e.project));
   }
 
   /** Members go offline without an event: when their status changed, relist. */
