@@ -122,7 +122,7 @@ uiRun('ui-lxd', opts, async ({ page, log, goto, step, shot, row, openGuests, com
     await contextMenu(NAME, 'Shut Down');
     await row(NAME).locator('.codicon-vm-outline').waitFor({ timeout: 60_000 });
     await shot('06-stopped.png');
-    await contextMenu(NAME, 'Delete');
+    await contextMenu(NAME, 'Delete…');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 10_000 });
     const text = await dialog.innerText();

@@ -88,6 +88,15 @@ test('verbs through the API: freeze, unfreeze, stop; an outside start (lxc CLI) 
   assert.ok(seen < 1000, `seen ${seen} ms after the CLI returned`);
 });
 
+test("Show Metrics reads a running instance's /state as engine statistics", { skip }, async () => {
+  const stats = requireCapability(conn.requireBackend(), undefined, 'engineStats');
+  const s = await stats.of(NAME);
+  assert.ok((s.cpu_stats?.cpu_usage?.total_usage ?? 0) > 0, 'CPU time');
+  assert.ok((s.memory_stats?.usage ?? 0) > 0, 'memory');
+  assert.ok((s.pids_stats?.current ?? 0) >= 1, 'processes');
+  console.log(`state of ${NAME}: ${JSON.stringify(s)}`);
+});
+
 test('move a stopped instance to another member', { skip, timeout: 180_000 }, async () => {
   const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
   await cluster.run(NAME, 'forceOff');

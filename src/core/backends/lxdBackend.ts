@@ -4,12 +4,12 @@
 // the client). While the event stream is down the backend polls, and tries the stream again. Members
 // go offline without an event (a missed heartbeat): their status is read every few seconds.
 import { stringify } from 'yaml';
-import type { Capabilities, CapabilityProvider, Cluster, ClusterImage, OperationOptions } from '../capabilities';
+import type { Capabilities, CapabilityProvider, Cluster, ClusterImage, EngineStats, EngineStatsSource, OperationOptions } from '../capabilities';
 import type { Host } from '../host/host';
 import { Backend, BackendError, BackendEvent, ClusterMember, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { LxdApi } from './lxd/api';
 import { LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
-import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdOperation } from './lxd/types';
+import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdInstanceState, LxdOperation } from './lxd/types';
 import { LxdDefinitions } from './lxdDefinitions';
 import { LxdSnapshots } from './lxdSnapshots';
 
@@ -121,6 +121,29 @@ export function imageOf(img: LxdImage): ClusterImage {
     label: alias ?? img.fingerprint.slice(0, 12),
     description: [desc, img.architecture, img.type].filter(Boolean).join(' · '),
     type: img.type === 'virtual-machine' ? 'virtual-machine' : 'container',
+  };
+}
+
+/**
+ * An instance's /state in the shape of an engine's one-shot statistics, so Show Metrics reads an LXD
+ * instance the way it reads a Docker/Podman container (CPU time, memory, network, processes).
+ */
+export function statsOfState(s: LxdInstanceState): EngineStats {
+  const networks: NonNullable<EngineStats['networks']> = {};
+  for (const [dev, n] of Object.entries(s.network ?? {})) {
+    if (dev === 'lo' || n.type === 'loopback') continue;
+    networks[dev] = {
+      rx_bytes: n.counters.bytes_received,
+      tx_bytes: n.counters.bytes_sent,
+      rx_packets: n.counters.packets_received,
+      tx_packets: n.counters.packets_sent,
+    };
+  }
+  return {
+    cpu_stats: { cpu_usage: { total_usage: s.cpu?.usage ?? 0 } },
+    memory_stats: { usage: s.memory?.usage ?? 0, ...(s.memory?.total ? { limit: s.memory.total } : {}) },
+    networks,
+    ...(s.processes >= 0 ? { pids_stats: { current: s.processes } } : {}),
   };
 }
 
@@ -270,10 +293,22 @@ export class LxdBackend implements Backend, CapabilityProvider {
   }
 
   capabilities(guest?: Guest): Capabilities {
-    const caps: Capabilities = { definition: this.definitions, cluster: this.cluster() };
+    const caps: Capabilities = { definition: this.definitions, cluster: this.cluster(), engineStats: this.stats };
     if (guest) caps.snapshots = new LxdSnapshots(() => this.api, guest);
     return caps;
   }
+
+  /** Show Metrics: each running instance's /state. */
+  private readonly stats: EngineStatsSource = {
+    of: async (guestId) => {
+      const { name, project } = parseLxdGuestId(guestId);
+      try {
+        return statsOfState(await this.api.instanceState(name, { project }));
+      } catch (e) {
+        throw lxdBackendError(e, this.where);
+      }
+    },
+  };
 
   private findName(guestId: string): { name: string; project: string } {
     return parseLxdGuestId(guestId);
