@@ -121,7 +121,6 @@ async function saveEntry(deps: LxdDeps, where: { socket: string; host?: string }
 /** Cluster instances by member, or flat. */
 export function toggleGrouping(deps: LxdDeps): void {
   deps.tree.setClusterGrouping(deps.tree.clusterGrouping === 'member' ? 'flat' : 'member');
-  void vscode.commands.executeCommand('setContext', 'virtscope.lxdFlat', deps.tree.clusterGrouping === 'flat');
 }
 
 type ClusterLevel = ClusterNode | ProjectNode | MemberNode;
