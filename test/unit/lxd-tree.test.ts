@@ -311,3 +311,19 @@ test('an event about one instance re-reads only that instance (get), not the who
   assert.deepEqual(calls, ['list'], 'a relist covers the instance too');
   await conn.dispose();
 });
+
+test('an HTTPS entry whose stored server certificate is not the one the settings pin is refused before any connection', async () => {
+  const { LxdBackend } = await import('../../src/core/backends/lxdBackend');
+  const { makeClientCertificate } = await import('../../src/core/backends/lxdTrust');
+  const a = await makeClientCertificate();
+  const creds = { clientCert: a.cert, clientKey: a.key, serverCert: a.cert };
+  // a closed port on loopback: reaching it at all would fail otherwise (ECONNREFUSED), not with ECERT
+  const b = new LxdBackend({ id: 'lxd/tls', type: 'lxd', url: 'https://127.0.0.1:1', fingerprint: 'ab'.repeat(32) }, { credentials: async () => creds });
+  await assert.rejects(
+    b.connect(),
+    (e: unknown) => (e as { code?: string }).code === 'ECERT' && /is not the one virtscope\.lxd pins/.test((e as Error).message),
+  );
+  const none = new LxdBackend({ id: 'lxd/tls', type: 'lxd', url: 'https://127.0.0.1:1', fingerprint: 'ab'.repeat(32) }, { credentials: async () => undefined });
+  await assert.rejects(none.connect(), /no client certificate is stored for it/);
+  await Promise.all([b.close(), none.close()]);
+});

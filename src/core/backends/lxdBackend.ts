@@ -8,7 +8,7 @@ import type { Capabilities, CapabilityProvider, Cluster, ClusterImage, EngineSta
 import type { Host } from '../host/host';
 import { Backend, BackendError, BackendEvent, ClusterMember, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { LxdApi } from './lxd/api';
-import { LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
+import { certificateFingerprint, LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
 import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdInstanceState, LxdOperation } from './lxd/types';
 import { LxdDefinitions } from './lxdDefinitions';
 import { LxdSnapshots } from './lxdSnapshots';
@@ -207,6 +207,13 @@ export class LxdBackend implements Backend, CapabilityProvider {
         `${this.config.url}: no client certificate is stored for it`,
         'ENOCERT',
         'Add it again with "Add LXD / Incus…" to create and trust one.',
+      );
+    // the settings name the pinned certificate too: an edited fingerprint must not go unnoticed
+    if (this.config.fingerprint && certificateFingerprint(c.serverCert) !== this.config.fingerprint)
+      throw new BackendError(
+        `${this.config.url}: the stored server certificate is not the one virtscope.lxd pins`,
+        'ECERT',
+        'Add the server again to see and pin its certificate.',
       );
     return { kind: 'https', url: this.config.url, ...c };
   }
