@@ -30,12 +30,15 @@ const inst = (name: string) => `/1.0/instances/${seg(name)}`;
 
 export class LxdApi {
   private extensions?: Set<string>;
+  private clustered?: boolean;
 
   constructor(readonly client: LxdClient) {}
 
+  /** GET /1.0 (always asked anew); its extensions and whether it is clustered are kept for later calls. */
   async server(): Promise<LxdServer> {
     const s = (await this.client.get<LxdServer>('/1.0')).metadata;
     this.extensions = new Set(s.api_extensions ?? []);
+    this.clustered = s.environment?.server_clustered;
     return s;
   }
 
@@ -51,8 +54,8 @@ export class LxdApi {
 
   /** The cluster's members; [] for a server that is not clustered. */
   async members(): Promise<LxdClusterMember[]> {
-    const cluster = (await this.client.get<{ enabled: boolean }>('/1.0/cluster')).metadata;
-    if (!cluster?.enabled) return [];
+    if (this.clustered === undefined) this.clustered = (await this.client.get<{ enabled: boolean }>('/1.0/cluster')).metadata?.enabled ?? false;
+    if (!this.clustered) return [];
     return (await this.client.get<LxdClusterMember[]>('/1.0/cluster/members?recursion=1')).metadata;
   }
 
