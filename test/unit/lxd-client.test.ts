@@ -251,3 +251,19 @@ test('an unreachable socket is a clear LxdConnectError naming it', async () => {
   await assert.rejects(client.websocket('/1.0/events'), (e: Error) => e instanceof LxdConnectError && /ENOENT/.test(e.message));
   client.close();
 });
+
+test('an event stream that cannot open reports through onClose, and an unawaited ready is no unhandled rejection', async () => {
+  const client = new LxdClient({ kind: 'unix', socketPath: '/nonexistent/virtscope/unix.socket' });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const closed = await new Promise<Error | undefined>((resolve) => client.events({}, () => undefined, resolve));
+    assert.ok(closed instanceof LxdConnectError);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    client.close();
+  }
+});
