@@ -1,5 +1,5 @@
 // LXD cluster listing and event latency: virtscope's own LXD client vs the `lxc` CLI, same run.
-//   node --import tsx bench/lxd-list.ts [--count 300] [--running 30] [--rounds 9] [--events 15]
+//   node --import tsx bench/lxd-list.ts [--count 300] [--running 30] [--rounds 7] [--events 15]
 // Needs the lab's LXD cluster up (scripts/lab/lxd-cluster.sh up). Populates it with COUNT busybox
 // containers bench-NNN over the 3 members (RUNNING of them started), measures, and removes them again.
 //   virtscope full: one kept client on member1's unix socket: instances?recursion=2 + cluster members
@@ -7,6 +7,8 @@
 //   baseline:       `lxc list --format json` (the same data as recursion=2), a process per round, in
 //                   the hub netns as the lab runs every lxc command (no kept mode exists for lxc)
 //   baseline tree:  `lxc list --format csv -c ntsL` (the tree's columns)
+//   virtscope tree + states: recursion=1 + members, then /state of each running instance (8 at a
+//                   time): the tree with live figures, what the backend shows (vs lxc list json)
 // Then event latency: `lxc config set` on a bench instance → the lifecycle event in our callback,
 // from LXD's own event timestamp and from the start of the lxc command.
 import { execFile, execFileSync } from 'node:child_process';
@@ -20,7 +22,7 @@ import { arg, median } from './util';
 const execFileP = promisify(execFile);
 const COUNT = Number(arg('count', '300'));
 const RUNNING = Number(arg('running', '30'));
-const ROUNDS = Number(arg('rounds', '9'));
+const ROUNDS = Number(arg('rounds', '7'));
 const EVENTS = Number(arg('events', '15'));
 const GOAL = 5;
 
@@ -51,6 +53,10 @@ function lxdTime(ts: string): number {
 async function listing(env: LxdLabEnv, api: LxdApi) {
   const full = await timeRounds(() => Promise.all([api.instances({ recursion: 2 }), api.members()]));
   const tree = await timeRounds(() => Promise.all([api.instances({ recursion: 1 }), api.members()]));
+  const treeStates = await timeRounds(async () => {
+    const [list] = await Promise.all([api.instances({ recursion: 1 }), api.members()]);
+    return api.runningStates(list);
+  });
   const cli = await timeRounds(() => lxcDirect(env, 'list', '--format', 'json'));
   const cliTree = await timeRounds(() => lxcDirect(env, 'list', '--format', 'csv', '-c', 'ntsL'));
   const [n, seen] = [(await api.instances({ recursion: 1 })).length, JSON.parse(await lxcDirect(env, 'list', '--format', 'json')).length];
@@ -61,6 +67,7 @@ async function listing(env: LxdLabEnv, api: LxdApi) {
   row('baseline: lxc list --format json (a process per round)', cli);
   row('virtscope tree: instances?recursion=1 + members', tree);
   row('baseline tree: lxc list --format csv -c ntsL', cliTree);
+  row('virtscope tree + state of the running ones (/state, 8 at a time)', treeStates);
   const r1 = median(cli) / median(full);
   const r2 = median(cliTree) / median(tree);
   console.log(`  ratio full: ${r1.toFixed(1)}x  (goal >= ${GOAL}x: ${r1 >= GOAL ? 'met' : 'NOT met'})`);

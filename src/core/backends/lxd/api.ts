@@ -77,6 +77,24 @@ export class LxdApi {
     return (await this.client.get<LxdInstanceState>(`${inst(name)}/state`, opts)).metadata;
   }
 
+  /**
+   * The state of each running (or frozen) instance of `list`, `concurrency` at a time: with a
+   * recursion=1 list, the whole tree with live figures in a fraction of recursion=2's time (which
+   * makes the server compute every stopped instance's state as well). By instance name.
+   */
+  async runningStates(list: readonly LxdInstance[], opts: { project?: string; concurrency?: number } = {}): Promise<Map<string, LxdInstanceState>> {
+    const todo = list.filter((i) => i.status === 'Running' || i.status === 'Frozen');
+    const out = new Map<string, LxdInstanceState>();
+    const worker = async () => {
+      for (let i = todo.shift(); i; i = todo.shift()) {
+        const state = await this.instanceState(i.name, { project: opts.project ?? i.project }).catch(() => undefined);
+        if (state) out.set(i.name, state); // gone meanwhile: the next event or list says so
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 8) }, worker));
+    return out;
+  }
+
   /** start/stop/restart/freeze/unfreeze; `force` kills instead of a clean shutdown, `timeout` in seconds. */
   async setState(name: string, action: LxdStateAction, opts: LxdScope & { force?: boolean; timeout?: number } = {}): Promise<void> {
     const body: Record<string, unknown> = { action, force: opts.force ?? false };
