@@ -180,8 +180,10 @@ export class LxdClient {
       socket.on('close', () => finish(done ? undefined : new LxdConnectError(this.label, 'the event stream was closed by the server')));
     });
     ready.catch((e: Error) => finish(e));
+    const opened = ready.then(() => undefined);
+    opened.catch(() => undefined); // reported through onClose: a caller need not await `ready`
     return {
-      ready: ready.then(() => undefined),
+      ready: opened,
       close: () => {
         finish();
         ws?.close();
