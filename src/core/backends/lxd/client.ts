@@ -59,7 +59,7 @@ const isFinal = (op: LxdOperation) => op.status_code >= 200;
  * or the server's address itself, without the socket, the pinned certificate or the client key. It
  * leaves requests with a socketPath alone; the endpoint's agent dials and ignores the value.
  */
-const KEEP_OUR_AGENT = { socketPath: 'virtscope-lxd-endpoint' };
+const KEEP_OUR_AGENT = { socketPath: '/virtscope-lxd-endpoint' };
 
 export class LxdClient {
   /** Where it talks to, for messages. */
@@ -197,8 +197,10 @@ export class LxdClient {
    * `await` miss no message.
    */
   websocket(path: string): Promise<WebSocket> {
-    const base = this.endpoint.kind === 'https' ? `wss://${this.origin.host}` : 'ws://lxd';
-    const ws = new WebSocket(`${base}${path}`, { agent: this.wsAgent, ...KEEP_OUR_AGENT, handshakeTimeout: 15_000, perMessageDeflate: false });
+    // a unix endpoint as ws+unix (ws then sets a socketPath, which VS Code's proxy patch leaves alone;
+    // ws drops one given in the options); the agent dials, whatever the path says
+    const base = this.endpoint.kind === 'https' ? `wss://${this.origin.host}` : `ws+unix://${KEEP_OUR_AGENT.socketPath}:`;
+    const ws = new WebSocket(`${base}${path}`, { agent: this.wsAgent, handshakeTimeout: 15_000, perMessageDeflate: false });
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e instanceof LxdError || e.name.startsWith('Lxd') ? e : new LxdConnectError(this.label, e.message, { cause: e }));
       ws.on('error', onError);
