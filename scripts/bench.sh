@@ -3,8 +3,9 @@
 # as the test command does (npm packages, the build, the Debian packages, the lab with its daemons),
 # runs each benchmark whether or not an earlier one failed, prints a summary that names each one's
 # outcome, and takes down what it started (a lab that was already up stays up).
-#   VIRTSCOPE_BENCH="activation inventory objects language sampler trace fidelity fleet ssh console"   run only some (in this order)
+#   VIRTSCOPE_BENCH="activation inventory objects language sampler trace fidelity fleet ssh console lxd-list"   run only some (in this order)
 #   (fleet and ssh use the lab's second host, scripts/lab/ssh-host.sh, which `lab.sh up` brings up)
+#   (lxd-list uses the lab's LXD cluster, scripts/lab/lxd-cluster.sh, which `lab.sh up` brings up)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/npm-env.sh
@@ -31,10 +32,10 @@ fi
 take_down() { [ "$started_lab" = 1 ] && { say "lab down"; bash scripts/lab.sh down --all; }; started_lab=0; }
 trap 'take_down; exit 130' INT TERM
 
-declare -A FILE=([activation]=activation [inventory]=inventory [objects]=host-objects [language]=language [sampler]=sampler [trace]=trace-overhead [fidelity]=fidelity [fleet]=fleet [ssh]=ssh [console]=console)
+declare -A FILE=([activation]=activation [inventory]=inventory [objects]=host-objects [language]=language [sampler]=sampler [trace]=trace-overhead [fidelity]=fidelity [fleet]=fleet [ssh]=ssh [console]=console [lxd-list]=lxd-list)
 results=()
 failed=0
-for b in ${VIRTSCOPE_BENCH:-activation inventory objects language sampler trace fidelity fleet ssh console}; do
+for b in ${VIRTSCOPE_BENCH:-activation inventory objects language sampler trace fidelity fleet ssh console lxd-list}; do
   [ -n "${FILE[$b]:-}" ] || { echo "unknown benchmark '$b' (known: ${!FILE[*]})" >&2; exit 2; }
   say "$b: node --import tsx bench/${FILE[$b]}.ts"
   t=$(date +%s)

@@ -9,7 +9,7 @@ import type { GuestClone } from './backends/libvirtClone';
 import type { GuestConsole, GuestLog, GuestShell } from './console/types';
 import type { GuestGraphics } from './console/graphics';
 import type { Host } from './host/host';
-import { Backend, BackendError, DefinitionLanguage, Guest } from './model';
+import { Backend, BackendError, DefinitionLanguage, Guest, Verb } from './model';
 
 /** Run an argv inside the guest (the backend's executor for the guest's kind). */
 export type GuestExec = GuestExecutor;
@@ -73,7 +73,42 @@ export interface Definition {
   create(text: string, name: string | undefined, opts?: { overwrite?: boolean }): Promise<SaveResult>;
 }
 
+/** Long work on a cluster: cancellable, reporting the operation's progress in the server's words. */
+export interface OperationOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (text: string) => void;
+}
+
+/** An image a cluster can launch instances from. */
+export interface ClusterImage {
+  /** What launch takes: an alias, else the fingerprint. */
+  readonly ref: string;
+  readonly label: string;
+  readonly description: string;
+  readonly type: 'container' | 'virtual-machine';
+}
+
+/** A cluster's own verbs (LXD): placement, moves, members in and out of service. */
+export interface Cluster {
+  images(project?: string): Promise<ClusterImage[]>;
+  /** Creates and starts an instance; `target` a member, or the cluster places it. */
+  launch(
+    spec: { name: string; image: string; type?: 'container' | 'virtual-machine'; target?: string; project?: string },
+    opts?: OperationOptions,
+  ): Promise<void>;
+  /** A lifecycle verb through the operation (cancellable, with progress). */
+  run(guestId: string, verb: Verb, opts?: OperationOptions): Promise<void>;
+  /** Moves a (stopped) instance to another member. */
+  move(guestId: string, member: string, opts?: OperationOptions): Promise<void>;
+  /** Moves or stops the member's instances so it can be serviced. */
+  evacuate(member: string, opts?: OperationOptions): Promise<void>;
+  /** Brings an evacuated member back into service (its instances come back). */
+  restore(member: string, opts?: OperationOptions): Promise<void>;
+}
+
 export interface Capabilities {
+  /** The cluster's own verbs (LXD), for the connection. */
+  cluster?: Cluster;
   exec?: GuestExec;
   stats?: Stats;
   engineStats?: EngineStatsSource;
@@ -120,6 +155,7 @@ export function capability<K extends CapabilityName>(backend: Backend, guest: Gu
 }
 
 const WHAT: Record<CapabilityName, string> = {
+  cluster: 'cluster members',
   exec: 'way to run programs inside it',
   stats: 'bulk statistics',
   engineStats: 'container engine statistics',

@@ -78,3 +78,56 @@ export function hostIdFor(destination: string, port?: number): string {
   const base = `${destination}${port ? `-${port}` : ''}`.replace(/[^A-Za-z0-9._@-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '');
   return base || 'host';
 }
+
+/** One entry of `virtscope.lxd`, as the user wrote it (Add LXD / Incus… writes it). */
+export interface LxdEntry {
+  readonly name: string;
+  /** A unix socket: on this machine, or on `host` (an id of `virtscope.hosts`). */
+  readonly socket?: string;
+  readonly host?: string;
+  /** HTTPS: https://host:8443, with the server certificate's SHA-256 `fingerprint` pinned. */
+  readonly url?: string;
+  readonly fingerprint?: string;
+}
+
+/** The connection id of an LXD entry (also the key of its client certificate in SecretStorage). */
+export const lxdConnectionId = (name: string): string => `lxd/${name}`;
+
+/**
+ * Turns the raw `virtscope.lxd` value into cluster connections. Bad entries are reported, not fatal.
+ * Nothing secret belongs here: the client key is kept by VS Code's SecretStorage.
+ */
+export function parseLxd(raw: unknown): { clusters: ConnectionConfig[]; problems: string[] } {
+  if (raw === undefined || raw === null) return { clusters: [], problems: [] };
+  if (!Array.isArray(raw)) return { clusters: [], problems: ['virtscope.lxd must be an array'] };
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const clusters: ConnectionConfig[] = [];
+  raw.forEach((e: unknown, i) => {
+    const where = `entry ${i + 1}`;
+    if (!e || typeof e !== 'object') return problems.push(`${where} is not an object`);
+    const o = e as Record<string, unknown>;
+    const str = (k: string) => (typeof o[k] === 'string' && (o[k] as string).trim() ? (o[k] as string).trim() : undefined);
+    const name = str('name');
+    if (!name || !HOST_ID.test(name)) return problems.push(`${where}: a name of letters, digits and . _ @ - is needed`);
+    if (seen.has(name)) return problems.push(`${where}: duplicate name "${name}"`);
+    const socket = str('socket');
+    const url = str('url');
+    if (!socket === !url) return problems.push(`${where} ("${name}"): give either a socket path or an https:// url`);
+    if (socket && !socket.startsWith('/')) return problems.push(`${where} ("${name}"): the socket must be an absolute path`);
+    if (url && !/^https:\/\/[^\s/]+\/?$/.test(url)) return problems.push(`${where} ("${name}"): the url must be https://host[:port]`);
+    const fingerprint = str('fingerprint')?.toLowerCase().replace(/:/g, '');
+    if (url && !/^[0-9a-f]{64}$/.test(fingerprint ?? ''))
+      return problems.push(`${where} ("${name}"): an https url needs the server certificate's SHA-256 fingerprint (64 hex digits)`);
+    seen.add(name);
+    clusters.push({
+      id: lxdConnectionId(name),
+      type: 'lxd',
+      label: name,
+      ...(socket ? { socketPath: socket } : {}),
+      ...(url ? { url: url.replace(/\/$/, ''), fingerprint } : {}),
+      ...(str('host') ? { hostId: str('host') } : {}),
+    });
+  });
+  return { clusters, problems };
+}

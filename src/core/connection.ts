@@ -1,7 +1,7 @@
 // One connection to one host API: keeps the guest list, follows changes (events, or polling while
 // visible for backends without events), reconnects by itself, and reports only what changed.
 import { EventEmitter } from 'node:events';
-import { Backend, BackendError, BackendEvent, ConnectionConfig, Guest, Verb } from './model';
+import { Backend, BackendError, BackendEvent, ClusterMember, ConnectionConfig, Guest, Verb } from './model';
 
 export type ConnectionStatus =
   | { readonly state: 'idle' }
@@ -47,7 +47,9 @@ function sameGuest(a: Guest, b: Guest): boolean {
     a.maxMemoryBytes === b.maxMemoryBytes &&
     a.image === b.image &&
     a.runtimeId === b.runtimeId &&
-    a.persistent === b.persistent
+    a.persistent === b.persistent &&
+    a.location === b.location &&
+    a.project === b.project
   );
 }
 
@@ -69,6 +71,8 @@ export function diffGuests(before: ReadonlyMap<string, Guest>, after: ReadonlyMa
 export interface ConnectionEvents {
   status: [ConnectionStatus];
   guests: [GuestDiff];
+  /** A cluster's members changed (status, roles, message…). */
+  members: [readonly ClusterMember[]];
 }
 
 export class Connection extends EventEmitter<ConnectionEvents> {
@@ -77,6 +81,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private opening: Backend | undefined;
   private _status: ConnectionStatus = { state: 'idle' };
   private _guests = new Map<string, Guest>();
+  private _members: readonly ClusterMember[] = [];
   private pushes = false;
   private visible = false;
   private disposed = false;
@@ -86,6 +91,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reconnectDelay: number;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
+  /** Guests whose events said only they changed, re-read one by one at the next debounce (unless a relist is due). */
+  private pendingIds = new Set<string>();
+  private pendingRelist = false;
   /** While its host is unreachable, the host retries for it: no reconnect timer of its own. */
   private held = false;
   private readonly opts: Required<ConnectionOptions>;
@@ -124,6 +132,19 @@ export class Connection extends EventEmitter<ConnectionEvents> {
 
   guest(id: string): Guest | undefined {
     return this._guests.get(id);
+  }
+
+  /** A cluster's members as last listed ([] for a single-host backend, or while not connected). */
+  get members(): readonly ClusterMember[] {
+    return this._members;
+  }
+
+  /** Takes the members the backend read with its last list; says so when they changed. */
+  private takeMembers(b: Backend | undefined): void {
+    const next = b?.members?.() ?? [];
+    if (JSON.stringify(next) === JSON.stringify(this._members)) return;
+    this._members = next;
+    this.emit('members', next);
   }
 
   /** The live backend (for callers that need more than the guest list, e.g. definitions). */
@@ -170,6 +191,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       const diff = diffGuests(this._guests, next);
       this._guests = next;
       this.reconnectDelay = this.opts.reconnectMinMs;
+      this.takeMembers(backend);
       this.setStatus({ state: 'connected' });
       if (diff.added.length || diff.changed.length || diff.removed.length) this.emit('guests', diff);
       this.logConnected();
@@ -205,6 +227,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.outage = { since, status: { state: 'unreachable', message: err.message, hint, since } };
     }
     this.setStatus(this.outage.status);
+    this.takeMembers(undefined);
     if (first) this.opts.log.warn(text);
     else this.opts.log.debug(`${text} (still unreachable, retrying)`);
     if (this._guests.size) {
@@ -249,16 +272,45 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return;
     }
     this.opts.log.debug(`${this.label}: event ${ev.reason} ${ev.name ?? ev.guestId ?? ''}`);
-    this.scheduleRefresh();
+    if (ev.only && ev.guestId) this.pendingIds.add(ev.guestId);
+    else this.pendingRelist = true;
+    this.schedule();
   }
 
   /** Coalesces bursts of events into one relist. */
   scheduleRefresh(): void {
+    this.pendingRelist = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.debounceTimer) return;
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = undefined;
-      void this.refresh().catch(() => {});
+      const ids = [...this.pendingIds];
+      const relist = this.pendingRelist || this.refreshing !== undefined || !ids.length;
+      this.pendingIds.clear();
+      this.pendingRelist = false;
+      void (relist ? this.refresh() : this.refreshGuests(ids)).catch(() => {});
     }, this.opts.debounceMs);
+  }
+
+  /** Re-reads only these guests (get()); a failure falls back to a relist. */
+  private async refreshGuests(ids: string[]): Promise<void> {
+    const b = this.backend;
+    if (!b || this._status.state !== 'connected') return;
+    let got: Array<Guest | undefined>;
+    try {
+      got = await Promise.all(ids.map((id) => b.get(id)));
+    } catch {
+      return this.refresh();
+    }
+    if (b !== this.backend) return;
+    const next = new Map(this._guests);
+    ids.forEach((id, i) => (got[i] ? next.set(id, got[i]!) : next.delete(id)));
+    const diff = diffGuests(this._guests, next);
+    this._guests = next;
+    if (diff.added.length || diff.changed.length || diff.removed.length) this.emit('guests', diff);
   }
 
   /** Re-reads the guest list now; concurrent calls share one run (and one more after it). */
@@ -302,6 +354,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
     const next = new Map(list.map((g) => [g.id, g]));
     const diff = diffGuests(this._guests, next);
     this._guests = next;
+    this.takeMembers(b);
     if (diff.added.length || diff.changed.length || diff.removed.length) this.emit('guests', diff);
   }
 

@@ -1,6 +1,7 @@
-// The model virtscope shows and acts on: hosts → connections → guests. This machine (the
-// `virtscope.connections`) and every `virtscope.hosts` entry, reached over SSH, whose connections are
-// discovered on it. Views render it, commands and pickers query it; connections start when a view or a
+// The model virtscope shows and acts on: hosts → connections → guests, and beside the hosts the
+// clusters (`virtscope.lxd`: one connection each, whose guests are spread over its members). This
+// machine (the `virtscope.connections`) and every `virtscope.hosts` entry, reached over SSH, whose
+// connections are discovered on it. Views render it, commands and pickers query it; connections start when a view or a
 // picker needs them (open()), not when a tree happens to ask for children. No vscode import.
 import { EventEmitter } from 'node:events';
 import { createBackend } from './backends';
@@ -10,7 +11,7 @@ import type { Host } from './host/host';
 import { localHost } from './host/local';
 import { SshHost, SshUnreachableError } from './host/ssh';
 import { DiscoverConnections, HostEntry, LOCAL_HOST_ID } from './hosts';
-import { Backend, ConnectionConfig, Guest } from './model';
+import { Backend, ClusterMember, ConnectionConfig, Guest } from './model';
 
 /** A host reached over the network: it can be (re)connected and must be closed. */
 export interface RemoteHost extends Host {
@@ -56,6 +57,10 @@ export interface InventoryEvents {
   status: [Connection, ConnectionStatus];
   /** Guests of a connection were added, changed or removed. */
   guests: [Connection, GuestDiff];
+  /** Clusters were added or removed. */
+  clusters: [];
+  /** A cluster's members changed. */
+  members: [Connection, readonly ClusterMember[]];
 }
 
 export interface InventoryOptions {
@@ -126,6 +131,8 @@ class HostState implements ModelHost {
 export class Inventory extends EventEmitter<InventoryEvents> {
   private readonly local: HostState;
   private remotes: HostState[] = [];
+  /** The clusters (`virtscope.lxd`), each one connection, shown as roots beside the hosts. */
+  private clusterConns: Connection[] = [];
   private readonly opts: InventoryOptions & { hostRetryMinMs: number; hostRetryMaxMs: number; log: Logger };
   /** A view or picker asked for the model: connections start (and new ones as they appear). */
   private opened = false;
@@ -154,9 +161,14 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     return this.hosts.find((h) => h.id === id);
   }
 
-  /** Every connection, in host order. */
+  /** Every connection, in host order, then the clusters. */
   get connections(): readonly Connection[] {
-    return this.hosts.flatMap((h) => h.connections);
+    return [...this.hosts.flatMap((h) => h.connections), ...this.clusterConns];
+  }
+
+  /** The clusters, by label. */
+  get clusters(): readonly Connection[] {
+    return [...this.clusterConns].sort((a, b) => a.label.localeCompare(b.label));
   }
 
   connection(id: string): Connection | undefined {
@@ -203,6 +215,23 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     if (this.opened) for (const h of this.remotes) if (h.status.state === 'idle') void this.connectHost(h, true);
   }
 
+  /**
+   * The clusters (`virtscope.lxd`): unchanged entries keep their live connection. One whose socket is
+   * on a remote host (`hostId`) is reached through that host.
+   */
+  setClusters(configs: readonly ConnectionConfig[]): void {
+    const old = new Map(this.clusterConns.map((c) => [c.config.id, c]));
+    this.clusterConns = configs.map((config) => {
+      const live = old.get(config.id);
+      if (live && sameJson(live.config, config)) return (old.delete(config.id), live);
+      const h = (config.hostId && this.remotes.find((r) => r.id === config.hostId)) || this.local;
+      return this.makeConnection(h, config);
+    });
+    for (const c of old.values()) void c.dispose();
+    this.emit('clusters');
+    if (this.opened) for (const c of this.clusterConns) if (c.status.state === 'idle') void c.start();
+  }
+
   // ---- life -----------------------------------------------------------------------------------
 
   /**
@@ -211,7 +240,7 @@ export class Inventory extends EventEmitter<InventoryEvents> {
    */
   async open(): Promise<void> {
     this.opened = true;
-    const waits: Promise<void>[] = [...this.startIdle(this.local)];
+    const waits: Promise<void>[] = [...this.startIdle(this.local), ...this.clusterConns.filter((c) => c.status.state === 'idle').map((c) => c.start())];
     for (const h of this.remotes) {
       if (h.status.state === 'idle') waits.push(this.connectHost(h, true));
       else if (h.attempt) waits.push(h.attempt);
@@ -251,7 +280,11 @@ export class Inventory extends EventEmitter<InventoryEvents> {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    await Promise.all([...this.local.connections.map((c) => c.dispose()), ...this.remotes.map((h) => this.disposeHost(h))]);
+    await Promise.all([
+      ...this.local.connections.map((c) => c.dispose()),
+      ...this.clusterConns.map((c) => c.dispose()),
+      ...this.remotes.map((h) => this.disposeHost(h)),
+    ]);
     this.removeAllListeners();
   }
 
@@ -284,6 +317,7 @@ export class Inventory extends EventEmitter<InventoryEvents> {
       if (s.state === 'unreachable' && h.remote) this.onRemoteConnectionDown(h);
     });
     c.on('guests', (d) => this.emit('guests', c, d));
+    c.on('members', (m) => this.emit('members', c, m));
     c.setVisible(this.visible);
     return c;
   }

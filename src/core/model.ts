@@ -1,10 +1,10 @@
 // The one guest model shared by every backend. No vscode import: core is plain Node.
 
 /** What kind of guest this is; decides which verbs fit and how a definition looks. */
-export type GuestKind = 'qemu' | 'libvirt-lxc' | 'lxc' | 'container';
+export type GuestKind = 'qemu' | 'libvirt-lxc' | 'lxc' | 'container' | 'lxd-container' | 'lxd-vm';
 
 /** The kinds that share the host's kernel (the container side of a container-vs-VM comparison). */
-export const CONTAINER_KINDS: ReadonlySet<GuestKind> = new Set<GuestKind>(['lxc', 'libvirt-lxc', 'container']);
+export const CONTAINER_KINDS: ReadonlySet<GuestKind> = new Set<GuestKind>(['lxc', 'libvirt-lxc', 'container', 'lxd-container']);
 export const isContainerKind = (k: string): boolean => CONTAINER_KINDS.has(k as GuestKind);
 
 /** Normalised lifecycle state. `rawState` on the guest keeps the backend's own word. */
@@ -40,9 +40,30 @@ export interface Guest {
   readonly runtimeId?: number;
   /** Is the guest persistent (defined) or transient? libvirt only. */
   readonly persistent?: boolean;
+  /** The cluster member the guest is placed on (LXD's `location`). */
+  readonly location?: string;
+  /** The project the guest belongs to (LXD). */
+  readonly project?: string;
 }
 
-export type DefinitionLanguage = 'xml' | 'lxc-config' | 'json';
+/** A member of a cluster (LXD): where its guests run, and whether it answers. */
+export interface ClusterMember {
+  readonly name: string;
+  /** online, offline, evacuated, blocked, … (normalised lower case); rawStatus keeps LXD's word. */
+  readonly status: 'online' | 'offline' | 'evacuated' | 'blocked' | 'unknown';
+  readonly rawStatus: string;
+  /** LXD's message ("Fully operational", "No heartbeat for 30s (…)"). */
+  readonly message: string;
+  readonly roles: readonly string[];
+  readonly failureDomain?: string;
+  readonly description?: string;
+  readonly url?: string;
+  readonly architecture?: string;
+  /** "load 0.12 0.10 0.05" from the member's state, when read. */
+  readonly load?: string;
+}
+
+export type DefinitionLanguage = 'xml' | 'lxc-config' | 'json' | 'yaml';
 
 export interface Definition {
   readonly language: DefinitionLanguage;
@@ -51,10 +72,17 @@ export interface Definition {
 
 /** A change pushed by a backend: a guest appeared, changed or vanished, or "relist everything". */
 export type BackendEvent =
-  | { readonly type: 'changed'; readonly guestId?: string; readonly name?: string; readonly reason: string }
+  | {
+      readonly type: 'changed';
+      readonly guestId?: string;
+      readonly name?: string;
+      readonly reason: string;
+      /** Only `guestId` changed (or appeared, or vanished): re-reading that one guest is enough (LXD: hundreds of instances). */
+      readonly only?: boolean;
+    }
   | { readonly type: 'disconnected'; readonly error: Error };
 
-export type BackendType = 'libvirt' | 'lxc' | 'docker';
+export type BackendType = 'libvirt' | 'lxc' | 'docker' | 'lxd';
 
 export interface ConnectionConfig {
   /** Unique id, also shown in the tree when no label is given. */
@@ -67,6 +95,12 @@ export interface ConnectionConfig {
   readonly socketPath?: string;
   /** lxc-tools: lxcpath (-P); default is lxc's own. */
   readonly lxcPath?: string;
+  /** LXD/Incus over HTTPS: https://host:8443 (the server certificate pinned by `fingerprint`). */
+  readonly url?: string;
+  /** LXD/Incus over HTTPS: the SHA-256 fingerprint of the server certificate, pinned when it was added. */
+  readonly fingerprint?: string;
+  /** LXD/Incus: the `virtscope.hosts` entry whose machine has the unix socket (reached over SSH). */
+  readonly hostId?: string;
 }
 
 /** An error a backend raises that the user should read: the daemon's/engine's own message. */
@@ -98,6 +132,8 @@ export interface Backend {
   definition(guestId: string): Promise<Definition>;
   /** Push-based changes. Backends without events (lxc-tools) return false and are polled. */
   subscribe(listener: (ev: BackendEvent) => void): boolean;
+  /** A cluster's members as of the last list() (LXD); absent for single-host backends. */
+  members?(): readonly ClusterMember[];
 }
 
 const GIB = 1024 ** 3;
@@ -138,10 +174,17 @@ export const KIND_LABEL: Record<GuestKind, string> = {
   'libvirt-lxc': 'libvirt-LXC domains',
   lxc: 'LXC containers',
   container: 'Containers',
+  'lxd-container': 'LXD containers',
+  'lxd-vm': 'LXD virtual machines',
 };
+
+const isLxd = (k: GuestKind) => k === 'lxd-container' || k === 'lxd-vm';
 
 /** What the suspend verb is called for each kind (freeze for LXC, pause for Docker). */
 export function verbLabel(verb: Verb, kind: GuestKind): string {
+  // LXD's own words (lxc stop / restart / freeze)
+  if (isLxd(kind))
+    return { start: 'Start', shutdown: 'Stop', reboot: 'Restart', suspend: 'Freeze', resume: 'Unfreeze', forceOff: 'Force Stop', delete: 'Delete' }[verb];
   if (verb === 'suspend') return kind === 'lxc' ? 'Freeze' : kind === 'container' ? 'Pause' : 'Suspend';
   if (verb === 'resume') return kind === 'lxc' ? 'Unfreeze' : kind === 'container' ? 'Unpause' : 'Resume';
   return { start: 'Start', shutdown: 'Shut Down', reboot: 'Reboot', forceOff: 'Force Off', delete: 'Delete' }[verb];
@@ -157,5 +200,8 @@ export function deleteWarning(g: Guest): string {
       return `The container "${g.name}" is destroyed: its configuration and its whole root filesystem are deleted.`;
     case 'container':
       return `The container "${g.name}" and its writable layer are removed. The image and named volumes are kept.`;
+    case 'lxd-container':
+    case 'lxd-vm':
+      return `The instance "${g.name}"${g.location ? ` on ${g.location}` : ''} is deleted with its root disk and its snapshots.`;
   }
 }

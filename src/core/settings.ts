@@ -2,7 +2,7 @@
 // them. Pure functions over a getter, so they are tested without VS Code (src/extension/config.ts
 // binds them to the workspace configuration).
 import { ConnectionConfig } from './model';
-import { DEFAULT_CONNECTIONS, parseConnections, parseHosts } from './config';
+import { DEFAULT_CONNECTIONS, parseConnections, parseHosts, parseLxd } from './config';
 import type { HostEntry } from './hosts';
 
 /** Reads one key under `virtscope.` (e.g. 'benchmark.seconds'). */
@@ -12,6 +12,7 @@ export type SettingGetter = (key: string) => unknown;
 export const SETTING_SECTIONS = [
   'connections',
   'hosts',
+  'lxd',
   'ssh.configFile',
   'hostNetworkNamespace',
   'benchmark',
@@ -43,6 +44,11 @@ export function connectionsSetting(get: SettingGetter): { connections: Connectio
 /** The remote hosts (`virtscope.hosts`), reached over SSH. */
 export function hostsSetting(get: SettingGetter): { hosts: HostEntry[]; problems: string[] } {
   return parseHosts(get('hosts'));
+}
+
+/** The LXD/Incus servers and clusters (`virtscope.lxd`): each one root of the tree. */
+export function lxdSetting(get: SettingGetter): { clusters: ConnectionConfig[]; problems: string[] } {
+  return parseLxd(get('lxd'));
 }
 
 /**

@@ -11,8 +11,15 @@ export interface IconSpec {
   readonly color?: string;
 }
 
-export const KIND_ORDER: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'container'];
-export const KIND_ICON: Record<GuestKind, string> = { qemu: 'vm', 'libvirt-lxc': 'symbol-namespace', lxc: 'package', container: 'layers' };
+export const KIND_ORDER: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'container', 'lxd-vm', 'lxd-container'];
+export const KIND_ICON: Record<GuestKind, string> = {
+  qemu: 'vm',
+  'libvirt-lxc': 'symbol-namespace',
+  lxc: 'package',
+  container: 'layers',
+  'lxd-container': 'package',
+  'lxd-vm': 'vm',
+};
 
 export function stateIconSpec(state: GuestState): IconSpec {
   switch (state) {

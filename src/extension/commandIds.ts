@@ -54,6 +54,12 @@ export const CMD = {
   openShell: 'virtscope.openShell',
   showGuestLog: 'virtscope.showGuestLog',
   openGraphicalConsole: 'virtscope.openGraphicalConsole',
+  lxdAdd: 'virtscope.lxd.add',
+  lxdToggleGrouping: 'virtscope.lxd.toggleGrouping',
+  lxdLaunch: 'virtscope.lxd.launch',
+  lxdMove: 'virtscope.lxd.move',
+  lxdEvacuate: 'virtscope.lxd.evacuate',
+  lxdRestore: 'virtscope.lxd.restore',
 } as const;
 
 export type CommandId = (typeof CMD)[keyof typeof CMD];

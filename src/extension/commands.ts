@@ -3,10 +3,11 @@
 // registry.ts.
 import * as vscode from 'vscode';
 import { createBackend } from '../core/backends';
+import { capability, Cluster, OperationOptions } from '../core/capabilities';
 import { Connection } from '../core/connection';
 import { GuestRef, Inventory } from '../core/inventory';
 import { ConnectionConfig, Guest, Verb, verbLabel, verbsFor } from '../core/model';
-import { ConnectionNode, GuestNode, HostNode, MessageNode } from '../views/guestTree';
+import { ClusterNode, ConnectionNode, GuestNode, HostNode, MessageNode } from '../views/guestTree';
 import { Connections } from './connections';
 import { definitionUri, DefinitionProvider } from './definitions';
 import { pickGuest } from './pickers';
@@ -52,15 +53,28 @@ export async function runVerb(ctx: Ctx, verb: Verb, clicked?: unknown, selected?
     verb,
     plan.apply.map((a) => a.guest),
   )} ${plan.apply.map((a) => a.guest.name).join(', ')}`;
-  await vscode.window.withProgress({ location: { viewId: 'virtscope.guests' }, title }, () =>
-    Promise.all(plan.apply.map(({ node, guest }) => perform(ctx, verb, node.conn, guest))),
-  );
+  // a cluster's verbs follow its operations: cancellable, with the server's progress
+  const clustered = plan.apply.every(({ node }) => clusterOf(node.conn));
+  const where = clustered ? vscode.ProgressLocation.Notification : { viewId: 'virtscope.guests' };
+  await vscode.window.withProgress({ location: where, title, cancellable: clustered }, (progress, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    const op = { signal: ac.signal, onProgress: (message: string) => progress.report({ message }) };
+    return Promise.all(plan.apply.map(({ node, guest }) => perform(ctx, verb, node.conn, guest, op)));
+  });
 }
 
-async function perform(ctx: Ctx, verb: Verb, conn: Connection, g: Guest): Promise<void> {
+/** The cluster verbs of a connection (LXD), while it is connected. */
+function clusterOf(conn: Connection): Cluster | undefined {
+  return conn.status.state === 'connected' ? capability(conn.requireBackend(), undefined, 'cluster') : undefined;
+}
+
+async function perform(ctx: Ctx, verb: Verb, conn: Connection, g: Guest, op: OperationOptions): Promise<void> {
   const vl = verbLabel(verb, g.kind);
   try {
-    await conn.perform(g.id, verb);
+    const cluster = clusterOf(conn);
+    if (cluster) await cluster.run(g.id, verb, op).finally(() => conn.refresh().catch(() => undefined));
+    else await conn.perform(g.id, verb);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     ctx.log.error(`${vl} ${g.name} on ${conn.label} failed: ${msg}`);
@@ -86,7 +100,7 @@ export async function inspect(ctx: Ctx, node?: GuestRef): Promise<void> {
 }
 
 /** A connection or guest: its connection; a host: its connections; nothing: every connection. */
-export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | GuestNode): Promise<void> {
+export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | GuestNode | ClusterNode): Promise<void> {
   // a remote host that cannot be reached is tried again now, instead of at its next retry
   const hosts = node?.kind === 'host' ? [node.host] : node ? [] : ctx.model.hosts;
   const down = hosts.filter((h) => h.remote && h.status.state === 'unreachable').map((h) => ctx.model.reconnectHost(h.id));
@@ -95,8 +109,8 @@ export async function refresh(ctx: Ctx, node?: HostNode | ConnectionNode | Guest
   await Promise.all(conns.map((c) => c.refresh()));
 }
 
-export async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode): Promise<void> {
-  const conn = node?.kind === 'message' ? (node.parent.kind === 'connection' ? node.parent.conn : undefined) : node?.conn;
+export async function connectionHelp(ctx: Ctx, node?: ConnectionNode | MessageNode | ClusterNode): Promise<void> {
+  const conn = node?.kind === 'message' ? (node.parent.kind !== 'host' ? node.parent.conn : undefined) : node?.conn;
   if (!conn) return;
   const s = conn.status;
   if (s.state !== 'unreachable') return void conn.refresh();

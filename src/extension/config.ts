@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import * as vscode from 'vscode';
 import { HostEntry } from '../core/hosts';
+import type { LxdEntry } from '../core/config';
 import { ConnectionConfig } from '../core/model';
 import * as s from '../core/settings';
 
@@ -24,6 +25,14 @@ export class Config implements vscode.Disposable {
   }
   hosts(): { hosts: HostEntry[]; problems: string[] } {
     return s.hostsSetting(this.get);
+  }
+  lxd(): { clusters: ConnectionConfig[]; problems: string[] } {
+    return s.lxdSetting(this.get);
+  }
+  /** The raw `virtscope.lxd` entries (for adding one). */
+  lxdEntries(): LxdEntry[] {
+    const raw = this.get('lxd');
+    return Array.isArray(raw) ? (raw as LxdEntry[]) : [];
   }
   /** The ssh config file of remote hosts; undefined: ~/.ssh/config. */
   get sshConfigFile(): string | undefined {
@@ -58,6 +67,12 @@ export class Config implements vscode.Disposable {
   async saveHosts(entries: HostEntry[]): Promise<void> {
     const plain = entries.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
     await vscode.workspace.getConfiguration('virtscope').update('hosts', plain, vscode.ConfigurationTarget.Global);
+  }
+
+  /** Writes `virtscope.lxd` (user settings): names, sockets, urls and fingerprints only, never a key. */
+  async saveLxd(entries: LxdEntry[]): Promise<void> {
+    const plain = entries.map((e) => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)));
+    await vscode.workspace.getConfiguration('virtscope').update('lxd', plain, vscode.ConfigurationTarget.Global);
   }
 
   dispose(): void {

@@ -6,7 +6,7 @@ import { Connections } from './connections';
 
 export const DEF_SCHEME = 'virtscope-def';
 
-const EXT: Record<DefinitionLanguage, string> = { xml: 'xml', json: 'json', 'lxc-config': 'conf' };
+const EXT: Record<DefinitionLanguage, string> = { xml: 'xml', json: 'json', 'lxc-config': 'conf', yaml: 'yaml' };
 
 /** virtscope-def:/<connection>/<name>.<ext>?<guest id> */
 export function definitionUri(connId: string, guestName: string, guestId: string, language: DefinitionLanguage): vscode.Uri {

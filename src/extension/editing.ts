@@ -41,7 +41,7 @@ interface Entry {
   guestId?: string;
   name: string;
   isNew: boolean;
-  readonly language: 'xml' | 'lxc-config';
+  readonly language: EditableLanguage;
   /** The host's text when the document was read (or last saved): what a save expects to find. */
   baseline?: string;
   /** For new documents: the template text until the first save. */
@@ -52,18 +52,17 @@ interface Entry {
   forceNext?: boolean;
 }
 
+/** The languages of editable definitions: libvirt XML, lxc-tools config, LXD's instance YAML. */
+type EditableLanguage = 'xml' | 'lxc-config' | 'yaml';
+const FILE_EXT: Record<EditableLanguage, string> = { xml: 'xml', 'lxc-config': 'conf', yaml: 'yaml' };
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export function guestUri(
-  connId: string,
-  name: string,
-  language: 'xml' | 'lxc-config',
-  q: { guest?: string; new?: boolean; object?: DefinedObject },
-): vscode.Uri {
+export function guestUri(connId: string, name: string, language: EditableLanguage, q: { guest?: string; new?: boolean; object?: DefinedObject }): vscode.Uri {
   const safe = name.replace(/[/\\]/g, '_');
   const query = new URLSearchParams(q.new ? { new: q.object ?? '1' } : { [q.object ?? 'guest']: q.guest ?? name }).toString();
-  return vscode.Uri.from({ scheme: GUEST_SCHEME, path: `/${encodeURIComponent(connId)}/${safe}.${language === 'xml' ? 'xml' : 'conf'}`, query });
+  return vscode.Uri.from({ scheme: GUEST_SCHEME, path: `/${encodeURIComponent(connId)}/${safe}.${FILE_EXT[language]}`, query });
 }
 
 export class GuestFileSystem implements vscode.FileSystemProvider {
@@ -104,11 +103,11 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
     const connId = decodeURIComponent(uri.path.split('/')[1] ?? '');
     const q = new URLSearchParams(uri.query);
     const file = uri.path.split('/').pop() ?? '';
-    const language = file.endsWith('.xml') ? 'xml' : 'lxc-config';
+    const language = file.endsWith('.xml') ? 'xml' : file.endsWith('.yaml') ? 'yaml' : 'lxc-config';
     const object = q.get('pool') ? 'pool' : q.get('network') ? 'network' : undefined;
     const id = q.get(object ?? 'guest');
     if (q.get('new') || !id) throw vscode.FileSystemError.FileNotFound(uri);
-    e = { connId, object, guestId: id, name: file.replace(/\.(xml|conf)$/, ''), isNew: false, language, ctime: Date.now(), mtime: Date.now() };
+    e = { connId, object, guestId: id, name: file.replace(/\.(xml|conf|yaml)$/, ''), isNew: false, language, ctime: Date.now(), mtime: Date.now() };
     this.entries.set(uri.toString(), e);
     return e;
   }
@@ -193,7 +192,7 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
         throw new Error(`${err.message}: nothing was saved. Compare, or Overwrite the host's version.`);
       }
       const msg = err instanceof Error ? err.message : String(err);
-      const host = conn.config.type === 'lxc' ? 'liblxc' : 'libvirt';
+      const host = conn.config.type === 'lxc' ? 'liblxc' : conn.config.type === 'lxd' ? 'LXD' : 'libvirt';
       this.log.error(`${conn.label}: saving ${what} failed: ${msg}`);
       if (err instanceof DefinitionRejectedError) throw new Error(`${host} rejected the definition of ${what}, which is unchanged on the host: ${msg}`);
       throw err instanceof Error ? err : new Error(msg);
@@ -242,11 +241,11 @@ export class GuestFileSystem implements vscode.FileSystemProvider {
 
 export type { AnyNode };
 
-const EDITABLE_KINDS: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc'];
+const EDITABLE_KINDS: readonly GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'lxd-container', 'lxd-vm'];
 
-export async function openAs(uri: vscode.Uri, language: 'xml' | 'lxc-config'): Promise<vscode.TextEditor> {
+export async function openAs(uri: vscode.Uri, language: EditableLanguage): Promise<vscode.TextEditor> {
   let doc = await vscode.workspace.openTextDocument(uri);
-  const lang = language === 'xml' ? LIBVIRT_XML_LANGUAGE : LXC_LANGUAGE;
+  const lang = language === 'xml' ? LIBVIRT_XML_LANGUAGE : language === 'yaml' ? 'yaml' : LXC_LANGUAGE;
   if (doc.languageId !== lang) doc = await vscode.languages.setTextDocumentLanguage(doc, lang);
   return vscode.window.showTextDocument(doc, { preview: false });
 }
@@ -296,10 +295,12 @@ export async function newGuest(fsp: GuestFileSystem, deps: EditingDeps, node?: A
   let conn = node?.kind === 'connection' || node?.kind === 'guest' ? node.conn : node?.kind === 'group' ? node.parent.conn : undefined;
   conn ??= await pickConnection(vscodeUi, deps.model, {
     title: 'New Guest from Template: host',
-    filter: (c) => c.config.type !== 'docker' && c.status.state === 'connected',
+    filter: (c) => c.config.type !== 'docker' && c.config.type !== 'lxd' && c.status.state === 'connected',
     none: 'No connected libvirt or lxc-tools host to create a guest on.',
   });
   if (!conn) return;
+  if (conn.config.type === 'lxd')
+    return void vscode.window.showInformationMessage(`${conn.label}: LXD instances are launched from an image: use Launch Instance….`);
   const templates = templatesFor(conn.config.type, conn.config.uri);
   if (!templates.length) {
     void vscode.window.showInformationMessage(`${conn.label}: Docker/Podman containers are made from images (docker run / podman run), not from a definition.`);

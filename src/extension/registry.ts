@@ -17,13 +17,15 @@ import { openConsole } from './console';
 import { openShell } from './shell';
 import { showGuestLog } from './logs';
 import { openGraphicalConsole } from './graphics';
+import { addLxd, evacuateMember, launchInstance, LxdDeps, moveInstance, restoreMember, toggleGrouping } from './lxd';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
   BenchDeps &
   TraceDeps &
   EditingDeps &
-  HostsDeps & {
+  HostsDeps &
+  LxdDeps & {
     tree: GuestTreeProvider;
     metrics: Metrics;
     editing: GuestFileSystem;
@@ -55,10 +57,12 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.forceOff]: verb('forceOff'),
   [CMD.delete]: verb('delete'),
   [CMD.inspect]: (ctx) => (node?: unknown) => inspect(ctx, guestNode(node)),
-  [CMD.refresh]: (ctx) => (node?: AnyNode) => refresh(ctx, node?.kind === 'host' || node?.kind === 'connection' || node?.kind === 'guest' ? node : undefined),
+  [CMD.refresh]: (ctx) => (node?: AnyNode) =>
+    refresh(ctx, node?.kind === 'host' || node?.kind === 'connection' || node?.kind === 'guest' || node?.kind === 'cluster' ? node : undefined),
   [CMD.connectionAdd]: (ctx) => () => addConnection(ctx),
   [CMD.connectionRemove]: (ctx) => (node?: AnyNode) => removeConnection(ctx, node?.kind === 'connection' ? node : undefined),
-  [CMD.connectionHelp]: (ctx) => (node?: AnyNode) => connectionHelp(ctx, node?.kind === 'connection' || node?.kind === 'message' ? node : undefined),
+  [CMD.connectionHelp]: (ctx) => (node?: AnyNode) =>
+    connectionHelp(ctx, node?.kind === 'connection' || node?.kind === 'message' || node?.kind === 'cluster' ? node : undefined),
   [CMD.hostAdd]: (ctx) => () => addHost(ctx),
   [CMD.hostRemove]: (ctx) => (node?: unknown) => removeHost(ctx, hostNode(node)),
   [CMD.hostReconnect]: (ctx) => (node?: unknown) => reconnectHost(ctx, hostNode(node)),
@@ -99,6 +103,12 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.openShell]: (ctx) => (node?: unknown) => openShell(ctx, guestNode(node)),
   [CMD.showGuestLog]: (ctx) => (node?: unknown) => showGuestLog(ctx, guestNode(node)),
   [CMD.openGraphicalConsole]: (ctx) => (node?: unknown) => openGraphicalConsole(ctx, guestNode(node)),
+  [CMD.lxdAdd]: (ctx) => () => addLxd(ctx),
+  [CMD.lxdToggleGrouping]: (ctx) => () => toggleGrouping(ctx),
+  [CMD.lxdLaunch]: (ctx) => (node?: unknown) => launchInstance(ctx, node),
+  [CMD.lxdMove]: (ctx) => (node?: unknown) => moveInstance(ctx, node),
+  [CMD.lxdEvacuate]: (ctx) => (node?: unknown) => evacuateMember(ctx, node),
+  [CMD.lxdRestore]: (ctx) => (node?: unknown) => restoreMember(ctx, node),
 };
 
 /** Registers every command of the table. */

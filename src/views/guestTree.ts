@@ -1,11 +1,23 @@
-// The "Guests" tree renders the model (core/inventory.ts): host → connection → kind group → guest. It
+// The "Guests" tree renders the model (core/inventory.ts): host → connection → kind group → guest,
+// and beside the hosts each cluster: cluster → [project] → [member] → guest (core/clusterTree.ts). It
 // starts nothing and owns nothing; it listens to the model's typed events once and fires only the
 // nodes that changed. Other features add nodes under connections and guests (snapshots, storage,
 // networks…) through addChildProvider, without editing this file.
 import * as vscode from 'vscode';
 import { Connection, GuestDiff } from '../core/connection';
 import { Inventory, ModelHost } from '../core/inventory';
-import { Guest, GuestKind, KIND_LABEL } from '../core/model';
+import { ClusterMember, Guest, GuestKind, KIND_LABEL } from '../core/model';
+import {
+  ClusterChild,
+  clusterChildren,
+  ClusterGrouping,
+  ClusterItemSpec,
+  clusterItemSpec,
+  clusterPath,
+  levelChildren,
+  memberGuests,
+  memberItemSpec,
+} from '../core/clusterTree';
 import { CMD } from '../extension/commandIds';
 import { connectionChildren, connectionItemSpec, groupChildren, guestItemSpec, hostChildren, hostItemSpec, IconSpec, KIND_ICON } from '../core/treeModel';
 import { HostObjectNode, HostObjects, isHostObjectNode } from './hostObjectsTree';
@@ -28,15 +40,53 @@ export class GroupNode {
     readonly parent: ConnectionNode,
     readonly guestKind: GuestKind,
   ) {}
+  get conn(): Connection {
+    return this.parent.conn;
+  }
+}
+/** A cluster (LXD/Incus): one root beside the hosts. */
+export class ClusterNode {
+  readonly kind = 'cluster' as const;
+  readonly parent = undefined;
+  constructor(readonly conn: Connection) {}
+}
+/** A project of a cluster, shown only when the cluster has several. */
+export class ProjectNode {
+  readonly kind = 'project' as const;
+  constructor(
+    readonly parent: ClusterNode,
+    readonly project: string,
+  ) {}
+  get conn(): Connection {
+    return this.parent.conn;
+  }
+}
+/** A member of a cluster (in one project, under a project level). */
+export class MemberNode {
+  readonly kind = 'member' as const;
+  constructor(
+    readonly parent: ClusterNode | ProjectNode,
+    readonly name: string,
+  ) {}
+  get conn(): Connection {
+    return this.parent.conn;
+  }
+  get project(): string | undefined {
+    return this.parent.kind === 'project' ? this.parent.project : undefined;
+  }
+  /** The member as last listed (undefined once it left the cluster). */
+  get member(): ClusterMember | undefined {
+    return this.conn.members.find((m) => m.name === this.name);
+  }
 }
 export class GuestNode {
   readonly kind = 'guest' as const;
   constructor(
-    readonly parent: GroupNode,
+    readonly parent: GroupNode | ClusterNode | ProjectNode | MemberNode,
     readonly guestId: string,
   ) {}
   get conn(): Connection {
-    return this.parent.parent.conn;
+    return this.parent.conn;
   }
   /** The current model of this guest (undefined once it vanished). */
   get guest(): Guest | undefined {
@@ -46,7 +96,7 @@ export class GuestNode {
 export class MessageNode {
   readonly kind = 'message' as const;
   constructor(
-    readonly parent: HostNode | ConnectionNode,
+    readonly parent: HostNode | ConnectionNode | ClusterNode | ProjectNode,
     readonly id: string,
     readonly label: string,
     readonly icon: vscode.ThemeIcon,
@@ -71,7 +121,7 @@ export interface TreeChildProvider {
   hasChildren?(guest: GuestNode): boolean;
 }
 
-export type Node = HostNode | ConnectionNode | GroupNode | GuestNode | MessageNode | ExtraNode | HostObjectNode;
+export type Node = HostNode | ConnectionNode | GroupNode | ClusterNode | ProjectNode | MemberNode | GuestNode | MessageNode | ExtraNode | HostObjectNode;
 /** Any node of the tree (what a command from a context menu receives). */
 export type AnyNode = Node;
 
@@ -86,6 +136,11 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   private connNodes = new Map<Connection, ConnectionNode>();
   private groupNodes = new Map<string, GroupNode>();
   private guestNodes = new Map<string, GuestNode>();
+  private clusterNodes = new Map<Connection, ClusterNode>();
+  /** Project and member nodes of clusters, by connection id, project and member. */
+  private levelNodes = new Map<string, ProjectNode | MemberNode>();
+  /** Cluster instances by member, or flat (the view's toggle). */
+  private grouping: ClusterGrouping = 'member';
   private readonly providers = new Set<TreeChildProvider>();
   /** Snapshots under guests; Storage and Networks under libvirt connections. */
   readonly hostObjects = new HostObjects((n) => this.emitter.fire(n));
@@ -101,17 +156,22 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       this.prune();
       this.fire(this.hostNodes.get(h) ?? undefined);
     };
-    const onStatus = (c: Connection) => this.fire(this.connNodes.get(c));
+    const onStatus = (c: Connection) => this.fire(this.connNodes.get(c) ?? this.clusterNodes.get(c));
     const onGuests = (c: Connection, d: GuestDiff) => this.onGuests(c, d);
+    const onMembers = (c: Connection) => this.fire(this.clusterNodes.get(c));
     model.on('hosts', onHosts);
     model.on('host', onHost);
     model.on('status', onStatus);
     model.on('guests', onGuests);
+    model.on('clusters', onHosts);
+    model.on('members', onMembers);
     this.unsubscribe = () => {
       model.off('hosts', onHosts);
       model.off('host', onHost);
       model.off('status', onStatus);
       model.off('guests', onGuests);
+      model.off('clusters', onHosts);
+      model.off('members', onMembers);
     };
   }
 
@@ -130,12 +190,25 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     if (n) this.emitter.fire(n);
   }
 
+  /** Cluster instances by member or flat. */
+  get clusterGrouping(): ClusterGrouping {
+    return this.grouping;
+  }
+
+  setClusterGrouping(g: ClusterGrouping): void {
+    if (g === this.grouping) return;
+    this.grouping = g;
+    for (const n of this.clusterNodes.values()) this.emitter.fire(n);
+  }
+
   /** Hosts came or went: every cached node is dropped and the tree redrawn. */
   reset(): void {
     this.hostNodes.clear();
     this.connNodes.clear();
     this.groupNodes.clear();
     this.guestNodes.clear();
+    this.clusterNodes.clear();
+    this.levelNodes.clear();
     this.emitter.fire();
   }
 
@@ -145,10 +218,11 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     for (const h of this.hostNodes.keys()) if (!hosts.has(h)) this.hostNodes.delete(h);
     const live = new Set(this.model.connections);
     for (const c of this.connNodes.keys()) if (!live.has(c)) this.connNodes.delete(c);
+    for (const c of this.clusterNodes.keys()) if (!live.has(c)) this.clusterNodes.delete(c);
   }
 
   private onGuests(conn: Connection, d: GuestDiff): void {
-    const cn = this.connNodes.get(conn);
+    const cn = this.connNodes.get(conn) ?? this.clusterNodes.get(conn);
     if (!cn) return;
     if (d.added.length || d.removed.length) {
       for (const id of d.removed) this.guestNodes.delete(`${conn.config.id}\0${id}`);
@@ -159,7 +233,8 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     for (const id of d.changed) {
       const n = this.guestNodes.get(`${conn.config.id}\0${id}`);
       const g = conn.guest(id);
-      if (n && g && n.parent.guestKind === g.kind) this.emitter.fire(n);
+      // a guest that moved (another kind group, another member) is redrawn with its whole root
+      if (n && g && this.nodeOf(conn, id) === n) this.emitter.fire(n);
       else this.emitter.fire(cn);
     }
   }
@@ -186,8 +261,32 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
     return n;
   }
 
-  private guestNode(parent: GroupNode, id: string): GuestNode {
-    const key = `${parent.parent.conn.config.id}\0${id}`;
+  clusterNode(conn: Connection): ClusterNode {
+    let n = this.clusterNodes.get(conn);
+    if (!n) this.clusterNodes.set(conn, (n = new ClusterNode(conn)));
+    return n;
+  }
+
+  private projectNode(parent: ClusterNode, project: string): ProjectNode {
+    const key = `${parent.conn.config.id}\0${project}`;
+    const n = this.levelNodes.get(key);
+    if (n?.kind === 'project' && n.parent === parent) return n;
+    const made = new ProjectNode(parent, project);
+    this.levelNodes.set(key, made);
+    return made;
+  }
+
+  private memberNode(parent: ClusterNode | ProjectNode, name: string): MemberNode {
+    const key = `${parent.conn.config.id}\0${parent.kind === 'project' ? parent.project : ''}\0${name}`;
+    const n = this.levelNodes.get(key);
+    if (n?.kind === 'member' && n.parent === parent) return n;
+    const made = new MemberNode(parent, name);
+    this.levelNodes.set(key, made);
+    return made;
+  }
+
+  private guestNode(parent: GuestNode['parent'], id: string): GuestNode {
+    const key = `${parent.conn.config.id}\0${id}`;
     let n = this.guestNodes.get(key);
     if (!n || n.parent !== parent) this.guestNodes.set(key, (n = new GuestNode(parent, id)));
     return n;
@@ -201,7 +300,14 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   /** The tree node of a guest of the model (to reveal it, or for tests). */
   nodeOf(conn: Connection, guestId: string): GuestNode | undefined {
     const g = conn.guest(guestId);
-    if (!g || !this.model.hostOf(conn)) return undefined;
+    if (!g) return undefined;
+    if (this.model.clusters.includes(conn)) {
+      const where = clusterPath(conn.members, conn.guests.values(), g, this.grouping);
+      const root = this.clusterNode(conn);
+      const level = where.project !== undefined ? this.projectNode(root, where.project) : root;
+      return this.guestNode(where.member !== undefined ? this.memberNode(level, where.member) : level, guestId);
+    }
+    if (!this.model.hostOf(conn)) return undefined;
     return this.guestNode(this.groupNode(this.connectionNode(conn), g.kind), guestId);
   }
 
@@ -210,8 +316,14 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
   }
 
   getChildren(n?: Node): Node[] {
-    if (!n) return this.model.hosts.map((h) => this.hostNode(h));
+    if (!n) return [...this.model.hosts.map((h) => this.hostNode(h)), ...this.model.clusters.map((c) => this.clusterNode(c))];
     switch (n.kind) {
+      case 'cluster':
+        return this.clusterLevel(n, clusterChildren(n.conn.status, n.conn.members, n.conn.guests.values(), this.grouping));
+      case 'project':
+        return this.clusterLevel(n, levelChildren(n.conn.members, n.conn.guests.values(), this.grouping, n.project));
+      case 'member':
+        return memberGuests(n.conn.guests.values(), n.name, n.project).map((g) => this.guestNode(n, g.id));
       case 'host':
         return this.hostChildren(n);
       case 'connection':
@@ -225,6 +337,28 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
       default:
         return isHostObjectNode(n) ? this.hostObjects.childrenNow(n) : [];
     }
+  }
+
+  private clusterLevel(n: ClusterNode | ProjectNode, children: ClusterChild[]): Node[] {
+    return children.map((c): Node => {
+      switch (c.type) {
+        case 'project':
+          return this.projectNode(n as ClusterNode, c.project);
+        case 'member':
+          return this.memberNode(n, c.member.name);
+        case 'guest':
+          return this.guestNode(n, c.guest.id);
+        default:
+          return new MessageNode(
+            n,
+            c.id,
+            c.label,
+            icon(c.icon),
+            c.tooltip,
+            c.fix ? { command: CMD.connectionHelp, title: 'How to fix', arguments: [n] } : undefined,
+          );
+      }
+    });
   }
 
   private extras(n: ConnectionNode | GuestNode): Node[] {
@@ -273,9 +407,31 @@ export class GuestTreeProvider implements vscode.TreeDataProvider<Node>, vscode.
           it.collapsibleState = vscode.TreeItemCollapsibleState.Collapsed;
         return it;
       }
+      case 'cluster': {
+        const c = n.conn;
+        const spec = clusterItemSpec(c.label, c.config.url ?? c.config.socketPath ?? '', c.status, c.members, c.guests.size, this.grouping);
+        return specItem(spec, `cluster/${c.config.id}`, vscode.TreeItemCollapsibleState.Expanded);
+      }
+      case 'project': {
+        const count = [...n.conn.guests.values()].filter((g) => (g.project ?? 'default') === n.project).length;
+        const spec = {
+          label: n.project,
+          description: `${count} instance${count === 1 ? '' : 's'}`,
+          icon: { id: 'folder' },
+          contextValue: 'project',
+          tooltip: `Project **${n.project}**`,
+        };
+        return specItem(spec, `cluster/${n.conn.config.id}/project/${n.project}`, vscode.TreeItemCollapsibleState.Expanded);
+      }
+      case 'member': {
+        const m = n.member ?? { name: n.name, status: 'unknown', rawStatus: 'gone', message: 'no longer in the cluster', roles: [] };
+        const spec = memberItemSpec(m, memberGuests(n.conn.guests.values(), n.name, n.project).length);
+        return specItem(spec, `cluster/${n.conn.config.id}/${n.project ?? ''}/member/${n.name}`, vscode.TreeItemCollapsibleState.Expanded);
+      }
       case 'message': {
         const it = new vscode.TreeItem(n.label, vscode.TreeItemCollapsibleState.None);
-        it.id = `${n.parent.kind === 'host' ? `host/${n.parent.host.id}` : n.parent.conn.config.id}/!${n.id}`;
+        const p = n.parent;
+        it.id = `${p.kind === 'host' ? `host/${p.host.id}` : p.kind === 'project' ? `${p.conn.config.id}/${p.project}` : p.conn.config.id}/!${n.id}`;
         it.iconPath = n.icon;
         it.tooltip = n.tooltip;
         it.command = n.command;
@@ -309,6 +465,18 @@ function hostItem(n: HostNode): vscode.TreeItem {
   return it;
 }
 
+/** A cluster, project or member row from its spec; read out as "name, state". */
+function specItem(spec: ClusterItemSpec, id: string, state: vscode.TreeItemCollapsibleState): vscode.TreeItem {
+  const it = new vscode.TreeItem(spec.label, state);
+  it.id = id;
+  it.description = spec.description;
+  it.iconPath = icon(spec.icon);
+  it.tooltip = new vscode.MarkdownString(spec.tooltip);
+  it.contextValue = spec.contextValue;
+  it.accessibilityInformation = { label: `${spec.label}, ${spec.description}` };
+  return it;
+}
+
 function connectionItem(n: ConnectionNode): vscode.TreeItem {
   const c = n.conn;
   const spec = connectionItemSpec(c.label, c.config.uri ?? c.config.socketPath ?? c.config.lxcPath ?? '', c.status, c.guests.size, !n.parent.host.remote);
@@ -331,7 +499,8 @@ function guestItem(n: GuestNode): vscode.TreeItem {
     return it;
   }
   const spec = guestItemSpec(g, n.conn.label);
-  it.description = spec.description;
+  // a cluster's instance not under its member row says where it runs
+  it.description = g.location && n.parent.kind !== 'member' && n.parent.kind !== 'group' ? `${spec.description} · ${g.location}` : spec.description;
   it.iconPath = icon(spec.icon);
   it.contextValue = spec.contextValue;
   it.tooltip = new vscode.MarkdownString(spec.tooltip);

@@ -15,6 +15,8 @@ export const COLLECTED_FROM: Readonly<Record<GuestKind, string>> = {
   'libvirt-lxc': 'libvirt per-domain calls (no bulk stats in the LXC driver) + the domain cgroup',
   lxc: 'the container cgroup (cpuacct, memory, blkio; v2 PSI) and its /proc/PID/net/dev',
   container: 'the engine stats API (one-shot) + the cgroup PSI',
+  'lxd-container': "LXD's instance state API (/1.0/instances/NAME/state)",
+  'lxd-vm': "LXD's instance state API (/1.0/instances/NAME/state)",
 };
 
 export interface GuestReading {

@@ -15,7 +15,7 @@ describe('guests', () => {
       const node = await guestNode(api, lab.conn, lab.name);
       const g = node.guest!;
       assert.equal(g.kind, lab.kind);
-      assert.equal(node.parent.guestKind, lab.kind);
+      assert.equal(node.parent.kind === 'group' && node.parent.guestKind, lab.kind);
       // the node is reachable through the tree: "This machine" → connection → "<kind> group" → guest
       const local = api.tree.getChildren().find((n) => n.kind === 'host' && n.host.id === 'local')!;
       const root = api.tree.getChildren(local).find((n) => n.kind === 'connection' && n.conn.config.id === lab.conn)!;
