@@ -15,18 +15,18 @@
 // Everything made on the second host is removed at the end.
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { LxcBackend } from '../src/core/backends/lxc';
 import type { Host } from '../src/core/host/host';
-import { SshHost } from '../src/core/host/ssh';
+import { SERVER_ALIVE, SshHost } from '../src/core/host/ssh';
 import { Inventory } from '../src/core/inventory';
 import { LibvirtClient } from '../src/core/libvirt/client';
 import { connectUnix, resolveLibvirtUriOn } from '../src/core/libvirt/transport';
 import { aliasBlock, closeMasters, LAB_SCRIPT, sshLab, sshWrapper, writeAliases, type SshLab } from './sshLab';
 import { countingHost } from '../test/fixtures/remote/countingHost';
+import { StallRelay } from '../test/fixtures/remote/stallRelay';
 import { testNodeXml } from './testhost';
 import { arg, median } from './util';
 
@@ -156,50 +156,6 @@ async function lxcPolling(host: SshHost, remoteDir: string): Promise<void> {
   );
 }
 
-/** A TCP relay to the second host's sshd that can be stalled (no byte either way) and released. */
-class Relay {
-  private readonly server = net.createServer((c) => this.accept(c));
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
-  private stalled = false;
-  constructor(private readonly addr: string) {}
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-  private accept(c: net.Socket): void {
-    const u = net.connect(22, this.addr);
-    const pair: [net.Socket, net.Socket] = [c, u];
-    this.pairs.add(pair);
-    const end = () => (c.destroy(), u.destroy(), this.pairs.delete(pair));
-    c.on('error', end).on('close', end);
-    u.on('error', end).on('close', end);
-    if (this.stalled) this.hold(c, u);
-    else this.flow(c, u);
-  }
-  stall(): void {
-    this.stalled = true;
-    for (const [c, u] of this.pairs) this.hold(c, u);
-  }
-  release(): void {
-    this.stalled = false;
-    for (const [c, u] of this.pairs) this.flow(c, u);
-  }
-  private hold(c: net.Socket, u: net.Socket): void {
-    c.unpipe(u);
-    u.unpipe(c);
-    c.pause();
-    u.pause();
-  }
-  private flow(c: net.Socket, u: net.Socket): void {
-    c.pipe(u);
-    u.pipe(c);
-  }
-  close(): void {
-    for (const pair of this.pairs) pair.forEach((s) => s.destroy());
-    this.server.close();
-  }
-}
-
 /** Seconds from now until `cond`, polled every 50 ms; undefined after `capS`. */
 async function secondsUntil(cond: () => boolean, capS: number): Promise<number | undefined> {
   const t0 = performance.now();
@@ -212,7 +168,7 @@ async function secondsUntil(cond: () => boolean, capS: number): Promise<number |
 
 /** 4. The link to the host stalls and comes back: what the model shows, and when. */
 async function dropDetection(lab: SshLab, dir: string, remoteDir: string): Promise<void> {
-  const relay = new Relay(lab.addr);
+  const relay = new StallRelay(lab.addr);
   const port = await relay.listen();
   const config = path.join(dir, 'ssh_config_drop');
   fs.writeFileSync(config, aliasBlock(lab, 'dropped', '127.0.0.1', port), { mode: 0o600 });
@@ -240,7 +196,10 @@ async function dropDetection(lab: SshLab, dir: string, remoteDir: string): Promi
       secondsUntil(() => h().status.state === 'ready', DROP_CAP_S),
       secondsUntil(() => conn()?.status.state === 'connected' && conn()!.guests.size === 10, DROP_CAP_S),
     ]);
-    console.log('4. dropped link (relay stalled: no byte either way; ssh ServerAliveInterval=15 ×3, libvirt keepalive 5 s ×5)');
+    const alive = `ssh keepalive every ${SERVER_ALIVE.intervalS} s, gives up after ${SERVER_ALIVE.countMax + 1} silent intervals`;
+    console.log(
+      `4. dropped link (relay stalled: no byte either way; ${alive}; before: every 15 s, after 4, and the host was checked only at its local master)`,
+    );
     console.log(`   connection no longer connected after ${s(connDown)}; host shown unreachable after ${s(hostDown)}: "${reason}"`);
     console.log(`   link back: host ready after ${s(hostUp)}, connection connected with its guests after ${s(connUp)}`);
   } finally {

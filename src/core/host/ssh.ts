@@ -64,6 +64,15 @@ export class RemoteFileError extends Error {
   }
 }
 
+/**
+ * SSH's own keepalive: after `countMax + 1` intervals without a byte from the host the master gives up
+ * ("Timeout, server … not responding."), and every channel and forward ends with it. sshd answers these
+ * itself, without starting a program, so a slow (loaded) host still answers; 8 s of silence is a dead
+ * link. Costs one small packet per interval, and only while nothing else came from the host.
+ */
+export const SERVER_ALIVE = { intervalS: 2, countMax: 3 } as const;
+/** A liveness probe that outlasts the keepalive window: a dead link has ended it by then. */
+const PROBE_TIMEOUT_MS = 15_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024;
 /** The first line of stderr is ours: the remote process group, or that the program is missing. */
@@ -115,7 +124,7 @@ export class SshHost implements Host {
   }
 
   /** Options for every ssh process of this host. ssh takes the first value given, so ours win over the config file. */
-  private commonArgs(forwarding = false): string[] {
+  private commonArgs(forwarding = false, logLevel = 'ERROR'): string[] {
     const o = this.opts;
     const a: string[] = [];
     if (o.configFile) a.push('-F', o.configFile);
@@ -126,14 +135,14 @@ export class SshHost implements Host {
     // unknown keys: refused, or asked through the prompt; a changed key is always refused by OpenSSH
     opt(`StrictHostKeyChecking=${o.askpass ? 'ask' : 'yes'}`);
     opt(`ConnectTimeout=${o.connectTimeoutS ?? 10}`);
-    opt('ServerAliveInterval=15');
-    opt('ServerAliveCountMax=3');
+    opt(`ServerAliveInterval=${SERVER_ALIVE.intervalS}`);
+    opt(`ServerAliveCountMax=${SERVER_ALIVE.countMax}`);
     opt('StreamLocalBindUnlink=yes');
     // the user's LocalForward & co. stay off; it would also clear the -L of our own `-O forward`
     if (!forwarding) opt('ClearAllForwardings=yes');
     opt('RemoteCommand=none');
     opt('PermitLocalCommand=no');
-    opt('LogLevel=ERROR');
+    opt(`LogLevel=${logLevel}`);
     a.push(...(o.extraArgs ?? []));
     return a;
   }
@@ -174,6 +183,25 @@ export class SshHost implements Host {
     });
   }
 
+  /**
+   * Is the link alive now? A program (`true`) run through the master; never a new login. Rejects with
+   * SshUnreachableError and SSH's own reason when the master has gone (its last words) or goes while
+   * the probe waits (within the keepalive window). A host that answers SSH's keepalive but is slow to
+   * start a program is alive: the probe's own timeout is no verdict.
+   */
+  async check(): Promise<void> {
+    await this.ensureDir();
+    if (!(await this.masterAlive())) {
+      // silent: it ended by itself (ControlPersist) or never started, and a new login says more
+      const reason = await this.masterReason();
+      if (reason) throw new SshUnreachableError(['ssh'], this.label, reason);
+      return this.connect();
+    }
+    await this.run(['true'], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => {
+      if (e instanceof SshUnreachableError) throw e;
+    });
+  }
+
   /** Starts the master if none is listening; concurrent callers share one attempt. */
   async connect(): Promise<void> {
     await this.ensureDir();
@@ -188,7 +216,22 @@ export class SshHost implements Host {
     // the master's stderr goes to a file: after -f it keeps the descriptor, and a pipe would never end
     const fd = openSync(log, 'w', 0o600);
     const persist = this.opts.controlPersistS ?? 300;
-    const argv = [this.sshPath, ...this.commonArgs(), '-o', 'ControlMaster=yes', '-o', `ControlPersist=${persist}`, '-f', '-N', '--', this.opts.destination];
+    // -E: once detached the master's stderr is /dev/null, and its last words (at INFO: why keepalive gave
+    // up, "Timeout, server … not responding.") would be lost
+    const argv = [
+      this.sshPath,
+      ...this.commonArgs(false, 'INFO'),
+      '-E',
+      log,
+      '-o',
+      'ControlMaster=yes',
+      '-o',
+      `ControlPersist=${persist}`,
+      '-f',
+      '-N',
+      '--',
+      this.opts.destination,
+    ];
     try {
       const env = await this.env();
       const code = await new Promise<number | null>((resolve, reject) => {
