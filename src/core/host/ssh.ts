@@ -10,7 +10,19 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
 import { AskpassBridge, type AskpassHandler } from './askpass';
-import { Host, HostDirent, HostExit, HostChild, HostRunError, HostRunOptions, HostRunResult, HostSpawnOptions, HostStat, HostWriteOptions } from './host';
+import {
+  Host,
+  HostDirent,
+  HostExit,
+  HostChild,
+  HostRunError,
+  HostRunOptions,
+  HostRunResult,
+  HostSpawnOptions,
+  HostStat,
+  HostWriteOptions,
+  readEach,
+} from './host';
 import { remoteCommand } from './quote';
 
 export interface SshHostOptions {
@@ -91,6 +103,20 @@ const SIGNAL_GROUP =
   `st=\${st##*) }; set -- $st; [ "$3" = "$pg" ] || continue; p=\${s#/proc/}; ps="$ps \${p%/stat}"; done; ` +
   `[ -n "$ps" ] || exit 0; if [ "$sig" = KILL ]; then kill -STOP $ps 2>/dev/null; kill -KILL $ps 2>/dev/null; kill -CONT $ps 2>/dev/null; ` +
   `else kill -"$sig" $ps 2>/dev/null; fi; exit 0`;
+// readFiles: the paths arrive as "$@" (never in the script). One line per path, in order: the file in
+// base64 (no byte of it can end a line or look like a status), a space, then "ok" or why it could not
+// be read. No base64 on the host: exit 127, and the files are read one by one.
+const READ_FILES =
+  'command -v base64 >/dev/null 2>&1 || exit 127; for p do if base64 -w0 2>/dev/null < "$p"; then echo " ok"; ' +
+  'elif [ ! -e "$p" ]; then echo " ENOENT"; elif [ -d "$p" ]; then echo " EISDIR"; elif [ ! -r "$p" ]; then echo " EACCES"; else echo " EIO"; fi; done';
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  EACCES: 'Permission denied',
+  EIO: 'Input/output error',
+};
+/** Quoted paths per readFiles run: one shell argument (the remote command) holds at most 128 KiB. */
+const READ_FILES_CHUNK = 64 * 1024;
 /** After the local client is killed the master still holds our pipes (it got them by fd passing). */
 const PIPE_GRACE_MS = 1000;
 
@@ -412,6 +438,42 @@ export class SshHost implements Host {
 
   readFile(p: string): Promise<string> {
     return this.ok(['cat', '--', p], 'read', p);
+  }
+
+  /** One program run per 64 KiB of paths (one, for what a metrics tick reads). */
+  async readFiles(paths: readonly string[]): Promise<Map<string, string | Error>> {
+    const out = new Map<string, string | Error>();
+    let chunk: string[] = [];
+    let size = 0;
+    for (const p of new Set(paths)) {
+      if (chunk.length && size + p.length > READ_FILES_CHUNK) {
+        await this.readChunk(chunk, out);
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(p);
+      size += p.length * 4 + 3; // as quoted at worst
+    }
+    if (chunk.length) await this.readChunk(chunk, out);
+    return out;
+  }
+
+  private async readChunk(paths: string[], out: Map<string, string | Error>): Promise<void> {
+    const r = await this.run(['sh', '-c', READ_FILES, 'sh', ...paths]);
+    if (r.exitCode === 127) {
+      for (const [p, v] of await readEach(this, paths)) out.set(p, v);
+      return;
+    }
+    const lines = r.stdout.split('\n');
+    if (r.exitCode !== 0 || lines.length <= paths.length) {
+      throw new RemoteFileError(`cannot read ${paths.length} files on ${this.label}: ${lastLine(r.stderr) || `exit code ${r.exitCode}`}`, undefined);
+    }
+    paths.forEach((p, i) => {
+      const sp = lines[i].lastIndexOf(' ');
+      const status = lines[i].slice(sp + 1);
+      if (status === 'ok') out.set(p, Buffer.from(lines[i].slice(0, sp), 'base64').toString('utf8'));
+      else out.set(p, new RemoteFileError(`cannot read ${p} on ${this.label}: ${READ_ERRORS[status] ?? status}`, status));
+    });
   }
 
   async writeFile(p: string, data: string, opts: HostWriteOptions = {}): Promise<void> {
