@@ -1,6 +1,6 @@
 // SSH benchmark (issue #14): what SSH adds, against baselines measured in the same run on the lab's
 // second host (scripts/lab/ssh-host.sh).
-//   node --import tsx bench/ssh.ts [--runs 30] [--calls 50] [--containers 20] [--drop-cap 150]
+//   node --import tsx bench/ssh.ts [--runs 30] [--calls 50] [--containers 20] [--drop-cap 150] [--guests 10] [--only 4,5]
 // 1. Channel open: SshHost.run(['true']) through its master, vs `ssh … true` through a kept ControlMaster
 //    (what a user's ControlMaster=auto gives), vs a new `ssh … true` per command (a whole login each).
 // 2. libvirt over SSH: one RPC call (domainGetState) and a verb (suspend/resume) on the same test-driver
@@ -12,6 +12,12 @@
 //    relay on this machine that is then stalled (no byte either way, as a pulled cable) and released:
 //    how long until the connection and the host show as unreachable, and until both are back. Only this
 //    bench's own connections go through the relay: the shared second host is never cut for anyone else.
+// 5. A metrics tick for the second host and N running guests: SSH channels and ms per tick now (the
+//    tick's files in one Host.readFiles per round) vs file by file (a channel per file, as before; the
+//    pids, asked every tick before, are not counted in it). The lab's remote guests may be stopped and
+//    are not this bench's to start: N processes started here, each in a cgroup of its own (v1 cpu,
+//    cpuacct, memory, blkio; removed at the end), stand in for running containers, their cgroup and
+//    /proc files read as the lxc-tools collector reads a container's.
 // Everything made on the second host is removed at the end.
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +25,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { LxcBackend } from '../src/core/backends/lxc';
+import { Connection } from '../src/core/connection';
+import { readEach } from '../src/core/host/host';
+import { Sampler } from '../src/core/metrics/sampler';
+import type { Backend, ConnectionConfig, Guest } from '../src/core/model';
 import type { Host } from '../src/core/host/host';
 import { SERVER_ALIVE, SshHost } from '../src/core/host/ssh';
 import { Inventory } from '../src/core/inventory';
@@ -34,6 +44,10 @@ const RUNS = Number(arg('runs', '30'));
 const CALLS = Number(arg('calls', '50'));
 const CONTAINERS = Number(arg('containers', '20'));
 const DROP_CAP_S = Number(arg('drop-cap', '150'));
+const GUESTS = Number(arg('guests', '10'));
+/** Only these parts (numbers as below), default all. */
+const ONLY = arg('only', '').split(',').filter(Boolean);
+const part = (n: number) => !ONLY.length || ONLY.includes(String(n));
 
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -209,6 +223,94 @@ async function dropDetection(lab: SshLab, dir: string, remoteDir: string): Promi
   }
 }
 
+// Fixed scripts (the count and the pids arrive as arguments): a sleeping process per guest, each moved
+// into cgroups of its own; and the processes and their cgroups gone again.
+const GUEST_CGROUPS = 'cpu cpuacct memory blkio';
+const START_GUESTS =
+  `i=0; while [ $i -lt "$1" ]; do sleep 600 >/dev/null 2>&1 & p=$!; for c in ${GUEST_CGROUPS}; do d=/sys/fs/cgroup/$c/virtscope-bench-$p; ` +
+  'mkdir -p $d 2>/dev/null && echo $p > $d/cgroup.procs 2>/dev/null; done; echo $p; i=$((i+1)); done';
+const STOP_GUESTS = `kill "$@"; sleep 0.5; for p; do for c in ${GUEST_CGROUPS}; do rmdir /sys/fs/cgroup/$c/virtscope-bench-$p 2>/dev/null; done; done; true`;
+
+/** `host`, reading several files one by one (a channel each): how the sampler read before. */
+function fileByFile(host: Host): Host {
+  return new Proxy(host, {
+    get: (t, prop) => (prop === 'readFiles' ? (ps: readonly string[]) => readEach(t, ps) : (Reflect.get(t, prop, t) as unknown)),
+  });
+}
+
+/** Processes on a host as running containers (lxc-tools kind): a host process each, nothing else. */
+class ProcessGuests implements Backend {
+  private readonly guests: Guest[];
+  constructor(
+    readonly config: ConnectionConfig,
+    private readonly host: Host,
+    pids: readonly number[],
+  ) {
+    this.guests = pids.map((pid) => ({ id: `p${pid}`, name: `p${pid}`, kind: 'lxc', state: 'running', rawState: 'RUNNING' }));
+  }
+  async connect() {}
+  async close() {}
+  async list() {
+    return this.guests.map((g) => ({ ...g }));
+  }
+  async get(id: string) {
+    return this.guests.find((g) => g.id === id);
+  }
+  async perform() {}
+  async definition() {
+    return { language: 'lxc-config' as const, text: '' };
+  }
+  subscribe() {
+    return true;
+  }
+  capabilities(guest?: Guest) {
+    return guest ? { hostProcess: { host: this.host, pid: async () => Number(guest.id.slice(1)) } } : {};
+  }
+}
+
+/**
+ * Channels and ms of one steady tick (median of `n`) of a sampler of `host` with `pids` as its guests;
+ * `reading` is how the host reads several files (as is, or fileByFile).
+ */
+async function tickCost(host: SshHost, pids: readonly number[], n: number, reading: (h: Host) => Host): Promise<{ channels: number; ms: number }> {
+  const counted = countingHost(host);
+  const h = reading(counted.host);
+  const conn = new Connection({ id: 'guests', type: 'lxc' }, (k) => new ProcessGuests(k, h, pids));
+  const sampler = new Sampler({ intervalMs: 3_600_000, host: h, connection: () => conn });
+  await conn.start();
+  const first = new Promise((r) => sampler.once('tick', r));
+  const release = sampler.subscribe({ connectionId: conn.config.id });
+  try {
+    await first; // cgroup layout, pids: once
+    counted.ops.length = 0;
+    await sampler.tick();
+    const channels = counted.ops.length;
+    if (sampler.errors.size || !sampler.counters('guests', `p${pids[0]}`)) throw new Error(`the tick read nothing: ${JSON.stringify([...sampler.errors])}`);
+    return { channels, ms: await medianOf(n, () => sampler.tick()) };
+  } finally {
+    release();
+    sampler.dispose();
+    await conn.dispose();
+  }
+}
+
+/** 5. The sampler's tick for a remote host and its guests, file by file vs batched. */
+async function metricsTick(host: SshHost): Promise<void> {
+  const started = await host.run(['sh', '-c', START_GUESTS, 'sh', String(GUESTS)]);
+  const pids = started.stdout.split('\n').filter(Boolean).map(Number);
+  try {
+    const before = await tickCost(host, pids, 5, fileByFile);
+    const now = await tickCost(host, pids, 5, (h) => h);
+    console.log(`5. metrics tick for ${host.label} and ${pids.length} running guests (processes standing in for containers; median of 5 ticks)`);
+    console.log(`   before (a channel per file):             ${before.channels} channels, ${fmt(before.ms)} ms`);
+    console.log(
+      `   now (the tick's files in one readFiles): ${now.channels} channels, ${fmt(now.ms)} ms  ->  ${(before.ms / now.ms).toFixed(1)}x faster, ${(before.channels / now.channels).toFixed(1)}x fewer channels`,
+    );
+  } finally {
+    await host.run(['sh', '-c', STOP_GUESTS, 'sh', ...pids.map(String)]);
+  }
+}
+
 async function main(): Promise<void> {
   const lab = sshLab();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-bench-ssh-'));
@@ -218,10 +320,12 @@ async function main(): Promise<void> {
   try {
     remoteDir = await host.mkdtemp('virtscope-bench-ssh-');
     console.log(`virtscope SSH benchmark against the lab's second host (${lab.addr}); medians`);
-    await channels(dir, config, aliases[0], host);
-    await libvirtLatency(dir, host, remoteDir);
-    await lxcPolling(host, remoteDir);
-    await dropDetection(lab, dir, remoteDir);
+    if (part(1)) await channels(dir, config, aliases[0], host);
+    if (part(4) && !part(2)) await host.writeFile(`${remoteDir}/node.xml`, testNodeXml(10, [1])); // the drop test's domains
+    if (part(2)) await libvirtLatency(dir, host, remoteDir);
+    if (part(3)) await lxcPolling(host, remoteDir);
+    if (part(4)) await dropDetection(lab, dir, remoteDir);
+    if (part(5)) await metricsTick(host);
   } finally {
     if (remoteDir) await host.rm(remoteDir, { recursive: true, force: true }).catch((e) => console.error(`cleanup on the second host: ${e}`));
     await host.dispose();
