@@ -294,6 +294,8 @@ async function tickCost(host: SshHost, pids: readonly number[], n: number, readi
   }
 }
 
+const channelsText = (n: number) => `${n} channel${n === 1 ? '' : 's'}`;
+
 /** 5. The sampler's tick for a remote host and its guests, file by file vs batched. */
 async function metricsTick(host: SshHost): Promise<void> {
   const started = await host.run(['sh', '-c', START_GUESTS, 'sh', String(GUESTS)]);
@@ -302,9 +304,9 @@ async function metricsTick(host: SshHost): Promise<void> {
     const before = await tickCost(host, pids, 5, fileByFile);
     const now = await tickCost(host, pids, 5, (h) => h);
     console.log(`5. metrics tick for ${host.label} and ${pids.length} running guests (processes standing in for containers; median of 5 ticks)`);
-    console.log(`   before (a channel per file):             ${before.channels} channels, ${fmt(before.ms)} ms`);
+    console.log(`   before (a channel per file):             ${channelsText(before.channels)}, ${fmt(before.ms)} ms`);
     console.log(
-      `   now (the tick's files in one readFiles): ${now.channels} channels, ${fmt(now.ms)} ms  ->  ${(before.ms / now.ms).toFixed(1)}x faster, ${(before.channels / now.channels).toFixed(1)}x fewer channels`,
+      `   now (the tick's files in one readFiles): ${channelsText(now.channels)}, ${fmt(now.ms)} ms  ->  ${(before.ms / now.ms).toFixed(1)}x faster, ${(before.channels / now.channels).toFixed(1)}x fewer channels`,
     );
   } finally {
     await host.run(['sh', '-c', STOP_GUESTS, 'sh', ...pids.map(String)]);

@@ -376,7 +376,7 @@ test('a tick event names its start time and the connections it collected', async
 
 // ---- a tick's files read together ----------------------------------------------------------------
 
-test("a tick on another host: its /proc and every guest's cgroup files in one readFiles per round, not an operation per file", async () => {
+test("a tick on another host: its /proc and every guest's cgroup files in one readFiles, not an operation per file", async () => {
   const { root, put } = fakeRoot();
   put('/proc/stat', fx('host-proc-stat.1'));
   put('/proc/meminfo', fx('host-meminfo'));
@@ -403,11 +403,21 @@ test("a tick on another host: its /proc and every guest's cgroup files in one re
     await first; // the first tick also looks up the cgroup layout and the pids, once
     counted.ops.length = 0;
     await sampler.tick();
-    assert.deepEqual(counted.ops, ['readFiles', 'readFiles'], "the host's /proc with each guest's /proc/PID/cgroup and net/dev, then their cgroup files");
+    assert.deepEqual(counted.ops, ['readFiles'], "the host's /proc, each guest's /proc/PID/cgroup, net/dev and cgroup files (at last tick's paths)");
     assert.deepEqual(sampler.errors, new Map());
     for (const pid of pids) assert.equal(sampler.counters(conn.config.id, `ct${pid}`)?.cpuNs, 7163000628, `ct${pid} read`);
     assert.equal(sampler.host().length, 1, "the host's own point");
     assert.deepEqual(asked.sort(), ['ct4242', 'ct4243', 'ct4244'], 'each pid asked of its backend once, not every tick');
+    // a process moved to another cgroup: read there in the same tick (a second round)
+    put('/proc/4244/cgroup', fx('lxc-proc-cgroup').replace(/lxc\.payload\.labct/g, 'moved'));
+    put(`${cg}/cpuacct/moved/cpuacct.usage`, '42\n');
+    counted.ops.length = 0;
+    await sampler.tick();
+    assert.deepEqual(counted.ops, ['readFiles', 'readFiles']);
+    assert.equal(sampler.counters(conn.config.id, 'ct4244')?.cpuNs, 42, 'read at its new cgroup');
+    counted.ops.length = 0;
+    await sampler.tick();
+    assert.deepEqual(counted.ops, ['readFiles'], 'one round again');
     // a container whose process went away: its pid is asked for again
     rmSync(path.join(root, 'proc/4243'), { recursive: true });
     await sampler.tick();

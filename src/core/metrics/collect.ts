@@ -5,9 +5,10 @@ import { capabilitiesOf, EngineStatsSource, HostProcess, Stats } from '../capabi
 import { Connection } from '../connection';
 import { ReadBatch } from '../host/readBatch';
 import { Guest, GuestKind } from '../model';
-import { cgroupCountersOfPid, cgroupPsiOfPid, CGROUP_ROOT } from './cgroup';
+import type { Host } from '../host/host';
+import { cgroupCounters, cgroupPsi, CGROUP_ROOT } from './cgroup';
 import { countersFromDomainStats } from './domainStats';
-import { engineCounters, parseNetDev } from './parse';
+import { engineCounters, parseNetDev, parseProcCgroup, ProcCgroup } from './parse';
 import { Counters } from './series';
 
 /** Where the host-side figures of each kind of guest come from (for the guest panel's note). */
@@ -30,7 +31,7 @@ export interface GuestReading {
  * program run on its host. A pid whose /proc files are gone is asked for again (gone()).
  */
 export class HostProcesses {
-  private readonly known = new Map<string, { guest: Guest; proc: HostProcess | undefined; pid?: Promise<number | undefined> }>();
+  private readonly known = new Map<string, { guest: Guest; proc: HostProcess | undefined; pid?: Promise<number | undefined>; cgroup?: ProcCgroup }>();
 
   of(conn: Connection, guest: Guest): HostProcess | undefined {
     const k = this.known.get(guest.id);
@@ -55,7 +56,23 @@ export class HostProcesses {
   /** The guest's host process is gone (its /proc files are): its pid is asked for again next tick. */
   gone(guest: Guest): void {
     const k = this.known.get(guest.id);
-    if (k?.guest === guest) k.pid = undefined;
+    if (k?.guest === guest) k.pid = k.cgroup = undefined;
+  }
+
+  /**
+   * What `read` makes of the cgroup of the guest's host process, in one round of reads: its cgroup
+   * paths are remembered from the last tick and their files read beside /proc/PID/cgroup, which checks
+   * them (moved: read again at the new paths; gone: undefined, and the pid is asked for again).
+   */
+  async ofCgroup<T>(guest: Guest, pid: number, host: Host, read: (paths: ProcCgroup) => Promise<T>): Promise<T | undefined> {
+    const k = this.known.get(guest.id);
+    const known = k?.guest === guest ? k.cgroup : undefined;
+    const [text, guess] = await Promise.all([host.readFile(`/proc/${pid}/cgroup`).catch(() => undefined), known && read(known)]);
+    if (!text) return void this.gone(guest);
+    const paths = parseProcCgroup(text);
+    if (known && JSON.stringify(paths) === JSON.stringify(known)) return guess;
+    if (k?.guest === guest) k.cgroup = paths;
+    return read(paths);
   }
 
   /** Forgets guests no longer on the connection. */
@@ -84,8 +101,8 @@ async function collectBulk(conn: Connection, stats: Stats, procs: HostProcesses,
           // only the files used here: PSI, and the CPU time where libvirt-LXC reports none
           // (on a hybrid cgroup layout its cpu.time is 0: the cgroup's cpuacct has the time)
           const needCpu = kind === 'libvirt-lxc' && !counters.cpuNs;
-          const cg = await cgroupPsiOfPid(hp.pid, { cpu: needCpu }, CGROUP_ROOT, reads.of(hp.proc.host));
-          if (!cg) procs.gone(guest);
+          const host = reads.of(hp.proc.host);
+          const cg = await procs.ofCgroup(guest, hp.pid, host, (paths) => cgroupPsi(paths, { cpu: needCpu }, CGROUP_ROOT, host));
           if (cg?.psi) counters.psi = cg.psi;
           if (needCpu && cg?.cpuNs) counters.cpuNs = cg.cpuNs;
         }
@@ -112,8 +129,8 @@ async function collectEngine(conn: Connection, engine: EngineStatsSource, procs:
         };
         const hp = await procs.running(conn, g);
         if (hp) {
-          const cg = await cgroupPsiOfPid(hp.pid, {}, CGROUP_ROOT, reads.of(hp.proc.host));
-          if (!cg) procs.gone(g);
+          const host = reads.of(hp.proc.host);
+          const cg = await procs.ofCgroup(g, hp.pid, host, (paths) => cgroupPsi(paths, {}, CGROUP_ROOT, host));
           if (cg?.psi) c.psi = cg.psi;
         }
         return { guestId: g.id, name: g.name, counters: c };
@@ -134,10 +151,10 @@ async function collectCgroups(conn: Connection, procs: HostProcesses, hostCpus: 
       if (!hp) return undefined;
       const host = reads.of(hp.proc.host);
       const [cg, netText] = await Promise.all([
-        cgroupCountersOfPid(hp.pid, CGROUP_ROOT, host),
+        procs.ofCgroup(g, hp.pid, host, (paths) => cgroupCounters(paths, CGROUP_ROOT, host)),
         host.readFile(`/proc/${hp.pid}/net/dev`).catch(() => undefined),
       ]);
-      if (!cg) return void procs.gone(g);
+      if (!cg) return undefined;
       const c: Counters = {
         cpuNs: cg.cpuNs,
         cpuCap: cg.cpuQuotaCores ?? g.vcpus ?? hostCpus,
