@@ -1,6 +1,6 @@
 // SSH benchmark (issue #14): what SSH adds, against baselines measured in the same run on the lab's
 // second host (scripts/lab/ssh-host.sh).
-//   node --import tsx bench/ssh.ts [--runs 30] [--calls 50] [--containers 20] [--drop-cap 150]
+//   node --import tsx bench/ssh.ts [--runs 30] [--calls 50] [--containers 20] [--drop-cap 150] [--guests 10] [--only 4,5]
 // 1. Channel open: SshHost.run(['true']) through its master, vs `ssh … true` through a kept ControlMaster
 //    (what a user's ControlMaster=auto gives), vs a new `ssh … true` per command (a whole login each).
 // 2. libvirt over SSH: one RPC call (domainGetState) and a verb (suspend/resume) on the same test-driver
@@ -12,21 +12,31 @@
 //    relay on this machine that is then stalled (no byte either way, as a pulled cable) and released:
 //    how long until the connection and the host show as unreachable, and until both are back. Only this
 //    bench's own connections go through the relay: the shared second host is never cut for anyone else.
+// 5. A metrics tick for the second host and N running guests: SSH channels and ms per tick now (the
+//    tick's files in one Host.readFiles per round) vs file by file (a channel per file, as before; the
+//    pids, asked every tick before, are not counted in it). The lab's remote guests may be stopped and
+//    are not this bench's to start: N processes started here, each in a cgroup of its own (v1 cpu,
+//    cpuacct, memory, blkio; removed at the end), stand in for running containers, their cgroup and
+//    /proc files read as the lxc-tools collector reads a container's.
 // Everything made on the second host is removed at the end.
 import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { LibvirtBackend } from '../src/core/backends/libvirt';
 import { LxcBackend } from '../src/core/backends/lxc';
+import { Connection } from '../src/core/connection';
+import { readEach } from '../src/core/host/host';
+import { Sampler } from '../src/core/metrics/sampler';
+import type { Backend, ConnectionConfig, Guest } from '../src/core/model';
 import type { Host } from '../src/core/host/host';
-import { SshHost } from '../src/core/host/ssh';
+import { SERVER_ALIVE, SshHost } from '../src/core/host/ssh';
 import { Inventory } from '../src/core/inventory';
 import { LibvirtClient } from '../src/core/libvirt/client';
 import { connectUnix, resolveLibvirtUriOn } from '../src/core/libvirt/transport';
 import { aliasBlock, closeMasters, LAB_SCRIPT, sshLab, sshWrapper, writeAliases, type SshLab } from './sshLab';
 import { countingHost } from '../test/fixtures/remote/countingHost';
+import { StallRelay } from '../test/fixtures/remote/stallRelay';
 import { testNodeXml } from './testhost';
 import { arg, median } from './util';
 
@@ -34,6 +44,10 @@ const RUNS = Number(arg('runs', '30'));
 const CALLS = Number(arg('calls', '50'));
 const CONTAINERS = Number(arg('containers', '20'));
 const DROP_CAP_S = Number(arg('drop-cap', '150'));
+const GUESTS = Number(arg('guests', '10'));
+/** Only these parts (numbers as below), default all. */
+const ONLY = arg('only', '').split(',').filter(Boolean);
+const part = (n: number) => !ONLY.length || ONLY.includes(String(n));
 
 const fmt = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -156,50 +170,6 @@ async function lxcPolling(host: SshHost, remoteDir: string): Promise<void> {
   );
 }
 
-/** A TCP relay to the second host's sshd that can be stalled (no byte either way) and released. */
-class Relay {
-  private readonly server = net.createServer((c) => this.accept(c));
-  private readonly pairs = new Set<[net.Socket, net.Socket]>();
-  private stalled = false;
-  constructor(private readonly addr: string) {}
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as net.AddressInfo).port;
-  }
-  private accept(c: net.Socket): void {
-    const u = net.connect(22, this.addr);
-    const pair: [net.Socket, net.Socket] = [c, u];
-    this.pairs.add(pair);
-    const end = () => (c.destroy(), u.destroy(), this.pairs.delete(pair));
-    c.on('error', end).on('close', end);
-    u.on('error', end).on('close', end);
-    if (this.stalled) this.hold(c, u);
-    else this.flow(c, u);
-  }
-  stall(): void {
-    this.stalled = true;
-    for (const [c, u] of this.pairs) this.hold(c, u);
-  }
-  release(): void {
-    this.stalled = false;
-    for (const [c, u] of this.pairs) this.flow(c, u);
-  }
-  private hold(c: net.Socket, u: net.Socket): void {
-    c.unpipe(u);
-    u.unpipe(c);
-    c.pause();
-    u.pause();
-  }
-  private flow(c: net.Socket, u: net.Socket): void {
-    c.pipe(u);
-    u.pipe(c);
-  }
-  close(): void {
-    for (const pair of this.pairs) pair.forEach((s) => s.destroy());
-    this.server.close();
-  }
-}
-
 /** Seconds from now until `cond`, polled every 50 ms; undefined after `capS`. */
 async function secondsUntil(cond: () => boolean, capS: number): Promise<number | undefined> {
   const t0 = performance.now();
@@ -212,7 +182,7 @@ async function secondsUntil(cond: () => boolean, capS: number): Promise<number |
 
 /** 4. The link to the host stalls and comes back: what the model shows, and when. */
 async function dropDetection(lab: SshLab, dir: string, remoteDir: string): Promise<void> {
-  const relay = new Relay(lab.addr);
+  const relay = new StallRelay(lab.addr);
   const port = await relay.listen();
   const config = path.join(dir, 'ssh_config_drop');
   fs.writeFileSync(config, aliasBlock(lab, 'dropped', '127.0.0.1', port), { mode: 0o600 });
@@ -240,13 +210,106 @@ async function dropDetection(lab: SshLab, dir: string, remoteDir: string): Promi
       secondsUntil(() => h().status.state === 'ready', DROP_CAP_S),
       secondsUntil(() => conn()?.status.state === 'connected' && conn()!.guests.size === 10, DROP_CAP_S),
     ]);
-    console.log('4. dropped link (relay stalled: no byte either way; ssh ServerAliveInterval=15 ×3, libvirt keepalive 5 s ×5)');
+    const alive = `ssh keepalive every ${SERVER_ALIVE.intervalS} s, gives up after ${SERVER_ALIVE.countMax + 1} silent intervals`;
+    console.log(
+      `4. dropped link (relay stalled: no byte either way; ${alive}; before: every 15 s, after 4, and the host was checked only at its local master)`,
+    );
     console.log(`   connection no longer connected after ${s(connDown)}; host shown unreachable after ${s(hostDown)}: "${reason}"`);
     console.log(`   link back: host ready after ${s(hostUp)}, connection connected with its guests after ${s(connUp)}`);
   } finally {
     relay.release();
     await model.dispose();
     relay.close();
+  }
+}
+
+// Fixed scripts (the count and the pids arrive as arguments): a sleeping process per guest, each moved
+// into cgroups of its own; and the processes and their cgroups gone again.
+const GUEST_CGROUPS = 'cpu cpuacct memory blkio';
+const START_GUESTS =
+  `i=0; while [ $i -lt "$1" ]; do sleep 600 >/dev/null 2>&1 & p=$!; for c in ${GUEST_CGROUPS}; do d=/sys/fs/cgroup/$c/virtscope-bench-$p; ` +
+  'mkdir -p $d 2>/dev/null && echo $p > $d/cgroup.procs 2>/dev/null; done; echo $p; i=$((i+1)); done';
+const STOP_GUESTS = `kill "$@"; sleep 0.5; for p; do for c in ${GUEST_CGROUPS}; do rmdir /sys/fs/cgroup/$c/virtscope-bench-$p 2>/dev/null; done; done; true`;
+
+/** `host`, reading several files one by one (a channel each): how the sampler read before. */
+function fileByFile(host: Host): Host {
+  return new Proxy(host, {
+    get: (t, prop) => (prop === 'readFiles' ? (ps: readonly string[]) => readEach(t, ps) : (Reflect.get(t, prop, t) as unknown)),
+  });
+}
+
+/** Processes on a host as running containers (lxc-tools kind): a host process each, nothing else. */
+class ProcessGuests implements Backend {
+  private readonly guests: Guest[];
+  constructor(
+    readonly config: ConnectionConfig,
+    private readonly host: Host,
+    pids: readonly number[],
+  ) {
+    this.guests = pids.map((pid) => ({ id: `p${pid}`, name: `p${pid}`, kind: 'lxc', state: 'running', rawState: 'RUNNING' }));
+  }
+  async connect() {}
+  async close() {}
+  async list() {
+    return this.guests.map((g) => ({ ...g }));
+  }
+  async get(id: string) {
+    return this.guests.find((g) => g.id === id);
+  }
+  async perform() {}
+  async definition() {
+    return { language: 'lxc-config' as const, text: '' };
+  }
+  subscribe() {
+    return true;
+  }
+  capabilities(guest?: Guest) {
+    return guest ? { hostProcess: { host: this.host, pid: async () => Number(guest.id.slice(1)) } } : {};
+  }
+}
+
+/**
+ * Channels and ms of one steady tick (median of `n`) of a sampler of `host` with `pids` as its guests;
+ * `reading` is how the host reads several files (as is, or fileByFile).
+ */
+async function tickCost(host: SshHost, pids: readonly number[], n: number, reading: (h: Host) => Host): Promise<{ channels: number; ms: number }> {
+  const counted = countingHost(host);
+  const h = reading(counted.host);
+  const conn = new Connection({ id: 'guests', type: 'lxc' }, (k) => new ProcessGuests(k, h, pids));
+  const sampler = new Sampler({ intervalMs: 3_600_000, host: h, connection: () => conn });
+  await conn.start();
+  const first = new Promise((r) => sampler.once('tick', r));
+  const release = sampler.subscribe({ connectionId: conn.config.id });
+  try {
+    await first; // cgroup layout, pids: once
+    counted.ops.length = 0;
+    await sampler.tick();
+    const channels = counted.ops.length;
+    if (sampler.errors.size || !sampler.counters('guests', `p${pids[0]}`)) throw new Error(`the tick read nothing: ${JSON.stringify([...sampler.errors])}`);
+    return { channels, ms: await medianOf(n, () => sampler.tick()) };
+  } finally {
+    release();
+    sampler.dispose();
+    await conn.dispose();
+  }
+}
+
+const channelsText = (n: number) => `${n} channel${n === 1 ? '' : 's'}`;
+
+/** 5. The sampler's tick for a remote host and its guests, file by file vs batched. */
+async function metricsTick(host: SshHost): Promise<void> {
+  const started = await host.run(['sh', '-c', START_GUESTS, 'sh', String(GUESTS)]);
+  const pids = started.stdout.split('\n').filter(Boolean).map(Number);
+  try {
+    const before = await tickCost(host, pids, 5, fileByFile);
+    const now = await tickCost(host, pids, 5, (h) => h);
+    console.log(`5. metrics tick for ${host.label} and ${pids.length} running guests (processes standing in for containers; median of 5 ticks)`);
+    console.log(`   before (a channel per file):             ${channelsText(before.channels)}, ${fmt(before.ms)} ms`);
+    console.log(
+      `   now (the tick's files in one readFiles): ${channelsText(now.channels)}, ${fmt(now.ms)} ms  ->  ${(before.ms / now.ms).toFixed(1)}x faster, ${(before.channels / now.channels).toFixed(1)}x fewer channels`,
+    );
+  } finally {
+    await host.run(['sh', '-c', STOP_GUESTS, 'sh', ...pids.map(String)]);
   }
 }
 
@@ -259,10 +322,12 @@ async function main(): Promise<void> {
   try {
     remoteDir = await host.mkdtemp('virtscope-bench-ssh-');
     console.log(`virtscope SSH benchmark against the lab's second host (${lab.addr}); medians`);
-    await channels(dir, config, aliases[0], host);
-    await libvirtLatency(dir, host, remoteDir);
-    await lxcPolling(host, remoteDir);
-    await dropDetection(lab, dir, remoteDir);
+    if (part(1)) await channels(dir, config, aliases[0], host);
+    if (part(4) && !part(2)) await host.writeFile(`${remoteDir}/node.xml`, testNodeXml(10, [1])); // the drop test's domains
+    if (part(2)) await libvirtLatency(dir, host, remoteDir);
+    if (part(3)) await lxcPolling(host, remoteDir);
+    if (part(4)) await dropDetection(lab, dir, remoteDir);
+    if (part(5)) await metricsTick(host);
   } finally {
     if (remoteDir) await host.rm(remoteDir, { recursive: true, force: true }).catch((e) => console.error(`cleanup on the second host: ${e}`));
     await host.dispose();

@@ -17,6 +17,8 @@ import { Backend, ClusterMember, ConnectionConfig, Guest } from './model';
 export interface RemoteHost extends Host {
   /** Brings the transport up (ssh's master connection); rejects with SshUnreachableError when it cannot. */
   connect(): Promise<void>;
+  /** Is the link alive now (a program through the live transport)? Rejects with SshUnreachableError when not. */
+  check(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -386,10 +388,21 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     h.retryTimer.unref?.();
   }
 
-  /** A connection of a ready remote host dropped: is it the host (SSH) or only that service? */
+  /**
+   * A connection of a ready remote host dropped: is it the host (SSH) or only that service? Asked of
+   * the link itself: a dead one answers with SSH's own reason at once, instead of a new login first
+   * waiting out its connect timeout. Anything but SSH's verdict leaves the host ready.
+   */
   private onRemoteConnectionDown(h: HostState): void {
     if (h.status.state !== 'ready' || h.attempt || h.disposed) return;
-    void this.connectHost(h, false);
+    const probe = async () => {
+      try {
+        await h.remoteHost.check();
+      } catch (e) {
+        if (!h.disposed && !this.disposed && sshReasonOf(e) !== undefined) this.hostUnreachable(h, e);
+      }
+    };
+    h.attempt = probe().finally(() => (h.attempt = undefined));
   }
 
   private async disposeHost(h: HostState): Promise<void> {

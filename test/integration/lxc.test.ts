@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LxcBackend } from '../../src/core/backends/lxc';
@@ -19,6 +19,9 @@ function lxc(...args: string[]): string {
   return execFileSync(args[0], args.slice(1), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 const marker = () => ['/', '/tmp', '/var/lib/lxc', process.cwd()].some((d) => existsSync(`${d}/${MARK}`));
+/** What this file may make in the temporary directory, and what was there before it ran. */
+const ours = () => readdirSync(tmpdir()).filter((n) => n.startsWith('vs-lxc-'));
+const tmpBefore = new Set(ours());
 
 before(() => {
   try {
@@ -27,9 +30,15 @@ before(() => {
     /* not there */
   }
   // no network (the host's default lxcbr0 does not exist here), no AppArmor (not loaded here)
-  const conf = join(mkdtempSync(join(tmpdir(), 'vs-lxc-')), 'ct.conf');
-  writeFileSync(conf, 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n');
-  lxc('lxc-create', '-n', NAME, '-t', 'busybox', '-f', conf);
+  // lxc-create copies the file into the container's config: it is not needed afterwards
+  const dir = mkdtempSync(join(tmpdir(), 'vs-lxc-'));
+  try {
+    const conf = join(dir, 'ct.conf');
+    writeFileSync(conf, 'lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n');
+    lxc('lxc-create', '-n', NAME, '-t', 'busybox', '-f', conf);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 after(() => {
   try {
@@ -109,4 +118,13 @@ test('a missing lxcpath is a clear error with a hint', async () => {
   const b = new LxcBackend({ ...cfg, lxcPath: '/nonexistent/virtscope' });
   await assert.rejects(b.connect(), (e: Error & { hint?: string }) => /does not exist/.test(e.message) && !!e.hint);
   assert.ok(readdirSync('/var/lib/lxc').length > 0);
+});
+
+// last: everything above has finished with what it made (the hostile container goes in after())
+test('leaves nothing of its own in the temporary directory', () => {
+  assert.deepEqual(
+    ours().filter((n) => !tmpBefore.has(n)),
+    [],
+    `left in ${tmpdir()}`,
+  );
 });

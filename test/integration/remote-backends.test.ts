@@ -152,7 +152,7 @@ test("a container created on the second host arrives through the engine's event 
 /** The second host's end of its link, down or up (the lab's veth inside its namespace). */
 const link = (state: 'up' | 'down') => execFileSync('ip', ['-n', env.SSHHOST_NETNS, 'link', 'set', 'vsh1', state]);
 
-/** Ends the SSH master of a control directory (it would end by itself after ServerAlive's 45 s). */
+/** Ends the SSH master of a control directory (it would end by itself within SSH's keepalive window). */
 function endMaster(dir: string): number {
   let n = 0;
   for (const p of fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e))) {

@@ -61,6 +61,10 @@ class FakeRemote {
     this.connects++;
     if (this.refuse) throw new SshUnreachableError(['ssh'], this.label, this.refuse);
   }
+  /** The link's probe: here the same as a new connection. */
+  check() {
+    return this.connect();
+  }
   async dispose() {
     this.disposed = true;
   }

@@ -3,13 +3,14 @@
 // root), the collectors chosen by capabilities, the container/VM pair, and the typed tick event.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { GuestExec } from '../../src/core/capabilities';
 import { Connection } from '../../src/core/connection';
 import { GuestScriptError, parseSections, runGuestScript, sectionLine } from '../../src/core/guest/script';
-import type { Host } from '../../src/core/host/host';
+import { readEach, type Host } from '../../src/core/host/host';
 import { localHost } from '../../src/core/host/local';
 import { keptFiles, ProcFiles } from '../../src/core/host/procFiles';
 import { collectConnection, COLLECTED_FROM } from '../../src/core/metrics/collect';
@@ -19,6 +20,7 @@ import { readHost } from '../../src/core/metrics/hostReader';
 import { pairCandidates, PairObserver, pickPair } from '../../src/core/metrics/pairs';
 import { Sampler, TickEvent } from '../../src/core/metrics/sampler';
 import { Backend, ConnectionConfig, Guest } from '../../src/core/model';
+import { countingHost } from '../fixtures/remote/countingHost';
 
 const fx = (f: string) => readFileSync(path.join(__dirname, '../fixtures/metrics', f), 'utf8');
 const roots = new Set<string>();
@@ -48,6 +50,9 @@ function rootedHost(root: string): Host & { reads: string[] } {
     run: none,
     spawn: none,
     readFile: (p) => (reads.push(p), localHost.readFile(at(p))),
+    readFiles(paths) {
+      return readEach(this, paths);
+    },
     readdir: (p) => localHost.readdir(at(p)),
     stat: (p) => localHost.stat(at(p)),
     exists: (p) => localHost.exists(at(p)),
@@ -362,6 +367,62 @@ test('a tick event names its start time and the connections it collected', async
     assert.ok(sampler.host().length === 0, 'one reading: no rate yet');
     await sampler.tick();
     assert.equal(sampler.host().length, 1, 'the second reading gives the first point');
+  } finally {
+    release();
+    sampler.dispose();
+    await conn.dispose();
+  }
+});
+
+// ---- a tick's files read together ----------------------------------------------------------------
+
+test("a tick on another host: its /proc and every guest's cgroup files in one readFiles, not an operation per file", async () => {
+  const { root, put } = fakeRoot();
+  put('/proc/stat', fx('host-proc-stat.1'));
+  put('/proc/meminfo', fx('host-meminfo'));
+  put('/proc/net/dev', fx('host-net-dev.1'));
+  const cg = '/sys/fs/cgroup';
+  put(`${cg}/cpuacct/lxc.payload.labct/cpuacct.usage`, fx('lxc-cpuacct.usage'));
+  put(`${cg}/memory/lxc.payload.labct/memory.usage_in_bytes`, fx('lxc-memory.usage_in_bytes'));
+  put(`${cg}/memory/lxc.payload.labct/memory.stat`, fx('lxc-memory.stat'));
+  const pids = [4242, 4243, 4244];
+  for (const pid of pids) {
+    put(`/proc/${pid}/cgroup`, fx('lxc-proc-cgroup'));
+    put(`/proc/${pid}/net/dev`, fx('lxc-net-dev'));
+  }
+  const counted = countingHost(rootedHost(root));
+  const asked: string[] = [];
+  const { conn } = await connectionOf((b) => {
+    b.guests = pids.map((pid) => g(`ct${pid}`, 'lxc'));
+    b.caps = (guest) => (guest ? { hostProcess: { host: counted.host, pid: async () => (asked.push(guest.id), Number(guest.id.slice(2))) } } : {});
+  });
+  const sampler = new Sampler({ intervalMs: 3_600_000, host: counted.host, connection: () => conn });
+  const first = once(sampler, 'tick');
+  const release = sampler.subscribe({ connectionId: conn.config.id });
+  try {
+    await first; // the first tick also looks up the cgroup layout and the pids, once
+    counted.ops.length = 0;
+    await sampler.tick();
+    assert.deepEqual(counted.ops, ['readFiles'], "the host's /proc, each guest's /proc/PID/cgroup, net/dev and cgroup files (at last tick's paths)");
+    assert.deepEqual(sampler.errors, new Map());
+    for (const pid of pids) assert.equal(sampler.counters(conn.config.id, `ct${pid}`)?.cpuNs, 7163000628, `ct${pid} read`);
+    assert.equal(sampler.host().length, 1, "the host's own point");
+    assert.deepEqual(asked.sort(), ['ct4242', 'ct4243', 'ct4244'], 'each pid asked of its backend once, not every tick');
+    // a process moved to another cgroup: read there in the same tick (a second round)
+    put('/proc/4244/cgroup', fx('lxc-proc-cgroup').replace(/lxc\.payload\.labct/g, 'moved'));
+    put(`${cg}/cpuacct/moved/cpuacct.usage`, '42\n');
+    counted.ops.length = 0;
+    await sampler.tick();
+    assert.deepEqual(counted.ops, ['readFiles', 'readFiles']);
+    assert.equal(sampler.counters(conn.config.id, 'ct4244')?.cpuNs, 42, 'read at its new cgroup');
+    counted.ops.length = 0;
+    await sampler.tick();
+    assert.deepEqual(counted.ops, ['readFiles'], 'one round again');
+    // a container whose process went away: its pid is asked for again
+    rmSync(path.join(root, 'proc/4243'), { recursive: true });
+    await sampler.tick();
+    await sampler.tick();
+    assert.deepEqual(asked.filter((id) => id === 'ct4243').length, 2);
   } finally {
     release();
     sampler.dispose();

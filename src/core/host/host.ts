@@ -56,6 +56,13 @@ function failureMessage(program: string, host: string, reason: HostRunFailure, d
   }
 }
 
+/** readFiles of a host that reads file by file (this machine, test hosts). */
+export async function readEach(host: Pick<Host, 'readFile'>, paths: readonly string[]): Promise<Map<string, string | Error>> {
+  const out = new Map<string, string | Error>();
+  await Promise.all(paths.map(async (p) => out.set(p, await host.readFile(p).catch((e: Error) => e))));
+  return out;
+}
+
 export interface HostSpawnOptions {
   signal?: AbortSignal;
   env?: NodeJS.ProcessEnv;
@@ -119,6 +126,11 @@ export interface Host {
   /** Starts argv and returns at once; aborting `signal` kills it with its children. */
   spawn(argv: readonly string[], opts?: HostSpawnOptions): HostChild;
   readFile(path: string): Promise<string>;
+  /**
+   * Several whole files at once: each path's text, or the error reading it gave (missing, unreadable),
+   * path by path. On a remote host one program run for all of them, not a channel per file.
+   */
+  readFiles(paths: readonly string[]): Promise<Map<string, string | Error>>;
   writeFile(path: string, data: string, opts?: HostWriteOptions): Promise<void>;
   readdir(path: string): Promise<HostDirent[]>;
   /** undefined when there is nothing at `path`. */

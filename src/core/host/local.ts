@@ -5,7 +5,19 @@ import * as net from 'node:net';
 import { constants as osConstants, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { Host, HostDirent, HostExit, HostChild, HostRunError, HostRunOptions, HostRunResult, HostSpawnOptions, HostStat, HostWriteOptions } from './host';
+import {
+  Host,
+  HostDirent,
+  HostExit,
+  HostChild,
+  HostRunError,
+  HostRunOptions,
+  HostRunResult,
+  HostSpawnOptions,
+  HostStat,
+  HostWriteOptions,
+  readEach,
+} from './host';
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024;
@@ -25,6 +37,10 @@ export class LocalHost implements Host {
 
   readFile(p: string): Promise<string> {
     return fs.readFile(p, 'utf8');
+  }
+
+  readFiles(paths: readonly string[]): Promise<Map<string, string | Error>> {
+    return readEach(this, paths);
   }
 
   async writeFile(p: string, data: string, opts: HostWriteOptions = {}): Promise<void> {

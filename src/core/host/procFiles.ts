@@ -1,7 +1,7 @@
 // Files a feature reads again and again (the host's /proc, every tick). On this machine they stay
 // open and are read again from offset 0: the kernel regenerates a /proc file on every read from the
 // start, and this saves the open, fstat and close of a readFileSync per file per tick. On another
-// host each read goes through Host.readFile.
+// host they are read together through Host.readFiles (one program run there).
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { Host } from './host';
 import { LocalHost } from './local';
@@ -58,12 +58,16 @@ export class ProcFiles implements KeptFiles {
   }
 }
 
-/** Another host's files: read afresh each time, nothing held. */
+/** Another host's files: read afresh each time, all at once, nothing held. */
 class ReadThrough implements KeptFiles {
   constructor(private readonly host: Host) {}
 
-  readMany(paths: readonly string[]): Promise<Array<string | undefined>> {
-    return Promise.all(paths.map((p) => this.host.readFile(p).catch(() => undefined)));
+  async readMany(paths: readonly string[]): Promise<Array<string | undefined>> {
+    const got = await this.host.readFiles(paths).catch(() => new Map<string, string | Error>());
+    return paths.map((p) => {
+      const v = got.get(p);
+      return typeof v === 'string' ? v : undefined;
+    });
   }
 
   close(): void {}

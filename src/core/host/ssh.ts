@@ -10,7 +10,19 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { PassThrough, type Duplex } from 'node:stream';
 import { AskpassBridge, type AskpassHandler } from './askpass';
-import { Host, HostDirent, HostExit, HostChild, HostRunError, HostRunOptions, HostRunResult, HostSpawnOptions, HostStat, HostWriteOptions } from './host';
+import {
+  Host,
+  HostDirent,
+  HostExit,
+  HostChild,
+  HostRunError,
+  HostRunOptions,
+  HostRunResult,
+  HostSpawnOptions,
+  HostStat,
+  HostWriteOptions,
+  readEach,
+} from './host';
 import { remoteCommand } from './quote';
 
 export interface SshHostOptions {
@@ -64,6 +76,15 @@ export class RemoteFileError extends Error {
   }
 }
 
+/**
+ * SSH's own keepalive: after `countMax + 1` intervals without a byte from the host the master gives up
+ * ("Timeout, server … not responding."), and every channel and forward ends with it. sshd answers these
+ * itself, without starting a program, so a slow (loaded) host still answers; 8 s of silence is a dead
+ * link. Costs one small packet per interval, and only while nothing else came from the host.
+ */
+export const SERVER_ALIVE = { intervalS: 2, countMax: 3 } as const;
+/** A liveness probe that outlasts the keepalive window: a dead link has ended it by then. */
+const PROBE_TIMEOUT_MS = 15_000;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_OUTPUT = 32 * 1024 * 1024;
 /** The first line of stderr is ours: the remote process group, or that the program is missing. */
@@ -82,6 +103,20 @@ const SIGNAL_GROUP =
   `st=\${st##*) }; set -- $st; [ "$3" = "$pg" ] || continue; p=\${s#/proc/}; ps="$ps \${p%/stat}"; done; ` +
   `[ -n "$ps" ] || exit 0; if [ "$sig" = KILL ]; then kill -STOP $ps 2>/dev/null; kill -KILL $ps 2>/dev/null; kill -CONT $ps 2>/dev/null; ` +
   `else kill -"$sig" $ps 2>/dev/null; fi; exit 0`;
+// readFiles: the paths arrive as "$@" (never in the script). One line per path, in order: the file in
+// base64 (no byte of it can end a line or look like a status), a space, then "ok" or why it could not
+// be read. No base64 on the host: exit 127, and the files are read one by one.
+const READ_FILES =
+  'command -v base64 >/dev/null 2>&1 || exit 127; for p do if base64 -w0 2>/dev/null < "$p"; then echo " ok"; ' +
+  'elif [ ! -e "$p" ]; then echo " ENOENT"; elif [ -d "$p" ]; then echo " EISDIR"; elif [ ! -r "$p" ]; then echo " EACCES"; else echo " EIO"; fi; done';
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EISDIR: 'Is a directory',
+  EACCES: 'Permission denied',
+  EIO: 'Input/output error',
+};
+/** Quoted paths per readFiles run: one shell argument (the remote command) holds at most 128 KiB. */
+const READ_FILES_CHUNK = 64 * 1024;
 /** After the local client is killed the master still holds our pipes (it got them by fd passing). */
 const PIPE_GRACE_MS = 1000;
 
@@ -115,7 +150,7 @@ export class SshHost implements Host {
   }
 
   /** Options for every ssh process of this host. ssh takes the first value given, so ours win over the config file. */
-  private commonArgs(forwarding = false): string[] {
+  private commonArgs(forwarding = false, logLevel = 'ERROR'): string[] {
     const o = this.opts;
     const a: string[] = [];
     if (o.configFile) a.push('-F', o.configFile);
@@ -126,14 +161,14 @@ export class SshHost implements Host {
     // unknown keys: refused, or asked through the prompt; a changed key is always refused by OpenSSH
     opt(`StrictHostKeyChecking=${o.askpass ? 'ask' : 'yes'}`);
     opt(`ConnectTimeout=${o.connectTimeoutS ?? 10}`);
-    opt('ServerAliveInterval=15');
-    opt('ServerAliveCountMax=3');
+    opt(`ServerAliveInterval=${SERVER_ALIVE.intervalS}`);
+    opt(`ServerAliveCountMax=${SERVER_ALIVE.countMax}`);
     opt('StreamLocalBindUnlink=yes');
     // the user's LocalForward & co. stay off; it would also clear the -L of our own `-O forward`
     if (!forwarding) opt('ClearAllForwardings=yes');
     opt('RemoteCommand=none');
     opt('PermitLocalCommand=no');
-    opt('LogLevel=ERROR');
+    opt(`LogLevel=${logLevel}`);
     a.push(...(o.extraArgs ?? []));
     return a;
   }
@@ -174,6 +209,25 @@ export class SshHost implements Host {
     });
   }
 
+  /**
+   * Is the link alive now? A program (`true`) run through the master; never a new login. Rejects with
+   * SshUnreachableError and SSH's own reason when the master has gone (its last words) or goes while
+   * the probe waits (within the keepalive window). A host that answers SSH's keepalive but is slow to
+   * start a program is alive: the probe's own timeout is no verdict.
+   */
+  async check(): Promise<void> {
+    await this.ensureDir();
+    if (!(await this.masterAlive())) {
+      // silent: it ended by itself (ControlPersist) or never started, and a new login says more
+      const reason = await this.masterReason();
+      if (reason) throw new SshUnreachableError(['ssh'], this.label, reason);
+      return this.connect();
+    }
+    await this.run(['true'], { timeoutMs: PROBE_TIMEOUT_MS }).catch((e: unknown) => {
+      if (e instanceof SshUnreachableError) throw e;
+    });
+  }
+
   /** Starts the master if none is listening; concurrent callers share one attempt. */
   async connect(): Promise<void> {
     await this.ensureDir();
@@ -188,7 +242,22 @@ export class SshHost implements Host {
     // the master's stderr goes to a file: after -f it keeps the descriptor, and a pipe would never end
     const fd = openSync(log, 'w', 0o600);
     const persist = this.opts.controlPersistS ?? 300;
-    const argv = [this.sshPath, ...this.commonArgs(), '-o', 'ControlMaster=yes', '-o', `ControlPersist=${persist}`, '-f', '-N', '--', this.opts.destination];
+    // -E: once detached the master's stderr is /dev/null, and its last words (at INFO: why keepalive gave
+    // up, "Timeout, server … not responding.") would be lost
+    const argv = [
+      this.sshPath,
+      ...this.commonArgs(false, 'INFO'),
+      '-E',
+      log,
+      '-o',
+      'ControlMaster=yes',
+      '-o',
+      `ControlPersist=${persist}`,
+      '-f',
+      '-N',
+      '--',
+      this.opts.destination,
+    ];
     try {
       const env = await this.env();
       const code = await new Promise<number | null>((resolve, reject) => {
@@ -369,6 +438,42 @@ export class SshHost implements Host {
 
   readFile(p: string): Promise<string> {
     return this.ok(['cat', '--', p], 'read', p);
+  }
+
+  /** One program run per 64 KiB of paths (one, for what a metrics tick reads). */
+  async readFiles(paths: readonly string[]): Promise<Map<string, string | Error>> {
+    const out = new Map<string, string | Error>();
+    let chunk: string[] = [];
+    let size = 0;
+    for (const p of new Set(paths)) {
+      if (chunk.length && size + p.length > READ_FILES_CHUNK) {
+        await this.readChunk(chunk, out);
+        chunk = [];
+        size = 0;
+      }
+      chunk.push(p);
+      size += p.length * 4 + 3; // as quoted at worst
+    }
+    if (chunk.length) await this.readChunk(chunk, out);
+    return out;
+  }
+
+  private async readChunk(paths: string[], out: Map<string, string | Error>): Promise<void> {
+    const r = await this.run(['sh', '-c', READ_FILES, 'sh', ...paths]);
+    if (r.exitCode === 127) {
+      for (const [p, v] of await readEach(this, paths)) out.set(p, v);
+      return;
+    }
+    const lines = r.stdout.split('\n');
+    if (r.exitCode !== 0 || lines.length <= paths.length) {
+      throw new RemoteFileError(`cannot read ${paths.length} files on ${this.label}: ${lastLine(r.stderr) || `exit code ${r.exitCode}`}`, undefined);
+    }
+    paths.forEach((p, i) => {
+      const sp = lines[i].lastIndexOf(' ');
+      const status = lines[i].slice(sp + 1);
+      if (status === 'ok') out.set(p, Buffer.from(lines[i].slice(0, sp), 'base64').toString('utf8'));
+      else out.set(p, new RemoteFileError(`cannot read ${p} on ${this.label}: ${READ_ERRORS[status] ?? status}`, status));
+    });
   }
 
   async writeFile(p: string, data: string, opts: HostWriteOptions = {}): Promise<void> {

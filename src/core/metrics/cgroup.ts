@@ -3,6 +3,7 @@
 import * as path from 'node:path';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
+import { unbatched } from '../host/readBatch';
 import { IoCounters, parseBlkioV1, parseIoStatV2, parseKeyValues, parseProcCgroup, parsePsi, ProcCgroup } from './parse';
 
 export const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -18,14 +19,14 @@ export interface CgroupLayout {
 const layoutCache = new WeakMap<Host, CgroupLayout>();
 
 export async function cgroupLayout(root = CGROUP_ROOT, host: Host = localHost): Promise<CgroupLayout> {
-  const cached = root === CGROUP_ROOT ? layoutCache.get(host) : undefined;
+  const cached = root === CGROUP_ROOT ? layoutCache.get(unbatched(host)) : undefined;
   if (cached) return cached;
   const exists = (p: string) => host.exists(p);
   let l: CgroupLayout;
   if (await exists(path.join(root, 'cgroup.controllers'))) l = { v2Root: root, pureV2: true };
   else if (await exists(path.join(root, 'unified', 'cgroup.controllers'))) l = { v2Root: path.join(root, 'unified'), pureV2: false };
   else l = { v2Root: '', pureV2: false };
-  if (root === CGROUP_ROOT) layoutCache.set(host, l);
+  if (root === CGROUP_ROOT) layoutCache.set(unbatched(host), l);
   return l;
 }
 

@@ -9,7 +9,8 @@ import { Connection } from '../connection';
 import { GuestExecAborted } from '../guest/exec';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
-import { KeptFiles, keptFiles } from '../host/procFiles';
+import { KeptFiles, keptFiles, ProcFiles } from '../host/procFiles';
+import { ReadBatch } from '../host/readBatch';
 import { collectConnection, HostProcesses } from './collect';
 import { deriveGuestSide, GuestSideState, readGuestSide } from './guestSide';
 import { readHost } from './hostReader';
@@ -158,8 +159,10 @@ export class Sampler extends EventEmitter<SamplerEvents> {
       if (s.connectionId) ids.add(s.connectionId);
       if (s.connectionId && s.guestSide) sideFor.push([s.connectionId, s.guestSide]);
     }
+    // the files of a tick, per host, are read together (one SSH channel per remote host and round)
+    const reads = new ReadBatch();
     try {
-      await Promise.all([this.sampleHost(), ...[...ids].map((id) => this.sampleConnection(id))]);
+      await Promise.all([this.sampleHost(reads), ...[...ids].map((id) => this.sampleConnection(id, reads))]);
       for (const [c, g] of sideFor) this.maybeGuestSide(c, g);
     } finally {
       this.ticks++;
@@ -173,9 +176,11 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     }
   }
 
-  private async sampleHost(): Promise<void> {
+  private async sampleHost(reads: ReadBatch): Promise<void> {
     try {
-      const h = await readHost(this.procFiles, this.hostMachine);
+      // this machine's files stay open between ticks; another host's join the tick's batch
+      const files = this.procFiles instanceof ProcFiles ? this.procFiles : keptFiles(reads.of(this.hostMachine));
+      const h = await readHost(files, this.hostMachine);
       const t = Date.now();
       this.hostCpus = h.cpus;
       this.hostMemTotal = h.memTotal;
@@ -191,14 +196,14 @@ export class Sampler extends EventEmitter<SamplerEvents> {
     }
   }
 
-  private async sampleConnection(id: string): Promise<void> {
+  private async sampleConnection(id: string, reads: ReadBatch): Promise<void> {
     const conn = this.opts.connection(id);
     if (conn?.status.state === 'idle') void conn.start(); // a panel restored before the tree was shown
     if (!conn || conn.status.state !== 'connected') return;
     try {
       let procs = this.procs.get(id);
       if (!procs) this.procs.set(id, (procs = new HostProcesses()));
-      const readings = await collectConnection(conn, this.hostCpus, procs);
+      const readings = await collectConnection(conn, this.hostCpus, procs, reads);
       const t = Date.now();
       let histories = this.guests.get(id);
       if (!histories) this.guests.set(id, (histories = new Map()));
