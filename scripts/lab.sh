@@ -17,6 +17,9 @@
 #   vslab    libvirt network (forward mode='bridge') wrapping vsbr0
 #   sshhost  a second host reachable only over SSH (10.81.0.2, alias sshhost-lab): lab/ssh-host.sh, brought
 #            up by `up` and removed by `down`; `lab/ssh-host.sh status|env|exec|selftest` for the rest
+#   lxd      a 3-member LXD cluster (member1-3, HTTPS 10.82.0.1-3:8443 inside netns vslxd-*, unix sockets
+#            /var/lib/virtscope-lxd/N/unix.socket): lab/lxd-cluster.sh, brought up by `up` and removed by
+#            `down`; `lab/lxd-cluster.sh status|env|lxc N ...|exec-hub ...|populate ...` for the rest
 #
 # Subcommands (all idempotent; run as root):
 #   deps                 apt-get install the Debian packages (apt-get update once, only if something is missing)
@@ -79,7 +82,9 @@ BUILD_VERSION=4          # bump when the initramfs recipe below changes
 PKGS=(libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-driver-lxc libvirt-clients qemu-system-x86
       lxc libxml2-utils busybox-static fio iperf3 iproute2 podman runc conmon catatonit containernetworking-plugins
       jq curl procps util-linux sysbench sockperf iputils-ping openssh-server openssh-client
-      qemu-utils rsync)   # snapshots tests: qemu-img/qemu-io; lxc-snapshot copies dir rootfs with rsync
+      qemu-utils rsync    # snapshots tests: qemu-img/qemu-io; lxc-snapshot copies dir rootfs with rsync
+      lxd lxd-client)     # the LXD cluster (lab/lxd-cluster.sh): its daemons run only in the lab's namespaces
+LXD_UNITS=(lxd.service lxd.socket lxd-containers.service)
 
 # ------------------------------------------------------------------------------------------ helpers
 say() { printf '[lab %s] %s\n' "$(date +%T)" "$*" >&2; }
@@ -194,8 +199,28 @@ cmd_deps() {
   if [ ${#missing[@]} -eq 0 ]; then say "deps: all ${#PKGS[@]} packages installed"; return 0; fi
   say "deps: installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # No package may start a daemon in the host's namespaces (lxd's would, and would reach the internet
+  # for its instance types): a policy-rc.d that refuses, unless the machine has its own
+  local policy=/usr/sbin/policy-rc.d ours=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# virtscope lab.sh deps: no daemon starts while packages are installed\nexit 101\n' > "$policy"
+    chmod 0755 "$policy"; ours=1
+  fi
+  local rc=0
+  apt-get update -q && apt-get install -y -q --no-install-recommends "${missing[@]}" || rc=$?
+  [ "$ours" = 0 ] || rm -f -- "$policy"
+  [ "$rc" = 0 ] || die "apt-get failed ($rc)"
+  lxd_never_starts
+}
+# lxd's units and init scripts would start a daemon in the host's namespaces at the next boot (or
+# socket activation): masked and disabled; the lab starts its own daemons (lab/lxd-cluster.sh)
+lxd_never_starts() {
+  local u
+  [ -e /lib/systemd/system/lxd.service ] || return 0
+  mkdir -p /etc/systemd/system
+  for u in "${LXD_UNITS[@]}"; do ln -sfn /dev/null "/etc/systemd/system/$u"; done
+  for u in lxd lxd-containers; do [ ! -x "/etc/init.d/$u" ] || update-rc.d "$u" disable >/dev/null 2>&1 || true; done
+  say "deps: lxd's own units masked (${LXD_UNITS[*]}) and init scripts disabled"
 }
 
 # ------------------------------------------------------------------------------------------ daemons
@@ -804,6 +829,8 @@ cmd_up() {
   wait_vm_ready "$tvm"
   t=$(now); bash "$HELPERS/ssh-host.sh" up >/dev/null || die "the second host (lab/ssh-host.sh) did not come up"
   mark sshhost "$(since "$t")"
+  t=$(now); bash "$HELPERS/lxd-cluster.sh" up >/dev/null || die "the LXD cluster (lab/lxd-cluster.sh) did not come up"
+  mark lxd "$(since "$t")"
   mark total_up "$(since "$T0")"
   printf '%s\n' "${TIMINGS[@]}" > "$RUN/timings"
   printf 'lab up (%s guest, %s): timings\n' "$vt" "$( [ "$vt" = qemu ] && echo 'TCG: slow' || echo KVM)"
@@ -823,6 +850,8 @@ cmd_down() {
   # the second host first: its daemons run beside the local ones and leave nothing behind
   bash "$HELPERS/ssh-host.sh" down || warn "lab/ssh-host.sh down failed"
   mark down_sshhost "$(since "$t")"; t=$(now)
+  bash "$HELPERS/lxd-cluster.sh" down >/dev/null || warn "lab/lxd-cluster.sh down failed"
+  mark down_lxd "$(since "$t")"; t=$(now)
   # podman: the lab container, every container made from the lab image (tests), the image, the service
   if have podman; then
     for c in $( { lab_podman ps -a -q --filter "label=$LABEL=1"; lab_podman ps -a -q --filter "ancestor=$IMAGE"; } 2>/dev/null | sort -u); do
@@ -950,6 +979,9 @@ cmd_status() {
   line=$(bash "$HELPERS/ssh-host.sh" status 2>/dev/null | tail -n 1) || line=""
   if [ "$line" = "sshhost: up" ]; then ok sshhost "10.81.0.2 (ssh alias sshhost-lab)" "up (lab/ssh-host.sh status)"
   else ko sshhost "10.81.0.2 (ssh alias sshhost-lab)" "${line#sshhost: }"; fi
+  line=$(bash "$HELPERS/lxd-cluster.sh" status 2>/dev/null | tail -n 1) || line=""
+  if [ "$line" = "lxd: up" ]; then ok lxd "10.82.0.1-3:8443 (member1-3)" "up (lab/lxd-cluster.sh status)"
+  else ko lxd "10.82.0.1-3:8443 (member1-3)" "${line#lxd: }"; fi
   row virt "$(virt_type)" "$( [ "$(virt_type)" = kvm ] && echo KVM || echo 'TCG (no vmx/svm or /dev/kvm not writable)')"
   if [ "$n_up" = "$n_all" ]; then echo "lab: up"; elif [ "$n_up" = 0 ]; then echo "lab: down"
   else echo "lab: partial ($n_up/$n_all components up)"; fi

@@ -115,6 +115,7 @@ if [ "${lab_up:-0}" = 1 ] && [ "${VIRTSCOPE_KEEP_LAB:-0}" != 1 ]; then
     ip netns list | grep -qw "$NETNS" && left+=" netns"
     ip netns list | grep -qw virtscope-sshhost && left+=" sshhost-netns"
     [ -e /var/lib/virtscope-sshhost ] && left+=" sshhost-state"
+    bash scripts/lab/lxd-cluster.sh verify >/dev/null 2>&1 || left+=" lxd"
     ip link show vsbr0 >/dev/null 2>&1 && left+=" bridge"
     lxc-info -n labct >/dev/null 2>&1 && left+=" labct"
     podman ps -a --format '{{.Names}}' 2>/dev/null | grep -qx labpod && left+=" labpod"
