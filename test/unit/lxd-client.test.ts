@@ -3,54 +3,10 @@
 // not LXD's, a stale ETag. The real cluster is test/integration/lxd-client.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { WebSocketServer } from 'ws';
-import { LxdCancelledError, LxdChangedError, LxdClient, LxdConnectError, LxdError, LxdNotCancellableError } from '../../src/core/backends/lxd/client';
+import type * as http from 'node:http';
+import { fakeLxd, json, lxdError, sync } from './fake-lxd';
+import { LxdCancelledError, LxdChangedError, LxdConnectError, LxdError, LxdNotCancellableError } from '../../src/core/backends/lxd/client';
 import type { LxdEvent, LxdOperation } from '../../src/core/backends/lxd/types';
-
-type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
-
-async function fakeLxd(handler: Handler) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-lxd-'));
-  const socketPath = path.join(dir, 'unix.socket');
-  const seen: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += c));
-    req.on('end', () => {
-      seen.push(`${req.method} ${req.url}`);
-      handler(req, body, res);
-    });
-  });
-  const wss = new WebSocketServer({ server });
-  await new Promise<void>((r) => server.listen(socketPath, r));
-  const client = new LxdClient({ kind: 'unix', socketPath });
-  return {
-    client,
-    seen,
-    wss,
-    async close() {
-      client.close();
-      for (const ws of wss.clients) ws.terminate();
-      wss.close();
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const json = (res: http.ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-};
-const sync = (res: http.ServerResponse, metadata: unknown) =>
-  json(res, 200, { type: 'sync', status: 'Success', status_code: 200, operation: '', error_code: 0, error: '', metadata });
-const lxdError = (res: http.ServerResponse, code: number, error: string) =>
-  json(res, code, { type: 'error', status: '', status_code: 0, operation: '', error_code: code, error, metadata: null });
 
 function op(status: string, status_code: number, extra: Partial<LxdOperation> = {}): LxdOperation {
   return {
@@ -136,8 +92,10 @@ test('aborting asks LXD to cancel the operation (DELETE) and rejects with LxdCan
   const { lxd, wasCancelled } = await runningOperation(true);
   try {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    await assert.rejects(lxd.client.run('POST', '/1.0/instances/c1/exec', {}, { signal: ac.signal }), LxdCancelledError);
+    await assert.rejects(
+      lxd.client.run('POST', '/1.0/instances/c1/exec', {}, { signal: ac.signal, onProgress: () => setTimeout(() => ac.abort(), 50) }),
+      LxdCancelledError,
+    );
     assert.ok(wasCancelled());
     assert.ok(lxd.seen.includes('DELETE /1.0/operations/op1'));
   } finally {
@@ -149,12 +107,14 @@ test('where LXD cannot cancel an operation, the rejection says so and that it go
   const { lxd } = await runningOperation(false);
   try {
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
-    await assert.rejects(lxd.client.run('POST', '/1.0/instances/c1/exec', {}, { signal: ac.signal }), (e: Error) => {
-      assert.ok(e instanceof LxdNotCancellableError);
-      assert.match(e.message, /LXD cannot cancel "Starting instance" \(This operation can't be cancelled\); it goes on on member2/);
-      return true;
-    });
+    await assert.rejects(
+      lxd.client.run('POST', '/1.0/instances/c1/exec', {}, { signal: ac.signal, onProgress: () => setTimeout(() => ac.abort(), 50) }),
+      (e: Error) => {
+        assert.ok(e instanceof LxdNotCancellableError);
+        assert.match(e.message, /LXD cannot cancel "Starting instance" \(This operation can't be cancelled\); it goes on on member2/);
+        return true;
+      },
+    );
   } finally {
     await lxd.close();
   }

@@ -22,7 +22,18 @@ export class LxdError extends Error {
 function lxdErrorMessage(status: number, path: string, lxdMessage: string): string {
   const said = lxdMessage || `HTTP ${status}`;
   const hint = status === 403 && /not authorized|forbidden/i.test(said) ? ' (is this client certificate trusted? `lxc config trust add` trusts it)' : '';
-  return `LXD refused ${path}: ${said}${hint}`;
+  return `LXD refused ${readable(path)}: ${said}${hint}`;
+}
+
+/** A request path as a user reads it: names decoded, control characters shown as escapes. */
+export function readable(path: string): string {
+  let text = path;
+  try {
+    text = decodeURIComponent(path);
+  } catch {
+    // not valid percent-encoding: show it as sent
+  }
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /** A save with an ETag that no longer matches: someone else changed the object meanwhile (HTTP 412). */
@@ -30,7 +41,7 @@ export class LxdChangedError extends LxdError {
   constructor(path: string, lxdMessage: string) {
     super(412, path, lxdMessage, 412);
     this.name = 'LxdChangedError';
-    this.message = `It was changed meanwhile by someone else; nothing was saved (${path}: ${lxdMessage || 'ETag mismatch'})`;
+    this.message = `It was changed meanwhile by someone else; nothing was saved (${readable(path)}: ${lxdMessage || 'ETag mismatch'})`;
   }
 }
 
@@ -39,7 +50,7 @@ export class LxdCancelledError extends LxdError {
   constructor(path: string, description: string) {
     super(401, path, `${description || 'the operation'} was cancelled`);
     this.name = 'LxdCancelledError';
-    this.message = `${description || 'The operation'} was cancelled (${path})`;
+    this.message = `${description || 'The operation'} was cancelled (${readable(path)})`;
   }
 }
 
@@ -49,7 +60,7 @@ export class LxdNotCancellableError extends LxdError {
     super(403, path, lxdMessage);
     this.name = 'LxdNotCancellableError';
     const where = location ? ` on ${location}` : '';
-    this.message = `LXD cannot cancel "${description || path}" (${lxdMessage}); it goes on${where}, and virtscope stopped waiting for it`;
+    this.message = `LXD cannot cancel "${description || readable(path)}" (${lxdMessage}); it goes on${where}, and virtscope stopped waiting for it`;
   }
 }
 

@@ -7,9 +7,13 @@ import type { LxdEvent } from './types';
 
 export const EVENT_DEDUP_WINDOW_MS = 2000;
 
-/** The event without what differs between members' copies of it (where and when it was emitted). */
+/**
+ * The event without what differs between members' copies of it: where and when it was emitted, and
+ * the requestor (only the member that served the request knows it; the others' copies leave it empty).
+ */
 export function eventKey(e: LxdEvent): string {
-  return `${e.type}\u0000${e.project ?? ''}\u0000${stableJson(e.metadata)}`;
+  const { requestor: _requestor, ...rest } = e.metadata as Record<string, unknown>;
+  return `${e.type}\u0000${e.project ?? ''}\u0000${stableJson(rest)}`;
 }
 
 function stableJson(v: unknown): string {

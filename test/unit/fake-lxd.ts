@@ -1,0 +1,61 @@
+// A small fake LXD on a unix socket (HTTP and websockets), for what the real daemon cannot do on
+// demand (an operation that never ends, a reply that hangs or is not LXD's) and to replay answers
+// recorded from the real one (test/unit/fixtures/lxd/). Leaves nothing behind after close().
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { WebSocketServer } from 'ws';
+import { LxdClient } from '../../src/core/backends/lxd/client';
+
+type Handler = (req: http.IncomingMessage, body: string, res: http.ServerResponse) => void;
+
+export async function fakeLxd(handler: Handler) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-lxd-'));
+  const socketPath = path.join(dir, 'unix.socket');
+  const seen: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url}`);
+      handler(req, body, res);
+    });
+  });
+  const wss = new WebSocketServer({ server });
+  await new Promise<void>((r) => server.listen(socketPath, r));
+  const client = new LxdClient({ kind: 'unix', socketPath });
+  return {
+    client,
+    seen,
+    wss,
+    async close() {
+      client.close();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const json = (res: http.ServerResponse, status: number, body: unknown) => {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+};
+export const sync = (res: http.ServerResponse, metadata: unknown) =>
+  json(res, 200, { type: 'sync', status: 'Success', status_code: 200, operation: '', error_code: 0, error: '', metadata });
+export const lxdError = (res: http.ServerResponse, code: number, error: string) =>
+  json(res, code, { type: 'error', status: '', status_code: 0, operation: '', error_code: code, error, metadata: null });
+
+/** A recorded answer of the real LXD (test/unit/fixtures/lxd/NAME.json): { request, status, body }. */
+export function recorded<T = unknown>(name: string): { request: string; status: number; body: T } {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures', 'lxd', `${name}.json`), 'utf8'));
+}
+
+/** Answers with a recorded answer, as the real LXD gave it. */
+export function replay(res: http.ServerResponse, name: string): void {
+  const r = recorded(name);
+  json(res, r.status, r.body);
+}
