@@ -29,6 +29,8 @@ function sendTo(ws: WebSocket, data: Buffer | string, binary: boolean): void {
   if (ws.readyState === ws.OPEN) ws.send(typeof data === 'string' && binary ? Buffer.from(data) : data, { binary });
 }
 
+const SHELL_WORDS: Record<string, number> = { 'command not found': 127, 'permission denied': 126 };
+
 /** An interactive exec as a TerminalProcess: fd "0" both ways, sizes on the control stream. */
 export function terminalOfStreams(client: LxdClient, where: LxdInstanceRef, s: LxdStreams, kill: () => Promise<void>): TerminalProcess {
   const output = new PassThrough();
@@ -36,7 +38,8 @@ export function terminalOfStreams(client: LxdClient, where: LxdInstanceRef, s: L
   onData(data, (d) => output.write(d));
   const exited = client.follow(s.op, `the shell in ${where.name}`).then(
     (op) => exitCodeOfOperation(op),
-    () => undefined,
+    // LXD fails the operation of a program that exits with 127 or 126, in words
+    (e: unknown) => (e instanceof LxdError ? SHELL_WORDS[e.lxdMessage.toLowerCase()] : undefined),
   );
   return {
     output,
