@@ -3,7 +3,8 @@
 # as the test command does (npm packages, the build, the Debian packages, the lab with its daemons),
 # runs each benchmark whether or not an earlier one failed, prints a summary that names each one's
 # outcome, and takes down what it started (a lab that was already up stays up).
-#   VIRTSCOPE_BENCH="activation inventory language sampler trace fidelity"   run only some (in this order)
+#   VIRTSCOPE_BENCH="activation inventory language sampler trace fidelity lxd-list"   run only some (in this order)
+#   (lxd-list needs the LXD lab cluster up: scripts/lab/lxd-cluster.sh up; without it, it says so and is not run)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=lib/npm-env.sh
@@ -30,10 +31,10 @@ fi
 take_down() { [ "$started_lab" = 1 ] && { say "lab down"; bash scripts/lab.sh down --all; }; started_lab=0; }
 trap 'take_down; exit 130' INT TERM
 
-declare -A FILE=([activation]=activation [inventory]=inventory [language]=language [sampler]=sampler [trace]=trace-overhead [fidelity]=fidelity)
+declare -A FILE=([activation]=activation [inventory]=inventory [language]=language [sampler]=sampler [trace]=trace-overhead [fidelity]=fidelity [lxd-list]=lxd-list)
 results=()
 failed=0
-for b in ${VIRTSCOPE_BENCH:-activation inventory language sampler trace fidelity}; do
+for b in ${VIRTSCOPE_BENCH:-activation inventory language sampler trace fidelity lxd-list}; do
   [ -n "${FILE[$b]:-}" ] || { echo "unknown benchmark '$b' (known: ${!FILE[*]})" >&2; exit 2; }
   say "$b: node --import tsx bench/${FILE[$b]}.ts"
   t=$(date +%s)

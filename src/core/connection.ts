@@ -91,6 +91,9 @@ export class Connection extends EventEmitter<ConnectionEvents> {
   private reconnectDelay: number;
   private refreshing: Promise<void> | undefined;
   private refreshAgain = false;
+  /** Guests whose events said only they changed, re-read one by one at the next debounce (unless a relist is due). */
+  private pendingIds = new Set<string>();
+  private pendingRelist = false;
   /** While its host is unreachable, the host retries for it: no reconnect timer of its own. */
   private held = false;
   private readonly opts: Required<ConnectionOptions>;
@@ -269,16 +272,45 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       return;
     }
     this.opts.log.debug(`${this.label}: event ${ev.reason} ${ev.name ?? ev.guestId ?? ''}`);
-    this.scheduleRefresh();
+    if (ev.only && ev.guestId) this.pendingIds.add(ev.guestId);
+    else this.pendingRelist = true;
+    this.schedule();
   }
 
   /** Coalesces bursts of events into one relist. */
   scheduleRefresh(): void {
+    this.pendingRelist = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.debounceTimer) return;
     this.debounceTimer = setTimeout(() => {
       this.debounceTimer = undefined;
-      void this.refresh().catch(() => {});
+      const ids = [...this.pendingIds];
+      const relist = this.pendingRelist || this.refreshing !== undefined || !ids.length;
+      this.pendingIds.clear();
+      this.pendingRelist = false;
+      void (relist ? this.refresh() : this.refreshGuests(ids)).catch(() => {});
     }, this.opts.debounceMs);
+  }
+
+  /** Re-reads only these guests (get()); a failure falls back to a relist. */
+  private async refreshGuests(ids: string[]): Promise<void> {
+    const b = this.backend;
+    if (!b || this._status.state !== 'connected') return;
+    let got: Array<Guest | undefined>;
+    try {
+      got = await Promise.all(ids.map((id) => b.get(id)));
+    } catch {
+      return this.refresh();
+    }
+    if (b !== this.backend) return;
+    const next = new Map(this._guests);
+    ids.forEach((id, i) => (got[i] ? next.set(id, got[i]!) : next.delete(id)));
+    const diff = diffGuests(this._guests, next);
+    this._guests = next;
+    if (diff.added.length || diff.changed.length || diff.removed.length) this.emit('guests', diff);
   }
 
   /** Re-reads the guest list now; concurrent calls share one run (and one more after it). */

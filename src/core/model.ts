@@ -72,7 +72,14 @@ export interface Definition {
 
 /** A change pushed by a backend: a guest appeared, changed or vanished, or "relist everything". */
 export type BackendEvent =
-  | { readonly type: 'changed'; readonly guestId?: string; readonly name?: string; readonly reason: string }
+  | {
+      readonly type: 'changed';
+      readonly guestId?: string;
+      readonly name?: string;
+      readonly reason: string;
+      /** Only `guestId` changed (or appeared, or vanished): re-reading that one guest is enough (LXD: hundreds of instances). */
+      readonly only?: boolean;
+    }
   | { readonly type: 'disconnected'; readonly error: Error };
 
 export type BackendType = 'libvirt' | 'lxc' | 'docker' | 'lxd';

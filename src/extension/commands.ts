@@ -3,6 +3,7 @@
 // registry.ts.
 import * as vscode from 'vscode';
 import { createBackend } from '../core/backends';
+import { capability, Cluster, OperationOptions } from '../core/capabilities';
 import { Connection } from '../core/connection';
 import { GuestRef, Inventory } from '../core/inventory';
 import { ConnectionConfig, Guest, Verb, verbLabel, verbsFor } from '../core/model';
@@ -52,15 +53,28 @@ export async function runVerb(ctx: Ctx, verb: Verb, clicked?: unknown, selected?
     verb,
     plan.apply.map((a) => a.guest),
   )} ${plan.apply.map((a) => a.guest.name).join(', ')}`;
-  await vscode.window.withProgress({ location: { viewId: 'virtscope.guests' }, title }, () =>
-    Promise.all(plan.apply.map(({ node, guest }) => perform(ctx, verb, node.conn, guest))),
-  );
+  // a cluster's verbs follow its operations: cancellable, with the server's progress
+  const clustered = plan.apply.every(({ node }) => clusterOf(node.conn));
+  const where = clustered ? vscode.ProgressLocation.Notification : { viewId: 'virtscope.guests' };
+  await vscode.window.withProgress({ location: where, title, cancellable: clustered }, (progress, token) => {
+    const ac = new AbortController();
+    token.onCancellationRequested(() => ac.abort());
+    const op = { signal: ac.signal, onProgress: (message: string) => progress.report({ message }) };
+    return Promise.all(plan.apply.map(({ node, guest }) => perform(ctx, verb, node.conn, guest, op)));
+  });
 }
 
-async function perform(ctx: Ctx, verb: Verb, conn: Connection, g: Guest): Promise<void> {
+/** The cluster verbs of a connection (LXD), while it is connected. */
+function clusterOf(conn: Connection): Cluster | undefined {
+  return conn.status.state === 'connected' ? capability(conn.requireBackend(), undefined, 'cluster') : undefined;
+}
+
+async function perform(ctx: Ctx, verb: Verb, conn: Connection, g: Guest, op: OperationOptions): Promise<void> {
   const vl = verbLabel(verb, g.kind);
   try {
-    await conn.perform(g.id, verb);
+    const cluster = clusterOf(conn);
+    if (cluster) await cluster.run(g.id, verb, op).finally(() => conn.refresh().catch(() => undefined));
+    else await conn.perform(g.id, verb);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
     ctx.log.error(`${vl} ${g.name} on ${conn.label} failed: ${msg}`);

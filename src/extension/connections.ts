@@ -3,7 +3,9 @@
 // (core/inventory.ts) is the one source; `all` and `byId` are kept for the features that look a
 // connection up by id.
 import * as vscode from 'vscode';
+import { createBackend } from '../core/backends';
 import { discoverConnections } from '../core/backends/discover';
+import { LxdBackend, type LxdCredentials } from '../core/backends/lxdBackend';
 import { Connection, Logger } from '../core/connection';
 import { HostEntry } from '../core/hosts';
 import type { AskpassHandler } from '../core/host/askpass';
@@ -22,9 +24,12 @@ export class Connections implements vscode.Disposable {
     private readonly config: Config,
     private readonly log: Logger,
     askpass?: AskpassHandler,
+    /** The client certificate of an LXD server reached over HTTPS (VS Code's SecretStorage). */
+    lxdCredentials?: (config: ConnectionConfig) => Promise<LxdCredentials | undefined>,
   ) {
     this.model = new Inventory({
       discover: discoverConnections,
+      backend: (cfg, host) => (cfg.type === 'lxd' ? new LxdBackend(cfg, { host, credentials: lxdCredentials }) : createBackend(cfg, host)),
       remoteHost: (entry) => sshHostFor(entry, askpass && this.askpassFor(entry.id, askpass), config.sshConfigFile),
       connection: { pollMs: config.lxcPollMs, log },
       log,
@@ -38,7 +43,9 @@ export class Connections implements vscode.Disposable {
       // another ssh config: every remote host is reached anew with it
       if (changed.has('ssh.configFile')) this.model.setHosts([]);
       if (changed.has('hosts') || changed.has('ssh.configFile')) this.loadHosts();
-      if (changed.has('lxd')) this.loadLxd();
+      // a cluster reached through a remote host is remade with the host's new connection
+      if (changed.has('hosts') && this.model.clusters.some((c) => c.config.hostId)) this.model.setClusters([]);
+      if (changed.has('lxd') || changed.has('hosts')) this.loadLxd();
       if (changed.has('connections') || poll || changed.has('hosts') || changed.has('ssh.configFile') || changed.has('lxd')) this.changed.fire();
     });
   }

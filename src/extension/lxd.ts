@@ -9,13 +9,36 @@ import type { Cluster, OperationOptions } from '../core/capabilities';
 import { capability } from '../core/capabilities';
 import { LxdEntry, lxdConnectionId } from '../core/config';
 import type { Connection } from '../core/connection';
-import { LxdBackend } from '../core/backends/lxdBackend';
-import type { Guest } from '../core/model';
+import { LxdBackend, type LxdCredentials } from '../core/backends/lxdBackend';
+import { presentedCertificate } from '../core/backends/lxd/client';
+import { makeClientCertificate, trustClient } from '../core/backends/lxdTrust';
+import type { ConnectionConfig, Guest } from '../core/model';
 import type { ClusterNode, GuestNode, GuestTreeProvider, MemberNode, ProjectNode } from '../views/guestTree';
 import type { Config } from './config';
 import type { Connections } from './connections';
 
+/** The client certificates of HTTPS servers, in VS Code's SecretStorage (never in settings). */
+export class LxdSecrets {
+  constructor(private readonly storage: vscode.SecretStorage) {}
+
+  private key(connectionId: string): string {
+    return `virtscope.${connectionId}`;
+  }
+
+  async get(config: ConnectionConfig): Promise<LxdCredentials | undefined> {
+    const text = await this.storage.get(this.key(config.id));
+    if (!text) return undefined;
+    const c = JSON.parse(text) as LxdCredentials;
+    return c.clientCert && c.clientKey && c.serverCert ? c : undefined;
+  }
+
+  store(connectionId: string, creds: LxdCredentials): Thenable<void> {
+    return this.storage.store(this.key(connectionId), JSON.stringify(creds));
+  }
+}
+
 export interface LxdDeps {
+  readonly lxdSecrets: LxdSecrets;
   readonly config: Config;
   readonly connections: Connections;
   readonly tree: GuestTreeProvider;
@@ -53,17 +76,12 @@ export async function addLxd(deps: LxdDeps): Promise<void> {
     [
       ...found.map((p) => ({ label: p, description: p.includes('incus') ? 'Incus on this machine' : 'LXD on this machine', value: p })),
       { label: 'Another unix socket…', description: 'a path on this machine or on a host of virtscope.hosts', value: '' },
-      { label: 'A remote server over HTTPS…', description: 'not available yet: use its unix socket over SSH', value: 'https' },
+      { label: 'A remote server over HTTPS…', description: 'trusted with a join token or the trust password', value: 'https' },
     ],
     { title: 'Add LXD / Incus', placeHolder: found.length ? 'Sockets found on this machine' : 'No LXD or Incus socket found on this machine' },
   );
   if (!pick) return;
-  if (pick.value === 'https') {
-    void vscode.window.showInformationMessage(
-      'HTTPS servers with a client certificate are not finished yet. Add the server through its unix socket: on this machine, or on a host of virtscope.hosts (over SSH).',
-    );
-    return;
-  }
+  if (pick.value === 'https') return addHttps(deps);
   const hosts = deps.connections.configuredHosts();
   let host: string | undefined;
   let socket = pick.value;
@@ -90,19 +108,80 @@ export async function addLxd(deps: LxdDeps): Promise<void> {
   await saveEntry(deps, { socket, host });
 }
 
-async function saveEntry(deps: LxdDeps, where: { socket: string; host?: string }): Promise<void> {
-  const existing = deps.config.lxdEntries();
+/** The name of a new entry, unique among `virtscope.lxd`; undefined: cancelled. */
+async function askName(existing: readonly LxdEntry[], suggested: string): Promise<string | undefined> {
   const taken = new Set(existing.map((e) => e.name));
-  let n = where.socket.includes('incus') ? 'incus' : 'lxd';
-  for (let i = 2; taken.has(n); i++) n = `${n.replace(/-\d+$/, '')}-${i}`;
+  let n = suggested;
+  for (let i = 2; taken.has(n); i++) n = `${suggested}-${i}`;
   const name = await vscode.window.showInputBox({
     title: 'Add LXD / Incus: name in the tree',
     value: n,
     validateInput: (v) =>
       !/^[A-Za-z0-9][A-Za-z0-9._@-]*$/.test(v.trim()) ? 'Letters, digits and . _ @ - only' : taken.has(v.trim()) ? `"${v.trim()}" exists already` : undefined,
   });
+  return name?.trim() || undefined;
+}
+
+/**
+ * HTTPS, as `lxc remote add` does it: the server's certificate shown and pinned, a client certificate
+ * made here and trusted with a join token or the trust password; its key goes to SecretStorage.
+ */
+async function addHttps(deps: LxdDeps): Promise<void> {
+  const url = (
+    await vscode.window.showInputBox({
+      title: 'Add LXD / Incus: server address',
+      placeHolder: 'https://10.0.0.5:8443',
+      validateInput: (v) => (/^https:\/\/[^\s/]+\/?$/.test(v.trim()) ? undefined : 'https://host[:port] (LXD listens on 8443 by default)'),
+    })
+  )
+    ?.trim()
+    .replace(/\/$/, '');
+  if (!url) return;
+  let seen;
+  try {
+    seen = await presentedCertificate(url);
+  } catch (e) {
+    return void vscode.window.showErrorMessage(`${url} did not answer: ${message(e)}`);
+  }
+  const pin = await vscode.window.showWarningMessage(
+    `Trust the server at ${url}?`,
+    {
+      modal: true,
+      detail: `Its certificate's SHA-256 fingerprint is\n${seen.fingerprint}\n\nCompare it with the one the server shows (lxc info | grep fingerprint) before you go on.`,
+    },
+    'Pin and Continue',
+  );
+  if (pin !== 'Pin and Continue') return;
+  const how = await vscode.window.showQuickPick(
+    [
+      { label: 'A join token', description: 'printed by `lxc config trust add` on the server', token: true },
+      { label: 'The trust password', description: "the server's core.trust_password", token: false },
+    ],
+    { title: `Add ${url}: trust virtscope with` },
+  );
+  if (!how) return;
+  const secret = await vscode.window.showInputBox({ title: `Add ${url}: ${how.label.toLowerCase()}`, password: true, ignoreFocusOut: true });
+  if (!secret) return;
+  const existing = deps.config.lxdEntries();
+  const name = await askName(existing, new URL(url).hostname.replace(/[^A-Za-z0-9._@-]/g, '-'));
   if (!name) return;
-  const entry: LxdEntry = { name: name.trim(), socket: where.socket, ...(where.host ? { host: where.host } : {}) };
+  try {
+    const creds = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Trusting virtscope on ${url}` }, async () =>
+      trustClient(url, seen.pem, await makeClientCertificate(), how.token ? { token: secret.trim() } : { password: secret }),
+    );
+    await deps.lxdSecrets.store(lxdConnectionId(name), creds);
+  } catch (e) {
+    return void vscode.window.showErrorMessage(`${url} did not trust virtscope: ${message(e)}`);
+  }
+  await deps.config.saveLxd([...existing, { name, url, fingerprint: seen.fingerprint }]);
+  deps.log.info(`LXD added: ${name} (${url}, certificate ${seen.fingerprint} pinned)`);
+}
+
+async function saveEntry(deps: LxdDeps, where: { socket: string; host?: string }): Promise<void> {
+  const existing = deps.config.lxdEntries();
+  const name = await askName(existing, where.socket.includes('incus') ? 'incus' : 'lxd');
+  if (!name) return;
+  const entry: LxdEntry = { name, socket: where.socket, ...(where.host ? { host: where.host } : {}) };
   // tried first, so a typo or a refusal is said now rather than as an unreachable root
   const remote = where.host ? deps.connections.model.host(where.host)?.host : undefined;
   const probe = new LxdBackend({ id: lxdConnectionId(entry.name), type: 'lxd', socketPath: where.socket }, { host: remote });
@@ -121,7 +200,6 @@ async function saveEntry(deps: LxdDeps, where: { socket: string; host?: string }
 /** Cluster instances by member, or flat. */
 export function toggleGrouping(deps: LxdDeps): void {
   deps.tree.setClusterGrouping(deps.tree.clusterGrouping === 'member' ? 'flat' : 'member');
-  void vscode.commands.executeCommand('setContext', 'virtscope.lxdFlat', deps.tree.clusterGrouping === 'flat');
 }
 
 type ClusterLevel = ClusterNode | ProjectNode | MemberNode;

@@ -13,6 +13,7 @@ import { createMetrics } from './metrics';
 import { Ctx, registerCommands } from './registry';
 import { GuestLogs } from './logs';
 import { closeAllSessions } from './terminal';
+import { LxdSecrets } from './lxd';
 
 export interface VirtscopeApi {
   /** For tests: the model (hosts → connections → guests), the connections by id, and the tree. */
@@ -26,7 +27,8 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const log = vscode.window.createOutputChannel('virtscope', { log: true });
   const config = new Config();
   // the model first, then the tree that renders it, then the view that shows it (and opens the model)
-  const connections = new Connections(config, log, vscodeAskpass(log));
+  const lxdSecrets = new LxdSecrets(context.secrets);
+  const connections = new Connections(config, log, vscodeAskpass(log), (cfg) => lxdSecrets.get(cfg));
   const model = connections.model;
   const tree = new GuestTreeProvider(model);
   const view = vscode.window.createTreeView<Node>('virtscope.guests', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
@@ -42,7 +44,7 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
     view.onDidChangeVisibility((e) => model.setVisible(e.visible)),
     vscode.workspace.registerTextDocumentContentProvider(DEF_SCHEME, definitions),
   );
-  const base = { config, connections, model, tree, log, definitions, fallbackDir };
+  const base = { config, connections, model, tree, log, definitions, fallbackDir, lxdSecrets };
   const logs = new GuestLogs(connections, log);
   context.subscriptions.push(logs);
   const ctx: Ctx = { ...base, extensionUri: context.extensionUri, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };

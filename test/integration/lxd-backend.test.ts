@@ -88,6 +88,15 @@ test('verbs through the API: freeze, unfreeze, stop; an outside start (lxc CLI) 
   assert.ok(seen < 1000, `seen ${seen} ms after the CLI returned`);
 });
 
+test("Show Metrics reads a running instance's /state as engine statistics", { skip }, async () => {
+  const stats = requireCapability(conn.requireBackend(), undefined, 'engineStats');
+  const s = await stats.of(NAME);
+  assert.ok((s.cpu_stats?.cpu_usage?.total_usage ?? 0) > 0, 'CPU time');
+  assert.ok((s.memory_stats?.usage ?? 0) > 0, 'memory');
+  assert.ok((s.pids_stats?.current ?? 0) >= 1, 'processes');
+  console.log(`state of ${NAME}: ${JSON.stringify(s)}`);
+});
+
 test('move a stopped instance to another member', { skip, timeout: 180_000 }, async () => {
   const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
   await cluster.run(NAME, 'forceOff');
@@ -138,3 +147,40 @@ test('delete through the API removes it from the model', { skip, timeout: 60_000
   await conn.perform(NAME, 'delete');
   await waitFor(() => guest() === undefined, 3000, `${NAME} gone from the model`);
 });
+
+// A member killed (SIGKILL of its daemon, the lab's kill-member): once LXD misses its heartbeats the
+// member is offline with LXD's message and its instances say so; after start-member both come back.
+const canKill = !skip && process.env.VIRTSCOPE_LXD_KILL !== '0' && existsSync(LAB) && readFileSync(LAB, 'utf8').includes('kill-member');
+test(
+  'a killed member and its instances show offline within the heartbeat window, and come back',
+  { skip: canKill ? false : 'the lab has no kill-member', timeout: 300_000 },
+  async () => {
+    const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
+    const victim = `${NAME}-k`;
+    const runLab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      await cluster.launch({ name: victim, image: 'busybox', target: 'member3' });
+      await waitFor(() => conn.guest(victim)?.state === 'running', 5000, `${victim} running`);
+      const t0 = Date.now();
+      runLab('kill-member', '3');
+      await waitFor(() => conn.members.find((m) => m.name === 'member3')?.status === 'offline', 90_000, 'member3 offline in the model');
+      const offlineMs = Date.now() - t0;
+      await waitFor(() => conn.guest(victim)?.state === 'unknown', 10_000, `${victim} shown offline`);
+      const m3 = conn.members.find((m) => m.name === 'member3')!;
+      console.log(`member3 offline in the model ${offlineMs} ms after the kill; LXD says: "${m3.message}"; ${victim}: ${conn.guest(victim)!.rawState}`);
+      assert.match(conn.guest(victim)!.rawState, /^Offline \(member member3: /);
+      const t1 = Date.now();
+      runLab('start-member', '3');
+      await waitFor(() => conn.members.find((m) => m.name === 'member3')?.status === 'online', 60_000, 'member3 online again');
+      await waitFor(() => conn.guest(victim)?.state !== 'unknown', 30_000, `${victim} back`);
+      console.log(`member3 online again in the model ${Date.now() - t1} ms after start-member began; ${victim}: ${conn.guest(victim)!.rawState}`);
+    } finally {
+      if (!conn.members.some((m) => m.name === 'member3' && m.status === 'online')) runLab('start-member', '3');
+      try {
+        lxc(1, 'delete', '--force', victim);
+      } catch {
+        // gone
+      }
+    }
+  },
+);

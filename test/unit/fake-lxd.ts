@@ -27,6 +27,7 @@ export async function fakeLxd(handler: Handler) {
   const client = new LxdClient({ kind: 'unix', socketPath });
   return {
     client,
+    socketPath,
     seen,
     wss,
     async close() {

@@ -4,8 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as http from 'node:http';
+import * as net from 'node:net';
+import type { Host } from '../../src/core/host/host';
 import { fakeLxd, json, lxdError, sync } from './fake-lxd';
-import { LxdCancelledError, LxdChangedError, LxdConnectError, LxdError, LxdNotCancellableError } from '../../src/core/backends/lxd/client';
+import { LxdCancelledError, LxdChangedError, LxdClient, LxdConnectError, LxdError, LxdNotCancellableError } from '../../src/core/backends/lxd/client';
 import type { LxdEvent, LxdOperation } from '../../src/core/backends/lxd/types';
 
 function op(status: string, status_code: number, extra: Partial<LxdOperation> = {}): LxdOperation {
@@ -202,5 +204,66 @@ test('a refused websocket rejects with the server message', async () => {
     await assert.rejects(lxd.client.websocket('/1.0/events'), (e: Error) => e instanceof LxdError && e.status === 403 && /not authorized/.test(e.message));
   } finally {
     await lxd.close();
+  }
+});
+
+test("on a host reached over SSH, requests and the event websocket go through the host's connectUnix", async () => {
+  const lxd = await fakeLxd((_req, _b, res) => sync(res, { api_version: '1.0' }));
+  const asked: string[] = [];
+  // the Host layer's contract: a byte stream to a unix socket on that host (an SSH forward for SshHost)
+  const host = {
+    label: 'root@kvm1',
+    connectUnix: async (p: string) => {
+      asked.push(p);
+      return net.connect(lxd.socketPath);
+    },
+  } as unknown as Host;
+  const client = new LxdClient({ kind: 'unix', socketPath: '/var/lib/lxd/unix.socket', host });
+  try {
+    lxd.wss.on('connection', (ws) =>
+      ws.send(JSON.stringify({ type: 'lifecycle', location: 'm1', metadata: { action: 'instance-started', source: '/1.0/instances/c1' } })),
+    );
+    assert.deepEqual((await client.get('/1.0')).metadata, { api_version: '1.0' });
+    const got: string[] = [];
+    const sub = client.events(
+      {},
+      (e) => got.push(e.type),
+      () => undefined,
+    );
+    await sub.ready;
+    for (let i = 0; i < 50 && !got.length; i++) await new Promise((r) => setTimeout(r, 10));
+    sub.close();
+    assert.deepEqual(got, ['lifecycle']);
+    assert.deepEqual(asked, ['/var/lib/lxd/unix.socket', '/var/lib/lxd/unix.socket']);
+    assert.equal(client.label, '/var/lib/lxd/unix.socket on root@kvm1');
+  } finally {
+    client.close();
+    await lxd.close();
+  }
+});
+
+test('an unreachable socket is a clear LxdConnectError naming it', async () => {
+  const client = new LxdClient({ kind: 'unix', socketPath: '/nonexistent/virtscope/unix.socket' });
+  await assert.rejects(
+    client.get('/1.0'),
+    (e: Error) => e instanceof LxdConnectError && /^cannot talk to LXD at \/nonexistent\/virtscope\/unix\.socket: connect ENOENT/.test(e.message),
+  );
+  await assert.rejects(client.websocket('/1.0/events'), (e: Error) => e instanceof LxdConnectError && /ENOENT/.test(e.message));
+  client.close();
+});
+
+test('an event stream that cannot open reports through onClose, and an unawaited ready is no unhandled rejection', async () => {
+  const client = new LxdClient({ kind: 'unix', socketPath: '/nonexistent/virtscope/unix.socket' });
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const closed = await new Promise<Error | undefined>((resolve) => client.events({}, () => undefined, resolve));
+    assert.ok(closed instanceof LxdConnectError);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    client.close();
   }
 });

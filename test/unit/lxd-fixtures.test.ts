@@ -140,3 +140,19 @@ test('an error message shows the path as a user reads it: names decoded, control
     await lxd.close();
   }
 });
+
+test('runningStates asks /state of the running instances only', async () => {
+  const lxd = await replaying([
+    ['GET /1.0/instances?recursion=2', 'instances-recursion2'],
+    ['GET /1.0/instances/t-rec-a/state', 'instance-state-running'],
+  ]);
+  try {
+    const api = new LxdApi(lxd.client);
+    const states = await api.runningStates(await api.instances({ recursion: 2 }));
+    assert.deepEqual([...states.keys()], ['t-rec-a']);
+    assert.equal(states.get('t-rec-a')?.status, 'Running');
+    assert.deepEqual(lxd.seen, ['GET /1.0/instances?recursion=2', 'GET /1.0/instances/t-rec-a/state?project=default']);
+  } finally {
+    await lxd.close();
+  }
+});

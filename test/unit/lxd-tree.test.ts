@@ -279,3 +279,51 @@ test("an instance's config as YAML: the round trip keeps every writable field; w
   assert.throws(() => parseInstanceYaml(`${text}name: other\n`), /"name" cannot be edited here/);
   assert.throws(() => parseInstanceYaml('devices:\n  eth0: bridged\n'), /device "eth0" must be a mapping/);
 });
+
+test('an event about one instance re-reads only that instance (get), not the whole cluster; other events relist', async () => {
+  const { Connection } = await import('../../src/core/connection');
+  let emit: (ev: import('../../src/core/model').BackendEvent) => void = () => {};
+  const calls: string[] = [];
+  let state: Guest['state'] = 'stopped';
+  const one = () => ({ ...guestOfInstance(rawInstance('t-a', 'member1')), state, rawState: state });
+  const backend: Backend = {
+    ...fakeLxd({ id: 'lxd/x', type: 'lxd' }),
+    list: async () => (calls.push('list'), [one()]),
+    get: async (id) => (calls.push(`get ${id}`), id === 't-a' ? one() : undefined),
+    subscribe: (l) => ((emit = l), true),
+  };
+  const conn = new Connection({ id: 'lxd/x', type: 'lxd' }, () => backend, { debounceMs: 5 });
+  await conn.start();
+  calls.length = 0;
+  const diffs: unknown[] = [];
+  conn.on('guests', (d) => diffs.push(d));
+  state = 'running';
+  emit({ type: 'changed', reason: 'instance-started', name: 't-a', guestId: 't-a', only: true });
+  emit({ type: 'changed', reason: 'instance-created', name: 'gone', guestId: 'gone', only: true });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(calls, ['get t-a', 'get gone']);
+  assert.deepEqual(diffs, [{ added: [], changed: ['t-a'], removed: [] }]);
+  assert.equal(conn.guest('t-a')?.state, 'running');
+  calls.length = 0;
+  emit({ type: 'changed', reason: 'member status' });
+  emit({ type: 'changed', reason: 'instance-stopped', guestId: 't-a', only: true });
+  await new Promise((r) => setTimeout(r, 30));
+  assert.deepEqual(calls, ['list'], 'a relist covers the instance too');
+  await conn.dispose();
+});
+
+test('an HTTPS entry whose stored server certificate is not the one the settings pin is refused before any connection', async () => {
+  const { LxdBackend } = await import('../../src/core/backends/lxdBackend');
+  const { makeClientCertificate } = await import('../../src/core/backends/lxdTrust');
+  const a = await makeClientCertificate();
+  const creds = { clientCert: a.cert, clientKey: a.key, serverCert: a.cert };
+  // a closed port on loopback: reaching it at all would fail otherwise (ECONNREFUSED), not with ECERT
+  const b = new LxdBackend({ id: 'lxd/tls', type: 'lxd', url: 'https://127.0.0.1:1', fingerprint: 'ab'.repeat(32) }, { credentials: async () => creds });
+  await assert.rejects(
+    b.connect(),
+    (e: unknown) => (e as { code?: string }).code === 'ECERT' && /is not the one virtscope\.lxd pins/.test((e as Error).message),
+  );
+  const none = new LxdBackend({ id: 'lxd/tls', type: 'lxd', url: 'https://127.0.0.1:1', fingerprint: 'ab'.repeat(32) }, { credentials: async () => undefined });
+  await assert.rejects(none.connect(), /no client certificate is stored for it/);
+  await Promise.all([b.close(), none.close()]);
+});

@@ -4,15 +4,14 @@
 // the client). While the event stream is down the backend polls, and tries the stream again. Members
 // go offline without an event (a missed heartbeat): their status is read every few seconds.
 import { stringify } from 'yaml';
-import type { Capabilities, CapabilityProvider, Cluster, ClusterImage, OperationOptions } from '../capabilities';
+import type { Capabilities, CapabilityProvider, Cluster, ClusterImage, EngineStats, EngineStatsSource, OperationOptions } from '../capabilities';
 import type { Host } from '../host/host';
 import { Backend, BackendError, BackendEvent, ClusterMember, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { LxdApi } from './lxd/api';
-import { LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
+import { certificateFingerprint, LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
 import { LxdExecutor } from './lxd/exec';
-import { lxdEngineStats } from './lxd/stats';
 import { lxdConsole, lxdShell } from './lxd/terminal';
-import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdOperation } from './lxd/types';
+import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdInstanceState, LxdOperation } from './lxd/types';
 import { LxdDefinitions } from './lxdDefinitions';
 import { LxdSnapshots } from './lxdSnapshots';
 
@@ -36,6 +35,12 @@ export interface LxdBackendOptions {
 }
 
 const DEFAULT_PROJECT = 'default';
+
+/** The instance named by an API path ("/1.0/instances/c1", "/1.0/instances/c1/snapshots/s?project=p"). */
+function instanceOf(path: string | undefined): string | undefined {
+  const m = path?.match(/\/1\.0\/instances\/([^/?]+)/)?.[1];
+  return m === undefined ? undefined : decodeURIComponent(m);
+}
 
 /** A guest id: the name in the default project, "project/name" in another (LXD names have no "/"). */
 export function lxdGuestId(name: string, project?: string): string {
@@ -121,6 +126,29 @@ export function imageOf(img: LxdImage): ClusterImage {
   };
 }
 
+/**
+ * An instance's /state in the shape of an engine's one-shot statistics, so Show Metrics reads an LXD
+ * instance the way it reads a Docker/Podman container (CPU time, memory, network, processes).
+ */
+export function statsOfState(s: LxdInstanceState): EngineStats {
+  const networks: NonNullable<EngineStats['networks']> = {};
+  for (const [dev, n] of Object.entries(s.network ?? {})) {
+    if (dev === 'lo' || n.type === 'loopback') continue;
+    networks[dev] = {
+      rx_bytes: n.counters.bytes_received,
+      tx_bytes: n.counters.bytes_sent,
+      rx_packets: n.counters.packets_received,
+      tx_packets: n.counters.packets_sent,
+    };
+  }
+  return {
+    cpu_stats: { cpu_usage: { total_usage: s.cpu?.usage ?? 0 } },
+    memory_stats: { usage: s.memory?.usage ?? 0, ...(s.memory?.total ? { limit: s.memory.total } : {}) },
+    networks,
+    ...(s.processes >= 0 ? { pids_stats: { current: s.processes } } : {}),
+  };
+}
+
 const ACTION: Record<Exclude<Verb, 'delete'>, { action: 'start' | 'stop' | 'restart' | 'freeze' | 'unfreeze'; force?: boolean }> = {
   start: { action: 'start' },
   shutdown: { action: 'stop' },
@@ -181,6 +209,13 @@ export class LxdBackend implements Backend, CapabilityProvider {
         `${this.config.url}: no client certificate is stored for it`,
         'ENOCERT',
         'Add it again with "Add LXD / Incus…" to create and trust one.',
+      );
+    // the settings name the pinned certificate too: an edited fingerprint must not go unnoticed
+    if (this.config.fingerprint && certificateFingerprint(c.serverCert) !== this.config.fingerprint)
+      throw new BackendError(
+        `${this.config.url}: the stored server certificate is not the one virtscope.lxd pins`,
+        'ECERT',
+        'Add the server again to see and pin its certificate.',
       );
     return { kind: 'https', url: this.config.url, ...c };
   }
@@ -267,7 +302,7 @@ export class LxdBackend implements Backend, CapabilityProvider {
   }
 
   capabilities(guest?: Guest): Capabilities {
-    const caps: Capabilities = { definition: this.definitions, cluster: this.cluster(), engineStats: lxdEngineStats(() => this.api, parseLxdGuestId) };
+    const caps: Capabilities = { definition: this.definitions, cluster: this.cluster(), engineStats: this.stats };
     if (guest) {
       caps.snapshots = new LxdSnapshots(() => this.api, guest);
       Object.assign(caps, this.intoGuest(guest));
@@ -281,6 +316,18 @@ export class LxdBackend implements Backend, CapabilityProvider {
     const client = () => this.api.client;
     return { exec: new LxdExecutor(client, ref), shell: lxdShell(client, ref), console: lxdConsole(client, ref) };
   }
+
+  /** Show Metrics: each running instance's /state. */
+  private readonly stats: EngineStatsSource = {
+    of: async (guestId) => {
+      const { name, project } = parseLxdGuestId(guestId);
+      try {
+        return statsOfState(await this.api.instanceState(name, { project }));
+      } catch (e) {
+        throw lxdBackendError(e, this.where);
+      }
+    },
+  };
 
   private findName(guestId: string): { name: string; project: string } {
     return parseLxdGuestId(guestId);
@@ -313,8 +360,8 @@ export class LxdBackend implements Backend, CapabilityProvider {
 
   // ---- changes ----------------------------------------------------------------------------
 
-  private changed(reason: string, name?: string): void {
-    this.listener?.({ type: 'changed', reason, name });
+  private changed(reason: string, name?: string, guestId?: string): void {
+    this.listener?.({ type: 'changed', reason, name, ...(guestId ? { guestId, only: true } : {}) });
   }
 
   private openEvents(): void {
@@ -355,11 +402,16 @@ export class LxdBackend implements Backend, CapabilityProvider {
   private onEvent(e: LxdEvent): void {
     const md = e.metadata as { action?: string; source?: string; resources?: Record<string, string[]> | null; description?: string };
     if (e.type === 'lifecycle') {
-      const name = md.source?.match(/\/1\.0\/instances\/([^/?]+)/)?.[1];
-      return this.changed(md.action ?? 'lifecycle', name && decodeURIComponent(name));
+      const name = instanceOf(md.source);
+      // an instance's event (its snapshots' too): only it is re-read, not the whole cluster
+      const own = name !== undefined && /^instance-/.test(md.action ?? '');
+      return this.changed(md.action ?? 'lifecycle', name, own ? lxdGuestId(name, e.project) : undefined);
     }
-    // operations on instances (created, running, done): the tree shows their outcome
-    if (e.type === 'operation' && (md.resources?.instances?.length || md.resources?.cluster?.length)) this.changed(`operation ${md.description ?? ''}`.trim());
+    // operations on instances (created, running, done): their instances are re-read; a cluster one relists
+    if (e.type !== 'operation') return;
+    const names = (md.resources?.instances ?? []).map(instanceOf).filter((n): n is string => n !== undefined);
+    if (md.resources?.cluster?.length || (!names.length && md.resources?.instances?.length)) return this.changed(`operation ${md.description ?? ''}`.trim());
+    for (const n of new Set(names)) this.changed(`operation ${md.description ?? ''}`.trim(), n, lxdGuestId(n, e.project));
   }
 
   /** Members go offline without an event: when their status changed, relist. */

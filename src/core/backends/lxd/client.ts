@@ -53,6 +53,14 @@ interface Exchange<T> {
 
 const isFinal = (op: LxdOperation) => op.status_code >= 200;
 
+/**
+ * Set on every request and websocket: VS Code's extension host patches http(s).request to replace
+ * the agent by its proxy agent (http.proxySupport "override", its default), which would dial "lxd"
+ * or the server's address itself, without the socket, the pinned certificate or the client key. It
+ * leaves requests with a socketPath alone; the endpoint's agent dials and ignores the value.
+ */
+const KEEP_OUR_AGENT = { socketPath: 'virtscope-lxd-endpoint' };
+
 export class LxdClient {
   /** Where it talks to, for messages. */
   readonly label: string;
@@ -172,8 +180,10 @@ export class LxdClient {
       socket.on('close', () => finish(done ? undefined : new LxdConnectError(this.label, 'the event stream was closed by the server')));
     });
     ready.catch((e: Error) => finish(e));
+    const opened = ready.then(() => undefined);
+    opened.catch(() => undefined); // reported through onClose: a caller need not await `ready`
     return {
-      ready: ready.then(() => undefined),
+      ready: opened,
       close: () => {
         finish();
         ws?.close();
@@ -188,7 +198,7 @@ export class LxdClient {
    */
   websocket(path: string): Promise<WebSocket> {
     const base = this.endpoint.kind === 'https' ? `wss://${this.origin.host}` : 'ws://lxd';
-    const ws = new WebSocket(`${base}${path}`, { agent: this.wsAgent, handshakeTimeout: 15_000, perMessageDeflate: false });
+    const ws = new WebSocket(`${base}${path}`, { agent: this.wsAgent, ...KEEP_OUR_AGENT, handshakeTimeout: 15_000, perMessageDeflate: false });
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e instanceof LxdError || e.name.startsWith('Lxd') ? e : new LxdConnectError(this.label, e.message, { cause: e }));
       ws.on('error', onError);
@@ -249,9 +259,12 @@ export class LxdClient {
     const signal = opts.signal ? AbortSignal.any([opts.signal, timeout]) : timeout;
     const request = this.endpoint.kind === 'https' ? https.request : http.request;
     return new Promise((resolve, reject) => {
-      const req = request({ agent: this.agent, method, host: this.origin.hostname, port: this.origin.port || undefined, path, headers, signal }, (res) => {
-        readBody(res).then((text) => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }), reject);
-      });
+      const req = request(
+        { agent: this.agent, ...KEEP_OUR_AGENT, method, host: this.origin.hostname, port: this.origin.port || undefined, path, headers, signal },
+        (res) => {
+          readBody(res).then((text) => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }), reject);
+        },
+      );
       req.on('error', (e: Error) => {
         if (opts.signal?.aborted) return reject(opts.signal.reason ?? e);
         if (timeout.aborted) return reject(new LxdConnectError(this.label, `no answer to ${what} within ${timeoutMs / 1000} s`));

@@ -1,0 +1,132 @@
+// LXD cluster listing and event latency: virtscope's own LXD client vs the `lxc` CLI, same run.
+//   node --import tsx bench/lxd-list.ts [--count 300] [--running 30] [--rounds 7] [--events 15]
+// Needs the lab's LXD cluster up (scripts/lab/lxd-cluster.sh up). Populates it with COUNT busybox
+// containers bench-NNN over the 3 members (RUNNING of them started), measures, and removes them again.
+//   virtscope full: one kept client on member1's unix socket: instances?recursion=2 + cluster members
+//   virtscope tree: instances?recursion=1 + members (what the tree shows: name, status, member, type)
+//   baseline:       `lxc list --format json` (the same data as recursion=2), a process per round, in
+//                   the hub netns as the lab runs every lxc command (no kept mode exists for lxc)
+//   baseline tree:  `lxc list --format csv -c ntsL` (the tree's columns)
+//   virtscope tree + states: recursion=1 + members, then /state of each running instance (8 at a
+//                   time): the tree with live figures, what the backend shows (vs lxc list json)
+// Then event latency: `lxc config set` on a bench instance → the lifecycle event in our callback,
+// from LXD's own event timestamp and from the start of the lxc command.
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { LxdApi } from '../src/core/backends/lxd/api';
+import { LxdClient } from '../src/core/backends/lxd/client';
+import type { LxdLifecycleEvent } from '../src/core/backends/lxd/types';
+import { LXD_LAB_SCRIPT, lxdLabEnv, type LxdLabEnv } from '../test/integration/lxdLab';
+import { arg, median } from './util';
+
+const execFileP = promisify(execFile);
+const COUNT = Number(arg('count', '300'));
+const RUNNING = Number(arg('running', '30'));
+const ROUNDS = Number(arg('rounds', '7'));
+const EVENTS = Number(arg('events', '15'));
+const GOAL = 5;
+
+/** `lxc ARGS` against member 1 exactly as the lab runs it, without the lab script around it. */
+function lxcDirect(env: LxdLabEnv, ...args: string[]): Promise<string> {
+  const childEnv = { ...process.env, LXD_DIR: `${env.LXD_BASE}/1`, LXD_CONF: `${env.LXD_BASE}/lxcconf` };
+  return execFileP('nsenter', [`--net=${env.LXD_HUB_NETNS}`, 'lxc', ...args], { env: childEnv, maxBuffer: 256 << 20, timeout: 120_000 }).then((r) => r.stdout);
+}
+
+async function timeRounds(fn: () => Promise<unknown>): Promise<number[]> {
+  await fn(); // warm-up
+  const out: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+/** "2026-12-03T17:03:49.452510209Z" in ms since the epoch, to the microsecond. */
+function lxdTime(ts: string): number {
+  const m = /^(.*?)(?:\.(\d+))?Z$/.exec(ts);
+  if (!m) return NaN;
+  return Date.parse(`${m[1]}Z`) + Number(`0.${m[2] ?? '0'}`) * 1000;
+}
+
+async function listing(env: LxdLabEnv, api: LxdApi) {
+  const full = await timeRounds(() => Promise.all([api.instances({ recursion: 2 }), api.members()]));
+  const tree = await timeRounds(() => Promise.all([api.instances({ recursion: 1 }), api.members()]));
+  const treeStates = await timeRounds(async () => {
+    const [list] = await Promise.all([api.instances({ recursion: 1 }), api.members()]);
+    return api.runningStates(list);
+  });
+  const cli = await timeRounds(() => lxcDirect(env, 'list', '--format', 'json'));
+  const cliTree = await timeRounds(() => lxcDirect(env, 'list', '--format', 'csv', '-c', 'ntsL'));
+  const [n, seen] = [(await api.instances({ recursion: 1 })).length, JSON.parse(await lxcDirect(env, 'list', '--format', 'json')).length];
+  const row = (what: string, xs: number[]) =>
+    console.log(`  ${what.padEnd(58)} ${median(xs).toFixed(0).padStart(6)} ms   (min ${Math.min(...xs).toFixed(0)}, max ${Math.max(...xs).toFixed(0)})`);
+  console.log(`\nListing ${n} instances (lxc sees ${seen}), 3 members, median of ${ROUNDS} rounds after a warm-up:`);
+  row('virtscope full: instances?recursion=2 + members', full);
+  row('baseline: lxc list --format json (a process per round)', cli);
+  row('virtscope tree: instances?recursion=1 + members', tree);
+  row('baseline tree: lxc list --format csv -c ntsL', cliTree);
+  row('virtscope tree + state of the running ones (/state, 8 at a time)', treeStates);
+  const r1 = median(cli) / median(full);
+  const r2 = median(cliTree) / median(tree);
+  console.log(`  ratio full: ${r1.toFixed(1)}x  (goal >= ${GOAL}x: ${r1 >= GOAL ? 'met' : 'NOT met'})`);
+  console.log(`  ratio tree: ${r2.toFixed(1)}x  (goal >= ${GOAL}x: ${r2 >= GOAL ? 'met' : 'NOT met'})`);
+  console.log(
+    `  complete tree under 1 s: full ${median(full) < 1000 ? 'yes' : 'NO'} (${median(full).toFixed(0)} ms), tree ${median(tree) < 1000 ? 'yes' : 'NO'} (${median(tree).toFixed(0)} ms)`,
+  );
+}
+
+async function eventLatency(env: LxdLabEnv, client: LxdClient) {
+  const fromStamp: number[] = [];
+  const fromCli: number[] = [];
+  let waiting: ((at: number, stamp: number) => void) | undefined;
+  const sub = client.events(
+    { types: ['lifecycle'] },
+    (e) => {
+      const md = e.metadata as LxdLifecycleEvent;
+      if (md.action === 'instance-updated' && md.source === '/1.0/instances/bench-001') waiting?.(Date.now(), lxdTime(e.timestamp));
+    },
+    () => undefined,
+  );
+  await sub.ready;
+  for (let i = 0; i < EVENTS; i++) {
+    const t0 = Date.now();
+    const got = new Promise<[number, number]>((resolve) => (waiting = (at, stamp) => resolve([at, stamp])));
+    await lxcDirect(env, 'config', 'set', 'bench-001', `user.bench=${i}`);
+    const [at, stamp] = await Promise.race([got, new Promise<[number, number]>((_, rej) => setTimeout(() => rej(new Error('no event within 5 s')), 5000))]);
+    fromStamp.push(at - stamp);
+    fromCli.push(at - t0);
+  }
+  sub.close();
+  console.log(`\nEvent latency, ${EVENTS} x \`lxc config set\` on bench-001 (median):`);
+  console.log(`  LXD's event timestamp -> our callback: ${median(fromStamp).toFixed(1)} ms (max ${Math.max(...fromStamp).toFixed(1)})`);
+  console.log(
+    `  lxc command started   -> our callback: ${median(fromCli).toFixed(0)} ms (max ${Math.max(...fromCli).toFixed(0)}; includes lxc's own start-up)`,
+  );
+}
+
+async function main() {
+  const { env, skip } = lxdLabEnv();
+  if (!env) {
+    console.log(`lxd-list: not run: ${skip}`);
+    return;
+  }
+  console.log(`populating: ${COUNT} containers, ${RUNNING} running (lxd-cluster.sh populate)`);
+  execFileSync('bash', [LXD_LAB_SCRIPT, 'populate', String(COUNT), String(RUNNING), 'bench'], { stdio: 'inherit', timeout: 3_600_000 });
+  const client = new LxdClient({ kind: 'unix', socketPath: env.LXD_SOCKET_1 });
+  const api = new LxdApi(client);
+  try {
+    await listing(env, api);
+    await eventLatency(env, client);
+  } finally {
+    client.close();
+    console.log('\nremoving them (lxd-cluster.sh unpopulate bench)');
+    execFileSync('bash', [LXD_LAB_SCRIPT, 'unpopulate', 'bench'], { stdio: 'inherit', timeout: 3_600_000 });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
