@@ -3,7 +3,7 @@
 // program's whole tree), a guest script and the guest-side metrics through it, Open Shell on a real
 // terminal that follows a resize, Open Console, and Show Metrics' collection from /state. The
 // instances run on member 1, whose socket the backend uses (other tests stop and restart the other
-// members meanwhile). Instances made here are named x-exec-* and deleted at the end.
+// members meanwhile); one more on another member when one is online, for the relayed streams. Instances made here are named x-exec-* and deleted at the end.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LxdBackend } from '../../src/core/backends/lxdBackend';
@@ -152,6 +152,20 @@ test('Show Metrics: /state through the metrics collection, CPU and memory moving
   assert.ok(after.counters.net && after.counters.net.rxBytes >= 0);
   const procs1 = (await stats.of(id)).pids_stats?.current ?? 0;
   assert.ok(procs1 >= procs0 + 3, `processes ${procs0} -> ${procs1}`);
+});
+
+test("an instance on another member: programs through member 1's relay, ten in a row", { skip, timeout: 120_000 }, async (t) => {
+  const lxd = backend() as LxdBackend;
+  const other = (await lxd.api.members()).find((m) => m.server_name !== 'member1' && m.status === 'Online');
+  if (!other) return t.skip('no other member online (another test may have stopped it)');
+  const name = `x-exec-fwd-${process.pid}`;
+  try {
+    await requireCapability(lxd, undefined, 'cluster').launch({ name, image: env.LXD_IMAGE, target: other.server_name });
+    const fwd = requireCapability(lxd, { ...conn.guest(NAME)!, id: name, name }, 'exec');
+    for (let i = 0; i < 10; i++) assert.deepEqual(await fwd.exec(['/bin/sh', '-c', `echo ${i}`]), { exitCode: 0, stdout: `${i}\n`, stderr: '' });
+  } finally {
+    await lxcQuietly(1, 'delete', '--force', name);
+  }
 });
 
 test('a vanished instance: exec, shell and metrics say it is gone', { skip, timeout: 60_000 }, async () => {

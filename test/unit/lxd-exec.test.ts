@@ -209,6 +209,33 @@ test('a program that does not end in time: the API signal, then every process ca
   }
 });
 
+test('a member relaying a stream that refuses it at once ("bad handshake", LXD 5.0) is asked again with the same secret', async () => {
+  const { lxd } = await execServer((call) => {
+    call.fds['1'].send(Buffer.from('ok'));
+    call.fds['1'].close();
+    call.fds['2'].close();
+    call.end(0);
+  });
+  let refused = 0;
+  const refusal = JSON.stringify({ type: 'error', error: 'websocket: bad handshake', error_code: 500 });
+  lxd.wss.options.verifyClient = (info: { req: http.IncomingMessage }, cb: (ok: boolean, code?: number, msg?: string) => void) => {
+    // the first attempt at each stream is refused
+    if (!seenOnce.has(info.req.url ?? '')) {
+      seenOnce.add(info.req.url ?? '');
+      refused++;
+      return cb(false, 500, refusal);
+    }
+    cb(true);
+  };
+  const seenOnce = new Set<string>();
+  try {
+    assert.deepEqual(await runExec(lxd.client, WHERE, ['true']), { exitCode: 0, stdout: 'ok', stderr: '' });
+    assert.equal(refused, 4, 'each stream refused once, then connected');
+  } finally {
+    await lxd.close();
+  }
+});
+
 test('a server that names no control stream: a clear error, no websocket left open', async () => {
   const { lxd } = await execServer(() => undefined, { fds: () => ['0', '1', '2'] });
   try {

@@ -75,7 +75,7 @@ export function exitCodeOfOperation(op: LxdOperation): number {
 export async function connectStreams(client: LxdClient, op: LxdOperation, wanted: readonly string[], what: string): Promise<LxdStreams> {
   const secrets = execSecrets(op, wanted, what);
   const path = (fd: string) => `/1.0/operations/${encodeURIComponent(op.id)}/websocket?secret=${encodeURIComponent(secrets[fd])}`;
-  const tries = await Promise.allSettled(wanted.map((fd) => client.websocket(path(fd)).then(keepEarly)));
+  const tries = await Promise.allSettled(wanted.map((fd) => connectForwarded(client, path(fd)).then(keepEarly)));
   const failed = tries.find((t) => t.status === 'rejected');
   if (failed) {
     for (const t of tries) if (t.status === 'fulfilled') t.value.terminate();
@@ -84,6 +84,25 @@ export async function connectStreams(client: LxdClient, op: LxdOperation, wanted
   const fds: Record<string, WebSocket> = {};
   wanted.forEach((fd, i) => (fds[fd] = (tries[i] as PromiseFulfilledResult<WebSocket>).value));
   return { op, fds };
+}
+
+/** Attempts at a websocket the member relays to the instance's member (LXD 5.0 refuses some at once). */
+const RELAY_ATTEMPTS = 6;
+
+/**
+ * A stream's websocket. A member that relays it to the instance's member sometimes answers "websocket:
+ * bad handshake" at once (seen on LXD 5.0.2, about 1 in 5); the operation still waits for that fd,
+ * so the same secret is tried again.
+ */
+async function connectForwarded(client: LxdClient, path: string): Promise<WebSocket> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.websocket(path);
+    } catch (e) {
+      if (attempt >= RELAY_ATTEMPTS || !(e instanceof LxdError && /bad handshake/i.test(e.lxdMessage))) throw e;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }
 
 const early = new WeakMap<WebSocket, { messages: Buffer[]; listener: (d: Buffer) => void }>();
