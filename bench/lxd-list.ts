@@ -112,11 +112,11 @@ async function main() {
     console.log(`lxd-list: not run: ${skip}`);
     return;
   }
-  console.log(`populating: ${COUNT} containers, ${RUNNING} running (lxd-cluster.sh populate)`);
-  execFileSync('bash', [LXD_LAB_SCRIPT, 'populate', String(COUNT), String(RUNNING), 'bench'], { stdio: 'inherit', timeout: 3_600_000 });
   const client = new LxdClient({ kind: 'unix', socketPath: env.LXD_SOCKET_1 });
   const api = new LxdApi(client);
   try {
+    console.log(`populating: ${COUNT} containers, ${RUNNING} running (lxd-cluster.sh populate)`);
+    execFileSync('bash', [LXD_LAB_SCRIPT, 'populate', String(COUNT), String(RUNNING), 'bench'], { stdio: 'inherit', timeout: 3_600_000 });
     await listing(env, api);
     await eventLatency(env, client);
   } finally {

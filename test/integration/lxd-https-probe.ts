@@ -1,6 +1,6 @@
 // Run by lxd-client.test.ts INSIDE the LXD lab's hub netns (the members' HTTPS addresses exist only
 // there): HTTPS with the trusted client certificate, the untrusted one, and a wrong pinned server
-// certificate. Prints one JSON object of what happened.
+// certificate, against LXD_PROBE_URL (a member that is up). Prints one JSON object of what happened.
 import * as fs from 'node:fs';
 import { LxdApi } from '../../src/core/backends/lxd/api';
 import { LxdClient, type LxdEndpoint } from '../../src/core/backends/lxd/client';
@@ -10,7 +10,7 @@ const e = process.env as Record<string, string>;
 const read = (p: string) => fs.readFileSync(p, 'utf8');
 const endpoint = (cert: string, key: string, serverCert: string): LxdEndpoint => ({
   kind: 'https',
-  url: e.LXD_HTTPS_2,
+  url: e.LXD_PROBE_URL ?? e.LXD_HTTPS_1,
   clientCert: read(cert),
   clientKey: read(key),
   serverCert,

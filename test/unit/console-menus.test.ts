@@ -20,7 +20,7 @@ function shown(when: string, contextValue: string): boolean {
   });
 }
 
-const KINDS: GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'container'];
+const KINDS: GuestKind[] = ['qemu', 'libvirt-lxc', 'lxc', 'container', 'lxd-container', 'lxd-vm'];
 const STATES: GuestState[] = ['running', 'paused', 'pmsuspended', 'stopped', 'starting', 'stopping', 'crashed', 'unknown'];
 
 const cases: Array<[string, (g: Guest) => boolean]> = [

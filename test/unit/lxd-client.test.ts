@@ -267,3 +267,31 @@ test('an event stream that cannot open reports through onClose, and an unawaited
     client.close();
   }
 });
+
+test('closing the client ends its event streams without an error; the server closing one is an error', async () => {
+  const lxd = await fakeLxd((_req, _b, res) => lxdError(res, 404, 'not found'));
+  try {
+    const ends: (Error | undefined)[] = [];
+    const first = lxd.client.events(
+      {},
+      () => undefined,
+      (err) => ends.push(err),
+    );
+    await first.ready;
+    for (const ws of lxd.wss.clients) ws.close();
+    for (let i = 0; i < 50 && !ends.length; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.match(String(ends[0]), /the event stream was closed by the server/);
+    const second = lxd.client.events(
+      {},
+      () => undefined,
+      (err) => ends.push(err),
+    );
+    await second.ready;
+    lxd.client.close();
+    for (let i = 0; i < 50 && ends.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(ends.length, 2);
+    assert.equal(ends[1], undefined);
+  } finally {
+    await lxd.close();
+  }
+});

@@ -9,6 +9,8 @@ import type { Host } from '../host/host';
 import { Backend, BackendError, BackendEvent, ClusterMember, ConnectionConfig, Definition, Guest, GuestState, Verb } from '../model';
 import { LxdApi } from './lxd/api';
 import { certificateFingerprint, LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
+import { LxdExecutor } from './lxd/exec';
+import { lxdConsole, lxdShell } from './lxd/terminal';
 import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdInstanceState, LxdOperation } from './lxd/types';
 import { LxdDefinitions } from './lxdDefinitions';
 import { LxdSnapshots } from './lxdSnapshots';
@@ -301,8 +303,18 @@ export class LxdBackend implements Backend, CapabilityProvider {
 
   capabilities(guest?: Guest): Capabilities {
     const caps: Capabilities = { definition: this.definitions, cluster: this.cluster(), engineStats: this.stats };
-    if (guest) caps.snapshots = new LxdSnapshots(() => this.api, guest);
+    if (guest) {
+      caps.snapshots = new LxdSnapshots(() => this.api, guest);
+      Object.assign(caps, this.intoGuest(guest));
+    }
     return caps;
+  }
+
+  /** Ways into an instance: programs, a shell and its console, over the API's websockets. */
+  private intoGuest(guest: Guest): Pick<Capabilities, 'exec' | 'shell' | 'console'> {
+    const ref = parseLxdGuestId(guest.id);
+    const client = () => this.api.client;
+    return { exec: new LxdExecutor(client, ref), shell: lxdShell(client, ref), console: lxdConsole(client, ref) };
   }
 
   /** Show Metrics: each running instance's /state. */

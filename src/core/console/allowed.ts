@@ -4,9 +4,10 @@ import { isContainerKind, type Guest } from '../model';
 
 type G = Pick<Guest, 'kind' | 'state'>;
 
-/** Open Console: libvirt domains with something running behind the console. */
+/** Open Console: libvirt domains and LXD instances with something running behind the console. */
 export function canOpenConsole(g: G): boolean {
-  return (g.kind === 'qemu' || g.kind === 'libvirt-lxc') && (g.state === 'running' || g.state === 'paused');
+  const kinds = ['qemu', 'libvirt-lxc', 'lxd-container', 'lxd-vm'];
+  return kinds.includes(g.kind) && (g.state === 'running' || g.state === 'paused');
 }
 
 /** Open Graphical Console: QEMU domains with a screen to show (running or paused). */

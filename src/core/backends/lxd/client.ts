@@ -69,6 +69,7 @@ export class LxdClient {
   private readonly origin: URL;
   private readonly sockets = new Set<WebSocket>();
   private readonly log: (msg: string) => void;
+  private closed = false;
 
   constructor(
     readonly endpoint: LxdEndpoint,
@@ -177,7 +178,7 @@ export class LxdClient {
         if (e && dedup.accept(e)) onEvent(e);
       });
       socket.on('error', (e) => finish(new LxdConnectError(this.label, `the event stream broke: ${e.message}`, { cause: e })));
-      socket.on('close', () => finish(done ? undefined : new LxdConnectError(this.label, 'the event stream was closed by the server')));
+      socket.on('close', () => finish(this.closed ? undefined : new LxdConnectError(this.label, 'the event stream was closed by the server')));
     });
     ready.catch((e: Error) => finish(e));
     const opened = ready.then(() => undefined);
@@ -224,6 +225,7 @@ export class LxdClient {
 
   /** Closes kept connections and open websockets. */
   close(): void {
+    this.closed = true;
     for (const ws of this.sockets) ws.terminate();
     this.sockets.clear();
     this.agent.destroy();
