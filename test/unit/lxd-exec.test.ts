@@ -58,6 +58,8 @@ async function execServer(
     if (req.method === 'POST' && /\/exec/.test(url)) return startCall(res, JSON.parse(body));
     const wait = /^\/1\.0\/operations\/(op\d+)\/wait/.exec(url);
     if (wait) return answerWait(res, wait[1]);
+    const get = /^\/1\.0\/operations\/(op\d+)$/.exec(url);
+    if (req.method === 'GET' && get) return answerGet(res, get[1]);
     json(res, 404, { type: 'error', error: 'not found', error_code: 404 });
   });
   function startCall(res: http.ServerResponse, body: ExecCall['body']) {
@@ -86,6 +88,10 @@ async function execServer(
       sync(res, operation(id, {}, { status: 'Success', status_code: 200, metadata: { return: code } }));
     };
     setTimeout(reply, ended.has(id) ? 0 : 50);
+  }
+  function answerGet(res: http.ServerResponse, id: string) {
+    const code = ended.get(id);
+    sync(res, code === undefined ? operation(id, {}) : operation(id, {}, { status: 'Success', status_code: 200, metadata: { return: code } }));
   }
   lxd.wss.on('connection', (ws, req) => {
     const secret = new URL(req.url ?? '', 'http://x').searchParams.get('secret') ?? '';
@@ -231,6 +237,25 @@ test('a member relaying a stream that refuses it at once ("bad handshake", LXD 5
   try {
     assert.deepEqual(await runExec(lxd.client, WHERE, ['true']), { exitCode: 0, stdout: 'ok', stderr: '' });
     assert.equal(refused, 4, 'each stream refused once, then connected');
+  } finally {
+    await lxd.close();
+  }
+});
+
+test('a refused stream of an operation that has ended is not asked again (LXD 5.0.2 crashed on a burst of those)', async () => {
+  let calls: ExecCall[] = [];
+  const { lxd, calls: made } = await execServer(() => undefined);
+  calls = made;
+  let refused = 0;
+  const refusal = JSON.stringify({ type: 'error', error: 'websocket: bad handshake', error_code: 500 });
+  lxd.wss.options.verifyClient = (_info: unknown, cb: (ok: boolean, code?: number, msg?: string) => void) => {
+    refused++;
+    calls[0]?.end(1); // the operation ends while its streams are refused
+    cb(false, 500, refusal);
+  };
+  try {
+    await assert.rejects(runExec(lxd.client, WHERE, ['true']), /bad handshake/);
+    assert.equal(refused, 4, 'each stream tried once: the operation had ended, so none was asked again');
   } finally {
     await lxd.close();
   }

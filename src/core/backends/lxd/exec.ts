@@ -75,7 +75,7 @@ export function exitCodeOfOperation(op: LxdOperation): number {
 export async function connectStreams(client: LxdClient, op: LxdOperation, wanted: readonly string[], what: string): Promise<LxdStreams> {
   const secrets = execSecrets(op, wanted, what);
   const path = (fd: string) => `/1.0/operations/${encodeURIComponent(op.id)}/websocket?secret=${encodeURIComponent(secrets[fd])}`;
-  const tries = await Promise.allSettled(wanted.map((fd) => connectForwarded(client, path(fd)).then(keepEarly)));
+  const tries = await Promise.allSettled(wanted.map((fd) => connectForwarded(client, op.id, path(fd)).then(keepEarly)));
   const failed = tries.find((t) => t.status === 'rejected');
   if (failed) {
     for (const t of tries) if (t.status === 'fulfilled') t.value.terminate();
@@ -92,17 +92,25 @@ const RELAY_ATTEMPTS = 6;
 /**
  * A stream's websocket. A member that relays it to the instance's member sometimes answers "websocket:
  * bad handshake" at once (seen on LXD 5.0.2, about 1 in 5); the operation still waits for that fd,
- * so the same secret is tried again.
+ * so the same secret is tried again — only while the operation still runs: LXD 5.0.2 answers a
+ * connect to a finished one with "Only running operations can be connected", and a member that got
+ * a burst of those was seen to crash in the lab.
  */
-async function connectForwarded(client: LxdClient, path: string): Promise<WebSocket> {
+async function connectForwarded(client: LxdClient, opId: string, path: string): Promise<WebSocket> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await client.websocket(path);
     } catch (e) {
       if (attempt >= RELAY_ATTEMPTS || !(e instanceof LxdError && /bad handshake/i.test(e.lxdMessage))) throw e;
       await new Promise((r) => setTimeout(r, 100 * attempt));
+      if (!(await stillRunning(client, opId))) throw e;
     }
   }
+}
+
+async function stillRunning(client: LxdClient, opId: string): Promise<boolean> {
+  const op = await client.get<LxdOperation>(`/1.0/operations/${encodeURIComponent(opId)}`).catch(() => undefined);
+  return op?.metadata.status === 'Running';
 }
 
 const early = new WeakMap<WebSocket, { messages: Buffer[]; listener: (d: Buffer) => void }>();
