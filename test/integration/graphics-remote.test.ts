@@ -4,26 +4,16 @@
 // refused as unsupported. Runs only while the second host is up; removes its domain at the end.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import { capability } from '../../src/core/capabilities';
 import { SshHost } from '../../src/core/host/ssh';
 import type { Guest } from '../../src/core/model';
 import { handshakeAndFrame } from '../rfb-client';
+import { secondHost, secondHostSkip } from '../fixtures/remote/secondHost';
 
-const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
-const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const up = (() => {
-  try {
-    return lab('status').trim().split('\n').pop() === 'sshhost: up';
-  } catch {
-    return false;
-  }
-})();
-const skip = up ? false : 'the second host is not up (bash scripts/lab.sh status)';
+const skip = secondHostSkip;
+const up = !skip;
 const NAME = `vs-vnc-remote-${process.pid}`;
 let host: SshHost;
 let scratch = '';
@@ -49,13 +39,7 @@ async function destroy(): Promise<void> {
 
 before(async () => {
   if (!up) return;
-  const env: Record<string, string> = {};
-  for (const l of lab('env').split('\n')) {
-    const i = l.indexOf('=');
-    if (i > 0) env[l.slice(0, i)] = l.slice(i + 1);
-  }
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-vnc-remote-'));
-  host = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, label: 'sshhost-lab', controlDir: path.join(scratch, 'ctl') });
+  ({ host, scratch } = secondHost('vs-vnc-remote-'));
   backend = new LibvirtBackend({ id: 'sshhost:qemu', type: 'libvirt', uri: 'qemu:///system' }, { host });
   await backend.connect();
 });

@@ -3,26 +3,17 @@
 // Runs only while the second host is up (never brought up or down here); what it makes there it removes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { LxcBackend } from '../../src/core/backends/lxc';
 import { Connection } from '../../src/core/connection';
 import { SshHost } from '../../src/core/host/ssh';
 import { countingHost } from '../fixtures/remote/countingHost';
 import { waitFor } from './util';
+import { secondHost, secondHostSkip } from '../fixtures/remote/secondHost';
 
-const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
-const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const up = (() => {
-  try {
-    return lab('status').trim().split('\n').pop() === 'sshhost: up';
-  } catch {
-    return false;
-  }
-})();
-const skip = up ? false : 'the second host is not up (bash scripts/lab.sh status)';
+const skip = secondHostSkip;
+const up = !skip;
 
 const MARK = 'virtscope-pwned-lxcpoll';
 const NAMES = ['plain', 'with space', `q'; touch ${MARK} #`, `$(touch ${MARK})`, `\`touch ${MARK}\``, 'ünï\ncode'];
@@ -32,13 +23,7 @@ let lxcPath: string;
 
 before(async () => {
   if (!up) return;
-  const env = new Map(
-    lab('env')
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
-  );
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-lxcpoll-'));
-  host = new SshHost({ destination: env.get('SSHHOST_ALIAS')!, configFile: env.get('SSHHOST_SSH_CONFIG'), controlDir: path.join(scratch, 'ctl') });
+  ({ host, scratch } = secondHost('vs-lxcpoll-'));
   lxcPath = await host.mkdtemp('vs-lxcpoll-');
   for (const n of NAMES) {
     await host.mkdir(`${lxcPath}/${n}`);

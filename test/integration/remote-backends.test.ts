@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { createBackend } from '../../src/core/backends';
 import { discoverConnections } from '../../src/core/backends/discover';
@@ -14,31 +13,19 @@ import { Connection } from '../../src/core/connection';
 import { SshHost } from '../../src/core/host/ssh';
 import type { ConnectionConfig } from '../../src/core/model';
 import { waitFor } from './util';
+import { secondHost, secondHostSkip } from '../fixtures/remote/secondHost';
 
-const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
-const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const up = (() => {
-  try {
-    return lab('status').trim().split('\n').pop() === 'sshhost: up';
-  } catch {
-    return false;
-  }
-})();
-const skip = up ? false : 'the second host is not up (bash scripts/lab.sh status)';
+const skip = secondHostSkip;
+const up = !skip;
 
-const env: Record<string, string> = {};
+let env: Record<string, string> = {};
 let host: SshHost;
 let scratch: string;
 const tag = randomBytes(3).toString('hex');
 
 before(() => {
   if (!up) return;
-  for (const l of lab('env').split('\n')) {
-    const i = l.indexOf('=');
-    if (i > 0) env[l.slice(0, i)] = l.slice(i + 1);
-  }
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-remote-'));
-  host = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, label: 'sshhost-lab', controlDir: path.join(scratch, 'ctl') });
+  ({ env, host, scratch } = secondHost('vs-remote-'));
 });
 
 after(async () => {

@@ -6,10 +6,8 @@
 // switches anything on. Guests this file starts are shut off again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { createBackend } from '../../src/core/backends';
 import { runBenchmark } from '../../src/core/bench/engine';
 import { renderMarkdown } from '../../src/core/bench/report';
@@ -23,23 +21,16 @@ import type { Backend, ConnectionConfig, Guest } from '../../src/core/model';
 import { runTrace } from '../../src/core/trace/engine';
 import { iperfSentBps, parseInfoTraceEvents } from '../../src/core/trace/parse';
 import { traceTargetFor } from '../../src/core/trace/target';
+import { secondHost, secondHostSkip } from '../fixtures/remote/secondHost';
 
-const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
-const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const up = (() => {
-  try {
-    return lab('status').trim().split('\n').pop() === 'sshhost: up';
-  } catch {
-    return false;
-  }
-})();
-const skip = up ? false : 'the second host is not up (bash scripts/lab.sh status)';
+const skip = secondHostSkip;
+const up = !skip;
 
 const CONNS: ConnectionConfig[] = [
   { id: 'sshhost:qemu', type: 'libvirt', uri: 'qemu:///system' },
   { id: 'sshhost:libvirt-lxc', type: 'libvirt', uri: 'lxc:///system' },
 ];
-const env: Record<string, string> = {};
+let env: Record<string, string> = {};
 let host: SshHost;
 let scratch: string;
 const backends = new Map<string, Backend>();
@@ -48,12 +39,7 @@ const started: Array<{ backend: Backend; guest: Guest }> = [];
 
 before(async () => {
   if (!up) return;
-  for (const l of lab('env').split('\n')) {
-    const i = l.indexOf('=');
-    if (i > 0) env[l.slice(0, i)] = l.slice(i + 1);
-  }
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-remote-bt-'));
-  host = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, label: 'sshhost-lab', controlDir: path.join(scratch, 'ctl') });
+  ({ env, host, scratch } = secondHost('vs-remote-bt-'));
   for (const c of CONNS) {
     const b = createBackend(c, host);
     await b.connect();

@@ -3,38 +3,22 @@
 // Runs only while the second host is up; leaves nothing behind on either machine.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { SshHost } from '../../src/core/host/ssh';
 import { hostSchemas, libvirtVersionOn } from '../../src/core/schema/hostSchemas';
 import { validateXml } from '../../src/core/schema/xmllint';
+import { secondHost, secondHostSkip } from '../fixtures/remote/secondHost';
 
-const LAB = path.join(__dirname, '../../scripts/lab/ssh-host.sh');
-const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const up = (() => {
-  try {
-    return lab('status').trim().split('\n').pop() === 'sshhost: up';
-  } catch {
-    return false;
-  }
-})();
-const skip = up ? false : 'the second host is not up (bash scripts/lab.sh status)';
+const skip = secondHostSkip;
+const up = !skip;
 
 let host: SshHost;
 let scratch: string;
 
 before(() => {
   if (!up) return;
-  const env = Object.fromEntries(
-    lab('env')
-      .split('\n')
-      .filter((l) => l.includes('='))
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-  scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'vs-remote-schemas-'));
-  host = new SshHost({ destination: env.SSHHOST_ALIAS, configFile: env.SSHHOST_SSH_CONFIG, label: 'sshhost-lab', controlDir: path.join(scratch, 'ctl') });
+  ({ host, scratch } = secondHost('vs-remote-schemas-'));
 });
 
 after(async () => {
