@@ -34,14 +34,20 @@ export class ConnectionNode {
     readonly conn: Connection,
   ) {}
 }
-export class GroupNode {
-  readonly kind = 'group' as const;
-  constructor(
-    readonly parent: ConnectionNode,
-    readonly guestKind: GuestKind,
-  ) {}
+/** A node below a connection or cluster: its connection is its parent's. */
+abstract class NodeUnder<P extends { readonly conn: Connection }> {
+  constructor(readonly parent: P) {}
   get conn(): Connection {
     return this.parent.conn;
+  }
+}
+export class GroupNode extends NodeUnder<ConnectionNode> {
+  readonly kind = 'group' as const;
+  constructor(
+    parent: ConnectionNode,
+    readonly guestKind: GuestKind,
+  ) {
+    super(parent);
   }
 }
 /** A cluster (LXD/Incus): one root beside the hosts. */
@@ -51,25 +57,23 @@ export class ClusterNode {
   constructor(readonly conn: Connection) {}
 }
 /** A project of a cluster, shown only when the cluster has several. */
-export class ProjectNode {
+export class ProjectNode extends NodeUnder<ClusterNode> {
   readonly kind = 'project' as const;
   constructor(
-    readonly parent: ClusterNode,
+    parent: ClusterNode,
     readonly project: string,
-  ) {}
-  get conn(): Connection {
-    return this.parent.conn;
+  ) {
+    super(parent);
   }
 }
 /** A member of a cluster (in one project, under a project level). */
-export class MemberNode {
+export class MemberNode extends NodeUnder<ClusterNode | ProjectNode> {
   readonly kind = 'member' as const;
   constructor(
-    readonly parent: ClusterNode | ProjectNode,
+    parent: ClusterNode | ProjectNode,
     readonly name: string,
-  ) {}
-  get conn(): Connection {
-    return this.parent.conn;
+  ) {
+    super(parent);
   }
   get project(): string | undefined {
     return this.parent.kind === 'project' ? this.parent.project : undefined;
@@ -79,14 +83,13 @@ export class MemberNode {
     return this.conn.members.find((m) => m.name === this.name);
   }
 }
-export class GuestNode {
+export class GuestNode extends NodeUnder<GroupNode | ClusterNode | ProjectNode | MemberNode> {
   readonly kind = 'guest' as const;
   constructor(
-    readonly parent: GroupNode | ClusterNode | ProjectNode | MemberNode,
+    parent: GroupNode | ClusterNode | ProjectNode | MemberNode,
     readonly guestId: string,
-  ) {}
-  get conn(): Connection {
-    return this.parent.conn;
+  ) {
+    super(parent);
   }
   /** The current model of this guest (undefined once it vanished). */
   get guest(): Guest | undefined {
