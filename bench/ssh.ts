@@ -28,13 +28,14 @@ import { LxcBackend } from '../src/core/backends/lxc';
 import { Connection } from '../src/core/connection';
 import { readEach } from '../src/core/host/host';
 import { Sampler } from '../src/core/metrics/sampler';
-import type { Backend, ConnectionConfig, Guest } from '../src/core/model';
+import type { Backend, ConnectionConfig } from '../src/core/model';
 import type { Host } from '../src/core/host/host';
 import { SERVER_ALIVE, SshHost } from '../src/core/host/ssh';
 import { Inventory } from '../src/core/inventory';
 import { LibvirtClient } from '../src/core/libvirt/client';
 import { connectUnix, resolveLibvirtUriOn } from '../src/core/libvirt/transport';
 import { aliasBlock, closeMasters, LAB_SCRIPT, sshLab, sshWrapper, writeAliases, type SshLab } from './sshLab';
+import { CapableBackend } from '../test/fixtures/capableBackend';
 import { countingHost } from '../test/fixtures/remote/countingHost';
 import { StallRelay } from '../test/fixtures/remote/stallRelay';
 import { testNodeXml } from './testhost';
@@ -239,33 +240,11 @@ function fileByFile(host: Host): Host {
 }
 
 /** Processes on a host as running containers (lxc-tools kind): a host process each, nothing else. */
-class ProcessGuests implements Backend {
-  private readonly guests: Guest[];
-  constructor(
-    readonly config: ConnectionConfig,
-    private readonly host: Host,
-    pids: readonly number[],
-  ) {
-    this.guests = pids.map((pid) => ({ id: `p${pid}`, name: `p${pid}`, kind: 'lxc', state: 'running', rawState: 'RUNNING' }));
-  }
-  async connect() {}
-  async close() {}
-  async list() {
-    return this.guests.map((g) => ({ ...g }));
-  }
-  async get(id: string) {
-    return this.guests.find((g) => g.id === id);
-  }
-  async perform() {}
-  async definition() {
-    return { language: 'lxc-config' as const, text: '' };
-  }
-  subscribe() {
-    return true;
-  }
-  capabilities(guest?: Guest) {
-    return guest ? { hostProcess: { host: this.host, pid: async () => Number(guest.id.slice(1)) } } : {};
-  }
+function processGuests(config: ConnectionConfig, host: Host, pids: readonly number[]): Backend {
+  const b = new CapableBackend(config);
+  b.guests = pids.map((pid) => ({ id: `p${pid}`, name: `p${pid}`, kind: 'lxc', state: 'running', rawState: 'RUNNING' }));
+  b.caps = (guest) => (guest ? { hostProcess: { host, pid: async () => Number(guest.id.slice(1)) } } : {});
+  return b;
 }
 
 /**
@@ -275,7 +254,7 @@ class ProcessGuests implements Backend {
 async function tickCost(host: SshHost, pids: readonly number[], n: number, reading: (h: Host) => Host): Promise<{ channels: number; ms: number }> {
   const counted = countingHost(host);
   const h = reading(counted.host);
-  const conn = new Connection({ id: 'guests', type: 'lxc' }, (k) => new ProcessGuests(k, h, pids));
+  const conn = new Connection({ id: 'guests', type: 'lxc' }, (k) => processGuests(k, h, pids));
   const sampler = new Sampler({ intervalMs: 3_600_000, host: h, connection: () => conn });
   await conn.start();
   const first = new Promise((r) => sampler.once('tick', r));

@@ -19,7 +19,8 @@ import { GUEST_SCRIPT as TRACE_SCRIPT } from '../../src/core/trace/engine';
 import { readHost } from '../../src/core/metrics/hostReader';
 import { pairCandidates, PairObserver, pickPair } from '../../src/core/metrics/pairs';
 import { Sampler, TickEvent } from '../../src/core/metrics/sampler';
-import { Backend, ConnectionConfig, Guest } from '../../src/core/model';
+import { ConnectionConfig, Guest } from '../../src/core/model';
+import { CapableBackend } from '../fixtures/capableBackend';
 import { countingHost } from '../fixtures/remote/countingHost';
 
 const fx = (f: string) => readFileSync(path.join(__dirname, '../fixtures/metrics', f), 'utf8');
@@ -163,35 +164,13 @@ test('readHost through another host: its /proc files and its /sys/block, named i
 
 // ---- collectors chosen by capabilities ------------------------------------------------------------
 
-/** A backend that says what it can do, with the capabilities a test gives it. */
-class Capable implements Backend {
-  guests: Guest[] = [];
-  caps: (guest?: Guest) => object = () => ({});
-  constructor(readonly config: ConnectionConfig) {}
-  async connect() {}
-  async close() {}
-  async list() {
-    return this.guests.map((g) => ({ ...g }));
-  }
-  async get(id: string) {
-    return this.guests.find((g) => g.id === id);
-  }
-  async perform() {}
-  async definition() {
-    return { language: 'xml' as const, text: '<domain/>' };
-  }
-  subscribe() {
-    return true;
-  }
-  capabilities(guest?: Guest) {
-    return this.caps(guest);
-  }
-}
-
-async function connectionOf(setup: (b: Capable) => void, type: ConnectionConfig['type'] = 'lxc'): Promise<{ conn: Connection; backend: Capable }> {
-  let backend!: Capable;
+async function connectionOf(
+  setup: (b: CapableBackend) => void,
+  type: ConnectionConfig['type'] = 'lxc',
+): Promise<{ conn: Connection; backend: CapableBackend }> {
+  let backend!: CapableBackend;
   const conn = new Connection({ id: `c-${type}`, type }, (k) => {
-    backend = new Capable(k);
+    backend = new CapableBackend(k);
     setup(backend);
     return backend;
   });
