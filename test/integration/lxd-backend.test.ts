@@ -11,25 +11,13 @@ import { LxdBackend } from '../../src/core/backends/lxdBackend';
 import { requireCapability } from '../../src/core/capabilities';
 import { Connection } from '../../src/core/connection';
 import { DefinitionConflictError } from '../../src/core/editing/errors';
+import { LXD_LAB_SCRIPT, lxc, lxcQuietly, lxdLabEnv } from './lxdLab';
 import { waitFor } from './util';
 
-const READY = '/tmp/virtscope-lxd-ready';
-const LAB = process.env.VIRTSCOPE_LXD_LAB ?? '/work/wt/lxdlab/scripts/lab/lxd-cluster.sh';
-const env: Record<string, string> = existsSync(READY)
-  ? Object.fromEntries(
-      readFileSync(READY, 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    )
-  : {};
-const skip = !env.LXD_SOCKET_1 ? `the LXD lab is not up (${READY} missing)` : false;
+const lab = lxdLabEnv();
+const skip = lab.skip ?? false;
+const env = lab.env ?? {};
 const NAME = `t-lxdui-${process.pid}`;
-
-/** The lxc CLI against member N, inside the lab's namespace (never in the host's). */
-function lxc(member: number, ...args: string[]): string {
-  return execFileSync('bash', [LAB, 'lxc', String(member), ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
-}
 
 let conn: Connection;
 const cfg = { id: 'lxd/lab', type: 'lxd' as const, label: 'lab', socketPath: env.LXD_SOCKET_1 };
@@ -42,11 +30,7 @@ before(async () => {
 });
 after(async () => {
   if (skip) return;
-  try {
-    lxc(1, 'delete', '--force', NAME);
-  } catch {
-    // gone already
-  }
+  await lxcQuietly(1, 'delete', '--force', NAME);
   await conn.dispose();
 });
 
@@ -81,7 +65,7 @@ test('verbs through the API: freeze, unfreeze, stop; an outside start (lxc CLI) 
   await conn.perform(NAME, 'forceOff');
   assert.equal(guest()?.state, 'stopped');
   const t0 = Date.now();
-  lxc(3, 'start', NAME);
+  await lxc(3, 'start', NAME);
   const cliMs = Date.now() - t0;
   const seen = await waitFor(() => guest()?.state === 'running', 5000, 'the outside start in the model');
   console.log(`outside start: lxc CLI returned after ${cliMs} ms; the model showed it ${seen} ms later (events)`);
@@ -102,7 +86,7 @@ test('move a stopped instance to another member', { skip, timeout: 180_000 }, as
   await cluster.run(NAME, 'forceOff');
   await cluster.move(NAME, 'member3');
   await waitFor(() => guest()?.location === 'member3', 5000, `${NAME} on member3 in the model`);
-  assert.match(lxc(1, 'list', NAME, '--format', 'csv', '-c', 'nL'), new RegExp(`^${NAME},member3$`, 'm'));
+  assert.match(await lxc(1, 'list', NAME, '--format', 'csv', '-c', 'nL'), new RegExp(`^${NAME},member3$`, 'm'));
 });
 
 test('snapshots: create, list, restore, delete', { skip, timeout: 120_000 }, async () => {
@@ -127,7 +111,7 @@ test('the YAML definition saves with its ETag; a change made meanwhile is refuse
   const mine = opened.replace(/^config:\n/m, 'config:\n  user.virtscope: mine\n');
   const saved = await defs.save(NAME, mine, opened);
   assert.match(saved.text, /user\.virtscope: mine/);
-  lxc(2, 'config', 'set', NAME, 'user.other=theirs');
+  await lxc(2, 'config', 'set', NAME, 'user.other=theirs');
   const again = saved.text.replace('user.virtscope: mine', 'user.virtscope: second');
   await assert.rejects(defs.save(NAME, again, saved.text), (e: unknown) => e instanceof DefinitionConflictError && /user\.other: theirs/.test(e.current));
   const forced = await defs.save(NAME, again, saved.text, { force: true });
@@ -150,14 +134,15 @@ test('delete through the API removes it from the model', { skip, timeout: 60_000
 
 // A member killed (SIGKILL of its daemon, the lab's kill-member): once LXD misses its heartbeats the
 // member is offline with LXD's message and its instances say so; after start-member both come back.
-const canKill = !skip && process.env.VIRTSCOPE_LXD_KILL !== '0' && existsSync(LAB) && readFileSync(LAB, 'utf8').includes('kill-member');
+const canKill = !skip && process.env.VIRTSCOPE_LXD_KILL !== '0' && readFileSync(LXD_LAB_SCRIPT, 'utf8').includes('kill-member');
 test(
   'a killed member and its instances show offline within the heartbeat window, and come back',
   { skip: canKill ? false : 'the lab has no kill-member', timeout: 300_000 },
   async () => {
     const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
     const victim = `${NAME}-k`;
-    const runLab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const runLab = (...args: string[]) =>
+      execFileSync('bash', [LXD_LAB_SCRIPT, ...args], { encoding: 'utf8', timeout: 240_000, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       await cluster.launch({ name: victim, image: 'busybox', target: 'member3' });
       await waitFor(() => conn.guest(victim)?.state === 'running', 5000, `${victim} running`);
@@ -176,11 +161,7 @@ test(
       console.log(`member3 online again in the model ${Date.now() - t1} ms after start-member began; ${victim}: ${conn.guest(victim)!.rawState}`);
     } finally {
       if (!conn.members.some((m) => m.name === 'member3' && m.status === 'online')) runLab('start-member', '3');
-      try {
-        lxc(1, 'delete', '--force', victim);
-      } catch {
-        // gone
-      }
+      await lxcQuietly(1, 'delete', '--force', victim);
     }
   },
 );

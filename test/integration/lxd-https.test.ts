@@ -6,21 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { LXD_LAB_SCRIPT, lxdLabEnv } from './lxdLab';
 
-const READY = '/tmp/virtscope-lxd-ready';
-const LAB = process.env.VIRTSCOPE_LXD_LAB ?? '/work/wt/lxdlab/scripts/lab/lxd-cluster.sh';
-const env: Record<string, string> = existsSync(READY)
-  ? Object.fromEntries(
-      readFileSync(READY, 'utf8')
-        .split('\n')
-        .filter((l) => l.includes('='))
-        .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-    )
-  : {};
-const skip = !env.LXD_HTTPS_1 || !existsSync(LAB) ? 'the LXD lab is not up' : false;
-const lab = (...args: string[]) => execFileSync('bash', [LAB, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
+const { env = {}, skip = false } = lxdLabEnv();
+const lab = (...args: string[]) => execFileSync('bash', [LXD_LAB_SCRIPT, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
 test('trust with a join token, list over HTTPS with the pinned certificate; a wrong pin is refused', { skip, timeout: 180_000 }, () => {
   const name = `t-lxdui-${process.pid}`;
