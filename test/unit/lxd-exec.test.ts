@@ -46,6 +46,9 @@ interface ExecCall {
  * A fake LXD whose every exec gets its fds; `onExec` runs once all of them are connected (as LXD
  * starts the program only then). `/wait` answers Running until the call is ended.
  */
+/** A program given input goes through its websockets (one without input is recorded: see recordedCall). */
+const GIVEN_INPUT = { stdin: '\n' };
+
 async function execServer(
   onExec: (call: ExecCall, n: number) => void,
   opts: { fds?: (interactive: boolean) => string[]; onConnect?: (fd: string, ws: WebSocket) => void } = {},
@@ -55,7 +58,8 @@ async function execServer(
   const ended = new Map<string, number>();
   const lxd = await fakeLxd((req, body, res) => {
     const url = req.url ?? '';
-    if (req.method === 'POST' && /\/exec/.test(url)) return startCall(res, JSON.parse(body));
+    if (req.method === 'POST' && /\/exec/.test(url))
+      return JSON.parse(body)['record-output'] ? recordedCall(res, JSON.parse(body)) : startCall(res, JSON.parse(body));
     const wait = /^\/1\.0\/operations\/(op\d+)\/wait/.exec(url);
     if (wait) return answerWait(res, wait[1]);
     const get = /^\/1\.0\/operations\/(op\d+)$/.exec(url);
@@ -79,6 +83,21 @@ async function execServer(
       error_code: 0,
       error: '',
       metadata: operation(id, fds),
+    });
+  }
+  // a program with no input runs without websockets (record-output): here it ends at once, with no output
+  function recordedCall(res: http.ServerResponse, body: ExecCall['body']) {
+    const id = `op${calls.length}`;
+    calls.push({ body, fds: {}, end: () => undefined });
+    ended.set(id, 0);
+    json(res, 202, {
+      type: 'async',
+      status: 'Operation created',
+      status_code: 100,
+      operation: `/1.0/operations/${id}`,
+      error_code: 0,
+      error: '',
+      metadata: operation(id, {}),
     });
   }
   function answerWait(res: http.ServerResponse, id: string) {
@@ -147,7 +166,7 @@ test('output sent while the other websockets still connect is not lost', async (
     { onConnect: (fd, ws) => fd === '1' && ws.send(Buffer.from('early ')) },
   );
   try {
-    const r = await runExec(lxd.client, WHERE, ['true']);
+    const r = await runExec(lxd.client, WHERE, ['true'], GIVEN_INPUT);
     assert.equal(r.stdout, 'early ');
   } finally {
     await lxd.close();
@@ -203,7 +222,7 @@ test('a program that does not end in time: the API signal, then every process ca
   });
   try {
     await assert.rejects(
-      runExec(lxd.client, WHERE, ['sleep', '1000'], { timeoutMs: 200 }),
+      runExec(lxd.client, WHERE, ['sleep', '1000'], { ...GIVEN_INPUT, timeoutMs: 200 }),
       (e: Error) => e instanceof GuestExecAborted && e.reason === 'timeout' && /sleep in c1 timed out/.test(e.message),
     );
     assert.deepEqual(await control[0], [signalMessage(9)]);
@@ -235,7 +254,7 @@ test('a member relaying a stream that refuses it at once ("bad handshake", LXD 5
   };
   const seenOnce = new Set<string>();
   try {
-    assert.deepEqual(await runExec(lxd.client, WHERE, ['true']), { exitCode: 0, stdout: 'ok', stderr: '' });
+    assert.deepEqual(await runExec(lxd.client, WHERE, ['true'], GIVEN_INPUT), { exitCode: 0, stdout: 'ok', stderr: '' });
     assert.equal(refused, 4, 'each stream refused once, then connected');
   } finally {
     await lxd.close();
@@ -254,7 +273,7 @@ test('a refused stream of an operation that has ended is not asked again (LXD 5.
     cb(false, 500, refusal);
   };
   try {
-    await assert.rejects(runExec(lxd.client, WHERE, ['true']), /bad handshake/);
+    await assert.rejects(runExec(lxd.client, WHERE, ['true'], GIVEN_INPUT), /bad handshake/);
     assert.equal(refused, 4, 'each stream tried once: the operation had ended, so none was asked again');
   } finally {
     await lxd.close();
@@ -264,7 +283,7 @@ test('a refused stream of an operation that has ended is not asked again (LXD 5.
 test('a server that names no control stream: a clear error, no websocket left open', async () => {
   const { lxd } = await execServer(() => undefined, { fds: () => ['0', '1', '2'] });
   try {
-    await assert.rejects(runExec(lxd.client, WHERE, ['true']), /named no websocket for fd control/);
+    await assert.rejects(runExec(lxd.client, WHERE, ['true'], GIVEN_INPUT), /named no websocket for fd control/);
     assert.equal(lxd.wss.clients.size, 0);
   } finally {
     await lxd.close();
