@@ -36,7 +36,15 @@ function operation(id: string, fds: Record<string, string>, extra: Partial<LxdOp
 }
 
 interface ExecCall {
-  body: { command: string[]; environment: Record<string, string>; interactive: boolean; width?: number; height?: number };
+  body: {
+    command: string[];
+    environment: Record<string, string>;
+    interactive: boolean;
+    width?: number;
+    height?: number;
+    'record-output'?: boolean;
+    'wait-for-websocket'?: boolean;
+  };
   fds: Record<string, WebSocket>;
   /** Ends the operation with this exit code. */
   end(code: number): void;
@@ -275,6 +283,18 @@ test('a refused stream of an operation that has ended is not asked again (LXD 5.
   try {
     await assert.rejects(runExec(lxd.client, WHERE, ['true'], GIVEN_INPUT), /bad handshake/);
     assert.equal(refused, 4, 'each stream tried once: the operation had ended, so none was asked again');
+  } finally {
+    await lxd.close();
+  }
+});
+
+test('an instance on another member: a program with no input runs without websockets (its output recorded)', async () => {
+  const { lxd, calls } = await execServer(() => assert.fail('no websocket is opened'));
+  try {
+    assert.deepEqual(await runExec(lxd.client, { ...WHERE, relayed: true }, ['true']), { exitCode: 0, stdout: '', stderr: '' });
+    assert.equal(calls[0].body['record-output'], true);
+    assert.equal(calls[0].body['wait-for-websocket'], false);
+    assert.equal(lxd.wss.clients.size, 0);
   } finally {
     await lxd.close();
   }

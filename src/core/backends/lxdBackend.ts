@@ -177,6 +177,8 @@ export class LxdBackend implements Backend, CapabilityProvider {
   private pollTimer: NodeJS.Timeout | undefined;
   private memberTimer: NodeJS.Timeout | undefined;
   private lastMembers: ClusterMember[] = [];
+  /** The member this connection talks to (a cluster relays what is placed elsewhere). */
+  private serverName: string | undefined;
   private closed = false;
   private readonly definitions: LxdDefinitions;
 
@@ -225,6 +227,7 @@ export class LxdBackend implements Backend, CapabilityProvider {
       this.client = new LxdClient(await this.endpoint(), { log: this.opts.log });
       const api = new LxdApi(this.client);
       const server = await api.server();
+      this.serverName = server.environment?.server_name;
       if (server.auth !== 'trusted')
         throw new BackendError(`${this.where} does not trust this client`, 'EACCES', 'Add it again with a trust token or password.');
       this.api_ = api;
@@ -314,7 +317,8 @@ export class LxdBackend implements Backend, CapabilityProvider {
   private intoGuest(guest: Guest): Pick<Capabilities, 'exec' | 'shell' | 'console'> {
     const ref = parseLxdGuestId(guest.id);
     const client = () => this.api.client;
-    return { exec: new LxdExecutor(client, ref), shell: lxdShell(client, ref), console: lxdConsole(client, ref) };
+    const relayed = !!guest.location && !!this.serverName && guest.location !== this.serverName;
+    return { exec: new LxdExecutor(client, { ...ref, relayed }), shell: lxdShell(client, ref), console: lxdConsole(client, ref) };
   }
 
   /** Show Metrics: each running instance's /state. */

@@ -31,6 +31,8 @@ export interface LxdExecRequest {
 export interface LxdInstanceRef {
   readonly name: string;
   readonly project: string;
+  /** Placed on another member than the one spoken to: its streams would be relayed. */
+  readonly relayed?: boolean;
 }
 
 /** A started exec (or console): its operation and a websocket per fd ("0", "1", "2", "control"). */
@@ -224,7 +226,9 @@ export async function runExec(client: LxdClient, where: LxdInstanceRef, argv: st
   const timeoutMs = opts.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
   const marker = newMarker();
   const environment = { PATH: GUEST_PATH, ...(mark ? { [marker.name]: marker.value } : {}) };
-  const recorded = opts.stdin === undefined || opts.stdin === '';
+  // only where a relay would carry the streams (see runRecorded): a program's background children
+  // outlive it through websockets, not always when its output is recorded
+  const recorded = !!where.relayed && (opts.stdin === undefined || opts.stdin === '');
   const s = recorded ? undefined : await startExec(client, where, { command: argv, environment, interactive: false });
   let stop: (why: 'cancelled' | 'timeout') => void = () => undefined;
   const aborted = new Promise<'cancelled' | 'timeout'>((resolve) => (stop = resolve));
@@ -248,7 +252,7 @@ export async function runExec(client: LxdClient, where: LxdInstanceRef, argv: st
 }
 
 /**
- * A program with no input, run without websockets: LXD records its stdout and stderr in files that
+ * A program with no input on an instance of another member, run without websockets: LXD records its stdout and stderr in files that
  * are read and deleted here. Why: on LXD 5.0.2 a member relaying an exec's websockets to the
  * instance's member refuses some at once ("websocket: bad handshake"), and a member that got a
  * burst of those crashed in the lab.
