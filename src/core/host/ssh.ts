@@ -289,10 +289,11 @@ export class SshHost implements Host {
   /** What the master last said (why a connection ended). */
   /**
    * A channel that failed only in the multiplexer ("muxclient: master hello exchange failed") met a
-   * master that is going down: its own last words, once it has gone (up to 2 s), say why.
+   * master that is going down: its own last words, once it has gone (up to 5 s: on a loaded machine
+   * 2 s were not always enough, and the master writes nothing at INFO before its end), say why.
    */
   private async dyingMasterReason(): Promise<string> {
-    for (let i = 0; i < 20 && (await this.masterAlive()); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await this.masterAlive()); i++) await new Promise((r) => setTimeout(r, 100));
     return this.masterReason();
   }
 
