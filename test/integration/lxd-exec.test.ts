@@ -143,8 +143,13 @@ test('Show Metrics: /state through the metrics collection, CPU and memory moving
   assert.ok((before.counters.memUsed ?? 0) > 0, JSON.stringify(before.counters));
   const stats = requireCapability(backend(), undefined, 'engineStats');
   const procs0 = (await stats.of(id)).pids_stats?.current ?? 0;
-  // busy for 2 s, and three sleepers holding memory
-  await exec().exec(['/bin/sh', '-c', 'for i in 1 2 3; do sleep 30 >/dev/null 2>&1 & done; t=$(($(date +%s)+2)); while [ $(date +%s) -lt $t ]; do :; done']);
+  // busy for 2 s, and three sleepers holding memory (in sessions of their own: LXD 5.0.2 may end the
+  // program's process group with it)
+  await exec().exec([
+    '/bin/sh',
+    '-c',
+    'for i in 1 2 3; do setsid sleep 30 >/dev/null 2>&1 & done; t=$(($(date +%s)+2)); while [ $(date +%s) -lt $t ]; do :; done',
+  ]);
   const after = (await collectConnection(conn, 2)).find((r) => r.guestId === id)!;
   const cpuS = ((after.counters.cpuNs ?? 0) - (before.counters.cpuNs ?? 0)) / 1e9;
   assert.ok(cpuS > 0.5, `CPU time grew by ${cpuS} s`);
