@@ -44,6 +44,8 @@ export interface Guest {
   readonly location?: string;
   /** The project the guest belongs to (LXD). */
   readonly project?: string;
+  /** Verbs of its kind that are absent here, each with why (shown in its tooltip). */
+  readonly absentVerbs?: readonly string[];
 }
 
 /** A member of a cluster (LXD): where its guests run, and whether it answers. */

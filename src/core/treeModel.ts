@@ -92,6 +92,7 @@ export function guestItemSpec(g: Guest, connectionLabel: string): GuestItemSpec 
       g.image ? `Image: ${g.image}` : '',
       `Host: ${connectionLabel}`,
       `Id: \`${g.id}\``,
+      ...(g.absentVerbs ?? []),
     ]
       .filter(Boolean)
       .join('\n\n'),

@@ -1,4 +1,5 @@
 // Docker and Podman (Docker-compatible API) through dockerode over a unix socket.
+import { checkpointAbsence } from './docker/checkpoint';
 import Docker from 'dockerode';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
@@ -109,6 +110,7 @@ export class DockerBackend implements Backend, CapabilityProvider {
   private closed = false;
   private lost = false;
   private heartbeat: NodeJS.Timeout | undefined;
+  private checkpointNote: Promise<readonly string[]> | undefined;
   private readonly requestTimeoutMs: number;
   private readonly heartbeatMs: number;
   /** The machine the engine runs on. */
@@ -204,6 +206,12 @@ export class DockerBackend implements Backend, CapabilityProvider {
     this.events = undefined;
   }
 
+  /** The tooltip's reason for the absent Checkpoint verb, asked once per connection. */
+  private checkpointWhy(): Promise<readonly string[]> {
+    this.checkpointNote ??= checkpointAbsence(this.host).then((why) => [why]);
+    return this.checkpointNote;
+  }
+
   async list(): Promise<Guest[]> {
     let rows: Docker.ContainerInfo[];
     try {
@@ -211,7 +219,9 @@ export class DockerBackend implements Backend, CapabilityProvider {
     } catch (e) {
       throw this.fail(e);
     }
+    const absentVerbs = await this.checkpointWhy();
     return rows.map((c) => ({
+      absentVerbs,
       id: c.Id,
       name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
       kind: 'container' as const,
@@ -232,6 +242,7 @@ export class DockerBackend implements Backend, CapabilityProvider {
     }
     const nano = info.HostConfig?.NanoCpus ?? 0;
     return {
+      absentVerbs: await this.checkpointWhy(),
       id: info.Id,
       name: info.Name.replace(/^\//, ''),
       kind: 'container',
