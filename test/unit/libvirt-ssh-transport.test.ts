@@ -2,11 +2,15 @@
 // proxy/mode/socket, the order they are tried in, and that hostile URI values reach no shell unquoted.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { LibvirtBackend } from '../../src/core/backends/libvirt';
 import type { HostChild } from '../../src/core/host/host';
 import { localHost } from '../../src/core/host/local';
 import { remoteCommand } from '../../src/core/host/quote';
+import { SshUnreachableError } from '../../src/core/host/ssh';
+import { processStream } from '../../src/core/host/stream';
+import { hostUnreachable } from '../../src/core/backends/reach';
 import { parseDestination, parseQemuSshUri } from '../../src/core/host/sshConfig';
 import { remoteName, socketUri, sshHostOptionsFor, sshRoutes, SSH_HELPER } from '../../src/core/libvirt/sshTransport';
 import { hostIdFor } from '../../src/core/config';
@@ -135,4 +139,31 @@ test('proxy=native with no helper on the host: the error is the shell\'s own "no
   assert.ok(r.guests instanceof Error, `listed: ${JSON.stringify(r)}`);
   assert.match(r.guests.message, /virt-ssh-helper.*not found/);
   assert.deepEqual(r.ran, [], 'native asks the host for no other program');
+});
+
+test("processStream: an SSH outage under the helper stays SSH's, so the host is reported unreachable (not the daemon)", async () => {
+  const outage = new SshUnreachableError(['virt-ssh-helper'], 'kvm1', 'Timeout, server kvm1 not responding.');
+  const child: HostChild = {
+    argv: ['virt-ssh-helper'],
+    pid: undefined,
+    stdin: new PassThrough(),
+    stdout: new PassThrough(),
+    stderr: new PassThrough(),
+    exited: Promise.resolve({ code: 255, signal: null, error: outage }),
+    done: true,
+    kill: async () => undefined,
+    signal: () => undefined,
+  };
+  const host = new (class extends FakeHost {
+    spawn(): HostChild {
+      return child;
+    }
+  })('kvm1');
+  try {
+    const e = await new Promise<Error>((resolve) => processStream(host, ['virt-ssh-helper', 'qemu:///system']).on('error', resolve));
+    assert.equal(e, outage);
+    assert.equal(hostUnreachable(e)?.message, 'kvm1 is unreachable: Timeout, server kvm1 not responding.');
+  } finally {
+    host.close();
+  }
 });

@@ -29,21 +29,20 @@ export function processStream(host: Host, argv: readonly string[]): Duplex {
   p.stdout.on('data', (b: Buffer) => {
     if (!d.push(b)) p.stdout.pause();
   });
-  const why = p.exited.then((e) => {
+  // the host's own error as it is (an SSH outage stays one for reach.ts), else the exit and stderr's last line
+  const why = p.exited.then((e): Error | undefined => {
     const tail = stderr.trim().split('\n').pop();
-    return e.error?.message ?? (e.code ? `${argv[0]} on ${host.label} exited with ${e.code}${tail ? `: ${tail}` : ''}` : undefined);
+    return e.error ?? (e.code ? new Error(`${argv[0]} on ${host.label} exited with ${e.code}${tail ? `: ${tail}` : ''}`) : undefined);
   });
   // a failed process ends the stream at once, read or not
-  void why.then((reason) => reason && !d.destroyed && d.destroy(new Error(reason)));
-  p.stdout.on(
-    'end',
-    () =>
-      void why.then((reason) => {
-        if (d.destroyed) return;
-        if (reason) d.destroy(new Error(reason));
-        else d.push(null);
-      }),
-  );
+  void why.then((err) => err && !d.destroyed && d.destroy(err));
+  p.stdout.on('end', () => {
+    void why.then((err) => {
+      if (d.destroyed) return;
+      if (err) d.destroy(err);
+      else d.push(null);
+    });
+  });
   d.on('close', () => void p.kill());
   return d;
 }
