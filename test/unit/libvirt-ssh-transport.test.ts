@@ -30,6 +30,8 @@ test('sshRoutes: proxy=auto tries virt-ssh-helper, then nc, and the streamlocal 
   // native and netcat: that one program, whatever the host has
   assert.deepEqual(routes('qemu+ssh://kvm1/system?proxy=native', LEGACY, []), [{ via: 'helper', argv: [SSH_HELPER, 'qemu:///system'] }]);
   assert.deepEqual(routes('lxc+ssh://kvm1/system?proxy=netcat', '/s', [SSH_HELPER]), [{ via: 'netcat', argv: ['nc', '-U', '/s'] }]);
+  // netcat= names the program
+  assert.deepEqual(routes('qemu+ssh://kvm1/system?netcat=/opt/bin/nc', '/s', ['/opt/bin/nc']), [{ via: 'netcat', argv: ['/opt/bin/nc', '-U', '/s'] }]);
   // the helper gets the URI without the client's own parameters; others are the daemon's
   assert.equal(remoteName(parseQemuSshUri('qemu+ssh://kvm1/system?keyfile=/k&mode=direct&proxy=native&no_verify=1')), 'qemu:///system');
   assert.equal(remoteName(parseQemuSshUri('test+ssh://kvm1/default')), 'test:///default');

@@ -28,15 +28,18 @@ export function isSshLibvirtUri(uri: string): boolean {
 export function sshRoutes(u: LibvirtSshUri, socket: string, present: ReadonlySet<string>): SshRoute[] {
   const proxy = u.params.proxy ?? 'auto';
   const helper: SshRoute = { via: 'helper', argv: [SSH_HELPER, remoteName(u)] };
-  const netcat: SshRoute = { via: 'netcat', argv: ['nc', '-U', socket] };
+  const netcat: SshRoute = { via: 'netcat', argv: [netcatOf(u), '-U', socket] };
   if (proxy === 'native') return [helper];
   if (proxy === 'netcat') return [netcat];
   const out: SshRoute[] = [];
   if (present.has(SSH_HELPER)) out.push(helper);
-  if (present.has('nc')) out.push(netcat);
+  if (present.has(netcatOf(u))) out.push(netcat);
   if (!out.length) out.push({ via: 'forward', socket });
   return out;
 }
+
+/** libvirt's `netcat=` names the nc program on the host. */
+const netcatOf = (u: LibvirtSshUri): string => u.params.netcat || 'nc';
 
 /** The URI virt-ssh-helper is given: the URI without +ssh, the host and the client's own parameters. */
 export function remoteName(u: LibvirtSshUri): string {
@@ -74,7 +77,7 @@ const WHICH = 'for p do command -v -- "$p" >/dev/null 2>&1 && echo "$p"; done; e
 
 async function programsOn(host: Host, u: LibvirtSshUri): Promise<Set<string>> {
   if ((u.params.proxy ?? 'auto') !== 'auto') return new Set();
-  const r = await host.run(['sh', '-c', WHICH, 'sh', SSH_HELPER, 'nc'], { timeoutMs: 15_000 });
+  const r = await host.run(['sh', '-c', WHICH, 'sh', SSH_HELPER, netcatOf(u)], { timeoutMs: 15_000 });
   return new Set(r.stdout.split('\n').filter(Boolean));
 }
 
