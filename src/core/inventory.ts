@@ -5,6 +5,8 @@
 // picker needs them (open()), not when a tree happens to ask for children. No vscode import.
 import { EventEmitter } from 'node:events';
 import { createBackend } from './backends';
+import { isSshLibvirtUri } from './libvirt/sshTransport';
+import { parseQemuSshUri } from './host/sshConfig';
 import { Connection, ConnectionOptions, ConnectionStatus, GuestDiff, Logger, nullLogger } from './connection';
 import type { AskpassHandler } from './host/askpass';
 import type { Host } from './host/host';
@@ -313,7 +315,7 @@ export class Inventory extends EventEmitter<InventoryEvents> {
 
   private makeConnection(h: HostState, config: ConnectionConfig): Connection {
     const backend = this.opts.backend ?? createBackend;
-    const c = new Connection(config, (cfg) => backend(cfg, h.host), this.opts.connection);
+    const c = new Connection(config, (cfg) => backend(cfg, this.sshHostOf(cfg) ?? h.host), this.opts.connection);
     c.on('status', (s) => {
       this.emit('status', c, s);
       if (s.state === 'unreachable' && h.remote) this.onRemoteConnectionDown(h);
@@ -322,6 +324,17 @@ export class Inventory extends EventEmitter<InventoryEvents> {
     c.on('members', (m) => this.emit('members', c, m));
     c.setVisible(this.visible);
     return c;
+  }
+
+  /**
+   * A typed qemu+ssh:// connection reuses the Host (one master) of the `virtscope.hosts` entry with the
+   * same destination, unless its keyfile=/no_verify= ask for other ssh options; else the backend makes its own.
+   */
+  private sshHostOf(cfg: ConnectionConfig): Host | undefined {
+    if (cfg.type !== 'libvirt' || !cfg.uri || !isSshLibvirtUri(cfg.uri)) return undefined;
+    const u = parseQemuSshUri(cfg.uri);
+    if (u.params.keyfile || u.params.no_verify === '1') return undefined;
+    return this.remotes.find((r) => r.entry?.destination === u.destination && r.entry?.port === u.port)?.host;
   }
 
   // ---- remote hosts ---------------------------------------------------------------------------

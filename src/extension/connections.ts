@@ -29,7 +29,8 @@ export class Connections implements vscode.Disposable {
   ) {
     this.model = new Inventory({
       discover: discoverConnections,
-      backend: (cfg, host) => (cfg.type === 'lxd' ? new LxdBackend(cfg, { host, credentials: lxdCredentials }) : createBackend(cfg, host)),
+      backend: (cfg, host) =>
+        cfg.type === 'lxd' ? new LxdBackend(cfg, { host, credentials: lxdCredentials }) : createBackend(cfg, host, { configFile: config.sshConfigFile }),
       remoteHost: (entry) => sshHostFor(entry, askpass && this.askpassFor(entry.id, askpass), config.sshConfigFile),
       connection: { pollMs: config.lxcPollMs, log },
       log,

@@ -49,6 +49,7 @@ test('parseDestination: what ssh would read as an option or cannot reach is refu
 
 test('parseQemuSshUri: the forms virsh accepts, with the parameters that matter', () => {
   assert.deepEqual(parseQemuSshUri('qemu+ssh://root@kvm1/system'), {
+    uri: 'qemu+ssh://root@kvm1/system',
     driver: 'qemu',
     user: 'root',
     host: 'kvm1',

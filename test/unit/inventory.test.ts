@@ -352,3 +352,19 @@ test('a cancelled ssh question: the host is not retried by itself (the question 
   assert.equal(inv.host('far')!.status.state, 'ready');
   await inv.dispose();
 });
+
+test('a typed qemu+ssh:// connection reuses the Host of the virtscope.hosts entry with its destination (one master)', async () => {
+  const { inv } = setup();
+  inv.setHosts([{ id: 'kvm1', destination: 'root@kvm1' }]);
+  inv.setLocalConnections([
+    { id: 'typed', type: 'libvirt', uri: 'qemu+ssh://root@kvm1/system' },
+    { id: 'other', type: 'libvirt', uri: 'qemu+ssh://root@kvm2/system' },
+    { id: 'own-key', type: 'libvirt', uri: 'qemu+ssh://root@kvm1/system?keyfile=/k' },
+  ]);
+  await inv.open();
+  const hostOf = (id: string) => world.made.find((m) => m.id === id)?.host;
+  assert.equal(hostOf('typed'), 'root@kvm1');
+  assert.equal(hostOf('other'), 'this machine', 'no entry: the libvirt backend makes its own SSH host');
+  assert.equal(hostOf('own-key'), 'this machine', "other ssh options: not the entry's master");
+  await inv.dispose();
+});

@@ -247,7 +247,7 @@ test('URI → socket path and CONNECT_OPEN name', () => {
 
   assert.throws(
     () => resolveLibvirtUri('qemu+ssh://root@host/system'),
-    (e: unknown) => e instanceof BackendError && e.code === 'ENOTSUP' && /ssh/.test(e.message),
+    (e: unknown) => e instanceof BackendError && e.code === 'EINVAL' && /reached over SSH/.test(e.message),
   );
   assert.throws(() => resolveLibvirtUri('qemu://host/system'), /transport "tls"/);
   assert.throws(() => resolveLibvirtUri('qemu+unix://host/system'), /remote server \(host\)/);

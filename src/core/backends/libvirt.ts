@@ -5,7 +5,9 @@ import type { Duplex } from 'node:stream';
 import { Backend, BackendError, BackendEvent, ConnectionConfig, Definition, Guest, GuestKind, GuestState, Verb } from '../model';
 import { LibvirtClient, LibvirtClientOptions, LibvirtError } from '../libvirt/client';
 import * as P from '../libvirt/protocol';
+import { isSshLibvirtUri, openSshLibvirtStream, sshHostForLibvirtUri, sshUriProblem } from '../libvirt/sshTransport';
 import { connectUnix, daemonStartHint, LibvirtEndpoint, resolveLibvirtUriOn } from '../libvirt/transport';
+import type { SshHost, SshHostOptions } from '../host/ssh';
 import type { Capabilities, CapabilityProvider } from '../capabilities';
 import type { Host } from '../host/host';
 import { localHost } from '../host/local';
@@ -83,6 +85,8 @@ export interface LibvirtBackendOptions extends LibvirtClientOptions {
   bulkStats?: boolean;
   /** The machine libvirtd and the domains run on: its socket and processes (default: this machine). */
   host?: Host;
+  /** A typed qemu+ssh:// URI with no `host`: options of the SshHost made for its destination (ssh -F, askpass). */
+  ssh?: Partial<SshHostOptions>;
 }
 
 /** Is the URI a driver on this machine (where the domains' pid files and cgroups are)? */
@@ -230,6 +234,8 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
     private readonly options: LibvirtBackendOptions = {},
   ) {
     if (!config.uri) throw new BackendError(`libvirt connection "${config.id}" has no URI`, 'EINVAL', 'Set a URI such as qemu:///system.');
+    const sshProblem = isSshLibvirtUri(config.uri) ? sshUriProblem(config.uri) : undefined;
+    if (sshProblem) throw sshProblem;
     this.kind = kindForUri(config.uri);
     if (options.bulkStats === false) this.bulkStats = false;
   }
@@ -253,6 +259,13 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
   /** The endpoint on the host and a stream to it; an unreachable host in SSH's words. */
   private async openStream(): Promise<{ endpoint: LibvirtEndpoint; stream: Duplex }> {
     try {
+      if (isSshLibvirtUri(this.config.uri!)) {
+        const opened = await openSshLibvirtStream(this.host, this.config.uri!, {
+          socketPath: this.config.socketPath,
+          timeoutMs: this.options.connectTimeoutMs,
+        });
+        return { endpoint: opened.endpoint, stream: opened.stream };
+      }
       const endpoint = await resolveLibvirtUriOn(this.host, this.config.uri!, { socketPath: this.config.socketPath });
       const stream = this.options.openStream
         ? await this.options.openStream(endpoint)
@@ -327,6 +340,10 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
       this.eventCallbackId = undefined;
     }
     await c.connectClose();
+    // a host made for a typed qemu+ssh:// URI is this connection's own: its master goes with it
+    const own = this.ownSsh;
+    this.ownSsh = undefined;
+    await own?.dispose();
   }
 
   // ---- inventory --------------------------------------------------------------------
@@ -511,8 +528,12 @@ export class LibvirtBackend implements Backend, CapabilityProvider {
 
   /** The machine the domains run on (their processes, pid files, cgroups). */
   get host(): Host {
+    if (this.options.host && !isThisMachine(this.options.host)) return this.options.host;
+    // qemu+ssh://user@host/system typed as is: the host is the URI's destination
+    if (isSshLibvirtUri(this.config.uri!)) return (this.ownSsh ??= sshHostForLibvirtUri(this.config.uri!, this.options.ssh));
     return this.options.host ?? localHost;
   }
+  private ownSsh: SshHost | undefined;
 
   /**
    * What this connection can do for `guest`: its definition and bulk stats always; programs

@@ -42,6 +42,11 @@ export interface SshHostOptions {
   /** How long the master stays after its last channel closed; default 300 s. */
   controlPersistS?: number;
   connectTimeoutS?: number;
+  /**
+   * libvirt's `no_verify=1` in a qemu+ssh URI: an unknown host key is accepted without asking. Only ever
+   * the user's explicit choice for this one host (OpenSSH still refuses a changed key).
+   */
+  noVerifyHostKey?: boolean;
   /** The ssh program; default `ssh` on PATH. */
   sshPath?: string;
   /**
@@ -143,7 +148,9 @@ export class SshHost implements Host {
 
   private get controlPath(): string {
     const id = createHash('sha256')
-      .update(`${this.opts.destination}\0${this.opts.port ?? ''}\0${this.opts.configFile ?? ''}\0${(this.opts.extraArgs ?? []).join('\0')}`)
+      .update(
+        `${this.opts.destination}\0${this.opts.port ?? ''}\0${this.opts.configFile ?? ''}\0${this.opts.noVerifyHostKey ? 1 : 0}\0${(this.opts.extraArgs ?? []).join('\0')}`,
+      )
       .digest('hex')
       .slice(0, 16);
     return path.join(this.dir!, `m-${id}`);
@@ -159,7 +166,7 @@ export class SshHost implements Host {
     const opt = (kv: string) => a.push('-o', kv);
     opt(`BatchMode=${o.askpass ? 'no' : 'yes'}`);
     // unknown keys: refused, or asked through the prompt; a changed key is always refused by OpenSSH
-    opt(`StrictHostKeyChecking=${o.askpass ? 'ask' : 'yes'}`);
+    opt(`StrictHostKeyChecking=${o.noVerifyHostKey ? 'no' : o.askpass ? 'ask' : 'yes'}`);
     opt(`ConnectTimeout=${o.connectTimeoutS ?? 10}`);
     opt(`ServerAliveInterval=${SERVER_ALIVE.intervalS}`);
     opt(`ServerAliveCountMax=${SERVER_ALIVE.countMax}`);

@@ -30,10 +30,15 @@ export interface SshDestination {
   readonly port?: number;
 }
 
-/** `alias`, `user@host`, `user@host:port`, `user@[v6]:port`, `ssh://user@host:port`. */
+/** `alias`, `user@host`, `user@host:port`, `user@[v6]:port`, `ssh://user@host:port`, a pasted `qemu+ssh://user@host/system`. */
 export function parseDestination(text: string): SshDestination {
   let s = text.trim();
   if (!s) throw new Error('the host is empty');
+  if (/^[a-z0-9]+\+ssh:\/\//i.test(s)) {
+    const u = parseQemuSshUri(s);
+    if (u.destination.startsWith('-')) throw new Error(`"${s}": a host cannot start with "-"`);
+    return u.port ? { destination: u.destination, port: u.port } : { destination: u.destination };
+  }
   if (s.startsWith('-')) throw new Error(`"${s}": a host cannot start with "-"`);
   if (/\s/.test(s)) throw new Error(`"${s}": a host has no space in it`);
   s = s.replace(/^ssh:\/\//i, '').replace(/\/$/, '');
@@ -63,6 +68,8 @@ function checkPort(p: string, text: string): number {
 }
 
 export interface LibvirtSshUri {
+  /** As typed (trimmed). */
+  readonly uri: string;
   readonly driver: string;
   readonly user?: string;
   readonly host: string;
@@ -89,7 +96,9 @@ export function parseQemuSshUri(uri: string): LibvirtSshUri {
   if (params.mode && !['auto', 'legacy', 'direct'].includes(params.mode)) throw new Error(`"${uri}": mode must be auto, legacy or direct`);
   if (params.proxy && !['auto', 'netcat', 'native'].includes(params.proxy)) throw new Error(`"${uri}": proxy must be auto, netcat or native`);
   const path = u.pathname || '/system';
+  if (params.no_verify && !['0', '1'].includes(params.no_verify)) throw new Error(`"${uri}": no_verify must be 0 or 1`);
   return {
+    uri: uri.trim(),
     driver: m[1].toLowerCase(),
     user,
     host,

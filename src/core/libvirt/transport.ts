@@ -143,11 +143,19 @@ function param(u: ParsedLibvirtUri, name: string): string | undefined {
  */
 export function resolveLibvirtUri(uri: string, options: ResolveOptions = {}): LibvirtEndpoint {
   const u = parseLibvirtUri(uri);
+  if (u.transport === 'ssh') {
+    // +ssh is a stream over the host's SSH (sshTransport.ts); here only its socket on the host is resolved
+    throw new BackendError(
+      `${uri} is reached over SSH, not as a socket on this machine`,
+      'EINVAL',
+      'Open it with openSshLibvirtStream (libvirt/sshTransport.ts).',
+    );
+  }
   if (u.transport !== 'unix') {
     throw new BackendError(
-      `libvirt transport "${u.transport}" (${uri}) is not supported yet; only local unix-socket connections are`,
+      `libvirt transport "${u.transport}" (${uri}) is not supported yet; only local unix-socket and +ssh connections are`,
       'ENOTSUP',
-      'Use a local URI such as qemu:///system, or run virtscope on the host (VS Code Remote-SSH).',
+      'Use a local URI such as qemu:///system, or qemu+ssh://user@host/system for another host.',
     );
   }
   if (u.server) {
