@@ -83,6 +83,17 @@ async function execServer(
     calls.push(call);
     const left = new Set(names);
     for (const fd of names) bySecret.set(fds[fd], { call, fd, n, left });
+    created(res, id, fds);
+  }
+  // a program with no input runs without websockets (record-output): here it ends at once, with no output
+  function recordedCall(res: http.ServerResponse, body: ExecCall['body']) {
+    const id = `op${calls.length}`;
+    calls.push({ body, fds: {}, end: () => undefined });
+    ended.set(id, 0);
+    created(res, id, {});
+  }
+  /** LXD's answer to a POST that started an operation. */
+  function created(res: http.ServerResponse, id: string, fds: Record<string, string>) {
     json(res, 202, {
       type: 'async',
       status: 'Operation created',
@@ -91,21 +102,6 @@ async function execServer(
       error_code: 0,
       error: '',
       metadata: operation(id, fds),
-    });
-  }
-  // a program with no input runs without websockets (record-output): here it ends at once, with no output
-  function recordedCall(res: http.ServerResponse, body: ExecCall['body']) {
-    const id = `op${calls.length}`;
-    calls.push({ body, fds: {}, end: () => undefined });
-    ended.set(id, 0);
-    json(res, 202, {
-      type: 'async',
-      status: 'Operation created',
-      status_code: 100,
-      operation: `/1.0/operations/${id}`,
-      error_code: 0,
-      error: '',
-      metadata: operation(id, {}),
     });
   }
   function answerWait(res: http.ServerResponse, id: string) {
