@@ -35,10 +35,13 @@ uiRun('ui-objects', opts, async ({ page, log, goto, step, shot, openGuests, cont
   const tab = (name) => page.locator('.tabs-container .tab', { hasText: `${name}.xml` }).first();
   const editor = () => page.locator('.editor-group-container .monaco-editor').first();
   const away = () => page.mouse.move(1390, 840);
+  /** Focuses the open document by a click in the middle of its editor. Not on "the first line": Monaco keeps lines
+   * scrolled under the sticky-scroll header in the page, so the first one in the page may be hidden. */
+  const focusEditor = () => editor().click();
 
   /** Replaces every `from` with `to` in the open document through the editor's Find/Replace widget. */
   const replaceAll = async (from, to) => {
-    await editor().locator('.view-line').first().click();
+    await focusEditor();
     await page.keyboard.press('Control+H');
     const w = editor().locator('.find-widget.visible');
     await w.waitFor({ timeout: 10_000 });
@@ -72,7 +75,7 @@ uiRun('ui-objects', opts, async ({ page, log, goto, step, shot, openGuests, cont
 
   /** Saves the document and waits until the tab is clean and `check()` holds on the host. */
   const saveUntil = async (name, check) => {
-    await editor().locator('.view-line').first().click();
+    await focusEditor();
     await page.keyboard.press('Control+S');
     for (let i = 0; i < 80 && !check(); i++) await page.waitForTimeout(250);
     if (!check()) throw new Error(`the host does not have the saved ${name}`);
