@@ -11,9 +11,17 @@
 //                   time): the tree with live figures, what the backend shows (vs lxc list json)
 // Then event latency: `lxc config set` on a bench instance → the lifecycle event in our callback,
 // from LXD's own event timestamp and from the start of the lxc command.
+// Then a metrics panel on PANEL running instances (--panel 50; more are started for it): the CPU one
+// tick of the extension's sampler costs (the cluster connection's Host Overview: /state of each running
+// instance, 8 at a time, plus this machine's /proc) vs lxd-ui's way of refreshing the same figures, GET
+// /1.0/instances?recursion=2 on a kept connection, and vs `lxc list --format json` (a process per tick).
 import { execFile, execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { LxdApi } from '../src/core/backends/lxd/api';
+import { LxdBackend } from '../src/core/backends/lxdBackend';
+import { Connection } from '../src/core/connection';
+import { Sampler } from '../src/core/metrics/sampler';
 import { LxdClient } from '../src/core/backends/lxd/client';
 import type { LxdLifecycleEvent } from '../src/core/backends/lxd/types';
 import { LXD_LAB_SCRIPT, lxdLabEnv, type LxdLabEnv } from '../test/integration/lxdLab';
@@ -24,6 +32,7 @@ const COUNT = Number(arg('count', '300'));
 const RUNNING = Number(arg('running', '30'));
 const ROUNDS = Number(arg('rounds', '7'));
 const EVENTS = Number(arg('events', '15'));
+const PANEL = Number(arg('panel', '50'));
 const GOAL = 5;
 
 /** `lxc ARGS` against member 1 exactly as the lab runs it, without the lab script around it. */
@@ -108,6 +117,65 @@ async function eventLatency(env: LxdLabEnv, client: LxdClient) {
   );
 }
 
+/** This process's CPU (user + system) in ms. */
+const selfCpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Wall and CPU of each of ROUNDS runs of `fn` after a warm-up; `cpu` says whose CPU counts. */
+async function cpuRounds(fn: () => Promise<unknown>, cpu: () => number = selfCpuMs): Promise<{ wall: number[]; cpu: number[] }> {
+  await fn();
+  const out = { wall: [] as number[], cpu: [] as number[] };
+  for (let i = 0; i < ROUNDS; i++) {
+    const [t0, c0] = [performance.now(), cpu()];
+    await fn();
+    out.wall.push(performance.now() - t0);
+    out.cpu.push(cpu() - c0);
+  }
+  return out;
+}
+
+/** The CPU of reaped children, from this process's /proc stat (cutime + cstime). */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(f[13]) + Number(f[14])) * 1000) / 100;
+}
+
+async function panelTick(env: LxdLabEnv, api: LxdApi) {
+  execFileSync('bash', [LXD_LAB_SCRIPT, 'populate', String(COUNT), String(PANEL), 'bench'], { stdio: 'ignore', timeout: 3_600_000 });
+  const conn = new Connection({ id: 'lxd/bench', type: 'lxd', label: 'bench', socketPath: env.LXD_SOCKET_1 }, (c) => new LxdBackend(c), { debounceMs: 50 });
+  await conn.start();
+  const sampler = new Sampler({ intervalMs: 3_600_000, connection: (id) => (id === 'lxd/bench' ? conn : undefined) });
+  const release = sampler.subscribe({ connectionId: 'lxd/bench' });
+  try {
+    while (sampler.ticks < 1) await new Promise((r) => setTimeout(r, 10));
+    const running = [...conn.guests.values()].filter((g) => g.state === 'running').length;
+    const ours = await cpuRounds(() => sampler.tick());
+    if (sampler.errors.size) throw new Error(`sampler: ${[...sampler.errors].join('; ')}`);
+    const ui = await cpuRounds(() => api.instances({ recursion: 2 }));
+    const cli = await cpuRounds(
+      () => lxcDirect(env, 'list', '--format', 'json'),
+      () => selfCpuMs() + childrenCpuMs(),
+    );
+    const row = (what: string, x: { wall: number[]; cpu: number[] }) =>
+      console.log(`  ${what.padEnd(66)} CPU ${median(x.cpu).toFixed(1).padStart(7)} ms   wall ${median(x.wall).toFixed(0).padStart(6)} ms`);
+    console.log(`\nA metrics panel on the cluster (${running} running of ${conn.guests.size}), one tick, median of ${ROUNDS}:`);
+    row('virtscope Sampler.tick(): /state of each running one + /proc', ours);
+    row("baseline (lxd-ui's refresh): instances?recursion=2, kept connection", ui);
+    row('baseline: lxc list --format json (a process per tick; its CPU too)', cli);
+    console.log(
+      `  ratio CPU per tick: ${(median(ui.cpu) / median(ours.cpu)).toFixed(1)}x vs recursion=2, ${(median(cli.cpu) / median(ours.cpu)).toFixed(1)}x vs lxc list; ` +
+        `wall: ${(median(ui.wall) / median(ours.wall)).toFixed(1)}x, ${(median(cli.wall) / median(ours.wall)).toFixed(1)}x`,
+    );
+  } finally {
+    release();
+    sampler.dispose();
+    await conn.dispose();
+  }
+}
+
 async function main() {
   const { env, skip } = lxdLabEnv();
   if (!env) {
@@ -126,6 +194,7 @@ async function main() {
     }
     await listing(env, api);
     await eventLatency(env, client);
+    await panelTick(env, api);
   } finally {
     client.close();
     console.log('\nremoving them (lxd-cluster.sh unpopulate bench)');

@@ -104,6 +104,8 @@ export interface Cluster {
   evacuate(member: string, opts?: OperationOptions): Promise<void>;
   /** Brings an evacuated member back into service (its instances come back). */
   restore(member: string, opts?: OperationOptions): Promise<void>;
+  /** A member's overview as Markdown (its load, its instances' CPU, memory, I/O); no member: a standalone server. */
+  overview(member?: string, opts?: OperationOptions): Promise<string>;
 }
 
 export interface Capabilities {

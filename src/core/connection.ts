@@ -271,6 +271,7 @@ export class Connection extends EventEmitter<ConnectionEvents> {
       this.becomeUnreachable(ev.error);
       return;
     }
+    if (ev.type === 'members') return this.takeMembers(this.backend);
     this.opts.log.debug(`${this.label}: event ${ev.reason} ${ev.name ?? ev.guestId ?? ''}`);
     if (ev.only && ev.guestId) this.pendingIds.add(ev.guestId);
     else this.pendingRelist = true;

@@ -61,7 +61,7 @@ export interface ClusterMember {
   readonly description?: string;
   readonly url?: string;
   readonly architecture?: string;
-  /** "load 0.12 0.10 0.05" from the member's state, when read. */
+  /** "load 0.12 0.10 0.05 · 1.2 of 3.8 GiB RAM used", or "2 CPUs · …" (LXD 5.0: resources only), when read. */
   readonly load?: string;
 }
 
@@ -82,6 +82,8 @@ export type BackendEvent =
       /** Only `guestId` changed (or appeared, or vanished): re-reading that one guest is enough (LXD: hundreds of instances). */
       readonly only?: boolean;
     }
+  /** Only the members' own figures changed (a load line): re-read members(), not the guests. */
+  | { readonly type: 'members' }
   | { readonly type: 'disconnected'; readonly error: Error };
 
 export type BackendType = 'libvirt' | 'lxc' | 'docker' | 'lxd';

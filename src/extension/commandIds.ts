@@ -59,6 +59,7 @@ export const CMD = {
   lxdLaunch: 'virtscope.lxd.launch',
   lxdMove: 'virtscope.lxd.move',
   lxdEvacuate: 'virtscope.lxd.evacuate',
+  lxdOverview: 'virtscope.lxd.memberOverview',
   lxdRestore: 'virtscope.lxd.restore',
 } as const;
 

@@ -205,7 +205,8 @@ export function toggleGrouping(deps: LxdDeps): void {
 type ClusterLevel = ClusterNode | ProjectNode | MemberNode;
 
 /** The cluster of a node (cluster, project, member, guest), or one picked from the connected clusters. */
-async function clusterOf(deps: LxdDeps, node: unknown, title: string): Promise<{ conn: Connection; cluster: Cluster } | undefined> {
+/** The cluster of the clicked node, else the only connected one, else a pick. */
+export async function clusterOfNode(deps: LxdDeps, node: unknown, title: string): Promise<{ conn: Connection; cluster: Cluster } | undefined> {
   const k = kindOf(node);
   let conn: Connection | undefined =
     k === 'cluster' || k === 'project' || k === 'member' || k === 'guest' ? (node as ClusterLevel | GuestNode).conn : undefined;
@@ -253,7 +254,7 @@ export async function withOperation(deps: LxdDeps, conn: Connection, title: stri
 
 /** Launch Instance…: an image of the cluster, a name, a member (or the cluster places it). */
 export async function launchInstance(deps: LxdDeps, node?: unknown): Promise<void> {
-  const c = await clusterOf(deps, node, 'Launch Instance');
+  const c = await clusterOfNode(deps, node, 'Launch Instance');
   if (!c) return;
   const project = kindOf(node) === 'project' ? (node as ProjectNode).project : kindOf(node) === 'member' ? (node as MemberNode).project : undefined;
   let images;
@@ -300,7 +301,7 @@ export async function moveInstance(deps: LxdDeps, node?: unknown): Promise<void>
   if (kindOf(node) !== 'guest') return void vscode.window.showInformationMessage('Move to Member: right-click an LXD instance in the Guests view.');
   const n = node as GuestNode;
   const g = n.guest;
-  const c = g && (await clusterOf(deps, n, 'Move to Member'));
+  const c = g && (await clusterOfNode(deps, n, 'Move to Member'));
   if (!g || !c) return;
   const target = await pickMember(c.conn, undefined, `Move "${g.name}" from ${g.location ?? '?'} to`, false, g.location);
   if (!target) return;
@@ -331,7 +332,7 @@ async function memberNodeOf(
   title: string,
   status: 'online' | 'evacuated',
 ): Promise<{ conn: Connection; cluster: Cluster; member: string } | undefined> {
-  const c = await clusterOf(deps, node, title);
+  const c = await clusterOfNode(deps, node, title);
   if (!c) return undefined;
   if (kindOf(node) === 'member') return { ...c, member: (node as MemberNode).name };
   const ms = c.conn.members.filter((m) => m.status === status);

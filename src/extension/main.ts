@@ -10,6 +10,7 @@ import { DEF_SCHEME, DefinitionProvider } from './definitions';
 import { createEditing } from './editing';
 import { registerBenchTasks } from './bench';
 import { createMetrics } from './metrics';
+import { OverviewDocuments } from './memberOverview';
 import { Ctx, registerCommands } from './registry';
 import { GuestLogs } from './logs';
 import { closeAllSessions } from './terminal';
@@ -47,7 +48,15 @@ export function activate(context: vscode.ExtensionContext): VirtscopeApi {
   const base = { config, connections, model, tree, log, definitions, fallbackDir, lxdSecrets };
   const logs = new GuestLogs(connections, log);
   context.subscriptions.push(logs);
-  const ctx: Ctx = { ...base, extensionUri: context.extensionUri, editing: createEditing(context, base), metrics: createMetrics({ ...base, context }) };
+  const overviews = new OverviewDocuments();
+  context.subscriptions.push(overviews.register());
+  const ctx: Ctx = {
+    ...base,
+    extensionUri: context.extensionUri,
+    editing: createEditing(context, base),
+    metrics: createMetrics({ ...base, context }),
+    overviews,
+  };
   context.subscriptions.push(...registerBenchTasks(ctx), ...registerCommands(ctx));
   log.info(`virtscope activated in ${Date.now() - t0} ms (${model.hosts.length} hosts, ${model.connections.length} connections)`);
   return { model, connections, tree };

@@ -18,6 +18,7 @@ import { openShell } from './shell';
 import { showGuestLog } from './logs';
 import { openGraphicalConsole } from './graphics';
 import { addLxd, evacuateMember, launchInstance, LxdDeps, moveInstance, restoreMember, toggleGrouping } from './lxd';
+import { memberOverview, OverviewDocuments } from './memberOverview';
 
 /** What the commands work with: made once in activate(). */
 export type Ctx = CommandsDeps &
@@ -29,6 +30,8 @@ export type Ctx = CommandsDeps &
     tree: GuestTreeProvider;
     metrics: Metrics;
     editing: GuestFileSystem;
+    /** The Member Overview documents (virtual, read-only). */
+    overviews: OverviewDocuments;
     /** Where dist/ is (the graphical console's webview script). */
     extensionUri: vscode.Uri;
   };
@@ -109,6 +112,7 @@ export const COMMANDS: Record<CommandId, CommandFactory> = {
   [CMD.lxdMove]: (ctx) => (node?: unknown) => moveInstance(ctx, node),
   [CMD.lxdEvacuate]: (ctx) => (node?: unknown) => evacuateMember(ctx, node),
   [CMD.lxdRestore]: (ctx) => (node?: unknown) => restoreMember(ctx, node),
+  [CMD.lxdOverview]: (ctx) => (node?: unknown) => memberOverview(ctx, ctx.overviews, node),
 };
 
 /** Registers every command of the table. */

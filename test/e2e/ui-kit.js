@@ -168,14 +168,26 @@ function uiRun(name, opts, body) {
   kit.command = async (text, { match = text, pick } = {}) => {
     const { page } = kit;
     const qi = page.locator('.quick-input-widget');
-    const input = await kit.openPalette(`>${text}`);
-    await qi.locator('.quick-input-list .monaco-list-row', { hasText: match }).first().waitFor({ timeout: 10_000 });
-    await page.waitForTimeout(150);
-    await input.press('Enter');
-    if (pick) {
+    const run = async () => {
+      const input = await kit.openPalette(`>${text}`);
+      await qi.locator('.quick-input-list .monaco-list-row', { hasText: match }).first().waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(150);
+      await input.press('Enter');
+    };
+    await run();
+    if (!pick) return;
+    // A webview that takes the focus back (a panel still loading) closes the command's quick pick; the
+    // row then stays in the page, hidden, and never takes the click: the command is run again.
+    for (let attempt = 1; ; attempt++) {
       const row = qi.locator('.quick-input-list .monaco-list-row', { hasText: pick }).first();
-      await row.waitFor({ timeout: 10_000 });
-      await row.click();
+      const clicked = await row.click({ timeout: 10_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (clicked) return;
+      if (attempt === 3) throw new Error(`the quick pick of "${text}" closed before "${pick}" could be picked, 3 times`);
+      log(`the quick pick of "${text}" closed before "${pick}" was picked (focus taken by a webview?): running the command again`);
+      await run();
     }
   };
 

@@ -1,7 +1,8 @@
 // UI end-to-end test of an LXD cluster in the INSTALLED VSIX (code-server + headless Chromium, like
 // ui-hosts.test.js): `virtscope.lxd` names the lab cluster's unix socket (scripts/lab/lxd-cluster.sh,
 // from /tmp/virtscope-lxd-ready); the cluster is one root beside "This machine" with its three members;
-// "Launch Instance…" from the palette places a busybox container on a chosen member; Shut Down and
+// "Launch Instance…" from the palette places a busybox container on a chosen member; the member's load
+// line and its Member Overview (a Markdown preview of its instances' CPU and memory); Shut Down and
 // Delete (asks first) from the context menu. The instance made here is named ui-lxd-<pid> and removed
 // at the end whatever happened. Screenshots: test/e2e/screenshots/lxd/.
 'use strict';
@@ -116,6 +117,26 @@ uiRun('ui-lxd', opts, async ({ page, log, goto, step, shot, row, openGuests, com
     }
     log(`row: ${await row(NAME).getAttribute('aria-label')}`);
     await shot('05-launched-on-member2.png');
+  });
+
+  await step("member2's row shows its load; Member Overview from its context menu lists its instances with CPU and memory", async () => {
+    const label = await row('member2').getAttribute('aria-label');
+    log(`member2 row: ${label}`);
+    await sidebar()
+      .locator('.monaco-list-row[aria-label^="member2, online · "][aria-label*="RAM used"]')
+      .waitFor({ timeout: 30_000 })
+      .catch(() => {
+        throw new Error(`member2's row has no load line: ${label}`);
+      });
+    await contextMenu('member2', 'Member Overview');
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await frame.locator('h1', { hasText: 'member2 — member of lab' }).waitFor({ timeout: 30_000 });
+    const cells = frame.locator('table tr', { hasText: NAME });
+    await cells.waitFor({ timeout: 10_000 });
+    const text = (await cells.innerText()).replace(/\s+/g, ' ');
+    log(`overview row: ${text}`);
+    if (!/Running \d+\.\d % [\d.]+ (KiB|MiB|GiB)/.test(text)) throw new Error(`the overview row has no CPU and memory: ${text}`);
+    await shot('05b-member-overview.png');
   });
 
   await step('"Shut Down" from the context menu stops it; "Delete" asks first, then it is gone', async () => {

@@ -44,6 +44,12 @@ test('lists the three members (online, with roles) and the instances with their 
   for (const g of conn.guests.values()) assert.ok(g.location?.startsWith('member'), `${g.name} has its member (${g.location})`);
 });
 
+test("each online member's load line (LXD 5.0: CPUs and RAM in use from its resources) reaches the model", { skip, timeout: 30_000 }, async () => {
+  await waitFor(() => conn.members.every((m) => m.status !== 'online' || /RAM used$/.test(m.load ?? '')), 15_000, 'load lines of the members');
+  for (const m of conn.members) console.log(`${m.name}: ${m.load}`);
+  assert.match(conn.members[0].load!, /^\d+ CPUs? · [\d.]+ (MiB|GiB) of [\d.]+ GiB RAM used$/);
+});
+
 test('launch on a chosen member, with LXD progress; the event stream brings it into the model', { skip, timeout: 180_000 }, async () => {
   const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
   const images = await cluster.images();
@@ -79,6 +85,16 @@ test("Show Metrics reads a running instance's /state as engine statistics", { sk
   assert.ok((s.memory_stats?.usage ?? 0) > 0, 'memory');
   assert.ok((s.pids_stats?.current ?? 0) >= 1, 'processes');
   console.log(`state of ${NAME}: ${JSON.stringify(s)}`);
+});
+
+test('Member Overview of member2: its instances with CPU over a second, memory and processes, from its /1.0/metrics', { skip, timeout: 30_000 }, async () => {
+  const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
+  const md = await cluster.overview(guest()!.location);
+  console.log(md.split('\n').slice(0, 8).join('\n'));
+  assert.match(md, /^# member2 — member of lab$/m);
+  assert.match(md, new RegExp(`^\\| ${NAME} \\| container \\| Running \\| \\d+\\.\\d % \\| [\\d.]+ (KiB|MiB|GiB) \\| \\d+ \\|`, 'm'));
+  assert.match(md, /from the member's \/1\.0\/metrics/);
+  await assert.rejects(cluster.overview('member9'), /has no member "member9"/);
 });
 
 test('move a stopped instance to another member', { skip, timeout: 180_000 }, async () => {
@@ -130,6 +146,48 @@ test('hostile names are refused by LXD with its own message', { skip }, async ()
 test('delete through the API removes it from the model', { skip, timeout: 60_000 }, async () => {
   await conn.perform(NAME, 'delete');
   await waitFor(() => guest() === undefined, 3000, `${NAME} gone from the model`);
+});
+
+// Evacuate and restore a member, as the context menu's verbs do (they ask first; the capability is
+// what they call): LXD stops the member's instances, moves them to the other members and starts the
+// running ones there; restore brings them back. The model follows by the event stream.
+test('evacuate a member: its instances move to the others (running stays running); restore brings them back', { skip, timeout: 300_000 }, async () => {
+  const cluster = requireCapability(conn.requireBackend(), undefined, 'cluster');
+  const up = `${NAME}-ev1`;
+  const down = `${NAME}-ev2`;
+  const member3 = () => conn.members.find((m) => m.name === 'member3');
+  try {
+    await cluster.launch({ name: up, image: 'busybox', target: 'member3' });
+    await cluster.launch({ name: down, image: 'busybox', target: 'member3' });
+    await waitFor(() => conn.guest(down)?.state === 'running', 10_000, `${down} running`);
+    await conn.perform(down, 'forceOff');
+    await waitFor(() => conn.guest(up)?.state === 'running' && conn.guest(down)?.state === 'stopped', 10_000, 'both on member3');
+    const progress: string[] = [];
+    const t0 = Date.now();
+    await cluster.evacuate('member3', { onProgress: (t) => progress.push(t) });
+    const evacMs = Date.now() - t0;
+    await waitFor(() => member3()?.status === 'evacuated', 10_000, 'member3 evacuated in the model');
+    // while one moves it is briefly not listed: "moved" is listed on another member
+    const movedOff = (n: string) => !!conn.guest(n)?.location && conn.guest(n)!.location !== 'member3';
+    await waitFor(() => movedOff(up) && movedOff(down), 30_000, 'both moved off member3');
+    await waitFor(() => conn.guest(up)?.state === 'running', 10_000, `${up} running again on ${conn.guest(up)?.location}`);
+    assert.equal(conn.guest(down)?.state, 'stopped', 'a stopped instance stays stopped');
+    console.log(
+      `evacuate member3: ${evacMs} ms; ${up} → ${conn.guest(up)!.location} (running), ${down} → ${conn.guest(down)!.location}; progress: ${progress.slice(-3).join(' | ') || '(none)'}`,
+    );
+    const t1 = Date.now();
+    await cluster.restore('member3');
+    await waitFor(() => member3()?.status === 'online', 10_000, 'member3 online in the model');
+    await waitFor(() => conn.guest(up)?.location === 'member3' && conn.guest(up)?.state === 'running', 30_000, `${up} back on member3, running`);
+    // a stopped one comes back too (LXD moves every instance it evacuated); while it moves it is briefly not listed
+    await waitFor(() => conn.guest(down)?.location === 'member3', 30_000, `${down} back on member3`);
+    assert.equal(conn.guest(down)!.state, 'stopped');
+    console.log(`restore member3: ${Date.now() - t1} ms; both back on member3`);
+  } finally {
+    if (member3()?.status === 'evacuated') await cluster.restore('member3').catch(() => {});
+    await lxcQuietly(1, 'delete', '--force', up);
+    await lxcQuietly(1, 'delete', '--force', down);
+  }
 });
 
 // A member killed (SIGKILL of its daemon, the lab's kill-member): once LXD misses its heartbeats the

@@ -58,5 +58,19 @@ export function recorded<T = unknown>(name: string): { request: string; status: 
 /** Answers with a recorded answer, as the real LXD gave it. */
 export function replay(res: http.ServerResponse, name: string): void {
   const r = recorded(name);
-  json(res, r.status, r.body);
+  if (typeof r.body !== 'string') return json(res, r.status, r.body);
+  // a text answer (the OpenMetrics of /1.0/metrics)
+  res.writeHead(r.status, { 'Content-Type': 'text/plain; version=0.0.4' });
+  res.end(r.body);
+}
+
+/** A fake LXD answering each "METHOD path-prefix" with a recorded answer (by name), or a function's; the first prefix that matches wins. */
+export async function replaying(routes: [string, string | ((res: http.ServerResponse) => void)][]) {
+  return fakeLxd((req, _b, res) => {
+    const asked = `${req.method} ${req.url}`;
+    const hit = routes.find(([prefix]) => asked.startsWith(prefix));
+    if (!hit) return void res.writeHead(500).end(`no recorded answer for ${asked}`);
+    if (typeof hit[1] === 'string') replay(res, hit[1]);
+    else hit[1](res);
+  });
 }

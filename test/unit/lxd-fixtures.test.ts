@@ -6,17 +6,7 @@ import { LxdApi } from '../../src/core/backends/lxd/api';
 import { LxdChangedError, LxdError, LxdNotCancellableError } from '../../src/core/backends/lxd/client';
 import { EventDeduplicator } from '../../src/core/backends/lxd/events';
 import type { LxdClusterMember, LxdEvent, LxdInstance, LxdLifecycleEvent, LxdServer } from '../../src/core/backends/lxd/types';
-import { fakeLxd, recorded, replay } from './fake-lxd';
-
-/** A fake LXD answering each "METHOD path-prefix" with a recorded answer. */
-async function replaying(routes: [string, string][]) {
-  return fakeLxd((req, _b, res) => {
-    const asked = `${req.method} ${req.url}`;
-    const hit = routes.find(([prefix]) => asked.startsWith(prefix));
-    if (hit) return replay(res, hit[1]);
-    res.writeHead(500).end(`no recorded answer for ${asked}`);
-  });
-}
+import { fakeLxd, recorded, replay, replaying } from './fake-lxd';
 
 test('server, members and instances (recursion=2) read as typed, with the fields the tree needs', async () => {
   const lxd = await replaying([

@@ -10,6 +10,8 @@ import { Backend, BackendError, BackendEvent, ClusterMember, ConnectionConfig, D
 import { LxdApi } from './lxd/api';
 import { certificateFingerprint, LxdClient, LxdConnectError, LxdError, type LxdEndpoint, type LxdEventSubscription } from './lxd/client';
 import { LxdExecutor } from './lxd/exec';
+import { MemberLoads } from './lxd/memberLoad';
+import { overviewMarkdown, readOverview } from './lxd/overview';
 import { lxdConsole, lxdShell } from './lxd/terminal';
 import type { LxdClusterMember, LxdEvent, LxdImage, LxdInstance, LxdInstanceState, LxdOperation } from './lxd/types';
 import { LxdDefinitions } from './lxdDefinitions';
@@ -177,6 +179,8 @@ export class LxdBackend implements Backend, CapabilityProvider {
   private pollTimer: NodeJS.Timeout | undefined;
   private memberTimer: NodeJS.Timeout | undefined;
   private lastMembers: ClusterMember[] = [];
+  private readonly loads = new MemberLoads();
+  private checkingMembers = false;
   /** The member this connection talks to (a cluster relays what is placed elsewhere). */
   private serverName: string | undefined;
   private closed = false;
@@ -255,7 +259,10 @@ export class LxdBackend implements Backend, CapabilityProvider {
   }
 
   members(): readonly ClusterMember[] {
-    return this.lastMembers;
+    return this.lastMembers.map((m) => {
+      const load = this.loads.get(m.name);
+      return load ? { ...m, load } : m;
+    });
   }
 
   async list(): Promise<Guest[]> {
@@ -359,6 +366,15 @@ export class LxdBackend implements Backend, CapabilityProvider {
       },
       evacuate: (member, o = {}) => wrap(() => this.api.evacuateMember(member, progress(o))),
       restore: (member, o = {}) => wrap(() => this.api.restoreMember(member, progress(o))),
+      overview: async (member, o = {}) => {
+        const m = member === undefined ? undefined : this.members().find((x) => x.name === member);
+        if (member !== undefined && !m) throw new BackendError(`${this.where} has no member "${member}"`);
+        try {
+          return overviewMarkdown(await readOverview(this.api, m, { signal: o.signal }), this.config.label ?? this.where);
+        } catch (e) {
+          throw lxdBackendError(e, this.where);
+        }
+      },
     };
   }
 
@@ -420,14 +436,22 @@ export class LxdBackend implements Backend, CapabilityProvider {
 
   /** Members go offline without an event: when their status changed, relist. */
   private async checkMembers(): Promise<void> {
-    if (!this.api_ || this.closed) return;
+    if (!this.api_ || this.closed || this.checkingMembers) return;
+    // a slow member must not pile up polls
+    this.checkingMembers = true;
     try {
       const now = (await this.api_.members()).map(memberOf);
       const key = (ms: readonly ClusterMember[]) => JSON.stringify(ms.map((m) => [m.name, m.status, m.message]));
-      if (key(now) !== key(this.lastMembers)) this.changed('member status');
+      const moved = key(now) !== key(this.lastMembers);
+      const online = now.filter((m) => m.status === 'online').map((m) => m.name);
+      const loadsChanged = await this.loads.refresh(this.api_, online, moved);
+      if (moved) this.changed('member status');
+      else if (loadsChanged) this.listener?.({ type: 'members' });
     } catch {
       // the relist says what is wrong
       this.changed('member status unknown');
+    } finally {
+      this.checkingMembers = false;
     }
   }
 }

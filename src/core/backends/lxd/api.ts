@@ -2,7 +2,19 @@
 // sent as one encoded path segment (or a JSON field): LXD judges them by its own rules and nothing
 // here ever passes one to a shell. Features are found by `api_extensions`, never by product name.
 import { LxdClient, type LxdRunOptions } from './client';
-import type { LxdClusterMember, LxdImage, LxdInstance, LxdInstanceState, LxdOperation, LxdProject, LxdServer, LxdSnapshot, LxdStateAction } from './types';
+import type {
+  LxdClusterMember,
+  LxdImage,
+  LxdInstance,
+  LxdInstanceState,
+  LxdMemberState,
+  LxdOperation,
+  LxdProject,
+  LxdResources,
+  LxdServer,
+  LxdSnapshot,
+  LxdStateAction,
+} from './types';
 
 /** Where an instance lives and runs: `project` for every call, `signal` for the long ones. */
 export interface LxdScope {
@@ -57,6 +69,15 @@ export class LxdApi {
     if (this.clustered === undefined) this.clustered = (await this.client.get<{ enabled: boolean }>('/1.0/cluster')).metadata?.enabled ?? false;
     if (!this.clustered) return [];
     return (await this.client.get<LxdClusterMember[]>('/1.0/cluster/members?recursion=1')).metadata;
+  }
+
+  /**
+   * What a member's load line says: its own state (load averages, RAM) where the server has
+   * `cluster_member_state`, else its resources (CPUs, memory used of total). LXD 5.0 has only the latter.
+   */
+  async memberLoad(name: string): Promise<{ state?: LxdMemberState; resources?: LxdResources }> {
+    if (await this.has('cluster_member_state')) return { state: (await this.client.get<LxdMemberState>(`/1.0/cluster/members/${seg(name)}/state`)).metadata };
+    return { resources: (await this.client.get<LxdResources>('/1.0/resources', { target: name })).metadata };
   }
 
   async member(name: string): Promise<LxdClusterMember> {
@@ -166,7 +187,7 @@ export class LxdApi {
   }
 
   /** The server's OpenMetrics text, or undefined where the server has no `metrics` extension. */
-  async serverMetrics(opts: { project?: string } = {}): Promise<string | undefined> {
+  async serverMetrics(opts: { project?: string; target?: string } = {}): Promise<string | undefined> {
     if (!(await this.has('metrics'))) return undefined;
     return this.client.getText('/1.0/metrics', opts);
   }

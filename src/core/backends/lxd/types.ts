@@ -69,6 +69,19 @@ export interface LxdClusterMember {
   [key: string]: unknown;
 }
 
+/** The part of GET /1.0/resources (per member with `?target=`) a member's load line uses. */
+export interface LxdResources {
+  cpu?: { total?: number };
+  memory?: { used?: number; total?: number };
+  [key: string]: unknown;
+}
+
+/** GET /1.0/cluster/members/NAME/state (API extension `cluster_member_state`). */
+export interface LxdMemberState {
+  sysinfo?: { load_averages?: number[]; total_ram?: number; free_ram?: number; processes?: number; uptime?: number };
+  [key: string]: unknown;
+}
+
 export type LxdInstanceType = 'container' | 'virtual-machine';
 
 /** GET /1.0/instances/NAME (recursion=2 adds `state`, `snapshots`, `backups`) */
