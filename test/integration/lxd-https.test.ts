@@ -12,7 +12,7 @@ import { LXD_LAB_SCRIPT, lxdLabEnv } from './lxdLab';
 const { env = {}, skip = false } = lxdLabEnv();
 const lab = (...args: string[]) => execFileSync('bash', [LXD_LAB_SCRIPT, ...args], { encoding: 'utf8', timeout: 120_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
-test('trust with a join token, list over HTTPS with the pinned certificate; a wrong pin is refused', { skip, timeout: 180_000 }, () => {
+test('trust with a join token, list and events over HTTPS with the pinned certificate; a wrong pin is refused', { skip, timeout: 180_000 }, () => {
   const name = `t-lxdui-${process.pid}`;
   const token = lab('lxc', '1', 'config', 'trust', 'add', '--name', name).trim().split('\n').pop()!.trim();
   let fingerprint: string | undefined;
@@ -24,6 +24,7 @@ test('trust with a join token, list over HTTPS with the pinned certificate; a wr
     fingerprint = r.clientFingerprint as string;
     assert.equal(r.pinnedMatches, true, 'the certificate shown is the cluster certificate');
     assert.deepEqual(r.members, ['member1:online', 'member2:online', 'member3:online']);
+    assert.equal(r.eventOverHttps, 'project-created', 'the events websocket over HTTPS delivers');
     assert.match(String(r.wrongPin), /presented the certificate with fingerprint \w+, not the pinned one/);
   } finally {
     if (fingerprint) lab('lxc', '1', 'config', 'trust', 'remove', fingerprint.slice(0, 12));

@@ -3,6 +3,8 @@
 // recorded from the real one (test/unit/fixtures/lxd/). Leaves nothing behind after close().
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import httpModule from 'node:http';
+import httpsModule from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { WebSocketServer } from 'ws';
@@ -73,4 +75,29 @@ export async function replaying(routes: [string, string | ((res: http.ServerResp
     if (typeof hit[1] === 'string') replay(res, hit[1]);
     else hit[1](res);
   });
+}
+
+/**
+ * What VS Code's extension host does to http(s).request (@vscode/proxy-agent, http.proxySupport
+ * "override", its default): a request without a socketPath gets the proxy agent instead of its own.
+ * Emulated with a plain agent of the module's kind; returns the undo.
+ */
+export function vscodeProxyPatch(): () => void {
+  const originals = { http: httpModule.request, https: httpsModule.request };
+  const patch = (mod: typeof httpModule | typeof httpsModule, original: typeof http.request, Agent: typeof http.Agent) =>
+    function (this: unknown, ...args: unknown[]) {
+      const o = (typeof args[0] === 'object' && !(args[0] instanceof URL) ? args[0] : args[1]) as http.RequestOptions | undefined;
+      if (o && !o.socketPath) o.agent = new Agent();
+      return (original as (...a: unknown[]) => http.ClientRequest).apply(mod, args);
+    } as typeof http.request;
+  httpModule.request = patch(httpModule, originals.http, httpModule.Agent);
+  httpsModule.request = patch(
+    httpsModule,
+    originals.https as typeof http.request,
+    httpsModule.Agent as unknown as typeof http.Agent,
+  ) as typeof httpsModule.request;
+  return () => {
+    httpModule.request = originals.http;
+    httpsModule.request = originals.https;
+  };
 }

@@ -10,7 +10,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import { WebSocketServer } from 'ws';
 import { certificateFingerprint, LxdCertificateMismatchError, LxdClient, presentedCertificate } from '../../src/core/backends/lxd/client';
+import { vscodeProxyPatch } from './fake-lxd';
 
 function selfSigned(dir: string, name: string): { cert: string; key: string } {
   const [cert, key] = [path.join(dir, `${name}.crt`), path.join(dir, `${name}.key`)];
@@ -76,6 +78,51 @@ test('the pinned certificate is accepted, another refused before any request', a
     assert.equal(shown.fingerprint, certificateFingerprint(server.cert));
     assert.equal(certificateFingerprint(shown.pem), shown.fingerprint);
   } finally {
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  }
+});
+
+test("under VS Code's proxy patch of http(s).request, REST and the events websocket keep the pinned TLS and the client certificate", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'virtscope-lxdtls-'));
+  const server = selfSigned(dir, 'server');
+  const client = selfSigned(dir, 'client');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const from = (s: TLSSocket) => {
+    const raw = s.getPeerCertificate()?.raw;
+    return raw ? certificateFingerprint(raw) : 'nobody';
+  };
+  const seen: string[] = [];
+  const srv = https.createServer({ ...server, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+    seen.push(`${req.method} ${req.url} from ${from(req.socket as TLSSocket)}`);
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ type: 'sync', status_code: 200, metadata: { auth: 'trusted' } }));
+  });
+  const wss = new WebSocketServer({ server: srv });
+  wss.on('connection', (ws, req) => {
+    seen.push(`websocket ${req.url} from ${from(req.socket as TLSSocket)}`);
+    ws.send(JSON.stringify({ type: 'lifecycle', timestamp: '', metadata: { action: 'instance-started', source: '/1.0/instances/c1' } }));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+  const lxd = new LxdClient({ kind: 'https', url, clientCert: client.cert, clientKey: client.key, serverCert: server.cert });
+  const undo = vscodeProxyPatch();
+  try {
+    assert.deepEqual((await lxd.get('/1.0', { timeoutMs: 3000 })).metadata, { auth: 'trusted' });
+    const action = await new Promise<string>((resolve, reject) => {
+      const sub = lxd.events(
+        { types: ['lifecycle'] },
+        (e) => (sub.close(), resolve((e.metadata as { action: string }).action)),
+        (err) => err && reject(err),
+      );
+    });
+    assert.equal(action, 'instance-started');
+    const me = certificateFingerprint(client.cert);
+    assert.deepEqual(seen, [`GET /1.0 from ${me}`, `websocket /1.0/events?type=lifecycle from ${me}`]);
+  } finally {
+    undo();
+    lxd.close();
+    for (const ws of wss.clients) ws.terminate();
+    wss.close();
     srv.closeAllConnections();
     await new Promise((r) => srv.close(r));
   }

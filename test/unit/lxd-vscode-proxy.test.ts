@@ -6,23 +6,16 @@
 // reach the fake daemon, for REST and for the events websocket.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import { fakeLxd, sync } from './fake-lxd';
+import { fakeLxd, sync, vscodeProxyPatch } from './fake-lxd';
 
 test("the LXD client keeps its own agent under VS Code's proxy patch of http.request (REST and websocket)", async () => {
   const lxd = await fakeLxd((req, _body, res) => sync(res, { api_extensions: [], auth: 'trusted', public: false, api_status: 'stable', api_version: '1.0' }));
   lxd.wss.on('connection', (ws) =>
     ws.send(JSON.stringify({ type: 'lifecycle', timestamp: '', metadata: { action: 'instance-started', source: '/1.0/instances/c1' } })),
   );
-  const original = http.request;
-  const patched = function (this: unknown, ...args: unknown[]) {
-    const o = (typeof args[0] === 'object' && !(args[0] instanceof URL) ? args[0] : args[1]) as http.RequestOptions | undefined;
-    // what @vscode/proxy-agent does with proxySupport "override": the caller's agent is replaced
-    if (o && !o.socketPath) o.agent = new http.Agent();
-    return (original as (...a: unknown[]) => http.ClientRequest).apply(this, args);
-  } as typeof http.request;
+  let undo = () => {};
   try {
-    http.request = patched;
+    undo = vscodeProxyPatch();
     const r = await lxd.client.get<{ auth: string }>('/1.0', { timeoutMs: 3000 });
     assert.equal(r.metadata.auth, 'trusted');
     const got = await new Promise<string>((resolve, reject) => {
@@ -34,7 +27,7 @@ test("the LXD client keeps its own agent under VS Code's proxy patch of http.req
     });
     assert.equal(got, 'instance-started');
   } finally {
-    http.request = original;
+    undo();
     await lxd.close();
   }
 });

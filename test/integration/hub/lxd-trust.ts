@@ -8,6 +8,32 @@ import { certificateFingerprint } from '../../../src/core/backends/lxd/transport
 
 const [url, clusterCertFile, token, otherCertFile] = process.argv.slice(2);
 
+/** A project made and removed over HTTPS: the lifecycle event that says so, read on the events websocket (over the same TLS). */
+async function projectEvent(b: LxdBackend): Promise<string> {
+  const name = `t-https-${process.pid}`;
+  const client = b.api.client;
+  let sub: ReturnType<typeof client.events> | undefined;
+  const got = new Promise<string>((resolve, reject) => {
+    sub = client.events(
+      // a project's own events belong to no project: only the all-projects stream has them
+      { types: ['lifecycle'], allProjects: true },
+      (e) => {
+        const md = e.metadata as { action?: string; source?: string };
+        if (md.source === `/1.0/projects/${name}`) resolve(String(md.action));
+      },
+      (err) => err && reject(err),
+    );
+  });
+  try {
+    await sub!.ready;
+    await client.request('POST', '/1.0/projects', { name, config: {} });
+    return await Promise.race([got, new Promise<string>((_, rej) => setTimeout(() => rej(new Error('no event within 5 s')), 5000))]);
+  } finally {
+    sub?.close();
+    await client.request('DELETE', `/1.0/projects/${name}`).catch(() => undefined);
+  }
+}
+
 async function main(): Promise<void> {
   const out: Record<string, unknown> = {};
   const seen = await presentedCertificate(url);
@@ -21,6 +47,7 @@ async function main(): Promise<void> {
   await b.connect();
   out.instances = (await b.list()).length;
   out.members = b.members().map((m) => `${m.name}:${m.status}`);
+  out.eventOverHttps = await projectEvent(b);
   await b.close();
   // the same client with another certificate pinned: refused before any request
   const wrong = new LxdBackend(
@@ -37,5 +64,6 @@ async function main(): Promise<void> {
 
 void main().catch((e: Error) => {
   console.log(JSON.stringify({ error: e.message }));
-  process.exitCode = 1;
+  // a connection left open must not keep the test waiting for its timeout
+  process.exit(1);
 });

@@ -77,7 +77,7 @@ export class LxdClient {
   ) {
     this.label = endpointLabel(endpoint);
     this.agent = endpointAgent(endpoint, true);
-    this.wsAgent = endpointAgent(endpoint, false);
+    this.wsAgent = endpointAgent(endpoint, false, true);
     this.origin = endpointOrigin(endpoint);
     this.log = opts.log ?? (() => undefined);
   }
@@ -198,10 +198,10 @@ export class LxdClient {
    * `await` miss no message.
    */
   websocket(path: string): Promise<WebSocket> {
-    // a unix endpoint as ws+unix (ws then sets a socketPath, which VS Code's proxy patch leaves alone;
-    // ws drops one given in the options); the agent dials, whatever the path says
-    const base = this.endpoint.kind === 'https' ? `wss://${this.origin.host}` : `ws+unix://${KEEP_OUR_AGENT.socketPath}:`;
-    const ws = new WebSocket(`${base}${path}`, { agent: this.wsAgent, handshakeTimeout: 15_000, perMessageDeflate: false });
+    // always as ws+unix, HTTPS too: ws then sets a socketPath, which VS Code's proxy patch leaves alone
+    // (ws drops one given in the options; a wss:// request lost its agent to the patch, and with it the
+    // pinned certificate and the client key). The agent dials, whatever the path says: TLS for HTTPS.
+    const ws = new WebSocket(`ws+unix://${KEEP_OUR_AGENT.socketPath}:${path}`, { agent: this.wsAgent, handshakeTimeout: 15_000, perMessageDeflate: false });
     return new Promise((resolve, reject) => {
       const onError = (e: Error) => reject(e instanceof LxdError || e.name.startsWith('Lxd') ? e : new LxdConnectError(this.label, e.message, { cause: e }));
       ws.on('error', onError);

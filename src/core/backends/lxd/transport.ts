@@ -98,9 +98,10 @@ function pinnedTlsDialer(ep: Extract<LxdEndpoint, { kind: 'https' }>): Connect {
 /**
  * An HTTP(S) agent whose every connection comes from the endpoint's dialer; `keepAlive` for REST
  * requests (one connection reused, the cheap path), off for websockets (each keeps its own).
+ * `plain`: an http.Agent even for HTTPS (the dialer does the TLS), for websockets sent as ws+unix.
  */
-export function endpointAgent(ep: LxdEndpoint, keepAlive: boolean): http.Agent {
-  const agent = ep.kind === 'https' ? new https.Agent({ keepAlive }) : new http.Agent({ keepAlive });
+export function endpointAgent(ep: LxdEndpoint, keepAlive: boolean, plain = false): http.Agent {
+  const agent = ep.kind === 'https' && !plain ? new https.Agent({ keepAlive }) : new http.Agent({ keepAlive });
   const dial = dialer(ep);
   agent.createConnection = ((_opts: unknown, done: (err: Error | null, s?: Duplex) => void) => {
     dial(done);
