@@ -204,6 +204,7 @@ test(
     assert.match(md, /remotevm/);
     const out = await writeTraceReport(r, `${scratch}/reports`);
     assert.match(fs.readFileSync(out.markdown, 'utf8'), /on sshhost-lab · .*domain type `qemu`/);
+    assert.match(out.markdown, /\/trace-remotevm-on-sshhost-lab-[^/]*\.md$/, "the report's file name names the host too");
     await assertNothingLeft(target);
     console.log(
       `# remotevm on sshhost-lab (TCG; agent up ${(bootedMs / 1000).toFixed(0)} s after start): ${r.txPackets} packets, ` +
