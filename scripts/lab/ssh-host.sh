@@ -2,7 +2,8 @@
 # virtscope lab, second host: a machine on this machine that is reachable ONLY over SSH (issue #14).
 #
 #   network namespace $NS (veth $VETH_H 10.81.0.1/30 here <-> $VETH_N 10.81.0.2/30 inside; no default route,
-#   so the second host reaches nothing but 10.81.0.1), plus its own mount/UTS/IPC/PID namespaces (hostname
+#   no forwarding: the second host reaches nothing but 10.81.0.1, its guest remotevm nothing but the
+#   second host's bridge address 10.81.1.1), plus its own mount/UTS/IPC/PID namespaces (hostname
 #   "sshhost"). In its private mount namespace these are private, backed by $STATE/root/* or tmpfs:
 #     /etc/ssh /etc/libvirt /etc/lxc /etc/containers (copies)   /var/lib/libvirt /var/cache/libvirt
 #     /var/log /var/lib/lxc /var/cache/lxc /var/lib/containers /root   and tmpfs /run, /tmp
@@ -10,8 +11,10 @@
 #   lxc:///system), podman API service (/run/podman/podman.sock). They run beside the local lab's daemons
 #   and never touch them.
 #   Guests (names of their own: cgroup paths are shared with this machine): QEMU domain remotevm (TCG,
-#   16 MiB, no disk, defined), libvirt-LXC domain remotevlxc (defined), lxc-tools container remotect
-#   (busybox, created).
+#   128 MiB, direct kernel boot of the local lab's kernel with a slim copy of its initramfs: busybox,
+#   iperf3, qemu-guest-agent; virtio-net NIC on bridge vsrbr0 10.81.1.1/24 inside the second host, guest
+#   10.81.1.10; defined, started by the tests that need it), libvirt-LXC domain remotevlxc (defined),
+#   lxc-tools container remotect (busybox, created).
 #
 # Client side (this machine), under $STATE/client: id_ed25519 (+.pub, the tests' key), known_hosts (the
 # second host's keys only), ssh_config (Host sshhost-lab: HostName, User, IdentityFile, IdentitiesOnly,
@@ -23,6 +26,7 @@
 #   selftest (ssh, qemu+ssh, forwarded sockets, sshd kill/restart; prints figures)
 #   sshd-kill (the listening sshd only: open connections live on, as on a real host) | sshd-start
 # Env: VIRTSCOPE_SSHHOST_STATE (/var/lib/virtscope-sshhost)  VIRTSCOPE_SSHHOST_PODMAN=1  VIRTSCOPE_SSHHOST_LXC=1
+#      VIRTSCOPE_SSHHOST_VM_MEM=128 (MiB)  VIRTSCOPE_LAB_CACHE (the lab's build, for remotevm's boot files)
 set -euo pipefail
 umask 022
 export LC_ALL=C
@@ -45,6 +49,13 @@ NSPATH=/run/netns/$NS
 WITH_PODMAN=${VIRTSCOPE_SSHHOST_PODMAN:-1}
 WITH_LXC=${VIRTSCOPE_SSHHOST_LXC:-1}
 VM2=remotevm; LXC2=remotevlxc; CT2=remotect
+# remotevm's network: a bridge inside the second host's netns, no route out of it (ip_forward 0)
+BR2=vsrbr0; BR2_IP=10.81.1.1; VM2_IP=10.81.1.10; VM2_MAC=52:54:00:51:00:0a; VM2_IF=vs-remotevm
+VM2_MEM=${VIRTSCOPE_SSHHOST_VM_MEM:-128}
+# the local lab's guest build (kernel + initramfs tree) that remotevm's boot files are made from
+LAB=$(dirname -- "$SELF")/../lab.sh
+LAB_GUEST=${VIRTSCOPE_LAB_CACHE:-/var/cache/virtscope-lab}/guest
+VM2_BOOT=/var/lib/libvirt/boot     # inside the second host (backed by $R/var-lib-libvirt/boot)
 # private tree inside the second host  <-  backing dir name under $R
 BINDS=(/etc/ssh:etc-ssh /etc/libvirt:etc-libvirt /etc/lxc:etc-lxc /etc/containers:etc-containers
        /var/lib/libvirt:var-lib-libvirt /var/cache/libvirt:var-cache-libvirt /var/log:var-log
@@ -194,6 +205,11 @@ ensure_net() {
   fi
   ip addr replace "$HOST_IP/$PFX" dev "$VETH_H"; ip link set "$VETH_H" up
   ip -n "$NS" addr replace "$PEER_IP/$PFX" dev "$VETH_N"; ip -n "$NS" link set "$VETH_N" up
+  # remotevm's bridge: the guest reaches the second host's $BR2_IP and nothing else (no forwarding)
+  ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=0
+  ip -n "$NS" link show "$BR2" >/dev/null 2>&1 || ip -n "$NS" link add name "$BR2" type bridge forward_delay 0
+  ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$BR2.disable_ipv6=1" 2>/dev/null || true
+  ip -n "$NS" addr replace "$BR2_IP/24" dev "$BR2"; ip -n "$NS" link set "$BR2" up
 }
 
 ensure_init() {
@@ -225,6 +241,77 @@ ensure_sshd() {
   say "sshd listening on $PEER_IP:22"
 }
 
+# ---------------------------------------------------------------------------- remotevm
+# vm2_boot: remotevm's kernel and initramfs in the second host's /var/lib/libvirt/boot, made from the local
+# lab's guest build (built first when missing): the same /init, kernel and virtio modules, but only busybox,
+# iperf3 and qemu-ga with their libraries (no fio/sockperf/sysbench: 14 MB instead of 93 MB, so 128 MiB do).
+vm2_boot() {
+  local d=$R/var-lib-libvirt/boot t lib
+  [ -f "$LAB_GUEST/stamp" ] || bash "$LAB" build
+  [ -f "$d/stamp" ] && cmp -s "$d/stamp" "$LAB_GUEST/stamp" && return 0
+  mkdir -p -- "$d"; t=$d/rootfs.tmp; rm -rf -- "$t"
+  cp -a -- "$LAB_GUEST/rootfs" "$t"
+  rm -f -- "$t"/usr/bin/fio "$t"/usr/bin/sockperf "$t"/usr/bin/sysbench
+  rm -rf -- "$t"/lib/x86_64-linux-gnu "$t"/usr/lib "$t"/lib64
+  for lib in $(ldd "$t"/usr/bin/iperf3 "$t"/usr/sbin/qemu-ga | awk '/=> \// { print $3 } /^\t\/lib/ { print $1 }' | sort -u); do
+    mkdir -p -- "$t$(dirname -- "$lib")"; cp -L -- "$lib" "$t$lib"
+  done
+  (cd "$t" && find . | busybox cpio -o -H newc 2>/dev/null) > "$d/initrd.cpio.tmp"
+  cp -- "$LAB_GUEST/vmlinuz" "$d/vmlinuz"
+  mv -- "$d/initrd.cpio.tmp" "$d/initrd.cpio"
+  rm -rf -- "$t"; cp -- "$LAB_GUEST/stamp" "$d/stamp"
+  say "$VM2: boot files made ($(du -h "$d/initrd.cpio" | cut -f1) initramfs)"
+}
+vm2_xml() { # UUID_ELEMENT
+  cat <<EOF
+<domain type='qemu'>
+  <name>$VM2</name>
+  $1
+  <description>virtscope second host's QEMU guest (scripts/lab/ssh-host.sh)</description>
+  <memory unit='MiB'>$VM2_MEM</memory>
+  <currentMemory unit='MiB'>$VM2_MEM</currentMemory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='pc'>hvm</type>
+    <kernel>$VM2_BOOT/vmlinuz</kernel>
+    <initrd>$VM2_BOOT/initrd.cpio</initrd>
+    <cmdline>console=ttyS0 quiet panic=-1 lab.ip=$VM2_IP/24 lab.hostname=$VM2</cmdline>
+  </os>
+  <features><acpi/></features>
+  <clock offset='utc'/>
+  <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot><on_crash>destroy</on_crash>
+  <devices>
+    <emulator>/usr/bin/qemu-system-x86_64</emulator>
+    <interface type='bridge'>
+      <source bridge='$BR2'/>
+      <mac address='$VM2_MAC'/>
+      <target dev='$VM2_IF'/>
+      <model type='virtio'/>
+    </interface>
+    <serial type='pty'>
+      <log file='/var/log/libvirt/qemu/$VM2-serial.log' append='off'/>
+      <target port='0'/>
+    </serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+    <channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/></channel>
+    <memballoon model='none'/>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>
+  </devices>
+</domain>
+EOF
+}
+# ensure_vm2: remotevm defined as above (redefined, same uuid, unless it runs: an older definition is upgraded)
+ensure_vm2() {
+  local u="" state
+  vm2_boot
+  state=$(nsx virsh -q -c qemu:///system domstate "$VM2" 2>/dev/null | head -n 1) || state=""
+  [ "$state" = running ] || [ "$state" = paused ] && return 0
+  u=$(nsx virsh -q -c qemu:///system domuuid "$VM2" 2>/dev/null) || u=""
+  [[ $u =~ ^[0-9a-f-]{36}$ ]] && u="<uuid>$u</uuid>" || u=""
+  vm2_xml "$u" | nsx sh -c "cat > /tmp/vm2.xml"
+  nsx virsh -q -c qemu:///system define /tmp/vm2.xml >/dev/null
+}
+
 ensure_libvirt() {
   if ! ns_pidfile_alive virtlogd; then
     nsx virtlogd -d < /dev/null
@@ -235,19 +322,7 @@ ensure_libvirt() {
     wait_for 60 nsx virsh -c qemu:///system version || die "libvirtd did not start: see $R/var-log/libvirt/libvirtd.log"
     say "libvirtd running in the second host"
   fi
-  if ! nsx virsh -q -c qemu:///system dominfo "$VM2" >/dev/null 2>&1; then
-    nsx sh -c "cat > /tmp/vm2.xml" <<EOF
-<domain type='qemu'>
-  <name>$VM2</name>
-  <memory unit='MiB'>16</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type></os>
-  <on_poweroff>destroy</on_poweroff><on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>
-  <devices><emulator>/usr/bin/qemu-system-x86_64</emulator><memballoon model='none'/></devices>
-</domain>
-EOF
-    nsx virsh -q -c qemu:///system define /tmp/vm2.xml >/dev/null
-  fi
+  ensure_vm2
   if ! nsx virsh -q -c lxc:///system dominfo "$LXC2" >/dev/null 2>&1; then
     nsx sh -c "cat > /tmp/lxc2.xml" <<EOF
 <domain type='lxc'>
@@ -363,6 +438,10 @@ SSHHOST_KEY=$C/id_ed25519
 SSHHOST_KNOWN_HOSTS=$C/known_hosts
 SSHHOST_SSH_CONFIG=$C/ssh_config
 SSHHOST_SSH_WRAPPER=$C/ssh
+SSHHOST_VM=$VM2
+SSHHOST_VM_BRIDGE=$BR2
+SSHHOST_VM_HOST_IP=$BR2_IP
+SSHHOST_VM_IP=$VM2_IP
 SSHHOST_QEMU_URI=qemu+ssh://root@$PEER_IP/system?command=$C/ssh
 SSHHOST_LXC_URI=lxc+ssh://root@$PEER_IP/system?command=$C/ssh
 SSHHOST_TEST_URI=test+ssh://root@$PEER_IP/default?command=$C/ssh
@@ -390,6 +469,11 @@ cmd_selftest() {
   out=$(virsh -q -c "test+ssh://$ALIAS/default?command=$C/ssh" list --all --name 2>&1) || true; has test && ok "test+ssh lists test" || ko "test+ssh: $out"
   out=$(virsh -q -c "qemu+libssh://root@$PEER_IP/system?keyfile=$C/id_ed25519&known_hosts=$C/known_hosts&sshauth=privkey" list --all --name 2>&1) || true
   has "$VM2" && ok "qemu+libssh (known_hosts=) lists $VM2" || ko "qemu+libssh: $out"
+  out=$(virsh -q -c "$Q" dumpxml "$VM2" 2>&1) || true
+  printf '%s' "$out" | grep -q "<source bridge='$BR2'/>" && printf '%s' "$out" | grep -q org.qemu.guest_agent.0 &&
+    ok "$VM2 has a NIC on $BR2 and a guest agent channel" || ko "$VM2 definition: $(printf '%s' "$out" | head -c 300)"
+  out=$("${SSH[@]}" "$ALIAS" ip -4 -br addr show dev "$BR2" 2>&1) || true
+  case $out in *" $BR2_IP/24"*) ok "$BR2 has $BR2_IP/24 on the second host" ;; *) ko "$BR2: $out" ;; esac
   if virsh -c qemu:///system version >/dev/null 2>&1; then
     out=$(virsh -q -c qemu:///system list --all --name 2>&1) || true; has "$VM2" && ko "local libvirtd shows $VM2" || ok "local qemu:///system does not show $VM2"
   fi

@@ -46,13 +46,14 @@ function pickQemuGuest(model: Inventory): Promise<GuestRef | undefined> {
   });
 }
 
-async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: number; workload: 'iperf3' | 'external' } | undefined> {
+/** `on` names a remote guest's host (" on kvm2"), empty for this machine. */
+async function ask(g: Guest, netns: string | undefined, on: string): Promise<{ durationSec: number; workload: 'iperf3' | 'external' } | undefined> {
   const wl = await vscode.window.showQuickPick(
     [
       {
         label: 'iperf3 from the guest to the host',
         description: 'built-in workload',
-        detail: `Runs an iperf3 server on the host address of ${g.name}'s bridge${netns ? ` (network namespace ${netns})` : ''} and iperf3 -c in the guest.`,
+        detail: `Runs an iperf3 server on the host address of ${g.name}'s bridge${on}${netns ? ` (network namespace ${netns})` : ''} and iperf3 -c in the guest.`,
         value: 'iperf3' as const,
       },
       {
@@ -62,11 +63,11 @@ async function ask(g: Guest, netns: string | undefined): Promise<{ durationSec: 
         value: 'external' as const,
       },
     ],
-    { title: `Trace virtio-net TX path of ${g.name}: workload` },
+    { title: `Trace virtio-net TX path of ${g.name}${on}: workload` },
   );
   if (!wl) return undefined;
   const d = await vscode.window.showInputBox({
-    title: `Trace virtio-net TX path of ${g.name}: duration`,
+    title: `Trace virtio-net TX path of ${g.name}${on}: duration`,
     prompt: 'Seconds to trace (the workload runs this long)',
     value: '10',
     validateInput: (v) => (/^\d+$/.test(v.trim()) && +v >= 1 && +v <= 600 ? undefined : 'A whole number of seconds, 1–600'),
@@ -83,13 +84,15 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
   node ??= await pickQemuGuest(deps.model);
   const g = node?.guest;
   if (!node || !g) return undefined;
+  const host = deps.model.hostOf(node.conn);
+  const on = host?.remote ? ` on ${host.label}` : '';
   try {
     const backend = node.conn.requireBackend();
     const { hostAddressForGuest, runTrace, traceTargetFor, writeTraceReport } = feature();
     const target = traceTargetFor(backend, g);
     // the setting names a namespace of this machine; a remote guest's QEMU is reached from its own host
     const netns = deps.model.hostOf(node.conn)?.id === LOCAL_HOST_ID ? deps.config.hostNetworkNamespace : undefined;
-    const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns);
+    const choice = options?.durationSec ? { durationSec: options.durationSec, workload: options.workload ?? 'iperf3' } : await ask(g, netns, on);
     if (!choice) return undefined;
     let workload: Workload = { kind: 'external' };
     if (choice.workload === 'iperf3') {
@@ -99,8 +102,8 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
         hostIp = a.ip;
         if (!hostIp) {
           hostIp = await vscode.window.showInputBox({
-            title: `Host address for ${g.name}`,
-            prompt: `${a.why?.replace(/\.+$/, '')}. Which host address can the guest reach? (an iperf3 server is started there${netns ? ` in network namespace ${netns}` : ''})`,
+            title: `Host address for ${g.name}${on}`,
+            prompt: `${a.why?.replace(/\.+$/, '')}. Which host address can the guest reach? (an iperf3 server is started there${on}${netns ? ` in network namespace ${netns}` : ''})`,
             validateInput: (v) => (/^[\d.]+$|^[0-9a-f:]+$/i.test(v.trim()) ? undefined : 'An IPv4 or IPv6 address'),
           });
           if (!hostIp) return undefined;
@@ -109,7 +112,7 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
       workload = { kind: 'iperf3', hostIp: hostIp.trim() };
     }
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Tracing virtio-net TX of ${g.name}`, cancellable: true },
+      { location: vscode.ProgressLocation.Notification, title: `Tracing virtio-net TX of ${g.name}${on}`, cancellable: true },
       (progress, token) => {
         const ac = new AbortController();
         token.onCancellationRequested(() => ac.abort());
@@ -139,13 +142,13 @@ export async function traceCommand(deps: TraceDeps, node?: GuestRef, options?: T
     return out.markdown;
   } catch (e) {
     if (e instanceof feature().TraceCancelled) {
-      void vscode.window.showInformationMessage(`Trace of ${g.name} cancelled; probes, trace events and the workload were stopped.`);
+      void vscode.window.showInformationMessage(`Trace of ${g.name}${on} cancelled; probes, trace events and the workload were stopped.`);
       return undefined;
     }
     const msg = (e as Error).message;
     deps.log.error(`trace ${g.name}: ${msg}`);
     const hint = (e as { hint?: string }).hint;
-    void vscode.window.showErrorMessage(`Trace of ${g.name} failed: ${msg}${hint ? ` — ${hint}` : ''}`);
+    void vscode.window.showErrorMessage(`Trace of ${g.name}${on} failed: ${msg}${hint ? ` — ${hint}` : ''}`);
     return undefined;
   }
 }

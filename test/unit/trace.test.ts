@@ -19,7 +19,16 @@ import {
   parseQemuTraceLog,
 } from '../../src/core/trace/parse';
 import { inNetns } from '../../src/core/host/net';
-import { domainVirtType, HostKvmTracer, kvmCountsJson, mergeKvm, refuseUntraceable, TRACE_DETAIL, TraceResult } from '../../src/core/trace/engine';
+import {
+  domainVirtType,
+  hostAddressForGuest,
+  HostKvmTracer,
+  kvmCountsJson,
+  mergeKvm,
+  refuseUntraceable,
+  TRACE_DETAIL,
+  TraceResult,
+} from '../../src/core/trace/engine';
 import type { Host } from '../../src/core/host/host';
 import { annotatedDiagram, derivedFigures, reportMarkdown, stepFigures, writeTraceReport } from '../../src/core/trace/report';
 import { GUEST_PROBES, STEPS } from '../../src/core/trace/steps';
@@ -216,6 +225,11 @@ test('report: every diagram step, derived figures, annotated diagram, files', as
     const out = await writeTraceReport(r, dir);
     assert.equal(JSON.parse(await fs.readFile(out.json, 'utf8')).steps.length, 23);
     assert.match(await fs.readFile(out.markdown, 'utf8'), /^# virtio-net TX trace: labvm/);
+    assert.match(path.basename(out.markdown), /^trace-labvm-\d{4}-/, 'a guest of this machine: no host in the name');
+    // a remote guest's report names its host, in the file name too: guests of the same name on two hosts do not mix
+    const remote = await writeTraceReport({ ...r, host: 'kvm2 (root@10.0.0.2)' }, dir);
+    assert.match(path.basename(remote.markdown), /^trace-labvm-on-kvm2_root_10\.0\.0\.2_-\d{4}-.*\.md$/);
+    assert.match(await fs.readFile(remote.markdown, 'utf8'), /^on kvm2 \(root@10\.0\.0\.2\) · /m);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -318,6 +332,24 @@ test('host kvm tracer: a step failing after the tracefs instance was made remove
   } finally {
     await fs.rm(tmp, { recursive: true, force: true });
   }
+});
+
+test("the host's address on a remote guest's bridge: read on that host, and a missing one names the host", async () => {
+  const xml = "<domain type='qemu'><devices><interface type='bridge'><source bridge='br0'/><model type='virtio'/></interface></devices></domain>";
+  const ran: string[][] = [];
+  const hostWith = (stdout: string, exitCode = 0) =>
+    ({
+      label: 'kvm2',
+      run: async (argv: readonly string[]) => (ran.push([...argv]), { exitCode, stdout, stderr: exitCode ? 'Device "br0" does not exist.' : '' }),
+    }) as unknown as Host;
+  const withIp = JSON.stringify([{ ifname: 'br0', addr_info: [{ family: 'inet', local: '10.81.1.1', prefixlen: 24 }] }]);
+  assert.deepEqual(await hostAddressForGuest(xml, undefined, hostWith(withIp)), { ip: '10.81.1.1', bridge: 'br0' });
+  assert.deepEqual(ran[0], ['ip', '-j', '-4', 'addr', 'show', 'dev', 'br0']);
+  assert.deepEqual(await hostAddressForGuest(xml, undefined, hostWith('[{"ifname":"br0","addr_info":[]}]')), {
+    bridge: 'br0',
+    why: 'bridge br0 has no IPv4 address on kvm2',
+  });
+  assert.match((await hostAddressForGuest(xml, undefined, hostWith('', 1))).why ?? '', /^cannot read bridge br0 on kvm2: /);
 });
 
 test('a domain the trace cannot work in is refused before anything is switched on, naming its host and every reason', () => {

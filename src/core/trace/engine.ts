@@ -142,6 +142,9 @@ const obj = (m: Map<string, number>) => Object.fromEntries([...m].sort((a, b) =>
 
 export { domainVirtType };
 
+/** The trace ran on another host than this machine (its reports name that host). */
+export const tracedElsewhere = (r: Pick<TraceResult, 'host'>): boolean => r.host !== undefined && r.host !== localHost.label;
+
 /** The host's address on the guest's bridge, read inside `netns`. */
 export async function hostAddressForGuest(xml: string, netns?: string, host: Host = localHost): Promise<{ ip?: string; bridge?: string; why?: string }> {
   const ifs = interfaceBridges(xml);
@@ -152,11 +155,13 @@ export async function hostAddressForGuest(xml: string, netns?: string, host: Hos
         ? "the guest's interface has no bridge on the host (user-mode or direct networking)"
         : 'the guest has no bridged or libvirt-network interface',
     };
+  // a remote guest's bridge is on its own host: say which
+  const where = `${host === localHost ? '' : ` on ${host.label}`}${netns ? ` in network namespace ${netns}` : ''}`;
   try {
     const ip = (await hostIPv4s(host, { netns, dev: br }))[0]?.address;
-    return ip ? { ip, bridge: br } : { bridge: br, why: `bridge ${br} has no IPv4 address${netns ? ` in network namespace ${netns}` : ''}` };
+    return ip ? { ip, bridge: br } : { bridge: br, why: `bridge ${br} has no IPv4 address${where}` };
   } catch (e) {
-    return { bridge: br, why: `cannot read bridge ${br}${netns ? ` in network namespace ${netns}` : ''}: ${(e as Error).message}` };
+    return { bridge: br, why: `cannot read bridge ${br}${where}: ${(e as Error).message}` };
   }
 }
 

@@ -2,7 +2,7 @@
 // workspace's .virtscope/reports/ like the benchmark reports.
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { TraceResult } from './engine';
+import { tracedElsewhere, type TraceResult } from './engine';
 import { TX_DIAGRAM, TX_DIAGRAM_TITLE } from './diagram';
 import { EXTRA_GUEST, STEPS, StepDef } from './steps';
 import { txKicks } from './parse';
@@ -352,11 +352,13 @@ export function reportMarkdown(r: TraceResult): string {
   return L.join('\n');
 }
 
-/** Writes `trace-<guest>-<time>.md` and `.json` into `dir`; returns both paths. */
+/** Writes `trace-<guest>[-on-<host>]-<time>.md` and `.json` into `dir` (the host when not this machine); returns both paths. */
 export async function writeTraceReport(r: TraceResult, dir: string): Promise<{ markdown: string; json: string }> {
   await fs.mkdir(dir, { recursive: true });
   const stamp = r.startedAt.replace(/[:.]/g, '-').replace(/-\d+Z$/, 'Z');
-  const base = path.join(dir, `trace-${r.guest.replace(/[^\w.-]+/g, '_')}-${stamp}`);
+  const name = (s: string) => s.replace(/[^\w.-]+/g, '_');
+  const on = tracedElsewhere(r) ? `-on-${name(r.host!)}` : '';
+  const base = path.join(dir, `trace-${name(r.guest)}${on}-${stamp}`);
   const md = `${base}.md`;
   const json = `${base}.json`;
   await fs.writeFile(json, JSON.stringify({ kind: 'virtio-net-tx-trace', ...r, steps: stepFigures(r), derived: derivedFigures(r) }, null, 2) + '\n');
