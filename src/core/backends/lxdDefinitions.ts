@@ -68,6 +68,10 @@ export class LxdDefinitions implements Definition {
     const { name, project } = this.nameOf(guestId);
     const put = parseInstanceYaml(text);
     const now = await this.api().instanceConfig(name, { project });
+    // only keys the text adds are judged: what the server holds already (image.*, volatile.*) stands
+    const added = Object.fromEntries(Object.entries(put.config).filter(([k]) => !(k in now.config.config)));
+    const unknown = (await this.api().configKeys())?.problems(added) ?? [];
+    if (unknown.length) throw new DefinitionRejectedError(`${unknown.join('; ')}. Nothing was written.`);
     const current = instanceYaml(now.config);
     checkBaseline(`The config of "${name}"`, current, text, baseline, opts.force);
     try {

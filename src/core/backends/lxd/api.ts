@@ -1,6 +1,7 @@
 // Typed verbs over LxdClient: what the LXD backend asks of a server or cluster. Names are always
 // sent as one encoded path segment (or a JSON field): LXD judges them by its own rules and nothing
 // here ever passes one to a shell. Features are found by `api_extensions`, never by product name.
+import { ConfigKeyCatalog, type LxdConfigMetadata } from './configKeys';
 import { LxdClient, type LxdRunOptions } from './client';
 import type {
   LxdClusterMember,
@@ -43,6 +44,8 @@ const inst = (name: string) => `/1.0/instances/${seg(name)}`;
 export class LxdApi {
   private extensions?: Set<string>;
   private clustered?: boolean;
+  /** The server's instance config keys: undefined until read, null where it does not list them. */
+  private keys?: ConfigKeyCatalog | null;
 
   constructor(readonly client: LxdClient) {}
 
@@ -184,6 +187,16 @@ export class LxdApi {
 
   async projects(): Promise<LxdProject[]> {
     return (await this.client.get<LxdProject[]>('/1.0/projects?recursion=1')).metadata;
+  }
+
+  /** The instance config keys the server lists (`metadata_configuration`), read once; undefined where it lists none. */
+  async configKeys(): Promise<ConfigKeyCatalog | undefined> {
+    if (this.keys === undefined) {
+      this.keys = (await this.has('metadata_configuration'))
+        ? (ConfigKeyCatalog.fromMetadata((await this.client.get<LxdConfigMetadata>('/1.0/metadata/configuration')).metadata) ?? null)
+        : null;
+    }
+    return this.keys ?? undefined;
   }
 
   /** The server's OpenMetrics text, or undefined where the server has no `metrics` extension. */
