@@ -85,7 +85,10 @@ test('labvm: a second client is refused safely, then takes the console over', as
     const second = session(other, g);
     await assert.rejects(second.s.start(), (e: unknown) => e instanceof ConsoleBusyError && /Active console session exists/.test(e.detail));
     await second.s.start(true);
-    const { reason } = await first.exit;
+    const { reason } = await Promise.race([
+      first.exit,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('the first session did not end within 30 s of the takeover')), 30_000)),
+    ]);
     assert.match(reason ?? '', /another client took over the console of "labvm"/);
     second.s.write('echo vs-forced-$((2*21))\r');
     await waitFor(() => second.out().includes('vs-forced-42'), 30_000, 'output on the forced console');

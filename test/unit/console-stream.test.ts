@@ -263,3 +263,16 @@ async function waitFor(cond: () => boolean, timeoutMs = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+test('closing while the daemon never confirms the finish: the stream is dropped after the wait, the terminal is not held', async () => {
+  const { Duplex } = await import('node:stream');
+  // a stream whose finish never completes: no 'close' ever comes by itself
+  const stuck = new Duplex({ read() {}, write: (_c, _e, cb) => cb(), final: () => undefined });
+  const console = { open: async () => stuck, state: async () => 'running' as const, devices: async () => [] };
+  const session = new ConsoleSession('fakevm', () => console as never, { device: null, closeConfirmMs: 50 });
+  await session.start();
+  const t0 = Date.now();
+  await session.close();
+  assert.ok(Date.now() - t0 < 2000, `close() took ${Date.now() - t0} ms`);
+  assert.equal(stuck.destroyed, true);
+});

@@ -181,6 +181,7 @@ export class LxdBackend implements Backend, CapabilityProvider {
   private lastMembers: ClusterMember[] = [];
   private readonly loads = new MemberLoads();
   private checkingMembers = false;
+  private loadsAsked = false;
   /** The member this connection talks to (a cluster relays what is placed elsewhere). */
   private serverName: string | undefined;
   private closed = false;
@@ -269,6 +270,7 @@ export class LxdBackend implements Backend, CapabilityProvider {
     try {
       const [members, instances] = await Promise.all([this.api.members(), this.api.instances({ allProjects: true, recursion: 1 })]);
       this.lastMembers = members.map(memberOf);
+      if (!this.loadsAsked) this.firstLoads();
       return instances.map((i) => guestOfInstance(i, this.lastMembers));
     } catch (e) {
       throw lxdBackendError(e, this.where);
@@ -432,6 +434,18 @@ export class LxdBackend implements Backend, CapabilityProvider {
     const names = (md.resources?.instances ?? []).map(instanceOf).filter((n): n is string => n !== undefined);
     if (md.resources?.cluster?.length || (!names.length && md.resources?.instances?.length)) return this.changed(`operation ${md.description ?? ''}`.trim());
     for (const n of new Set(names)) this.changed(`operation ${md.description ?? ''}`.trim(), n, lxdGuestId(n, e.project));
+  }
+
+  /** The members' load lines right after the first list, not a member poll later (the tree shows them at once). */
+  private firstLoads(): void {
+    this.loadsAsked = true;
+    const api = this.api_;
+    const online = this.lastMembers.filter((m) => m.status === 'online').map((m) => m.name);
+    if (!api || !online.length) return;
+    void this.loads.refresh(api, online, true).then(
+      (changed) => changed && !this.closed && this.listener?.({ type: 'members' }),
+      () => undefined,
+    );
   }
 
   /** Members go offline without an event: when their status changed, relist. */

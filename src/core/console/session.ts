@@ -31,6 +31,8 @@ export interface ConsoleSessionOptions {
   retryMs?: number;
   /** Attempts to reopen a running guest's console before giving up. */
   retries?: number;
+  /** How long close() waits for the daemon to confirm the stream's finish (default 5 s). */
+  closeConfirmMs?: number;
 }
 
 const STATE_WORDS: Record<ConsoleGuestState, string> = {
@@ -91,8 +93,11 @@ export class ConsoleSession extends EventEmitter<TerminalSessionEvents> implemen
     this.stream = undefined;
     if (s && !s.destroyed) {
       await new Promise<void>((resolve) => {
-        s.once('close', resolve);
-        s.once('error', () => resolve());
+        // a daemon that never confirms the finish must not hold the terminal open: drop the stream then
+        const t = setTimeout(() => (s.destroy(), resolve()), this.options.closeConfirmMs ?? 5000);
+        const done = () => (clearTimeout(t), resolve());
+        s.once('close', done);
+        s.once('error', done);
         s.end();
         s.resume(); // let the readable side drain so the stream can close
       });
